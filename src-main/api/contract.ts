@@ -1,0 +1,194 @@
+// The one typed API between the engine and its users (Electron IPC, browser mode, CLI).
+// Types only: the renderer imports this file, so nothing here may touch Node or the DOM.
+
+export type Split = 'train' | 'val' | 'test';
+export type ImageLabel = 'good' | 'defect' | 'unlabeled';
+export type Verdict = 'OK' | 'NG' | 'REVIEW' | 'ERROR';
+export type ModelStatus = 'candidate' | 'production' | 'retired';
+export type ExecutionProviderChoice = 'auto' | 'cuda' | 'webgpu' | 'cpu';
+
+export interface AppInfo {
+  version: string;
+  dataDir: string;
+  schemaVersion: number;
+  executionProvider: ExecutionProviderReport;
+}
+
+export interface ExecutionProviderReport {
+  requested: ExecutionProviderChoice;
+  active: 'cuda' | 'webgpu' | 'cpu' | null;
+  fallbacks: { provider: string; reason: string }[];
+}
+
+export interface DefectClass {
+  /** The value that marks this class in label masks (1-based; 0 is background). */
+  index: number;
+  name: string;
+  color: string;
+}
+
+export interface Project {
+  id: number;
+  name: string;
+  description: string;
+  classes: DefectClass[];
+  createdAt: string;
+}
+
+export interface CreateProjectInput {
+  name: string;
+  description?: string;
+  classes?: { name: string; color?: string }[];
+}
+
+export interface SplitCounts {
+  total: number;
+  train: number;
+  val: number;
+  test: number;
+  good: number;
+  defect: number;
+  unlabeled: number;
+}
+
+export interface DatasetSummary {
+  id: number;
+  projectId: number;
+  projectName: string;
+  name: string;
+  sourcePath: string;
+  format: ImportFormat;
+  createdAt: string;
+  counts: SplitCounts;
+}
+
+export type ImportFormat = 'manifest' | 'coco' | 'folder';
+
+export interface DatasetImage {
+  imageId: number;
+  sha256: string;
+  file: string;
+  split: Split;
+  label: ImageLabel;
+  width: number;
+  height: number;
+  classes: string[];
+  annotationCount: number;
+}
+
+export interface DatasetImageQuery {
+  datasetId: number;
+  split?: Split;
+  label?: ImageLabel;
+  offset?: number;
+  limit?: number;
+}
+
+export interface DatasetImagePage {
+  items: DatasetImage[];
+  total: number;
+}
+
+export interface ImportDatasetInput {
+  path: string;
+  projectId?: number;
+  /** Name of the project to use or create when projectId is not given. */
+  projectName?: string;
+  name?: string;
+  format?: ImportFormat;
+}
+
+export interface ImportResult {
+  datasetId: number;
+  projectId: number;
+  format: ImportFormat;
+  images: number;
+  imagesAdded: number;
+  annotationsAdded: number;
+  seconds: number;
+}
+
+export type JobKind = 'import';
+export type JobState = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface JobStatus {
+  id: string;
+  kind: JobKind;
+  state: JobState;
+  phase: string;
+  done: number;
+  total: number;
+  result?: unknown;
+  error?: ApiErrorBody;
+}
+
+export type ArgusEvent = { type: 'job'; job: JobStatus };
+
+export interface InspectionRecord {
+  id: number;
+  imageSha256: string | null;
+  sourcePath: string;
+  modelVersionId: number | null;
+  verdict: Verdict;
+  score: number | null;
+  regions: unknown[];
+  error: string | null;
+  operator: string;
+  createdAt: string;
+}
+
+export interface InspectionQuery {
+  verdict?: Verdict;
+  modelVersionId?: number;
+  operator?: string;
+  from?: string;
+  to?: string;
+  offset?: number;
+  limit?: number;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  details: unknown;
+}
+
+export interface ApiErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+export type ErrorCode =
+  | 'invalid_argument'
+  | 'not_found'
+  | 'conflict'
+  | 'bad_input'
+  | 'unsupported'
+  | 'storage'
+  | 'cancelled'
+  | 'internal';
+
+/** What crosses every boundary (IPC, HTTP): a value or an error, never a thrown exception. */
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiErrorBody };
+
+export interface ArgusApi {
+  getInfo(): Promise<AppInfo>;
+  listProjects(): Promise<Project[]>;
+  createProject(input: CreateProjectInput): Promise<Project>;
+  listDatasets(input: { projectId?: number }): Promise<DatasetSummary[]>;
+  getDataset(input: { datasetId: number }): Promise<DatasetSummary>;
+  listDatasetImages(input: DatasetImageQuery): Promise<DatasetImagePage>;
+  /** Starts an import job; progress arrives as 'job' events. */
+  importDataset(input: ImportDatasetInput): Promise<JobStatus>;
+  getJob(input: { jobId: string }): Promise<JobStatus>;
+  cancelJob(input: { jobId: string }): Promise<JobStatus>;
+  listInspections(input: InspectionQuery): Promise<{ items: InspectionRecord[]; total: number }>;
+  listAuditLog(input: { offset?: number; limit?: number }): Promise<AuditEntry[]>;
+}
+
+export type ApiMethod = keyof ArgusApi;
+export type ApiInput<M extends ApiMethod> = Parameters<ArgusApi[M]> extends [infer I] ? I : undefined;
+export type ApiOutput<M extends ApiMethod> = Awaited<ReturnType<ArgusApi[M]>>;

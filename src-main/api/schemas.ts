@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import type { ApiMethod } from './contract.ts';
+
+const id = z.number().int().positive();
+const split = z.enum(['train', 'val', 'test']);
+const label = z.enum(['good', 'defect', 'unlabeled']);
+const page = { offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(1000).optional() };
+const none = z.undefined().or(z.object({}).strict());
+
+/**
+ * The argument schema of every API method. Every transport (IPC, HTTP, CLI) validates with these
+ * before the engine sees the call, so a malformed call is an error to the caller, never a crash.
+ */
+export const apiSchemas = {
+  getInfo: none,
+  listProjects: none,
+  createProject: z.object({
+    name: z.string().trim().min(1).max(200),
+    description: z.string().max(2000).optional(),
+    classes: z.array(z.object({ name: z.string().trim().min(1).max(100), color: z.string().regex(/^#[0-9a-fA-F]{6}$/).optional() })).max(255).optional(),
+  }).strict(),
+  listDatasets: z.object({ projectId: id.optional() }).strict(),
+  getDataset: z.object({ datasetId: id }).strict(),
+  listDatasetImages: z.object({ datasetId: id, split: split.optional(), label: label.optional(), ...page }).strict(),
+  importDataset: z.object({
+    path: z.string().min(1).max(4096),
+    projectId: id.optional(),
+    projectName: z.string().trim().min(1).max(200).optional(),
+    name: z.string().trim().min(1).max(200).optional(),
+    format: z.enum(['manifest', 'coco', 'folder']).optional(),
+  }).strict(),
+  getJob: z.object({ jobId: z.string().uuid() }).strict(),
+  cancelJob: z.object({ jobId: z.string().uuid() }).strict(),
+  listInspections: z.object({
+    verdict: z.enum(['OK', 'NG', 'REVIEW', 'ERROR']).optional(),
+    modelVersionId: id.optional(),
+    operator: z.string().max(200).optional(),
+    from: z.string().datetime().optional(),
+    to: z.string().datetime().optional(),
+    ...page,
+  }).strict(),
+  listAuditLog: z.object(page).strict(),
+} satisfies Record<ApiMethod, z.ZodType>;
+
+export const apiMethods = Object.keys(apiSchemas) as ApiMethod[];
+
+export const isApiMethod = (name: string): name is ApiMethod => Object.hasOwn(apiSchemas, name);

@@ -1,0 +1,84 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { resolveDataDir } from '../api/data-dir.ts';
+import { ArgusError } from '../api/errors.ts';
+import { ArgusService } from '../api/service.ts';
+
+export interface CommandContext {
+  /** The engine, opened on the chosen data directory (lazily: some commands need none). */
+  service(): ArgusService;
+  json: boolean;
+  out(text: string): void;
+  /** Progress lines go to stderr so stdout stays clean for --json. */
+  progress(text: string): void;
+}
+
+/** "phase 40/612 (6%)"-style progress, coarsened to 10% steps when stderr is not a terminal. */
+export function progressText(phase: string, done: number, total: number): string {
+  const percent = total > 0 ? Math.floor((done / total) * 100) : 0;
+  if (process.stderr.isTTY) return `${phase} ${done}/${total} (${percent}%)`;
+  return `${phase} ${Math.floor(percent / 10) * 10}%`;
+}
+
+export interface Command {
+  name: string;
+  usage: string;
+  summary: string;
+  options?: ParseArgsConfig['options'];
+  run(ctx: CommandContext, values: Record<string, string | boolean | string[] | undefined>, positionals: string[]): Promise<void>;
+}
+
+const commonOptions = {
+  'data-dir': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export async function runCommand(command: Command, argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { ...commonOptions, ...command.options },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`usage: argus ${command.usage}\n\n${command.summary}\n`);
+    return;
+  }
+  let service: ArgusService | undefined;
+  let lastProgress = '';
+  const ctx: CommandContext = {
+    service: () => (service ??= new ArgusService({ dataDir: resolveDataDir(values['data-dir'] as string | undefined), actor: cliActor() })),
+    json: Boolean(values.json),
+    out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    progress: (text) => {
+      if (process.stderr.isTTY) process.stderr.write(`\r${text}\x1b[K`);
+      else if (text !== lastProgress) process.stderr.write(`${text}\n`);
+      lastProgress = text;
+    },
+  };
+  try {
+    await command.run(ctx, values as Record<string, string | boolean | undefined>, positionals);
+  } finally {
+    await service?.close();
+  }
+}
+
+const cliActor = (): string => `cli:${process.env.USER ?? process.env.USERNAME ?? 'unknown'}`;
+
+export function requireArg(value: string | undefined, what: string): string {
+  if (!value) throw new ArgusError('invalid_argument', `Missing ${what}`);
+  return value;
+}
+
+export function intArg(value: unknown, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new ArgusError('invalid_argument', `${what} must be a positive integer, not "${String(value)}"`);
+  return n;
+}
+
+/** A plain table for terminals. */
+export function table(rows: (string | number)[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  return rows.map((r) => r.map((cell, c) => String(cell).padEnd(widths[c])).join('  ').trimEnd()).join('\n');
+}

@@ -1,0 +1,80 @@
+import type { DatasetSummary, ImportResult } from '../../api/contract.ts';
+import { ArgusError } from '../../api/errors.ts';
+import { type Command, intArg, progressText, requireArg, table } from '../command.ts';
+
+export const datasetImport: Command = {
+  name: 'dataset import',
+  usage: 'dataset import <dir|coco.json> [--project NAME|ID] [--name NAME] [--format manifest|coco|folder]',
+  summary:
+    'Imports a dataset: an Argus manifest folder, COCO JSON, or a plain folder of images with optional masks/.\n' +
+    'Re-importing the same folder adds nothing. A bad entry aborts the whole import and is named.',
+  options: { project: { type: 'string' }, name: { type: 'string' }, format: { type: 'string' } },
+  async run(ctx, values, [path]) {
+    const service = ctx.service();
+    const project = values.project as string | undefined;
+    const format = values.format as 'manifest' | 'coco' | 'folder' | undefined;
+    if (format && !['manifest', 'coco', 'folder'].includes(format)) throw new ArgusError('invalid_argument', `Unknown format ${format}`);
+    const projectId = project && /^\d+$/.test(project) ? Number(project) : undefined;
+    const started = await service.importDataset({
+      path: requireArg(path, 'dataset folder'),
+      projectId,
+      projectName: projectId === undefined ? project : undefined,
+      name: values.name as string | undefined,
+      format,
+    });
+    const unsubscribe = service.onEvent(({ job }) => {
+      if (job.id === started.id && job.state === 'running') ctx.progress(progressText(job.phase, job.done, job.total));
+    });
+    const finished = await service.jobs.wait(started.id);
+    unsubscribe();
+    if (finished.state !== 'succeeded') throw new ArgusError(finished.error?.code ?? 'internal', finished.error?.message ?? 'Import failed');
+    const result = finished.result as ImportResult;
+    if (ctx.json) return ctx.out(JSON.stringify(result));
+    ctx.out(
+      `Imported dataset ${result.datasetId} (${result.format}): ${result.images} images, ` +
+        `${result.imagesAdded} new, ${result.annotationsAdded} new annotations in ${result.seconds.toFixed(1)} s`,
+    );
+  },
+};
+
+const countsLine = (d: DatasetSummary): string =>
+  `${d.counts.total} images (train ${d.counts.train} / val ${d.counts.val} / test ${d.counts.test}; ` +
+  `good ${d.counts.good}, defect ${d.counts.defect}, unlabelled ${d.counts.unlabeled})`;
+
+export const datasetList: Command = {
+  name: 'dataset list',
+  usage: 'dataset list [--project ID]',
+  summary: 'Lists datasets with their split and label counts.',
+  options: { project: { type: 'string' } },
+  async run(ctx, values) {
+    const datasets = await ctx.service().listDatasets({ projectId: intArg(values.project, '--project') });
+    if (ctx.json) return ctx.out(JSON.stringify(datasets));
+    if (datasets.length === 0) return ctx.out('No datasets yet.');
+    ctx.out(table([['ID', 'PROJECT', 'NAME', 'IMAGES'], ...datasets.map((d) => [d.id, d.projectName, d.name, countsLine(d)])]));
+  },
+};
+
+export const datasetShow: Command = {
+  name: 'dataset show',
+  usage: 'dataset show <id|name> [--split train|val|test] [--limit N]',
+  summary: 'Shows a dataset and lists its images.',
+  options: { split: { type: 'string' }, limit: { type: 'string' } },
+  async run(ctx, values, [ref]) {
+    const service = ctx.service();
+    const key = requireArg(ref, 'dataset id or name');
+    let dataset: DatasetSummary;
+    if (/^\d+$/.test(key)) dataset = await service.getDataset({ datasetId: Number(key) });
+    else {
+      const matches = service.store.datasets.findByName(key);
+      if (matches.length !== 1) throw new ArgusError(matches.length ? 'conflict' : 'not_found', matches.length ? `Several datasets are named ${key}; use the id` : `No dataset named ${key}`);
+      dataset = matches[0];
+    }
+    const split = values.split as 'train' | 'val' | 'test' | undefined;
+    const page = await service.listDatasetImages({ datasetId: dataset.id, split, limit: intArg(values.limit, '--limit') ?? 20 });
+    if (ctx.json) return ctx.out(JSON.stringify({ ...dataset, images: page }));
+    ctx.out(`Dataset ${dataset.id} "${dataset.name}" in project "${dataset.projectName}" (${dataset.format} from ${dataset.sourcePath})`);
+    ctx.out(countsLine(dataset));
+    ctx.out(table([['FILE', 'SPLIT', 'LABEL', 'SIZE', 'REGIONS'], ...page.items.map((i) => [i.file, i.split, i.label, `${i.width}x${i.height}`, i.annotationCount])]));
+    if (page.total > page.items.length) ctx.out(`… ${page.total - page.items.length} more`);
+  },
+};

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+import { toErrorBody } from '../api/errors.ts';
+import { type Command, runCommand } from './command.ts';
+import { datasetImport, datasetList, datasetShow } from './commands/dataset.ts';
+import { historyExport } from './commands/history.ts';
+import { projectCreate, projectList } from './commands/project.ts';
+
+const commands: Command[] = [projectCreate, projectList, datasetImport, datasetList, datasetShow, historyExport];
+
+function help(): string {
+  return [
+    'usage: argus <command> [options]   (every command takes --data-dir DIR and --json)',
+    '',
+    ...commands.map((c) => `  ${c.usage}\n      ${c.summary.split('\n')[0]}`),
+    '',
+    'The data directory defaults to $ARGUS_DATA_DIR, else the app\'s user-data folder.',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write(`${help()}\n`);
+    return 0;
+  }
+  const command = commands.find((c) => {
+    const words = c.name.split(' ');
+    return words.every((w, i) => argv[i] === w);
+  });
+  if (!command) {
+    process.stderr.write(`argus: unknown command "${argv.slice(0, 2).join(' ')}". Run "argus help".\n`);
+    return 2;
+  }
+  try {
+    await runCommand(command, argv.slice(command.name.split(' ').length));
+    return 0;
+  } catch (error) {
+    const body = toErrorBody(error);
+    const message = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? (error as Error).message : body.message;
+    process.stderr.write(`argus: ${message}\n`);
+    return body.code === 'invalid_argument' ? 2 : 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { z } from 'zod';
+import { ArgusError } from '../api/errors.ts';
+import type { ParsedDataset, ParsedSample } from './parsed.ts';
+
+const Coco = z.object({
+  images: z.array(
+    z.looseObject({
+      id: z.number().int(),
+      file_name: z.string().min(1),
+      split: z.enum(['train', 'val', 'test']).optional(),
+      label: z.enum(['good', 'defect']).optional(),
+    }),
+  ),
+  annotations: z.array(
+    z.looseObject({
+      image_id: z.number().int(),
+      category_id: z.number().int(),
+      bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
+      segmentation: z.unknown().optional(),
+    }),
+  ),
+  categories: z.array(z.looseObject({ id: z.number().int(), name: z.string().min(1) })).min(1).max(255),
+});
+
+/** COCO detection/segmentation JSON: boxes and polygon segmentations (RLE masks are refused). */
+export function parseCoco(jsonFile: string): ParsedDataset {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(jsonFile, 'utf8'));
+  } catch (error) {
+    throw new ArgusError('bad_input', `${jsonFile} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = Coco.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.slice(0, 10).map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ArgusError('bad_input', `${jsonFile} is not valid COCO JSON:\n${problems.join('\n')}`);
+  }
+  const coco = parsed.data;
+  // COCO category ids are arbitrary; Argus class indices are 1..n in category-id order.
+  const categories = [...coco.categories].sort((a, b) => a.id - b.id);
+  const classIndexOf = new Map(categories.map((c, i) => [c.id, i + 1]));
+  const samples = new Map<number, ParsedSample>();
+  for (const image of coco.images) {
+    samples.set(image.id, { file: image.file_name, split: image.split, label: image.label, boxes: [], polygons: [] });
+  }
+  const problems: string[] = [];
+  coco.annotations.forEach((annotation, n) => {
+    const sample = samples.get(annotation.image_id);
+    const classIndex = classIndexOf.get(annotation.category_id);
+    if (!sample) return void problems.push(`annotations[${n}]: unknown image_id ${annotation.image_id}`);
+    if (!classIndex) return void problems.push(`annotations[${n}]: unknown category_id ${annotation.category_id}`);
+    const seg = annotation.segmentation;
+    if (Array.isArray(seg) && seg.length > 0) {
+      for (const ring of seg) {
+        if (!Array.isArray(ring) || ring.length < 6 || ring.length % 2 !== 0 || !ring.every((v) => typeof v === 'number')) {
+          problems.push(`annotations[${n}]: a polygon needs at least 3 [x, y] pairs`);
+          continue;
+        }
+        const points: [number, number][] = [];
+        for (let i = 0; i < ring.length; i += 2) points.push([ring[i], ring[i + 1]]);
+        sample.polygons.push({ points, classIndex });
+      }
+    } else if (seg && !Array.isArray(seg)) {
+      problems.push(`annotations[${n}]: RLE segmentations are not supported; export polygons`);
+    } else if (annotation.bbox) {
+      const [x, y, w, h] = annotation.bbox;
+      sample.boxes.push({ box: [x, y, x + w, y + h], classIndex });
+    }
+  });
+  if (problems.length > 0) {
+    throw new ArgusError('bad_input', `${jsonFile} has ${problems.length} bad annotations:\n  ${problems.slice(0, 20).join('\n  ')}`);
+  }
+  for (const sample of samples.values()) {
+    sample.label ??= sample.polygons.length + sample.boxes.length > 0 ? 'defect' : undefined;
+  }
+  return {
+    format: 'coco',
+    root: dirname(jsonFile),
+    name: basename(dirname(jsonFile)),
+    classes: new Map(categories.map((c, i) => [i + 1, c.name])),
+    samples: [...samples.values()],
+  };
+}

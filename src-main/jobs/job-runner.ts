@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { JobKind, JobStatus } from '../api/contract.ts';
+import { ArgusError, toErrorBody } from '../api/errors.ts';
+
+export interface JobContext {
+  signal: AbortSignal;
+  progress(phase: string, done: number, total: number): void;
+}
+
+type Listener = (job: JobStatus) => void;
+
+/** Long-running engine work (imports, training, batches) with progress, cancellation and events. */
+export class JobRunner {
+  private readonly jobs = new Map<string, { status: JobStatus; controller: AbortController; finished: Promise<void> }>();
+  private readonly listeners = new Set<Listener>();
+
+  onChange(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  start(kind: JobKind, work: (ctx: JobContext) => Promise<unknown>): JobStatus {
+    const status: JobStatus = { id: randomUUID(), kind, state: 'running', phase: 'starting', done: 0, total: 0 };
+    const controller = new AbortController();
+    let lastEmit = 0;
+    const ctx: JobContext = {
+      signal: controller.signal,
+      progress: (phase, done, total) => {
+        Object.assign(status, { phase, done, total });
+        const now = performance.now();
+        // Progress is throttled to ~10 events/s; the first and last of a phase always go out.
+        if (done === 0 || done === total || now - lastEmit > 100) {
+          lastEmit = now;
+          this.emit(status);
+        }
+      },
+    };
+    const finished = work(ctx).then(
+      (result) => {
+        Object.assign(status, { state: 'succeeded', result });
+        this.emit(status);
+      },
+      (error: unknown) => {
+        const body = toErrorBody(error);
+        Object.assign(status, { state: body.code === 'cancelled' ? 'cancelled' : 'failed', error: body });
+        this.emit(status);
+      },
+    );
+    this.jobs.set(status.id, { status, controller, finished });
+    this.emit(status);
+    return { ...status };
+  }
+
+  get(id: string): JobStatus {
+    const job = this.jobs.get(id);
+    if (!job) throw new ArgusError('not_found', `No job with id ${id}`);
+    return { ...job.status };
+  }
+
+  cancel(id: string): JobStatus {
+    const job = this.jobs.get(id);
+    if (!job) throw new ArgusError('not_found', `No job with id ${id}`);
+    job.controller.abort();
+    return { ...job.status };
+  }
+
+  async wait(id: string): Promise<JobStatus> {
+    const job = this.jobs.get(id);
+    if (!job) throw new ArgusError('not_found', `No job with id ${id}`);
+    await job.finished;
+    return { ...job.status };
+  }
+
+  async cancelAll(): Promise<void> {
+    for (const job of this.jobs.values()) job.controller.abort();
+    await Promise.all([...this.jobs.values()].map((j) => j.finished));
+  }
+
+  private emit(status: JobStatus): void {
+    const snapshot = { ...status };
+    for (const listener of this.listeners) listener(snapshot);
+  }
+}

@@ -1,0 +1,72 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ArgusError } from '../api/errors.ts';
+
+export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Content-addressed files: each blob lives at <root>/<aa>/<sha256>, so identical content is
+ * stored once. Writes go to a temporary file, are flushed to disk and renamed into place, so a
+ * crash never leaves a partial blob under its final name.
+ */
+export class BlobStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+    mkdirSync(root, { recursive: true });
+    this.removeStaleTemporaries();
+  }
+
+  pathOf(sha256: string): string {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ArgusError('invalid_argument', `Not a SHA-256 digest: ${sha256}`);
+    return join(this.root, sha256.slice(0, 2), sha256);
+  }
+
+  has(sha256: string): boolean {
+    return existsSync(this.pathOf(sha256));
+  }
+
+  /** Stores the bytes (if not already there) and returns their SHA-256. */
+  async put(bytes: Uint8Array, knownSha256?: string): Promise<string> {
+    const sha256 = knownSha256 ?? sha256Hex(bytes);
+    const target = this.pathOf(sha256);
+    if (existsSync(target)) return sha256;
+    mkdirSync(dirname(target), { recursive: true });
+    const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+    const handle = await open(temporary, 'w');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } catch (error) {
+      await handle.close();
+      await unlink(temporary).catch(() => undefined);
+      throw error;
+    }
+    await handle.close();
+    await rename(temporary, target);
+    return sha256;
+  }
+
+  async get(sha256: string): Promise<Buffer> {
+    try {
+      return await readFile(this.pathOf(sha256));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new ArgusError('not_found', `No stored file with SHA-256 ${sha256}`);
+      }
+      throw error;
+    }
+  }
+
+  private removeStaleTemporaries(): void {
+    for (const shard of readdirSync(this.root, { withFileTypes: true })) {
+      if (!shard.isDirectory()) continue;
+      for (const name of readdirSync(join(this.root, shard.name))) {
+        if (name.endsWith('.tmp')) rmSync(join(this.root, shard.name, name), { force: true });
+      }
+    }
+  }
+}

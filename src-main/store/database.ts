@@ -1,0 +1,51 @@
+import Database from 'better-sqlite3';
+import { ArgusError } from '../api/errors.ts';
+import { latestSchemaVersion, migrations } from './migrations.ts';
+
+export type Db = Database.Database;
+
+/** Opens (creating if needed) the SQLite file and brings its schema up to date. */
+export function openDatabase(file: string, schema: string[] = migrations): Db {
+  let db: Db;
+  try {
+    db = new Database(file);
+  } catch (error) {
+    throw new ArgusError('storage', `Cannot open the database ${file}: ${(error as Error).message}`);
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    migrate(db, schema);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function migrate(db: Db, schema: string[]): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > schema.length) {
+    throw new ArgusError(
+      'unsupported',
+      `This data directory was written by a newer Argus (schema ${current}; this version knows up to ${schema.length}). ` +
+        'Update Argus, or open another data directory.',
+    );
+  }
+  for (let version = current + 1; version <= schema.length; version++) {
+    db.transaction(() => {
+      db.exec(schema[version - 1]);
+      db.pragma(`user_version = ${version}`);
+    })();
+  }
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+export { latestSchemaVersion };
+
+export const nowIso = (): string => new Date().toISOString();

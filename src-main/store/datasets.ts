@@ -1,0 +1,132 @@
+import type { DatasetImage, DatasetImagePage, DatasetImageQuery, DatasetSummary, ImageLabel, ImportFormat, Split } from '../api/contract.ts';
+import { ArgusError } from '../api/errors.ts';
+import { type Db, nowIso } from './database.ts';
+
+export interface ImageRecord {
+  sha256: string;
+  originalName: string;
+  format: string;
+  width: number;
+  height: number;
+  channels: number;
+  bitDepth: number;
+  bytes: number;
+  source: string;
+}
+
+interface DatasetRow {
+  id: number; project_id: number; project_name: string; name: string; source_path: string; format: ImportFormat; created_at: string;
+}
+
+export class DatasetRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts the image row unless an image with the same content exists; returns its id and whether it was new. */
+  upsertImage(image: ImageRecord): { id: number; added: boolean } {
+    const existing = this.db.prepare('SELECT id FROM images WHERE sha256 = ?').get(image.sha256) as { id: number } | undefined;
+    if (existing) return { id: existing.id, added: false };
+    const { lastInsertRowid } = this.db
+      .prepare(
+        `INSERT INTO images (sha256, original_name, format, width, height, channels, bit_depth, bytes, source, imported_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(image.sha256, image.originalName, image.format, image.width, image.height, image.channels, image.bitDepth, image.bytes, image.source, nowIso());
+    return { id: Number(lastInsertRowid), added: true };
+  }
+
+  getOrCreate(projectId: number, name: string, sourcePath: string, format: ImportFormat): number {
+    const row = this.db.prepare('SELECT id FROM datasets WHERE project_id = ? AND name = ?').get(projectId, name) as { id: number } | undefined;
+    if (row) return row.id;
+    const { lastInsertRowid } = this.db
+      .prepare('INSERT INTO datasets (project_id, name, source_path, format, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(projectId, name, sourcePath, format, nowIso());
+    return Number(lastInsertRowid);
+  }
+
+  /** Adds the image to the dataset. An image already there keeps its split: splits never change. */
+  addImage(datasetId: number, imageId: number, file: string, split: Split, label: ImageLabel): boolean {
+    const result = this.db
+      .prepare(
+        `INSERT INTO dataset_images (dataset_id, image_id, file, split, label, added_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (dataset_id, image_id) DO NOTHING`,
+      )
+      .run(datasetId, imageId, file, split, label, nowIso());
+    return result.changes > 0;
+  }
+
+  list(projectId?: number): DatasetSummary[] {
+    const rows = this.db
+      .prepare(
+        `SELECT d.*, p.name AS project_name FROM datasets d JOIN projects p ON p.id = d.project_id
+         WHERE @projectId IS NULL OR d.project_id = @projectId ORDER BY d.created_at DESC, d.id DESC`,
+      )
+      .all({ projectId: projectId ?? null }) as DatasetRow[];
+    return rows.map((row) => this.toSummary(row));
+  }
+
+  get(id: number): DatasetSummary {
+    const row = this.db
+      .prepare('SELECT d.*, p.name AS project_name FROM datasets d JOIN projects p ON p.id = d.project_id WHERE d.id = ?')
+      .get(id) as DatasetRow | undefined;
+    if (!row) throw new ArgusError('not_found', `No dataset with id ${id}`);
+    return this.toSummary(row);
+  }
+
+  findByName(name: string): DatasetSummary[] {
+    return this.list().filter((d) => d.name === name);
+  }
+
+  images(query: DatasetImageQuery): DatasetImagePage {
+    const dataset = this.get(query.datasetId);
+    const where = `di.dataset_id = @datasetId AND (@split IS NULL OR di.split = @split) AND (@label IS NULL OR di.label = @label)`;
+    const params = { datasetId: query.datasetId, split: query.split ?? null, label: query.label ?? null };
+    const { total } = this.db.prepare(`SELECT count(*) AS total FROM dataset_images di WHERE ${where}`).get(params) as { total: number };
+    const rows = this.db
+      .prepare(
+        `SELECT i.id, i.sha256, i.width, i.height, di.file, di.split, di.label,
+           (SELECT count(*) FROM annotations a WHERE a.image_id = i.id AND a.project_id = @projectId AND a.shape != 'good') AS annotation_count,
+           (SELECT group_concat(DISTINCT c.name) FROM annotations a JOIN defect_classes c ON c.id = a.class_id
+             WHERE a.image_id = i.id AND a.project_id = @projectId) AS class_names
+         FROM dataset_images di JOIN images i ON i.id = di.image_id
+         WHERE ${where} ORDER BY di.file LIMIT @limit OFFSET @offset`,
+      )
+      .all({ ...params, projectId: dataset.projectId, limit: query.limit ?? 100, offset: query.offset ?? 0 }) as {
+        id: number; sha256: string; width: number; height: number; file: string; split: Split; label: ImageLabel;
+        annotation_count: number; class_names: string | null;
+      }[];
+    const items: DatasetImage[] = rows.map((r) => ({
+      imageId: r.id,
+      sha256: r.sha256,
+      file: r.file,
+      split: r.split,
+      label: r.label,
+      width: r.width,
+      height: r.height,
+      classes: r.class_names ? r.class_names.split(',') : [],
+      annotationCount: r.annotation_count,
+    }));
+    return { items, total };
+  }
+
+  private toSummary(row: DatasetRow): DatasetSummary {
+    const counts = this.db
+      .prepare(
+        `SELECT count(*) AS total,
+           sum(split = 'train') AS train, sum(split = 'val') AS val, sum(split = 'test') AS test,
+           sum(label = 'good') AS good, sum(label = 'defect') AS defect, sum(label = 'unlabeled') AS unlabeled
+         FROM dataset_images WHERE dataset_id = ?`,
+      )
+      .get(row.id) as Record<string, number | null>;
+    const n = (k: string): number => Number(counts[k] ?? 0);
+    return {
+      id: row.id,
+      projectId: row.project_id,
+      projectName: row.project_name,
+      name: row.name,
+      sourcePath: row.source_path,
+      format: row.format,
+      createdAt: row.created_at,
+      counts: { total: n('total'), train: n('train'), val: n('val'), test: n('test'), good: n('good'), defect: n('defect'), unlabeled: n('unlabeled') },
+    };
+  }
+}

@@ -1,0 +1,71 @@
+import type { AuditEntry, InspectionQuery, InspectionRecord, Verdict } from '../api/contract.ts';
+import { type Db, nowIso } from './database.ts';
+
+export interface NewInspection {
+  imageId: number | null;
+  sourcePath: string;
+  modelVersionId: number | null;
+  verdict: Verdict;
+  score: number | null;
+  regions: unknown[];
+  thresholds: unknown;
+  timings: unknown;
+  error: string | null;
+  operator: string;
+}
+
+interface InspectionRow {
+  id: number; sha256: string | null; source_path: string; model_version_id: number | null; verdict: Verdict;
+  score: number | null; regions: string; error: string | null; operator: string; created_at: string;
+}
+
+export class HistoryRepository {
+  constructor(private readonly db: Db) {}
+
+  record(i: NewInspection): number {
+    const { lastInsertRowid } = this.db
+      .prepare(
+        `INSERT INTO inspections (image_id, source_path, model_version_id, verdict, score, regions, thresholds, timings, error, operator, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(i.imageId, i.sourcePath, i.modelVersionId, i.verdict, i.score, JSON.stringify(i.regions), JSON.stringify(i.thresholds), JSON.stringify(i.timings), i.error, i.operator, nowIso());
+    return Number(lastInsertRowid);
+  }
+
+  list(q: InspectionQuery): { items: InspectionRecord[]; total: number } {
+    const where = `(@verdict IS NULL OR ins.verdict = @verdict) AND (@model IS NULL OR ins.model_version_id = @model)
+      AND (@operator IS NULL OR ins.operator = @operator) AND (@from IS NULL OR ins.created_at >= @from) AND (@to IS NULL OR ins.created_at < @to)`;
+    const params = { verdict: q.verdict ?? null, model: q.modelVersionId ?? null, operator: q.operator ?? null, from: q.from ?? null, to: q.to ?? null };
+    const { total } = this.db.prepare(`SELECT count(*) AS total FROM inspections ins WHERE ${where}`).get(params) as { total: number };
+    const rows = this.db
+      .prepare(
+        `SELECT ins.*, img.sha256 FROM inspections ins LEFT JOIN images img ON img.id = ins.image_id
+         WHERE ${where} ORDER BY ins.id DESC LIMIT @limit OFFSET @offset`,
+      )
+      .all({ ...params, limit: q.limit ?? 100, offset: q.offset ?? 0 }) as InspectionRow[];
+    return {
+      total,
+      items: rows.map((r) => ({
+        id: r.id,
+        imageSha256: r.sha256,
+        sourcePath: r.source_path,
+        modelVersionId: r.model_version_id,
+        verdict: r.verdict,
+        score: r.score,
+        regions: JSON.parse(r.regions) as unknown[],
+        error: r.error,
+        operator: r.operator,
+        createdAt: r.created_at,
+      })),
+    };
+  }
+
+  audit(actor: string, action: string, target: string, details: unknown = {}): void {
+    this.db.prepare('INSERT INTO audit_log (at, actor, action, target, details) VALUES (?, ?, ?, ?, ?)').run(nowIso(), actor, action, target, JSON.stringify(details));
+  }
+
+  auditLog(offset = 0, limit = 100): AuditEntry[] {
+    const rows = this.db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?').all(limit, offset) as (Omit<AuditEntry, 'details'> & { details: string })[];
+    return rows.map((r) => ({ ...r, details: JSON.parse(r.details) }));
+  }
+}

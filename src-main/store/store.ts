@@ -1,0 +1,49 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AnnotationRepository } from './annotations.ts';
+import { BlobStore } from './blob-store.ts';
+import { type Db, openDatabase, schemaVersion } from './database.ts';
+import { DatasetRepository } from './datasets.ts';
+import { HistoryRepository } from './history.ts';
+import { ProjectRepository } from './projects.ts';
+
+/**
+ * Everything Argus keeps lives in one data directory:
+ *   argus.db      SQLite (WAL) with projects, datasets, annotations, models, history, audit log
+ *   blobs/        content-addressed files (images, masks, model files) keyed by SHA-256
+ *   thumbnails/   JPEG thumbnails keyed by the SHA-256 of their image
+ */
+export class Store {
+  readonly dataDir: string;
+  readonly db: Db;
+  readonly blobs: BlobStore;
+  readonly thumbnails: BlobStore;
+  readonly projects: ProjectRepository;
+  readonly datasets: DatasetRepository;
+  readonly annotations: AnnotationRepository;
+  readonly history: HistoryRepository;
+
+  constructor(dataDir: string) {
+    this.dataDir = dataDir;
+    mkdirSync(dataDir, { recursive: true });
+    this.db = openDatabase(join(dataDir, 'argus.db'));
+    this.blobs = new BlobStore(join(dataDir, 'blobs'));
+    this.thumbnails = new BlobStore(join(dataDir, 'thumbnails'));
+    this.projects = new ProjectRepository(this.db);
+    this.datasets = new DatasetRepository(this.db);
+    this.annotations = new AnnotationRepository(this.db);
+    this.history = new HistoryRepository(this.db);
+  }
+
+  get schemaVersion(): number {
+    return schemaVersion(this.db);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
