@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { toErrorBody } from '../api/errors.ts';
 import { type Command, runCommand } from './command.ts';
+import { classify } from './commands/classify.ts';
 import { datasetImport, datasetList, datasetShow } from './commands/dataset.ts';
 import { historyExport } from './commands/history.ts';
 import { projectCreate, projectList } from './commands/project.ts';
 
-const commands: Command[] = [projectCreate, projectList, datasetImport, datasetList, datasetShow, historyExport];
+const commands: Command[] = [projectCreate, projectList, datasetImport, datasetList, datasetShow, historyExport, classify];
 
 function help(): string {
   return [

@@ -1,0 +1,69 @@
+import type { Float32Tensor } from './safetensors.ts';
+import { GraphBuilder, type Value } from './onnx-graph.ts';
+import { kaimingUniform, seededRandom } from './init.ts';
+import type { BackboneStages } from './resnet50.ts';
+
+export const FPN_CHANNELS = 256;
+const STAGE_CHANNELS = [256, 512, 1024, 2048];
+
+export interface FpnLevels {
+  p2: Value;
+  p3: Value;
+  p4: Value;
+  p5: Value;
+  p6: Value;
+}
+
+/** Named float tensors (torchvision names: fpn.inner_blocks.{i}.0.weight, fpn.layer_blocks.{i}.0.bias, …). */
+export type TensorLookup = (name: string) => Float32Tensor | undefined;
+
+/** Shapes of every FPN tensor, for validating stored weights. */
+export function fpnTensorShapes(): Map<string, number[]> {
+  const shapes = new Map<string, number[]>();
+  STAGE_CHANNELS.forEach((c, i) => {
+    shapes.set(`fpn.inner_blocks.${i}.0.weight`, [FPN_CHANNELS, c, 1, 1]);
+    shapes.set(`fpn.inner_blocks.${i}.0.bias`, [FPN_CHANNELS]);
+    shapes.set(`fpn.layer_blocks.${i}.0.weight`, [FPN_CHANNELS, FPN_CHANNELS, 3, 3]);
+    shapes.set(`fpn.layer_blocks.${i}.0.bias`, [FPN_CHANNELS]);
+  });
+  return shapes;
+}
+
+/** Fresh FPN weights as torchvision initialises them: kaiming_uniform_(a=1), zero bias. */
+export function initFpnWeights(seed: number): Map<string, Float32Tensor> {
+  const random = seededRandom(seed);
+  const weights = new Map<string, Float32Tensor>();
+  for (const [name, dims] of fpnTensorShapes()) {
+    weights.set(name, { dims, data: name.endsWith('.bias') ? new Float32Array(dims[0]) : kaimingUniform(dims, 1, random) });
+  }
+  return weights;
+}
+
+/**
+ * Feature Pyramid Network as torchvision's resnet_fpn_backbone: 1×1 lateral convs on C2–C5,
+ * top-down nearest ×2 upsampling and addition, 3×3 output convs (256 channels), and P6 as a
+ * stride-2 max-pool of P5 (LastLevelMaxPool).
+ */
+export function buildFpn(g: GraphBuilder, stages: BackboneStages, tensors: TensorLookup): FpnLevels {
+  const param = (name: string): Value => {
+    const t = tensors(name);
+    if (!t) throw new Error(`FPN weights lack ${name}`);
+    return g.initializer(name, t.data, t.dims);
+  };
+  const inputs = [stages.c2, stages.c3, stages.c4, stages.c5];
+  const lateral = (i: number): Value =>
+    g.conv(`fpn.inner_blocks.${i}`, inputs[i], param(`fpn.inner_blocks.${i}.0.weight`), param(`fpn.inner_blocks.${i}.0.bias`));
+  const output = (i: number, x: Value): Value =>
+    g.conv(`fpn.layer_blocks.${i}`, x, param(`fpn.layer_blocks.${i}.0.weight`), param(`fpn.layer_blocks.${i}.0.bias`), { pad: 1 });
+
+  const results: Value[] = new Array(4);
+  let top = lateral(3);
+  results[3] = output(3, top);
+  for (let i = 2; i >= 0; i--) {
+    top = g.add(`fpn.top_down.${i}`, lateral(i), g.upsampleNearest(`fpn.upsample.${i}`, top, 2));
+    results[i] = output(i, top);
+  }
+  const [p2, p3, p4, p5] = results;
+  const p6 = g.maxPool('fpn.p6', p5, 1, 2, 0);
+  return { p2, p3, p4, p5, p6 };
+}

@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type MessagePort, parentPort, Worker } from 'node:worker_threads';
+import type { ApiErrorBody } from '../api/contract.ts';
+import { ArgusError, toErrorBody } from '../api/errors.ts';
+
+type Handlers = Record<string, (...args: never[]) => Promise<unknown>>;
+
+type Request = { id: number; method: string; args: unknown[] };
+type Response = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: ApiErrorBody };
+
+/** Worker side: answers calls from the parent thread with the given handlers. */
+export function serveInWorker(handlers: Handlers, port: MessagePort | null = parentPort): void {
+  if (!port) throw new Error('serveInWorker must run inside a worker thread');
+  port.on('message', async ({ id, method, args }: Request) => {
+    let response: Response;
+    try {
+      const handler = handlers[method];
+      if (!handler) throw new ArgusError('invalid_argument', `Worker has no method ${method}`);
+      response = { id, ok: true, value: await (handler as (...a: unknown[]) => Promise<unknown>)(...args) };
+    } catch (error) {
+      response = { id, ok: false, error: toErrorBody(error) };
+    }
+    port.postMessage(response);
+  });
+}
+
+/**
+ * Parent side: a typed proxy over a worker thread. Calls queue in the worker; if the worker
+ * dies, pending calls fail with its error and the next call starts a fresh worker.
+ */
+export class WorkerClient<T extends Handlers> {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly entry: URL;
+
+  constructor(moduleBaseUrl: string, name: string) {
+    // Built bundles ship the worker as <name>.js beside the caller; in development it is TypeScript.
+    const built = new URL(`./${name}.js`, moduleBaseUrl);
+    this.entry = existsSync(fileURLToPath(built)) ? built : new URL(`./${name}.ts`, moduleBaseUrl);
+  }
+
+  call<M extends keyof T & string>(method: M, ...args: Parameters<T[M]>): Promise<Awaited<ReturnType<T[M]>>> {
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      worker.ref(); // keep the process alive while calls are pending, not while idle
+      worker.postMessage({ id, method, args } satisfies Request);
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    await worker?.terminate();
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(this.entry);
+    worker.on('message', (response: Response) => {
+      const call = this.pending.get(response.id);
+      if (!call) return;
+      this.pending.delete(response.id);
+      if (this.pending.size === 0) worker.unref();
+      if (response.ok) call.resolve(response.value);
+      else call.reject(new ArgusError(response.error.code, response.error.message));
+    });
+    const failAll = (error: Error): void => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const call of this.pending.values()) call.reject(error);
+      this.pending.clear();
+    };
+    worker.on('error', (error) => failAll(new ArgusError('internal', `Inference worker failed: ${error.message}`)));
+    worker.on('exit', (code) => failAll(new ArgusError('internal', `Inference worker exited (code ${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+}
