@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['out/', 'node_modules/', 'test-results/', '.tools/'] },
+  { ignores: ['out/', 'node_modules/', 'test-results/', '.tools/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -35,9 +35,12 @@ async function main(argv: string[]): Promise<number> {
     await runCommand(command, argv.slice(command.name.split(' ').length));
     return 0;
   } catch (error) {
+    if (String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`argus: ${(error as Error).message.split('\n')[0]} (see "argus ${command.name} --help")\n`);
+      return 2;
+    }
     const body = toErrorBody(error);
-    const message = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? (error as Error).message : body.message;
-    process.stderr.write(`argus: ${message}\n`);
+    process.stderr.write(`argus: ${body.message}\n`);
     return body.code === 'invalid_argument' ? 2 : 1;
   }
 }

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { ArgusError } from '../api/errors.ts';
 import { bmpSize, decodeBmp, isBmp } from './bmp.ts';
 
@@ -19,7 +19,7 @@ const bitDepthOf = (depth: string | undefined): number =>
   depth === 'ushort' || depth === 'short' ? 16 : depth === 'float' || depth === 'uint' || depth === 'int' ? 32 : 8;
 
 /** A sharp pipeline over any supported image file, with explicit pixel limits and strict decoding. */
-export function openImage(bytes: Uint8Array, maxPixels = MAX_IMAGE_PIXELS): sharp.Sharp {
+export function openImage(bytes: Uint8Array, maxPixels = MAX_IMAGE_PIXELS): Sharp {
   if (bytes.length === 0) throw new ArgusError('bad_input', 'The file is empty');
   if (isBmp(bytes)) {
     const raw = decodeBmp(bytes, maxPixels);
@@ -36,7 +36,7 @@ export async function readImageInfo(bytes: Uint8Array, maxPixels = MAX_IMAGE_PIX
     if (width * height > maxPixels) throw overLimit(width, height, maxPixels);
     return { format: 'bmp', width, height, channels: 3, bitDepth: 8 };
   }
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {

@@ -1,4 +1,4 @@
-import type sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { describeDecodeError, MAX_IMAGE_PIXELS, openImage } from './decode.ts';
 
 /** 8-bit RGB pixels, row-major, interleaved (HWC): what the network's 'pixels' input takes. */
@@ -9,7 +9,7 @@ export interface RgbImage {
 }
 
 /** Any supported file (8/16-bit, grayscale, CMYK, alpha) → 8-bit sRGB RGB, optionally resized. */
-async function toRgb(pipeline: sharp.Sharp): Promise<RgbImage> {
+async function toRgb(pipeline: Sharp): Promise<RgbImage> {
   try {
     const { data, info } = await pipeline
       .toColourspace('srgb')
@@ -39,7 +39,7 @@ export async function decodeCenterCrop(bytes: Uint8Array, resize: number, crop: 
   const width = Math.round(full.width * scale);
   const height = Math.round(full.height * scale);
   const resized = await toRgb(
-    (await import('sharp')).default(full.data, { raw: { width: full.width, height: full.height, channels: 3 } }).resize(width, height, { kernel: 'linear' }),
+    sharp(full.data, { raw: { width: full.width, height: full.height, channels: 3 } }).resize(width, height, { kernel: 'linear' }),
   );
   return cropRgb(resized, Math.floor((width - crop) / 2), Math.floor((height - crop) / 2), crop, crop);
 }

@@ -35,7 +35,10 @@ export class JobRunner {
         }
       },
     };
-    const finished = work(ctx).then(
+    const entry = { status, controller, finished: Promise.resolve() };
+    this.jobs.set(status.id, entry);
+    this.emit(status);
+    entry.finished = work(ctx).then(
       (result) => {
         Object.assign(status, { state: 'succeeded', result });
         this.emit(status);
@@ -46,8 +49,6 @@ export class JobRunner {
         this.emit(status);
       },
     );
-    this.jobs.set(status.id, { status, controller, finished });
-    this.emit(status);
     return { ...status };
   }
 

@@ -47,7 +47,7 @@ export class SafetensorsFile {
   }
 
   static parse(bytes: Buffer, label = 'weights file'): SafetensorsFile {
-    const fail = (why: string): never => {
+    const fail: (why: string) => never = (why) => {
       throw new ArgusError('bad_input', `${label} is not a valid safetensors file: ${why}`);
     };
     if (bytes.length < 8) fail('shorter than its 8-byte header length');
@@ -132,27 +132,3 @@ const HALF_TABLE = (() => {
 })();
 
 export const halfToFloat = (bits: number): number => HALF_TABLE[bits];
-
-/** float32 → IEEE half bits, round-to-nearest-even (for fp16 model export). */
-export function floatToHalf(value: number): number {
-  const f32 = new Float32Array([value]);
-  const x = new Uint32Array(f32.buffer)[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exponent = (x >>> 23) & 0xff;
-  let mantissa = x & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
-  const e = exponent - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mantissa |= 0x800000;
-    const shift = 14 - e;
-    const half = mantissa >> shift;
-    const rest = mantissa & ((1 << shift) - 1);
-    const midpoint = 1 << (shift - 1);
-    return sign | (half + (rest > midpoint || (rest === midpoint && half & 1) ? 1 : 0));
-  }
-  const rounded = mantissa + 0xfff + ((mantissa >> 13) & 1);
-  if (rounded & 0x800000) return e + 1 >= 0x1f ? sign | 0x7c00 : sign | ((e + 1) << 10);
-  return sign | (e << 10) | (rounded >> 13);
-}

@@ -1,0 +1,67 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir, writeManifestDataset } from '../src-main/testing/fixtures.ts';
+import { type RunningApp, startApp } from './support/app.ts';
+
+describe('Datasets workspace (browser mode, Chromium)', () => {
+  let app: RunningApp;
+  const dataset = tempDir('argus-e2e-dataset-');
+  beforeAll(async () => {
+    await writeManifestDataset(join(dataset.path, 'line-7'), 6, 6, { width: 320, height: 180 });
+    app = await startApp();
+  });
+  afterAll(async () => {
+    await app?.stop();
+    dataset.cleanup();
+  });
+
+  it('imports a dataset through the UI and shows it with its thumbnails', async () => {
+    const { page } = app;
+    await page.goto(app.url);
+    await page.getByText('No datasets yet').waitFor();
+    await app.screenshot('datasets-empty');
+
+    await page.getByRole('button', { name: 'Import dataset' }).click();
+    await page.getByLabel('Folder or COCO file on this station').fill(join(dataset.path, 'line-7'));
+    await page.getByLabel('Project (optional)').fill('Line 7');
+    await page.getByRole('dialog').getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByText(/Imported 12 images \(12 new, 18 new annotations\)/).waitFor();
+    await app.screenshot('datasets-import-done');
+    await page.getByRole('button', { name: 'Close' }).click();
+
+    await page.getByRole('button', { name: /line-test.*Line 7 · 12 images/ }).waitFor();
+    const thumbnails = page.getByTestId('thumbnail');
+    await expect.poll(() => thumbnails.count()).toBe(12);
+    // Every thumbnail image actually loaded (served by the engine, allowed by the CSP).
+    await expect.poll(() => page.locator('[data-testid=thumbnail] img').evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth > 0).length)).toBe(12);
+    await expect.poll(() => page.getByText('Train 4', { exact: true }).count()).toBe(1);
+
+    await page.getByLabel('Label').selectOption('defect');
+    await expect.poll(() => thumbnails.count()).toBe(6);
+    await expect.poll(() => page.getByText('2 regions').count()).toBe(6);
+    const shot = await app.screenshot('datasets-browse');
+    expect(shot).toMatch(/test-results\/e2e\/datasets-browse\.png$/);
+  });
+
+  it('shows a clear error for a folder that cannot be imported', async () => {
+    const { page } = app;
+    await page.getByRole('button', { name: 'Import dataset' }).click();
+    await page.getByLabel('Folder or COCO file on this station').fill('/no/such/folder');
+    await page.getByRole('dialog').getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'No such file or folder: /no/such/folder' }).waitFor();
+    await page.getByRole('button', { name: 'Close' }).click();
+  });
+
+  it('switches the interface to Simplified Chinese and records the import in the audit log', async () => {
+    const { page } = app;
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('cell', { name: 'dataset.import' }).waitFor();
+    await page.getByLabel('Language').selectOption('zh-CN');
+    await page.getByRole('link', { name: '数据集' }).waitFor();
+    await app.screenshot('settings-zh-CN');
+    await page.getByRole('link', { name: '数据集' }).click();
+    await page.getByRole('button', { name: '导入数据集' }).waitFor();
+    await app.screenshot('datasets-zh-CN');
+    expect(app.consoleErrors).toEqual([]);
+  });
+});

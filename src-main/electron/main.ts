@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron';
+import { CONTENT_SECURITY_POLICY } from '../api/csp.ts';
+import { resolveDataDir } from '../api/data-dir.ts';
+import { ArgusService, dispatch } from '../api/service.ts';
+import { isAppUrl, mainWindowOptions } from './window-options.ts';
+
+const devServerUrl = process.env.ELECTRON_RENDERER_URL;
+
+protocol.registerSchemesAsPrivileged([{ scheme: 'argus-media', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+let service: ArgusService;
+
+function createWindow(): void {
+  const window = new BrowserWindow(mainWindowOptions(join(import.meta.dirname, '../preload/index.cjs')));
+  window.once('ready-to-show', () => window.show());
+  // No navigation away from the app and no new windows; links to the web open in the browser.
+  window.webContents.on('will-navigate', (event, url) => {
+    if (!isAppUrl(url, devServerUrl)) event.preventDefault();
+  });
+  window.webContents.setWindowOpenHandler(({ url }) => {
+    if (url.startsWith('https://')) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  const unsubscribe = service.onEvent((event) => {
+    if (!window.isDestroyed()) window.webContents.send('argus:event', event);
+  });
+  window.on('closed', unsubscribe);
+  if (devServerUrl) void window.loadURL(devServerUrl);
+  else void window.loadFile(join(import.meta.dirname, '../renderer/index.html'));
+}
+
+app.whenReady().then(() => {
+  service = new ArgusService({ dataDir: resolveDataDir(undefined, app.getPath('userData')), actor: 'desktop' });
+
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+  ses.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+  });
+  // Remote content is never loaded: only the app's files, its dev server and its media scheme.
+  ses.webRequest.onBeforeRequest((details, callback) => {
+    const allowed = /^(file|argus-media|devtools|data|blob):/.test(details.url) || (devServerUrl !== undefined && details.url.startsWith(devServerUrl.replace(/\/$/, '')));
+    callback({ cancel: !allowed });
+  });
+
+  protocol.handle('argus-media', async (request) => {
+    const url = new URL(request.url);
+    const sha256 = url.pathname.replace(/^\//, '');
+    const variant = url.hostname === 'original' ? 'original' : 'thumbnail';
+    try {
+      return new Response(await service.readImage(sha256, variant));
+    } catch {
+      return new Response('not found', { status: 404 });
+    }
+  });
+
+  // One channel for the whole typed API; the sender must be one of our own pages.
+  ipcMain.handle('argus:call', (event, method: unknown, input: unknown) => {
+    if (!event.senderFrame || !isAppUrl(event.senderFrame.url, devServerUrl)) {
+      return { ok: false, error: { code: 'invalid_argument', message: 'Call from an unknown page refused' } };
+    }
+    return dispatch(service, String(method), input);
+  });
+
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+});
+
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+});
+
+app.on('window-all-closed', async () => {
+  await service?.close();
+  app.quit();
+});

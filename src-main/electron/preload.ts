@@ -1,0 +1,18 @@
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import type { ApiResult, ArgusEvent } from '../api/contract.ts';
+
+// The renderer gets exactly this: one call function and one event subscription. No ipcRenderer,
+// no Node, no process.env.
+const bridge = {
+  invoke: (method: string, input: unknown): Promise<ApiResult<unknown>> => ipcRenderer.invoke('argus:call', method, input),
+  onEvent: (listener: (event: ArgusEvent) => void): (() => void) => {
+    const wrapped = (_e: IpcRendererEvent, event: ArgusEvent): void => listener(event);
+    ipcRenderer.on('argus:event', wrapped);
+    return () => ipcRenderer.removeListener('argus:event', wrapped);
+  },
+  mediaBase: 'argus-media://',
+};
+
+export type ArgusBridge = typeof bridge;
+
+contextBridge.exposeInMainWorld('argus', bridge);

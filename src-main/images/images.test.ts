@@ -1,0 +1,102 @@
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { bmpOf, jpegOf, pngOf, texture } from '../testing/fixtures.ts';
+import { decodeBmp } from './bmp.ts';
+import { decodeForImport, readImageInfo } from './decode.ts';
+import { cropRgb, decodeRgb } from './preprocess.ts';
+import { planTiles, stitchTiles } from './tiling.ts';
+
+/** A PNG whose header claims width×height (with a valid CRC) but carries almost no data. */
+function pngBomb(width: number, height: number): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (b: Buffer): number => {
+    let c = 0xffffffff;
+    for (const byte of b) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; ihdr[9] = 2;
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])), chunk('IEND', Buffer.alloc(0))]);
+}
+
+describe('image decoding', () => {
+  it('decodes BMP pixels exactly', async () => {
+    const raw = texture(13, 7, 1); // odd width: rows are padded to 4 bytes
+    const decoded = decodeBmp(bmpOf(raw, 13, 7), 1e6);
+    expect(decoded).toMatchObject({ width: 13, height: 7, channels: 3 });
+    expect(Buffer.compare(decoded.data, raw)).toBe(0);
+    const viaPipeline = await decodeRgb(bmpOf(raw, 13, 7));
+    expect(Buffer.compare(Buffer.from(viaPipeline.data), raw)).toBe(0);
+  });
+
+  it('turns 16-bit, grayscale, CMYK and alpha images into 8-bit RGB', async () => {
+    const raw = texture(16, 8, 2);
+    const rgb16 = await sharp(raw, { raw: { width: 16, height: 8, channels: 3 } }).toColourspace('rgb16').png().toBuffer();
+    const gray = await pngOf(Buffer.from(raw.filter((_, i) => i % 3 === 0)), 16, 8, 1);
+    const cmyk = await sharp(raw, { raw: { width: 16, height: 8, channels: 3 } }).toColourspace('cmyk').jpeg().toBuffer();
+    const rgba = await sharp(raw, { raw: { width: 16, height: 8, channels: 3 } }).ensureAlpha().png().toBuffer();
+    expect(await readImageInfo(rgb16)).toMatchObject({ bitDepth: 16, channels: 3 });
+    expect(await readImageInfo(cmyk)).toMatchObject({ channels: 4 });
+    for (const file of [rgb16, gray, cmyk, rgba]) {
+      const out = await decodeRgb(file);
+      expect(out.data.length).toBe(16 * 8 * 3);
+    }
+    const from16 = await decodeRgb(rgb16);
+    expect(Math.max(...from16.data.map((v, i) => Math.abs(v - raw[i])))).toBeLessThanOrEqual(1);
+    const fromGray = await decodeRgb(gray);
+    expect(fromGray.data[0]).toBe(fromGray.data[1]);
+  });
+
+  it('refuses empty, truncated, non-image and oversized files with a clear message', async () => {
+    const jpeg = await jpegOf(texture(64, 64, 3), 64, 64);
+    await expect(decodeForImport(Buffer.alloc(0))).rejects.toThrow('The file is empty');
+    await expect(decodeForImport(jpeg.subarray(0, jpeg.length / 2))).rejects.toThrow(/truncated or corrupt/);
+    await expect(decodeForImport(Buffer.from('%PDF-1.7 not an image'))).rejects.toThrow(/Not an image file/);
+    await expect(readImageInfo(pngBomb(50_000, 50_000))).rejects.toThrow('Image is 50000×50000 = 2500000000 pixels, over the limit of 100000000');
+    await expect(decodeRgb(pngBomb(50_000, 50_000))).rejects.toThrow(/pixel limit/);
+  });
+
+  it('crops with edge replication outside the image', () => {
+    const image = { data: Uint8Array.from([1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]), width: 2, height: 2 };
+    const crop = cropRgb(image, -1, 0, 3, 1);
+    expect([...crop.data]).toEqual([1, 1, 1, 1, 1, 1, 2, 2, 2]);
+  });
+});
+
+describe('tiling', () => {
+  it('covers the image with overlapping tiles that end at the borders', () => {
+    const tiles = planTiles(1130, 460, 256, 32);
+    const xs = [...new Set(tiles.map((t) => t.x))];
+    const ys = [...new Set(tiles.map((t) => t.y))];
+    expect(xs[0]).toBe(0);
+    expect(xs.at(-1)! + 256).toBe(1130);
+    expect(ys.at(-1)! + 256).toBe(460);
+    for (let i = 1; i < xs.length; i++) expect(xs[i - 1] + 256 - xs[i]).toBeGreaterThanOrEqual(32);
+    expect(planTiles(100, 80, 256, 32)).toEqual([{ x: 0, y: 0, width: 256, height: 256 }]);
+  });
+
+  it('stitches per-tile maps without seams', () => {
+    const width = 300, height = 170, tile = 128, overlap = 24;
+    const f = (x: number, y: number): number => Math.sin(x / 17) + y / 50;
+    const tiles = planTiles(width, height, tile, overlap);
+    const maps = tiles.map((t) => Float32Array.from({ length: tile * tile }, (_, i) => f(t.x + (i % tile), t.y + Math.floor(i / tile))));
+    const stitched = stitchTiles(maps, tiles, width, height, overlap);
+    let maxError = 0;
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) maxError = Math.max(maxError, Math.abs(stitched[y * width + x] - f(x, y)));
+    expect(maxError).toBeLessThan(1e-5);
+  });
+});

@@ -1,0 +1,101 @@
+// Test fixtures: small real images and datasets written to temporary folders.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import sharp from 'sharp';
+
+export const SHARED_DIR = resolve(import.meta.dirname, '../../../shared');
+export const SHARED_WEIGHTS = join(SHARED_DIR, 'models/resnet50-imagenet.safetensors');
+/** The shared models and datasets are beside every checkout in CI; only a bare dev clone lacks them. */
+export const hasShared = existsSync(SHARED_WEIGHTS);
+
+export function tempDir(prefix = 'argus-test-'): { path: string; cleanup(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** A textured 8-bit RGB image (deterministic from the seed), optionally with a dark blemish. */
+export function texture(width: number, height: number, seed: number, blemish?: { x: number; y: number; r: number }): Buffer {
+  const data = Buffer.alloc(width * height * 3);
+  let s = seed >>> 0;
+  const random = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const stripe = 150 + 40 * Math.sin((x + y) / 6);
+      const inBlemish = blemish && (x - blemish.x) ** 2 + (y - blemish.y) ** 2 <= blemish.r ** 2;
+      const v = inBlemish ? 30 : stripe + (random() - 0.5) * 20;
+      const o = (y * width + x) * 3;
+      data[o] = v; data[o + 1] = v * 0.95; data[o + 2] = v * 0.85;
+    }
+  }
+  return data;
+}
+
+export async function pngOf(raw: Buffer, width: number, height: number, channels: 1 | 3 = 3): Promise<Buffer> {
+  const image = sharp(raw, { raw: { width, height, channels } });
+  return (channels === 1 ? image.toColourspace('b-w') : image).png().toBuffer();
+}
+
+export async function jpegOf(raw: Buffer, width: number, height: number): Promise<Buffer> {
+  return sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: 92 }).toBuffer();
+}
+
+/** A 24-bit bottom-up BMP, as frame grabbers write it. */
+export function bmpOf(raw: Buffer, width: number, height: number): Buffer {
+  const rowBytes = Math.ceil((width * 3) / 4) * 4;
+  const out = Buffer.alloc(54 + rowBytes * height);
+  out.write('BM', 0);
+  out.writeUInt32LE(out.length, 2);
+  out.writeUInt32LE(54, 10);
+  out.writeUInt32LE(40, 14);
+  out.writeInt32LE(width, 18);
+  out.writeInt32LE(height, 22);
+  out.writeUInt16LE(1, 26);
+  out.writeUInt16LE(24, 28);
+  for (let y = 0; y < height; y++) {
+    const row = 54 + (height - 1 - y) * rowBytes;
+    for (let x = 0; x < width; x++) {
+      const s = (y * width + x) * 3;
+      out[row + x * 3] = raw[s + 2];
+      out[row + x * 3 + 1] = raw[s + 1];
+      out[row + x * 3 + 2] = raw[s];
+    }
+  }
+  return out;
+}
+
+export function writeFile(path: string, bytes: Buffer | string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, bytes);
+}
+
+/** A label mask: 0 background, `value` inside the circle. */
+export async function maskOf(width: number, height: number, circle: { x: number; y: number; r: number }, value = 1): Promise<Buffer> {
+  const data = Buffer.alloc(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if ((x - circle.x) ** 2 + (y - circle.y) ** 2 <= circle.r ** 2) data[y * width + x] = value;
+  return pngOf(data, width, height, 1);
+}
+
+/**
+ * An Argus manifest dataset: `good` defect-free and `defect` blemished images (PNG), with masks
+ * and boxes for the defects, splits assigned round-robin.
+ */
+export async function writeManifestDataset(root: string, good: number, defect: number, size = { width: 96, height: 64 }): Promise<void> {
+  const { width, height } = size;
+  const splits = ['train', 'val', 'test'] as const;
+  const samples: unknown[] = [];
+  for (let i = 0; i < good; i++) {
+    writeFile(join(root, `good/g${i}.png`), await pngOf(texture(width, height, 100 + i), width, height));
+    samples.push({ file: `good/g${i}.png`, split: splits[i % 3], label: 'good', classes: [], boxes: [] });
+  }
+  for (let i = 0; i < defect; i++) {
+    const c = { x: 20 + ((i * 13) % (width - 40)), y: 20 + ((i * 7) % (height - 40)), r: 6 };
+    writeFile(join(root, `images/d${i}.png`), await pngOf(texture(width, height, 500 + i, c), width, height));
+    writeFile(join(root, `masks/d${i}.png`), await maskOf(width, height, c));
+    samples.push({
+      file: `images/d${i}.png`, split: splits[i % 3], label: 'defect', classes: ['scratch'],
+      boxes: [[c.x - c.r, c.y - c.r, c.x + c.r + 1, c.y + c.r + 1, 1]], mask: `masks/d${i}.png`,
+    });
+  }
+  writeFile(join(root, 'manifest.json'), JSON.stringify({ name: 'line-test', classes: { 1: 'scratch' }, samples }, null, 1));
+}

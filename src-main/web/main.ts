@@ -1,0 +1,39 @@
+// Browser mode: `npm run web -- [--port 5170] [--host 127.0.0.1] [--token T] [--data-dir DIR]`
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { resolveDataDir } from '../api/data-dir.ts';
+import { ArgusService } from '../api/service.ts';
+import { startWebServer } from './server.ts';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env.ARGUS_PORT ?? '5170' },
+    host: { type: 'string', default: '127.0.0.1' },
+    token: { type: 'string', default: process.env.ARGUS_TOKEN },
+    'data-dir': { type: 'string' },
+    renderer: { type: 'string' },
+  },
+});
+
+const service = new ArgusService({ dataDir: resolveDataDir(values['data-dir']), actor: 'web' });
+try {
+  const server = await startWebServer({
+    service,
+    staticDir: values.renderer ?? fileURLToPath(new URL('../renderer', import.meta.url)),
+    host: values.host,
+    port: Number(values.port),
+    token: values.token,
+  });
+  process.stdout.write(`Argus browser mode: ${server.url}  (data: ${service.store.dataDir})\n`);
+  const stop = async (): Promise<void> => {
+    await server.close();
+    await service.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+} catch (error) {
+  process.stderr.write(`argus web: ${(error as Error).message}\n`);
+  await service.close();
+  process.exit(1);
+}

@@ -1,0 +1,82 @@
+import type { ApiResult, ArgusApi, ArgusEvent, ErrorCode } from '../../src-main/api/contract.ts';
+
+/** What the Electron preload exposes as window.argus. */
+interface Bridge {
+  invoke(method: string, input: unknown): Promise<ApiResult<unknown>>;
+  onEvent(listener: (event: ArgusEvent) => void): () => void;
+  mediaBase: string;
+}
+
+declare global {
+  interface Window {
+    argus?: Bridge;
+  }
+}
+
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export interface ArgusClient {
+  api: ArgusApi;
+  onEvent(listener: (event: ArgusEvent) => void): () => void;
+  mediaUrl(variant: 'thumbnail' | 'original', sha256: string): string;
+}
+
+/** The typed API as a proxy: every method is one invoke over whichever transport is present. */
+function apiOver(invoke: (method: string, input: unknown) => Promise<ApiResult<unknown>>): ArgusApi {
+  return new Proxy({} as ArgusApi, {
+    get: (_target, method: string) => async (input?: unknown) => {
+      const result = await invoke(method, input);
+      if (!result.ok) throw new ApiError(result.error.code, result.error.message);
+      return result.value;
+    },
+  });
+}
+
+function electronClient(bridge: Bridge): ArgusClient {
+  return {
+    api: apiOver(bridge.invoke),
+    onEvent: bridge.onEvent,
+    mediaUrl: (variant, sha256) => `${bridge.mediaBase}${variant}/${sha256}`,
+  };
+}
+
+/** Browser mode: POST /api/<method>, events over a WebSocket that reconnects. */
+function httpClient(): ArgusClient {
+  const token = new URLSearchParams(location.search).get('token');
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const listeners = new Set<(event: ArgusEvent) => void>();
+  let socket: WebSocket | undefined;
+  const connect = (): void => {
+    const url = new URL('/events', location.href);
+    url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    if (token) url.searchParams.set('token', token);
+    socket = new WebSocket(url);
+    socket.onmessage = (message) => {
+      const event = JSON.parse(String(message.data)) as ArgusEvent;
+      for (const listener of listeners) listener(event);
+    };
+    socket.onclose = () => setTimeout(connect, 1000);
+  };
+  return {
+    api: apiOver(async (method, input) => {
+      const response = await fetch(`/api/${method}`, { method: 'POST', headers, body: JSON.stringify(input ?? {}) });
+      return (await response.json()) as ApiResult<unknown>;
+    }),
+    onEvent(listener) {
+      if (!socket) connect();
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    mediaUrl: (variant, sha256) => `/media/${variant}/${sha256}${token ? `?token=${encodeURIComponent(token)}` : ''}`,
+  };
+}
+
+export const client: ArgusClient = window.argus ? electronClient(window.argus) : httpClient();
+export const api = client.api;

@@ -1,0 +1,41 @@
+import type { MessageKey } from '../i18n/en.ts';
+import { useI18n } from '../i18n/i18n.tsx';
+import { useHashRoute } from '../features/common/hooks.ts';
+import { PendingPage } from '../features/common/PendingPage.tsx';
+import { DatasetsPage } from '../features/datasets/DatasetsPage.tsx';
+import { HistoryPage } from '../features/history/HistoryPage.tsx';
+import { SettingsPage } from '../features/settings/SettingsPage.tsx';
+
+const PAGES = ['inspect', 'annotate', 'datasets', 'training', 'models', 'history', 'settings'] as const;
+type Page = (typeof PAGES)[number];
+
+const ICONS: Record<Page, string> = { inspect: '◎', annotate: '✎', datasets: '▦', training: '↻', models: '◈', history: '☰', settings: '⚙' };
+
+export function App() {
+  const { t } = useI18n();
+  const [route, navigate] = useHashRoute();
+  const page: Page = (PAGES as readonly string[]).includes(route[0]) ? (route[0] as Page) : 'datasets';
+
+  return (
+    <div className="app">
+      <nav className="sidebar" aria-label="Main">
+        <div className="brand"><span className="brand-mark">◉</span><div><strong>{t('app.name')}</strong><small>{t('app.tagline')}</small></div></div>
+        <ul>
+          {PAGES.map((p) => (
+            <li key={p}>
+              <a href={`#/${p}`} className={p === page ? 'active' : undefined} aria-current={p === page ? 'page' : undefined}>
+                <span className="icon" aria-hidden>{ICONS[p]}</span>{t(`nav.${p}` as MessageKey)}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main className="content">
+        {page === 'datasets' && <DatasetsPage selectedId={route[1] ? Number(route[1]) : undefined} select={(id) => navigate(`datasets/${id}`)} />}
+        {page === 'history' && <HistoryPage />}
+        {page === 'settings' && <SettingsPage />}
+        {(page === 'inspect' || page === 'annotate' || page === 'training' || page === 'models') && <PendingPage titleKey={`nav.${page}`} />}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,72 @@
+import { useState } from 'react';
+import type { DatasetSummary, ImageLabel, Split } from '../../../src-main/api/contract.ts';
+import { api, client } from '../../api/client.ts';
+import { useI18n } from '../../i18n/i18n.tsx';
+import { useAsync } from '../common/hooks.ts';
+
+const PAGE_SIZE = 60;
+
+export function DatasetBrowser({ dataset }: { dataset: DatasetSummary }) {
+  const { t } = useI18n();
+  const [split, setSplit] = useState<Split | ''>('');
+  const [label, setLabel] = useState<ImageLabel | ''>('');
+  const [offset, setOffset] = useState(0);
+  const page = useAsync(
+    () => api.listDatasetImages({ datasetId: dataset.id, split: split || undefined, label: label || undefined, offset, limit: PAGE_SIZE }),
+    [dataset.id, split, label, offset],
+  );
+  const total = page.data?.total ?? 0;
+
+  return (
+    <div className="browser">
+      <div className="dataset-facts">
+        <h2>{dataset.name}</h2>
+        <dl>
+          <div><dt>{t('datasets.project')}</dt><dd>{dataset.projectName}</dd></div>
+          <div><dt>{t('datasets.format')}</dt><dd>{dataset.format}</dd></div>
+          <div><dt>{t('datasets.source')}</dt><dd className="path">{dataset.sourcePath}</dd></div>
+        </dl>
+        <div className="counts">
+          {(['train', 'val', 'test'] as const).map((s) => (
+            <span key={s} className={`chip split-${s}`}>{t(`datasets.split.${s}`)} {dataset.counts[s]}</span>
+          ))}
+          {(['good', 'defect', 'unlabeled'] as const).map((l) => (
+            <span key={l} className={`chip label-${l}`}>{t(`datasets.label.${l}`)} {dataset.counts[l]}</span>
+          ))}
+        </div>
+      </div>
+      <div className="filters">
+        <label>{t('datasets.filter.split')}
+          <select value={split} onChange={(e) => { setSplit(e.target.value as Split | ''); setOffset(0); }}>
+            <option value="">{t('common.all')}</option>
+            {(['train', 'val', 'test'] as const).map((s) => <option key={s} value={s}>{t(`datasets.split.${s}`)}</option>)}
+          </select>
+        </label>
+        <label>{t('datasets.filter.label')}
+          <select value={label} onChange={(e) => { setLabel(e.target.value as ImageLabel | ''); setOffset(0); }}>
+            <option value="">{t('common.all')}</option>
+            {(['good', 'defect', 'unlabeled'] as const).map((l) => <option key={l} value={l}>{t(`datasets.label.${l}`)}</option>)}
+          </select>
+        </label>
+        <span className="muted">{total > 0 && t('datasets.showing', { from: offset + 1, to: Math.min(offset + PAGE_SIZE, total), total })}</span>
+        <span className="spacer" />
+        <button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>{t('common.previous')}</button>
+        <button disabled={offset + PAGE_SIZE >= total} onClick={() => setOffset(offset + PAGE_SIZE)}>{t('common.next')}</button>
+      </div>
+      {page.error && <p className="notice error">{page.error}</p>}
+      <ul className="thumb-grid" aria-busy={page.loading}>
+        {page.data?.items.map((image) => (
+          <li key={image.imageId} className="thumb" data-testid="thumbnail">
+            <img src={client.mediaUrl('thumbnail', image.sha256)} alt={image.file} loading="lazy" />
+            <div className="thumb-meta">
+              <span className={`chip label-${image.label}`}>{t(`datasets.label.${image.label}`)}</span>
+              <span className={`chip split-${image.split}`}>{t(`datasets.split.${image.split}`)}</span>
+              {image.annotationCount > 0 && <span className="chip">{t('datasets.regions', { n: image.annotationCount })}</span>}
+            </div>
+            <div className="thumb-name" title={image.file}>{image.file.split('/').pop()}</div>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,39 @@
+import { api } from '../../api/client.ts';
+import { type Language, LANGUAGES, useI18n } from '../../i18n/i18n.tsx';
+import { useAsync } from '../common/hooks.ts';
+
+export function SettingsPage() {
+  const { t, language, setLanguage } = useI18n();
+  const info = useAsync(() => api.getInfo(), []);
+  const audit = useAsync(() => api.listAuditLog({ limit: 50 }), []);
+  return (
+    <section className="page">
+      <header className="page-header"><h1>{t('settings.title')}</h1></header>
+      <div className="card settings">
+        <label>{t('settings.language')}
+          <select value={language} onChange={(e) => setLanguage(e.target.value as Language)}>
+            {Object.entries(LANGUAGES).map(([code, name]) => <option key={code} value={code}>{name}</option>)}
+          </select>
+        </label>
+        {info.data && (
+          <dl>
+            <div><dt>{t('settings.dataDir')}</dt><dd className="path">{info.data.dataDir}</dd></div>
+            <div><dt>{t('settings.version')}</dt><dd>{info.data.version}</dd></div>
+            <div><dt>{t('settings.schema')}</dt><dd>{info.data.schemaVersion}</dd></div>
+          </dl>
+        )}
+      </div>
+      <h2>{t('settings.audit')}</h2>
+      {audit.data?.length === 0 && <p className="muted">{t('settings.auditEmpty')}</p>}
+      {audit.data && audit.data.length > 0 && (
+        <table className="table">
+          <tbody>
+            {audit.data.map((a) => (
+              <tr key={a.id}><td>{new Date(a.at).toLocaleString()}</td><td>{a.actor}</td><td>{a.action}</td><td>{a.target}</td></tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

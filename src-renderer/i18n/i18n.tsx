@@ -1,0 +1,39 @@
+import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react';
+import { en, type MessageKey } from './en.ts';
+import { zhCN } from './zh-CN.ts';
+
+export const LANGUAGES = { en: 'English', 'zh-CN': '简体中文' } as const;
+export type Language = keyof typeof LANGUAGES;
+
+const catalogs: Record<Language, Record<MessageKey, string>> = { en, 'zh-CN': zhCN };
+
+type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
+
+const I18nContext = createContext<{ language: Language; setLanguage(l: Language): void; t: Translate } | null>(null);
+
+const initialLanguage = (): Language => {
+  const stored = localStorage.getItem('argus.language');
+  if (stored === 'en' || stored === 'zh-CN') return stored;
+  return navigator.language.startsWith('zh') ? 'zh-CN' : 'en';
+};
+
+export function I18nProvider({ children }: { children: ReactNode }) {
+  const [language, setLanguageState] = useState<Language>(initialLanguage);
+  const setLanguage = useCallback((l: Language) => {
+    localStorage.setItem('argus.language', l);
+    document.documentElement.lang = l;
+    setLanguageState(l);
+  }, []);
+  const t = useCallback<Translate>(
+    (key, params) => catalogs[language][key].replace(/\{(\w+)\}/g, (_, name: string) => String(params?.[name] ?? `{${name}}`)),
+    [language],
+  );
+  const value = useMemo(() => ({ language, setLanguage, t }), [language, setLanguage, t]);
+  return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
+}
+
+export function useI18n() {
+  const context = useContext(I18nContext);
+  if (!context) throw new Error('useI18n outside I18nProvider');
+  return context;
+}
