@@ -33,7 +33,7 @@ describe('Datasets workspace (browser mode, Chromium)', () => {
     const thumbnails = page.getByTestId('thumbnail');
     await expect.poll(() => thumbnails.count()).toBe(12);
     // Every thumbnail image actually loaded (served by the engine, allowed by the CSP).
-    await expect.poll(() => page.locator('[data-testid=thumbnail] img').evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth > 0).length)).toBe(12);
+    await expect.poll(() => page.locator('[data-testid=thumbnail] img').evaluateAll((imgs) => imgs.filter((i) => (i as unknown as { naturalWidth: number }).naturalWidth > 0).length)).toBe(12);
     await expect.poll(() => page.getByText('Train 4', { exact: true }).count()).toBe(1);
 
     await page.getByLabel('Label').selectOption('defect');
