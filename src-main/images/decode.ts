@@ -56,15 +56,20 @@ export async function readImageInfo(bytes: Uint8Array, maxPixels = MAX_IMAGE_PIX
 const overLimit = (width: number, height: number, maxPixels: number): ArgusError =>
   new ArgusError('bad_input', `Image is ${width}×${height} = ${width * height} pixels, over the limit of ${maxPixels}`);
 
-export function describeDecodeError(error: unknown): ArgusError {
+/**
+ * A decoder failure as a user-facing error. When the header was read but the pixels were not,
+ * the file is damaged whatever the decoder's message says (libvips' text can be lost when several
+ * images decode at once).
+ */
+export function describeDecodeError(error: unknown, phase: 'header' | 'pixels' = 'header'): ArgusError {
   if (error instanceof ArgusError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  if (/unsupported image format/i.test(message)) return new ArgusError('bad_input', 'Not an image file, or an unsupported format');
+  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
   if (/pixel limit/i.test(message)) return new ArgusError('bad_input', 'Image is over the pixel limit');
-  if (/premature end|truncated|unexpected end|read error|corrupt|not enough data/i.test(message)) {
-    return new ArgusError('bad_input', `The image is truncated or corrupt (${message.split('\n')[0]})`);
+  if (phase === 'pixels' || /premature end|truncated|unexpected end|read error|corrupt|not enough data/i.test(message)) {
+    return new ArgusError('bad_input', `The image is truncated or corrupt (${message})`);
   }
-  return new ArgusError('bad_input', `The image cannot be decoded (${message.split('\n')[0]})`);
+  if (/unsupported image format/i.test(message)) return new ArgusError('bad_input', 'Not an image file, or an unsupported format');
+  return new ArgusError('bad_input', `The image cannot be decoded (${message})`);
 }
 
 export const THUMBNAIL_SIZE = 256;
@@ -84,7 +89,7 @@ export async function decodeForImport(bytes: Uint8Array): Promise<{ info: ImageI
       .toBuffer();
     return { info, thumbnail };
   } catch (error) {
-    throw describeDecodeError(error);
+    throw describeDecodeError(error, 'pixels');
   }
 }
 
@@ -94,6 +99,6 @@ export async function decodeLabelMask(bytes: Uint8Array): Promise<{ data: Buffer
     const { data, info } = await openImage(bytes).extractChannel(0).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height };
   } catch (error) {
-    throw describeDecodeError(error);
+    throw describeDecodeError(error, 'pixels');
   }
 }

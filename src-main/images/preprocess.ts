@@ -1,5 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
-import { describeDecodeError, MAX_IMAGE_PIXELS, openImage } from './decode.ts';
+import { describeDecodeError, MAX_IMAGE_PIXELS, openImage, readImageInfo } from './decode.ts';
 
 /** 8-bit RGB pixels, row-major, interleaved (HWC): what the network's 'pixels' input takes. */
 export interface RgbImage {
@@ -9,7 +9,7 @@ export interface RgbImage {
 }
 
 /** Any supported file (8/16-bit, grayscale, CMYK, alpha) → 8-bit sRGB RGB, optionally resized. */
-async function toRgb(pipeline: Sharp): Promise<RgbImage> {
+async function toRgb(pipeline: Sharp, bytes?: Uint8Array): Promise<RgbImage> {
   try {
     const { data, info } = await pipeline
       .toColourspace('srgb')
@@ -19,17 +19,19 @@ async function toRgb(pipeline: Sharp): Promise<RgbImage> {
     if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
   } catch (error) {
-    throw describeDecodeError(error);
+    // Distinguish a file that is no image at all from one whose pixels are damaged.
+    if (bytes) await readImageInfo(bytes);
+    throw describeDecodeError(error, bytes ? 'pixels' : 'header');
   }
 }
 
 export function decodeRgb(bytes: Uint8Array, maxPixels = MAX_IMAGE_PIXELS): Promise<RgbImage> {
-  return toRgb(openImage(bytes, maxPixels));
+  return toRgb(openImage(bytes, maxPixels), bytes);
 }
 
 /** Decodes and resizes in one pass (JPEG shrink-on-load makes large inputs cheap). */
 export function decodeResized(bytes: Uint8Array, width: number, height: number, maxPixels = MAX_IMAGE_PIXELS): Promise<RgbImage> {
-  return toRgb(openImage(bytes, maxPixels).resize(width, height, { fit: 'fill', kernel: 'linear' }));
+  return toRgb(openImage(bytes, maxPixels).resize(width, height, { fit: 'fill', kernel: 'linear' }), bytes);
 }
 
 /** ImageNet evaluation crop: shorter side to `resize`, centre crop `crop`×`crop`. */
