@@ -108,7 +108,73 @@ export interface ImportResult {
   seconds: number;
 }
 
-export type JobKind = 'import';
+export type JobKind = 'import' | 'train' | 'evaluate' | 'inspect';
+
+export interface ModelVersionSummary {
+  id: number;
+  projectId: number;
+  parentId: number | null;
+  name: string;
+  mode: 'classify' | 'anomaly' | 'segment';
+  status: ModelStatus;
+  classes: string[];
+  snapshotId: number | null;
+  metrics: Record<string, unknown>;
+  thresholds: Record<string, unknown>;
+  config: Record<string, unknown>;
+  files: { role: string; sha256: string; bytes: number }[];
+  createdAt: string;
+  promotedAt: string | null;
+}
+
+export interface BackboneInfo {
+  sha256: string;
+  bytes: number;
+  mean: number[];
+  std: number[];
+  hasClassifier: boolean;
+}
+
+export interface TrainModelInput {
+  mode: 'anomaly';
+  datasetId: number;
+  name?: string;
+  device?: ExecutionProviderChoice;
+  /** Network input as [width, height] (multiples of 32); by default from the images' aspect ratio. */
+  inputSize?: [number, number];
+  coresetSize?: number;
+}
+
+export interface TrainModelResult {
+  modelId: number;
+  seconds: number;
+  metrics: Record<string, unknown>;
+}
+
+export interface EvaluateModelInput {
+  modelId: number;
+  datasetId: number;
+  split: Split;
+  device?: ExecutionProviderChoice;
+}
+
+export interface InspectFilesInput {
+  /** A model version id, or 'production'. */
+  model: number | 'production';
+  paths: string[];
+  outDir: string;
+  device?: ExecutionProviderChoice;
+}
+
+export interface InspectFilesResult {
+  inspected: number;
+  ok: number;
+  ng: number;
+  review: number;
+  errors: number;
+  resultsFile: string;
+  msPerImage: number;
+}
 export type JobState = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface JobStatus {
@@ -187,6 +253,16 @@ export interface ArgusApi {
   cancelJob(input: { jobId: string }): Promise<JobStatus>;
   listInspections(input: InspectionQuery): Promise<{ items: InspectionRecord[]; total: number }>;
   listAuditLog(input: { offset?: number; limit?: number }): Promise<AuditEntry[]>;
+  /** Starts training; the job's result is a TrainModelResult. */
+  trainModel(input: TrainModelInput): Promise<JobStatus>;
+  /** Starts an evaluation; the job's result holds the metrics. */
+  evaluateModel(input: EvaluateModelInput): Promise<JobStatus>;
+  /** Starts inspecting files; the job's result is an InspectFilesResult. */
+  inspectFiles(input: InspectFilesInput): Promise<JobStatus>;
+  /** Checks a ResNet-50 safetensors file and makes it the backbone for training. */
+  importBackboneWeights(input: { path: string }): Promise<BackboneInfo>;
+  listModels(input: { projectId?: number }): Promise<ModelVersionSummary[]>;
+  promoteModel(input: { modelId: number }): Promise<ModelVersionSummary>;
 }
 
 export type ApiMethod = keyof ArgusApi;

@@ -6,6 +6,8 @@ const split = z.enum(['train', 'val', 'test']);
 const label = z.enum(['good', 'defect', 'unlabeled']);
 const page = { offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(1000).optional() };
 const none = z.undefined().or(z.object({}).strict());
+const device = z.enum(['auto', 'cpu', 'cuda', 'webgpu']).optional();
+const multipleOf32 = z.number().int().min(64).max(4096).refine((v) => v % 32 === 0, 'must be a multiple of 32');
 
 /**
  * The argument schema of every API method. Every transport (IPC, HTTP, CLI) validates with these
@@ -40,6 +42,24 @@ export const apiSchemas = {
     ...page,
   }).strict(),
   listAuditLog: z.object(page).strict(),
+  trainModel: z.object({
+    mode: z.literal('anomaly'),
+    datasetId: id,
+    name: z.string().trim().min(1).max(200).optional(),
+    device,
+    inputSize: z.tuple([multipleOf32, multipleOf32]).optional(),
+    coresetSize: z.number().int().min(16).max(200_000).optional(),
+  }).strict(),
+  evaluateModel: z.object({ modelId: id, datasetId: id, split, device }).strict(),
+  inspectFiles: z.object({
+    model: z.union([id, z.literal('production')]),
+    paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000),
+    outDir: z.string().min(1).max(4096),
+    device,
+  }).strict(),
+  importBackboneWeights: z.object({ path: z.string().min(1).max(4096) }).strict(),
+  listModels: z.object({ projectId: id.optional() }).strict(),
+  promoteModel: z.object({ modelId: id }).strict(),
 } satisfies Record<ApiMethod, z.ZodType>;
 
 export const apiMethods = Object.keys(apiSchemas) as ApiMethod[];

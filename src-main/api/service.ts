@@ -1,8 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type {
-  ApiInput, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, CreateProjectInput, DatasetImagePage,
-  DatasetImageQuery, DatasetSummary, ImportDatasetInput, InspectionQuery, InspectionRecord, JobStatus, Project,
+  ApiInput, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
+  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ImportDatasetInput, InspectFilesInput, InspectFilesResult, InspectionQuery,
+  InspectionRecord, JobStatus, ModelVersionSummary, Project, TrainModelInput, TrainModelResult,
 } from './contract.ts';
+import { evaluateAnomaly } from '../anomaly/evaluate.ts';
+import { loadAnomalyDetector, trainAnomaly } from '../anomaly/train.ts';
+import { expandImageFiles, inspectFiles } from '../inspection/inspect-files.ts';
+import { type BackboneWeights, loadResNet50Weights } from '../model/resnet50.ts';
+import type { ModelVersion } from '../store/models.ts';
+import { quantile } from '../anomaly/metrics.ts';
 import { ArgusError, toErrorBody } from './errors.ts';
 import { apiSchemas, isApiMethod } from './schemas.ts';
 import { importDataset } from '../datasets/importer.ts';
@@ -94,6 +102,86 @@ export class ArgusService implements ArgusApi {
     return this.store.history.auditLog(input.offset, input.limit);
   }
 
+  async importBackboneWeights(input: { path: string }): Promise<BackboneInfo> {
+    const weights = loadResNet50Weights(input.path);
+    const bytes = await readFile(input.path);
+    const sha256 = await this.store.blobs.put(bytes);
+    this.store.settings.set('backbone', { sha256 });
+    this.store.history.audit(this.actor, 'backbone.import', `blob:${sha256}`, { path: input.path, bytes: bytes.length });
+    return { sha256, bytes: bytes.length, mean: weights.normalization.mean, std: weights.normalization.std, hasClassifier: weights.hasClassifier };
+  }
+
+  private backbone(): { weights: BackboneWeights; sha256: string } {
+    const setting = this.store.settings.get<{ sha256: string }>('backbone');
+    if (!setting) throw new ArgusError('bad_input', 'No backbone weights imported yet: import a ResNet-50 safetensors file first (argus weights import <file>)');
+    return { weights: loadResNet50Weights(this.store.blobs.pathOf(setting.sha256)), sha256: setting.sha256 };
+  }
+
+  async trainModel(input: TrainModelInput): Promise<JobStatus> {
+    const dataset = this.store.datasets.get(input.datasetId);
+    const backbone = this.backbone();
+    return this.jobs.start('train', async (ctx): Promise<TrainModelResult> => {
+      const config = {
+        ...(input.inputSize ? { inputWidth: input.inputSize[0], inputHeight: input.inputSize[1] } : {}),
+        ...(input.coresetSize ? { coresetSize: input.coresetSize } : {}),
+      };
+      const { model, seconds } = await trainAnomaly(this.store, {
+        datasetId: dataset.id, backbone: backbone.weights, backboneSha256: backbone.sha256, provider: input.device ?? 'auto',
+        config, name: input.name, actor: this.actor,
+      }, ctx);
+      return { modelId: model.id, seconds, metrics: model.metrics };
+    });
+  }
+
+  async evaluateModel(input: EvaluateModelInput): Promise<JobStatus> {
+    const model = this.store.models.get(input.modelId);
+    const samples = this.store.datasets.samples(this.store.datasets.get(input.datasetId).id, input.split);
+    return this.jobs.start('evaluate', async (ctx) => {
+      const detector = await loadAnomalyDetector(this.store, model, input.device ?? 'auto');
+      try {
+        const metrics = await evaluateAnomaly(this.store, detector, model.thresholds as never, samples, (d, t) => ctx.progress('evaluating', d, t), ctx.signal);
+        return { modelId: model.id, datasetId: input.datasetId, split: input.split, provider: detector.provider.active, ...metrics };
+      } finally {
+        await detector.release();
+      }
+    });
+  }
+
+  async inspectFiles(input: InspectFilesInput): Promise<JobStatus> {
+    const model = input.model === 'production' ? this.store.models.production() : this.store.models.get(input.model);
+    const files = expandImageFiles(input.paths);
+    if (files.length === 0) throw new ArgusError('bad_input', 'No image files found in the given paths');
+    return this.jobs.start('inspect', async (ctx): Promise<InspectFilesResult> => {
+      ctx.progress('loading model', 0, files.length);
+      const detector = await loadAnomalyDetector(this.store, model, input.device ?? 'auto');
+      try {
+        const lines = await inspectFiles(this.store, model, detector, files, {
+          outDir: input.outDir, operator: this.actor, signal: ctx.signal, onResult: (_line, done, total) => ctx.progress('inspecting', done, total),
+        });
+        const count = (v: string): number => lines.filter((l) => l.verdict === v).length;
+        return {
+          inspected: lines.length, ok: count('OK'), ng: count('NG'), review: count('REVIEW'), errors: count('ERROR'),
+          resultsFile: `${input.outDir.replace(/\/$/, '')}/results.jsonl`, msPerImage: quantile(lines.filter((l) => l.verdict !== 'ERROR').map((l) => l.ms), 0.5) || 0,
+        };
+      } finally {
+        await detector.release();
+      }
+    });
+  }
+
+  async listModels(input: { projectId?: number }): Promise<ModelVersionSummary[]> {
+    return this.store.models.list(input.projectId).map(summarizeModel);
+  }
+
+  async promoteModel(input: { modelId: number }): Promise<ModelVersionSummary> {
+    return this.store.transaction(() => {
+      const before = this.store.models.list(this.store.models.get(input.modelId).projectId).find((m) => m.status === 'production');
+      const promoted = this.store.models.promote(input.modelId);
+      this.store.history.audit(this.actor, 'model.promote', `model:${promoted.id}`, { previous: before?.id ?? null });
+      return summarizeModel(promoted);
+    });
+  }
+
   /** Thumbnail or full image bytes for the UI, by image digest. */
   async readImage(sha256: string, variant: 'thumbnail' | 'original'): Promise<Buffer> {
     return variant === 'thumbnail' ? this.store.thumbnails.get(sha256) : this.store.blobs.get(sha256);
@@ -128,5 +216,7 @@ function call<M extends ApiMethod>(api: ArgusApi, method: M, input: ApiInput<M>)
   const fn = api[method] as (input: ApiInput<M>) => Promise<ApiOutput<M>>;
   return fn.call(api, input);
 }
+
+const summarizeModel = (m: ModelVersion): ModelVersionSummary => ({ ...m });
 
 export { ArgusError };

@@ -21,6 +21,7 @@ export function imagenetClassifierHead(weights: BackboneWeights): Head {
   return {
     name: 'imagenet-classifier',
     attach(g, { stages }) {
+      if (!stages.c5) throw new Error('the ImageNet classifier needs layer4');
       const pooled = g.flatten('head.flatten', g.globalAveragePool('head.avgpool', stages.c5));
       const fcWeight = weights.tensors.float32('fc.weight');
       const fcBias = weights.tensors.float32('fc.bias');
@@ -36,7 +37,11 @@ export function stageOutputsHead(names: (keyof BackboneStages)[]): Head {
   return {
     name: `stages:${names.join(',')}`,
     attach(g, { stages }) {
-      for (const n of names) g.output(stages[n] as Value, n);
+      for (const n of names) {
+        const stage = stages[n];
+        if (!stage) throw new Error(`stage ${n} is not built`);
+        g.output(stage, n);
+      }
     },
   };
 }

@@ -10,13 +10,15 @@ export interface NetworkSpec {
   extraTensors?: TensorLookup;
   input: 'pixels' | 'normalized';
   heads: Head[];
+  /** Backbone stages to build (3 stops after layer3). */
+  stages?: 3 | 4;
 }
 
 /** ResNet-50 (+ FPN when a head asks for it) with the given heads, serialised to ONNX. */
 export function buildNetwork(spec: NetworkSpec): Uint8Array {
   const g = new GraphBuilder(spec.name);
   const { x } = imageInput(g, spec.input, spec.backbone.normalization);
-  const stages = buildResNet50(g, spec.backbone, x);
+  const stages = buildResNet50(g, spec.backbone, x, spec.stages ?? 4);
   let fpn: FpnLevels | undefined;
   const features = {
     stages,

@@ -204,6 +204,31 @@ export class GraphBuilder {
     }, [n, c, up(h), up(w)], layer);
   }
 
+  /** Bilinear upsampling by an integer factor (F.interpolate(mode="bilinear", align_corners=False)). */
+  upsampleBilinear(layer: string, x: Value, factor: number): Value {
+    const [n, c, h, w] = this.expectRank(layer, x, 4);
+    const up = (d: Dim): Dim => {
+      if (typeof d === 'number') return d * factor;
+      if (d.div % factor !== 0) throw new ModelBuildError(layer, `cannot upsample ${dimText(d)} by ${factor}`);
+      return { sym: d.sym, div: d.div / factor };
+    };
+    const scales = this.constFloats(`${layer}.scales`, [1, 1, factor, factor]);
+    return this.node('Resize', [x, null, scales], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }, [n, c, up(h), up(w)], layer);
+  }
+
+  /** Concatenation along the channel axis of same-sized NCHW maps. */
+  concatChannels(layer: string, inputs: Value[]): Value {
+    const [n, , h, w] = this.expectRank(layer, inputs[0], 4);
+    let channels = 0;
+    for (const x of inputs) {
+      const [xn, c, xh, xw] = this.expectRank(layer, x, 4);
+      if (!sameDim(xn, n) || !sameDim(xh, h) || !sameDim(xw, w)) throw new ModelBuildError(layer, `cannot concatenate ${shapeText(x.shape)} with ${shapeText(inputs[0].shape)}`);
+      if (typeof c !== 'number') throw new ModelBuildError(layer, 'channel counts must be fixed');
+      channels += c;
+    }
+    return this.node('Concat', inputs, { axis: 1 }, [n, channels, h, w], layer);
+  }
+
   cast(layer: string, x: Value, to: DType): Value {
     return this.node('Cast', [x], { to: ONNX_DTYPE[to] }, x.shape, layer, to);
   }

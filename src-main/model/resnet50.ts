@@ -125,7 +125,8 @@ export interface BackboneStages {
   c2: Value;
   c3: Value;
   c4: Value;
-  c5: Value;
+  /** Absent when the network stops after layer3. */
+  c5?: Value;
 }
 
 /** Conv weight with its BatchNorm folded in: W' = W·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε). */
@@ -175,14 +176,17 @@ export function imageInput(g: GraphBuilder, kind: 'pixels' | 'normalized', norma
   return { input, x };
 }
 
-/** ResNet-50 body (stem + layer1..layer4), returning C2..C5. The input is RGB-ordered. */
-export function buildResNet50(g: GraphBuilder, weights: BackboneWeights, x: Value): BackboneStages {
+/**
+ * ResNet-50 body (stem + layer1..layer4), returning C2..C5; with `stages` = 3 it stops after
+ * layer3 (heads that need nothing deeper save a fifth of the compute). The input is RGB-ordered.
+ */
+export function buildResNet50(g: GraphBuilder, weights: BackboneWeights, x: Value, stages: 3 | 4 = 4): BackboneStages {
   let conv1 = weights.tensors.float32('conv1.weight');
   if (weights.normalization.color === 'BGR') conv1 = swapInputChannels(conv1);
   let h = g.relu('stem', convBn(g, weights, x, 'conv1', 'bn1', 2, 3, conv1));
   h = g.maxPool('stem.maxpool', h, 3, 2, 1);
   const outputs: Value[] = [];
-  for (const stage of RESNET50_STAGES) {
+  for (const stage of RESNET50_STAGES.slice(0, stages)) {
     for (let b = 0; b < stage.blocks; b++) {
       const p = `${stage.name}.${b}`;
       const stride = b === 0 ? stage.stride : 1;

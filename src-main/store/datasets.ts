@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DatasetImage, DatasetImagePage, DatasetImageQuery, DatasetSummary, ImageLabel, ImportFormat, Split } from '../api/contract.ts';
 import { ArgusError } from '../api/errors.ts';
 import { type Db, nowIso } from './database.ts';
@@ -12,6 +13,19 @@ export interface ImageRecord {
   bitDepth: number;
   bytes: number;
   source: string;
+}
+
+/** An image of a dataset with what training and evaluation need. */
+export interface DatasetSample {
+  imageId: number;
+  sha256: string;
+  file: string;
+  width: number;
+  height: number;
+  split: Split;
+  label: ImageLabel;
+  /** Label masks: blob digest and the value marking this class in it. */
+  masks: { sha256: string; value: number; classIndex: number }[];
 }
 
 interface DatasetRow {
@@ -106,6 +120,51 @@ export class DatasetRepository {
       annotationCount: r.annotation_count,
     }));
     return { items, total };
+  }
+
+  samples(datasetId: number, split?: Split): DatasetSample[] {
+    const dataset = this.get(datasetId);
+    const rows = this.db
+      .prepare(
+        `SELECT i.id, i.sha256, i.width, i.height, di.file, di.split, di.label FROM dataset_images di JOIN images i ON i.id = di.image_id
+         WHERE di.dataset_id = @datasetId AND (@split IS NULL OR di.split = @split) ORDER BY di.file`,
+      )
+      .all({ datasetId, split: split ?? null }) as { id: number; sha256: string; width: number; height: number; file: string; split: Split; label: ImageLabel }[];
+    const masks = this.db.prepare(
+      `SELECT a.geometry, c.class_index FROM annotations a JOIN defect_classes c ON c.id = a.class_id
+       WHERE a.project_id = ? AND a.image_id = ? AND a.shape = 'mask'`,
+    );
+    return rows.map((r) => ({
+      imageId: r.id, sha256: r.sha256, file: r.file, width: r.width, height: r.height, split: r.split, label: r.label,
+      masks: (masks.all(dataset.projectId, r.id) as { geometry: string; class_index: number }[]).map((m) => {
+        const g = JSON.parse(m.geometry) as { sha256: string; value: number };
+        return { sha256: g.sha256, value: g.value, classIndex: m.class_index };
+      }),
+    }));
+  }
+
+  /** Freezes the dataset as it is now (images, splits, labels, annotations) for a training run. */
+  snapshot(datasetId: number): number {
+    return this.db.transaction(() => {
+      const dataset = this.get(datasetId);
+      const items = this.db
+        .prepare(
+          `SELECT di.image_id, di.split, di.label,
+             (SELECT json_group_array(json_object('shape', a.shape, 'class', a.class_id, 'geometry', json(a.geometry)))
+                FROM annotations a WHERE a.image_id = di.image_id AND a.project_id = @projectId) AS annotations
+           FROM dataset_images di WHERE di.dataset_id = @datasetId ORDER BY di.image_id`,
+        )
+        .all({ datasetId, projectId: dataset.projectId }) as { image_id: number; split: string; label: string; annotations: string }[];
+      const digest = createHash('sha256');
+      for (const item of items) digest.update(`${item.image_id}|${item.split}|${item.label}|${item.annotations}\n`);
+      const { lastInsertRowid } = this.db
+        .prepare('INSERT INTO dataset_snapshots (dataset_id, content_sha256, item_count, created_at) VALUES (?, ?, ?, ?)')
+        .run(datasetId, digest.digest('hex'), items.length, nowIso());
+      const snapshotId = Number(lastInsertRowid);
+      const insert = this.db.prepare('INSERT INTO snapshot_items (snapshot_id, image_id, split, label, annotations) VALUES (?, ?, ?, ?, ?)');
+      for (const item of items) insert.run(snapshotId, item.image_id, item.split, item.label, item.annotations);
+      return snapshotId;
+    })();
   }
 
   private toSummary(row: DatasetRow): DatasetSummary {

@@ -5,7 +5,9 @@ import { BlobStore } from './blob-store.ts';
 import { type Db, openDatabase, schemaVersion } from './database.ts';
 import { DatasetRepository } from './datasets.ts';
 import { HistoryRepository } from './history.ts';
+import { ModelRepository } from './models.ts';
 import { ProjectRepository } from './projects.ts';
+import { SettingsRepository } from './settings.ts';
 
 /**
  * Everything Argus keeps lives in one data directory:
@@ -22,6 +24,8 @@ export class Store {
   readonly datasets: DatasetRepository;
   readonly annotations: AnnotationRepository;
   readonly history: HistoryRepository;
+  readonly models: ModelRepository;
+  readonly settings: SettingsRepository;
 
   constructor(dataDir: string) {
     this.dataDir = dataDir;
@@ -33,6 +37,8 @@ export class Store {
     this.datasets = new DatasetRepository(this.db);
     this.annotations = new AnnotationRepository(this.db);
     this.history = new HistoryRepository(this.db);
+    this.models = new ModelRepository(this.db);
+    this.settings = new SettingsRepository(this.db);
   }
 
   get schemaVersion(): number {

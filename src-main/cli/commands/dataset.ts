@@ -1,6 +1,7 @@
 import type { DatasetSummary, ImportResult } from '../../api/contract.ts';
 import { ArgusError } from '../../api/errors.ts';
-import { type Command, intArg, progressText, requireArg, table } from '../command.ts';
+import { type Command, intArg, requireArg, table } from '../command.ts';
+import { followJob } from './jobs.ts';
 
 export const datasetImport: Command = {
   name: 'dataset import',
@@ -22,13 +23,7 @@ export const datasetImport: Command = {
       name: values.name as string | undefined,
       format,
     });
-    const unsubscribe = service.onEvent(({ job }) => {
-      if (job.id === started.id && job.state === 'running') ctx.progress(progressText(job.phase, job.done, job.total));
-    });
-    const finished = await service.jobs.wait(started.id);
-    unsubscribe();
-    if (finished.state !== 'succeeded') throw new ArgusError(finished.error?.code ?? 'internal', finished.error?.message ?? 'Import failed');
-    const result = finished.result as ImportResult;
+    const result = await followJob<ImportResult>(ctx, service, started);
     if (ctx.json) return ctx.out(JSON.stringify(result));
     ctx.out(
       `Imported dataset ${result.datasetId} (${result.format}): ${result.images} images, ` +

@@ -1,0 +1,39 @@
+import { resizeMap } from '../postprocess/resize-map.ts';
+
+/** Separable Gaussian blur with edge replication. */
+export function gaussianBlur(map: Float32Array, width: number, height: number, sigma: number): Float32Array {
+  if (sigma <= 0) return map.slice();
+  const radius = Math.max(1, Math.ceil(3 * sigma));
+  const kernel = Float32Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
+  const total = kernel.reduce((a, b) => a + b, 0);
+  kernel.forEach((v, i) => (kernel[i] = v / total));
+  const clamp = (v: number, max: number): number => (v < 0 ? 0 : v > max ? max : v);
+  const horizontal = new Float32Array(map.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let s = 0;
+      for (let k = -radius; k <= radius; k++) s += kernel[k + radius] * map[y * width + clamp(x + k, width - 1)];
+      horizontal[y * width + x] = s;
+    }
+  }
+  const out = new Float32Array(map.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let s = 0;
+      for (let k = -radius; k <= radius; k++) s += kernel[k + radius] * horizontal[clamp(y + k, height - 1) * width + x];
+      out[y * width + x] = s;
+    }
+  }
+  return out;
+}
+
+/**
+ * Patch distances (feature resolution) → smoothed anomaly map; the image score is its maximum,
+ * the heatmap is the smoothed map resized to the image's own size.
+ */
+export function anomalyMap(distances: Float32Array, featureWidth: number, featureHeight: number, imageWidth: number, imageHeight: number, sigma: number) {
+  const smooth = gaussianBlur(distances, featureWidth, featureHeight, sigma);
+  let score = -Infinity;
+  for (const v of smooth) if (v > score) score = v;
+  return { score, heatmap: resizeMap(smooth, featureWidth, featureHeight, imageWidth, imageHeight) };
+}

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArgusService } from '../api/service.ts';
+import { decodeRgb } from '../images/preprocess.ts';
+import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../testing/fixtures.ts';
+import type { AnomalyThresholds } from './calibration.ts';
+import { judge } from './detector.ts';
+import { loadAnomalyDetector } from './train.ts';
+import { join } from 'node:path';
+
+/**
+ * A model learned from a few images of a striped texture must light up a dark blemish planted
+ * on an unseen image, at the blemish, and pass an unseen clean image.
+ */
+describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
+  const data = tempDir();
+  const dataset = tempDir();
+  let service: ArgusService;
+  let modelId: number;
+  const W = 160, H = 96;
+
+  beforeAll(async () => {
+    const samples: unknown[] = [];
+    const add = async (file: string, split: string, seed: number, blemish?: { x: number; y: number; r: number }) => {
+      writeFile(join(dataset.path, file), await pngOf(texture(W, H, seed, blemish), W, H));
+      samples.push({ file, split, label: blemish ? 'defect' : 'good' });
+    };
+    for (let i = 0; i < 8; i++) await add(`train/g${i}.png`, 'train', i);
+    for (let i = 0; i < 3; i++) await add(`val/g${i}.png`, 'val', 100 + i);
+    for (let i = 0; i < 3; i++) await add(`val/d${i}.png`, 'val', 200 + i, { x: 40 + 30 * i, y: 30 + 10 * i, r: 7 });
+    writeFile(join(dataset.path, 'manifest.json'), JSON.stringify({ name: 'texture', classes: { 1: 'blemish' }, samples }));
+    service = new ArgusService({ dataDir: data.path, actor: 'test' });
+    await service.importBackboneWeights({ path: SHARED_WEIGHTS });
+    const imported = await service.jobs.wait((await service.importDataset({ path: dataset.path })).id);
+    const datasetId = (imported.result as { datasetId: number }).datasetId;
+    const job = await service.jobs.wait((await service.trainModel({ mode: 'anomaly', datasetId, device: 'cpu', inputSize: [W, H], coresetSize: 256 })).id);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    modelId = (job.result as { modelId: number }).modelId;
+  });
+  afterAll(async () => {
+    await service?.close();
+    data.cleanup();
+    dataset.cleanup();
+  });
+
+  it('registers a candidate version with files, snapshot, thresholds and validation metrics', async () => {
+    const [model] = await service.listModels({});
+    expect(model).toMatchObject({ id: modelId, mode: 'anomaly', status: 'candidate', classes: ['anomaly'] });
+    expect(model.files.map((f) => f.role)).toEqual(['features.onnx', 'scorer.onnx']);
+    expect(model.snapshotId).not.toBeNull();
+    expect((model.metrics.validation as { image_auroc: number }).image_auroc).toBe(1);
+    expect((await service.listAuditLog({}))[0]).toMatchObject({ action: 'model.train', target: `model:${modelId}` });
+  });
+
+  it('lights up a planted blemish where it is, and passes a clean part', async () => {
+    const model = service.store.models.get(modelId);
+    const thresholds = model.thresholds as unknown as AnomalyThresholds;
+    const detector = await loadAnomalyDetector(service.store, model, 'cpu');
+    try {
+      const blemish = { x: 118, y: 64, r: 6 };
+      const defective = await detector.analyse(await decodeRgb(await pngOf(texture(W, H, 999, blemish), W, H)));
+      let peak = 0;
+      for (let i = 1; i < defective.heatmap.length; i++) if (defective.heatmap[i] > defective.heatmap[peak]) peak = i;
+      const [px, py] = [peak % W, Math.floor(peak / W)];
+      expect(Math.hypot(px - blemish.x, py - blemish.y)).toBeLessThan(12);
+      const verdict = judge(defective, thresholds, 4);
+      expect(verdict.verdict).toBe('NG');
+      const [x1, y1, x2, y2] = verdict.regions[0].box;
+      expect(x1 <= blemish.x && blemish.x < x2 && y1 <= blemish.y && blemish.y < y2).toBe(true);
+
+      const clean = await detector.analyse(await decodeRgb(await pngOf(texture(W, H, 998), W, H)));
+      expect(judge(clean, thresholds, 4).verdict).not.toBe('NG');
+      expect(clean.rawScore).toBeLessThan(defective.rawScore);
+    } finally {
+      await detector.release();
+    }
+  });
+
+  it('refuses a model whose stored file was tampered with', async () => {
+    const model = service.store.models.get(modelId);
+    const scorer = model.files.find((f) => f.role === 'scorer.onnx')!;
+    const { writeFileSync, readFileSync, chmodSync } = await import('node:fs');
+    const path = service.store.blobs.pathOf(scorer.sha256);
+    const original = readFileSync(path);
+    chmodSync(path, 0o644);
+    const tampered = Buffer.from(original);
+    tampered[tampered.length - 5] ^= 0xff;
+    writeFileSync(path, tampered);
+    try {
+      await expect(loadAnomalyDetector(service.store, model, 'cpu')).rejects.toThrow(/scorer\.onnx does not match its SHA-256/);
+    } finally {
+      writeFileSync(path, original);
+    }
+  });
+});

@@ -1,0 +1,105 @@
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../model/init.ts';
+import { calibrate, normalizeScore, verdictOf } from './calibration.ts';
+import { greedyCoreset } from './coreset.ts';
+import { auroc, bestF1, HistogramAuroc, quantile } from './metrics.ts';
+import { buildScorer, scorePatches } from './scorer.ts';
+import { gaussianBlur } from './anomaly-map.ts';
+
+describe('nearest-neighbour scorer', () => {
+  it('computes the distance to the nearest bank entry, in chunks, as brute force does', async () => {
+    const random = seededRandom(3);
+    const dim = 16, bankSize = 50, patches = 37;
+    const bank = Float32Array.from({ length: bankSize * dim }, () => random() * 2 - 1);
+    const queries = Float32Array.from({ length: patches * dim }, () => random() * 2 - 1);
+    bank.set(queries.subarray(0, dim), 7 * dim); // query 0 is in the bank: distance 0
+    const session = await ort.InferenceSession.create(buildScorer(bank, dim));
+    const got = await scorePatches(session, queries, dim, bankSize, 4 * bankSize * 5); // 5 rows per chunk
+    for (let p = 0; p < patches; p++) {
+      let best = Infinity;
+      for (let m = 0; m < bankSize; m++) {
+        let s = 0;
+        for (let d = 0; d < dim; d++) s += (queries[p * dim + d] - bank[m * dim + d]) ** 2;
+        best = Math.min(best, s);
+      }
+      // ‖x‖² − 2x·b + ‖b‖² cancels in float32: compare squared distances, absolutely.
+      expect(Math.abs(got[p] ** 2 - best)).toBeLessThan(1e-4 * Math.max(1, best));
+    }
+    expect(got[0]).toBeLessThan(2e-3);
+    await session.release();
+  });
+});
+
+describe('greedy coreset', () => {
+  it('covers every cluster, rare ones included, unlike random sampling would', () => {
+    const random = seededRandom(5);
+    const dim = 8;
+    const centers = [[0, 0], [10, 0], [0, 10], [10, 10], [30, 30]];
+    const sizes = [1000, 1000, 1000, 1000, 3]; // one rare kind of good patch
+    const points: number[] = [];
+    const cluster: number[] = [];
+    centers.forEach(([cx, cy], c) => {
+      for (let i = 0; i < sizes[c]; i++) {
+        points.push(cx + random() * 0.5, cy + random() * 0.5, ...Array.from({ length: dim - 2 }, () => random() * 0.1));
+        cluster.push(c);
+      }
+    });
+    const chosen = greedyCoreset(Float32Array.from(points), dim, 8, 1, 8);
+    expect(new Set(Array.from(chosen, (i) => cluster[i]))).toEqual(new Set([0, 1, 2, 3, 4]));
+  });
+});
+
+describe('metrics', () => {
+  it('AUROC, histogram AUROC and the F1-optimal threshold', () => {
+    expect(auroc([0.1, 0.4, 0.35, 0.8], [false, false, true, true])).toBe(0.75);
+    expect(auroc([1, 1, 1], [false, true, false])).toBe(0.5);
+    expect(auroc([1, 2], [true, true])).toBeNaN();
+    const h = new HistogramAuroc(1, 1000);
+    h.add([0.1, 0.4, 0.35, 0.8], (i) => i >= 2);
+    expect(h.value()).toBeCloseTo(0.75, 6);
+    // Scores far beyond the initial range: bins merge and the range doubles, the AUROC stays exact.
+    const grown = new HistogramAuroc(0.01, 1 << 12);
+    grown.add([10, 40, 35, 80], (i) => i >= 2);
+    grown.add([0.001], () => false);
+    expect(grown.value()).toBeCloseTo(auroc([10, 40, 35, 80, 0.001], [false, false, true, true, false]), 6);
+    expect(bestF1([0.9, 0.8, 0.3, 0.2], [true, true, false, false])).toEqual({ threshold: 0.8, precision: 1, recall: 1, f1: 1 });
+    expect(quantile([3, 1, 2], 0.5)).toBe(2);
+  });
+});
+
+describe('calibration', () => {
+  const pixels = { pixelScores: Float32Array.from([1, 2, 3, 9, 10]), pixelDefective: Uint8Array.from([0, 0, 0, 1, 1]) };
+
+  it('with defective validation images: F1-optimal NG threshold, REVIEW band below it', () => {
+    const t = calibrate({ goodScores: [1, 1.2, 1.4, 1.6, 3], defectScores: [2.8, 4, 5, 6], ...pixels });
+    expect(t.method).toBe('f1');
+    expect(verdictOf(4, t)).toBe('NG');
+    expect(verdictOf(1.1, t)).toBe('OK');
+    expect(t.image.review).toBeLessThanOrEqual(t.image.ng);
+    expect(t.pixel.threshold).toBe(9);
+    expect(normalizeScore(t.image.ng, t.image.ng, t.image.goodMedian)).toBe(0.5);
+    expect(normalizeScore(t.image.goodMedian, t.image.ng, t.image.goodMedian)).toBe(0);
+  });
+
+  it('with good images only: never a threshold that flags the good parts', () => {
+    const goodScores = [1, 1.1, 1.2, 1.3, 1.5, 2];
+    const t = calibrate({ goodScores, defectScores: [], pixelScores: Float32Array.from([1, 2, 3, 4]), pixelDefective: new Uint8Array(4) });
+    expect(t.method).toBe('good-quantile');
+    expect(goodScores.every((s) => verdictOf(s, t) !== 'NG')).toBe(true);
+    expect(goodScores.filter((s) => verdictOf(s, t) === 'OK').length).toBeGreaterThanOrEqual(4);
+    expect(t.pixel.threshold).toBeGreaterThan(t.pixel.goodMedian);
+  });
+});
+
+describe('anomaly map smoothing', () => {
+  it('keeps a constant map constant and spreads a peak symmetrically', () => {
+    expect([...gaussianBlur(new Float32Array(9).fill(2), 3, 3, 1)].every((v) => Math.abs(v - 2) < 1e-6)).toBe(true);
+    const peak = new Float32Array(25);
+    peak[12] = 1;
+    const blurred = gaussianBlur(peak, 5, 5, 1);
+    expect(blurred[12]).toBeGreaterThan(blurred[11]);
+    expect(blurred[11]).toBeCloseTo(blurred[13], 6);
+    expect(blurred[7]).toBeCloseTo(blurred[17], 6);
+  });
+});

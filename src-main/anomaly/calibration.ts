@@ -1,0 +1,73 @@
+import type { Verdict } from '../api/contract.ts';
+import { ArgusError } from '../api/errors.ts';
+import { bestF1, quantile } from './metrics.ts';
+
+/**
+ * Decision thresholds on raw anomaly scores, saved with the model version.
+ * Image: score ≥ ng → NG; review ≤ score < ng → REVIEW; else OK. Pixel: regions are where the
+ * heatmap is ≥ pixel. Normalised scores map the median good score to 0 and the threshold to 0.5.
+ */
+export interface AnomalyThresholds {
+  method: 'f1' | 'good-quantile';
+  image: { ng: number; review: number; goodMedian: number };
+  pixel: { threshold: number; goodMedian: number };
+}
+
+export interface CalibrationInput {
+  goodScores: number[];
+  defectScores: number[];
+  /** Pixel scores (a sample) of validation images, with whether each pixel is defective. */
+  pixelScores: Float32Array;
+  pixelDefective: Uint8Array;
+}
+
+/** Share of good validation parts allowed into the REVIEW band above the OK region. */
+const REVIEW_GOOD_QUANTILE = 0.9;
+/** Good-only calibration: the NG threshold sits this far above the highest good score. */
+const GOOD_ONLY_MARGIN = 0.1;
+const GOOD_PIXEL_QUANTILE = 0.999;
+
+/**
+ * F1-optimal thresholds when the validation split has defective images; otherwise thresholds
+ * above the good parts' own spread (highest score plus a margin, a high pixel quantile), so that
+ * a model calibrated without defects never flags every part.
+ */
+export function calibrate(input: CalibrationInput): AnomalyThresholds {
+  if (input.goodScores.length === 0) throw new ArgusError('bad_input', 'Calibration needs defect-free validation images');
+  const goodMedian = quantile(input.goodScores, 0.5);
+  const goodMax = Math.max(...input.goodScores);
+  const goodPixels = input.pixelScores.filter((_, i) => !input.pixelDefective[i]);
+  const pixelGoodMedian = quantile(goodPixels, 0.5);
+  if (input.defectScores.length === 0) {
+    const spread = Math.max(goodMax - goodMedian, 1e-6);
+    const ng = goodMax + GOOD_ONLY_MARGIN * spread;
+    const review = Math.max(goodMedian + 1e-6, quantile(input.goodScores, 0.95));
+    return {
+      method: 'good-quantile',
+      image: { ng, review: Math.min(review, ng), goodMedian },
+      pixel: { threshold: Math.max(quantile(goodPixels, GOOD_PIXEL_QUANTILE), pixelGoodMedian + 1e-6), goodMedian: pixelGoodMedian },
+    };
+  }
+  const scores = [...input.goodScores, ...input.defectScores];
+  const labels = scores.map((_, i) => i >= input.goodScores.length);
+  const image = bestF1(scores, labels);
+  // The threshold sits halfway between the last good score below it and the F1 cut, so it does
+  // not lie exactly on a validation image.
+  const below = scores.filter((s) => s < image.threshold);
+  const ng = below.length ? (Math.max(...below) + image.threshold) / 2 : image.threshold;
+  const review = Math.min(ng, Math.max(goodMedian + 1e-6, quantile(input.goodScores, REVIEW_GOOD_QUANTILE)));
+  const pixel = bestF1(input.pixelScores, Array.from(input.pixelDefective, Boolean));
+  return {
+    method: 'f1',
+    image: { ng: Math.max(ng, goodMedian + 1e-6), review, goodMedian },
+    pixel: { threshold: Math.max(pixel.threshold, pixelGoodMedian + 1e-6), goodMedian: pixelGoodMedian },
+  };
+}
+
+export function verdictOf(score: number, t: AnomalyThresholds): Verdict {
+  return score >= t.image.ng ? 'NG' : score >= t.image.review ? 'REVIEW' : 'OK';
+}
+
+/** Raw → [0, 1] with the good median at 0 and the threshold at 0.5. */
+export const normalizeScore = (raw: number, threshold: number, goodMedian: number): number =>
+  Math.min(1, Math.max(0, 0.5 + (raw - threshold) / (2 * (threshold - goodMedian))));

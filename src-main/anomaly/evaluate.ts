@@ -1,0 +1,114 @@
+import { decodeRgb } from '../images/preprocess.ts';
+import type { DatasetSample } from '../store/datasets.ts';
+import type { Store } from '../store/store.ts';
+import { type AnomalyThresholds, verdictOf } from './calibration.ts';
+import type { AnomalyAnalysis, AnomalyDetector } from './detector.ts';
+import { defectMask } from './ground-truth.ts';
+import { auroc, HistogramAuroc, quantile } from './metrics.ts';
+
+export interface AnomalyMetrics {
+  images: number;
+  good: number;
+  defective: number;
+  image_auroc: number;
+  pixel_auroc: number;
+  /** At the calibrated NG threshold, NG counted as the positive decision. */
+  precision: number;
+  recall: number;
+  f1: number;
+  false_reject_rate: number;
+  miss_rate: number;
+  /** Share of images that landed in the REVIEW band. */
+  review_rate: number;
+  ms_per_image: number;
+}
+
+/**
+ * Collects what the metrics need while images are analysed once: image scores, every pixel's
+ * score against the ground truth (image resolution), and timings. Thresholds come in only when
+ * the metrics are read, so calibration and validation can share one pass.
+ */
+export class AnomalyScoreboard {
+  private readonly scores: number[] = [];
+  private readonly defective: boolean[] = [];
+  private readonly times: number[] = [];
+  private readonly pixels = new HistogramAuroc(1);
+
+  add(analysis: AnomalyAnalysis, isDefective: boolean, truth: Uint8Array | null, ms: number): void {
+    this.scores.push(analysis.rawScore);
+    this.defective.push(isDefective);
+    this.times.push(ms);
+    this.pixels.add(analysis.heatmap, (p) => truth !== null && truth[p] === 1);
+  }
+
+  get goodScores(): number[] {
+    return this.scores.filter((_, i) => !this.defective[i]);
+  }
+
+  get defectScores(): number[] {
+    return this.scores.filter((_, i) => this.defective[i]);
+  }
+
+  metrics(thresholds: AnomalyThresholds): AnomalyMetrics {
+    const counts = { tp: 0, fp: 0, fn: 0, tn: 0, review: 0 };
+    this.scores.forEach((score, i) => {
+      const verdict = verdictOf(score, thresholds);
+      if (verdict === 'REVIEW') counts.review++;
+      const rejected = verdict === 'NG';
+      if (rejected && this.defective[i]) counts.tp++;
+      else if (rejected) counts.fp++;
+      else if (this.defective[i]) counts.fn++;
+      else counts.tn++;
+    });
+    const good = counts.fp + counts.tn;
+    const defective = counts.tp + counts.fn;
+    const precision = counts.tp + counts.fp ? counts.tp / (counts.tp + counts.fp) : 0;
+    const recall = defective ? counts.tp / defective : 0;
+    return {
+      images: this.scores.length,
+      good,
+      defective,
+      image_auroc: auroc(this.scores, this.defective),
+      pixel_auroc: this.pixels.value(),
+      precision,
+      recall,
+      f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0,
+      false_reject_rate: good ? counts.fp / good : 0,
+      miss_rate: defective ? counts.fn / defective : 0,
+      review_rate: this.scores.length ? counts.review / this.scores.length : 0,
+      ms_per_image: quantile(this.times, 0.5),
+    };
+  }
+}
+
+/**
+ * Analyses each labelled sample once (unlabelled ones are skipped), calling `visit` with the
+ * analysis and the ground-truth mask, and returns the filled scoreboard.
+ */
+export async function scoreSamples(
+  store: Store, detector: AnomalyDetector, samples: DatasetSample[],
+  onImage?: (done: number, total: number) => void, signal?: AbortSignal,
+  visit?: (analysis: AnomalyAnalysis, truth: Uint8Array | null, sample: DatasetSample) => void,
+): Promise<AnomalyScoreboard> {
+  const labelled = samples.filter((s) => s.label !== 'unlabeled');
+  const board = new AnomalyScoreboard();
+  for (const [i, sample] of labelled.entries()) {
+    if (signal?.aborted) throw new Error('cancelled');
+    const started = performance.now();
+    const analysis = await detector.analyse(await decodeRgb(await store.blobs.get(sample.sha256)));
+    const ms = performance.now() - started;
+    const truth = sample.label === 'defect' ? await defectMask(store, sample) : null;
+    board.add(analysis, sample.label === 'defect', truth, ms);
+    visit?.(analysis, truth, sample);
+    onImage?.(i + 1, labelled.length);
+  }
+  return board;
+}
+
+/** Image AUROC, pixel AUROC over every pixel at image resolution, and the decisions of the thresholds. */
+export async function evaluateAnomaly(
+  store: Store, detector: AnomalyDetector, thresholds: AnomalyThresholds, samples: DatasetSample[],
+  onImage?: (done: number, total: number) => void, signal?: AbortSignal,
+): Promise<AnomalyMetrics> {
+  return (await scoreSamples(store, detector, samples, onImage, signal)).metrics(thresholds);
+}

@@ -1,0 +1,162 @@
+import type { ExecutionProviderChoice } from '../api/contract.ts';
+import { ArgusError } from '../api/errors.ts';
+import { decodeRgb } from '../images/preprocess.ts';
+import { seededRandom } from '../model/init.ts';
+import type { BackboneWeights } from '../model/resnet50.ts';
+import type { JobContext } from '../jobs/job-runner.ts';
+import { sha256Hex } from '../store/blob-store.ts';
+import type { DatasetSample } from '../store/datasets.ts';
+import type { ModelVersion } from '../store/models.ts';
+import type { Store } from '../store/store.ts';
+import { calibrate } from './calibration.ts';
+import { greedyCoreset } from './coreset.ts';
+import { AnomalyDetector, type AnomalyConfig, buildPatchFeatureModel, DEFAULT_ANOMALY_CONFIG, PatchExtractor } from './detector.ts';
+import { scoreSamples } from './evaluate.ts';
+import { quantile } from './metrics.ts';
+import { buildScorer } from './scorer.ts';
+
+export interface TrainAnomalyInput {
+  datasetId: number;
+  backbone: BackboneWeights;
+  /** Digest of the backbone weights file, recorded with the model. */
+  backboneSha256: string;
+  provider: ExecutionProviderChoice;
+  config?: Partial<AnomalyConfig>;
+  name?: string;
+  actor: string;
+}
+
+export interface TrainAnomalyResult {
+  model: ModelVersion;
+  seconds: number;
+}
+
+/** Sampling stride for the pixel scores used in calibration (every 4th pixel in x and y). */
+const CALIBRATION_PIXEL_STRIDE = 4;
+
+/** Network input for the dataset: the training images' median aspect ratio, long side as configured. */
+export function inputSizeFor(samples: DatasetSample[], longSide: number): { inputWidth: number; inputHeight: number } {
+  const aspect = quantile(samples.map((s) => s.width / s.height), 0.5);
+  const round = (v: number): number => Math.max(64, Math.round(v / 32) * 32);
+  return aspect >= 1
+    ? { inputWidth: round(longSide), inputHeight: round(longSide / aspect) }
+    : { inputWidth: round(longSide * aspect), inputHeight: round(longSide) };
+}
+
+/**
+ * Learns "good" from the dataset's defect-free training images: patch features of every image,
+ * a greedy-coreset memory bank, then thresholds calibrated on the validation split. Registers a
+ * candidate model version with its files, dataset snapshot, config, thresholds and metrics.
+ */
+export async function trainAnomaly(store: Store, input: TrainAnomalyInput, ctx: JobContext): Promise<TrainAnomalyResult> {
+  const started = performance.now();
+  const dataset = store.datasets.get(input.datasetId);
+  const train = store.datasets.samples(dataset.id, 'train').filter((s) => s.label === 'good');
+  const validation = store.datasets.samples(dataset.id, 'val').filter((s) => s.label !== 'unlabeled');
+  if (train.length === 0) throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no good images in its train split`);
+  if (!validation.some((s) => s.label === 'good')) throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no good images in its val split to calibrate on`);
+  const longSide = Math.max(DEFAULT_ANOMALY_CONFIG.inputWidth, DEFAULT_ANOMALY_CONFIG.inputHeight);
+  const config: AnomalyConfig = { ...DEFAULT_ANOMALY_CONFIG, ...inputSizeFor(train, longSide), ...input.config };
+
+  const featureModel = buildPatchFeatureModel(input.backbone, config);
+  const extractor = await PatchExtractor.create(featureModel, config, input.provider);
+  let detector: AnomalyDetector | undefined;
+  try {
+    const perImage = config.patchesPerImage;
+    const pool = new Float32Array(train.length * perImage * config.dim);
+    const random = seededRandom(config.seed);
+    let poolSize = 0;
+    for (const [i, sample] of train.entries()) {
+      if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Training cancelled');
+      const grid = await extractor.extract(await decodeRgb(await store.blobs.get(sample.sha256)));
+      const count = grid.rows * grid.cols;
+      // A random subset of each image's patches (all of them when the image has fewer).
+      const picks = count <= perImage ? Array.from({ length: count }, (_, k) => k) : sampleWithoutReplacement(count, perImage, random);
+      for (const p of picks) pool.set(grid.data.subarray(p * config.dim, (p + 1) * config.dim), poolSize++ * config.dim);
+      ctx.progress('extracting features', i + 1, train.length);
+    }
+    ctx.progress('selecting coreset', 0, 1);
+    const points = pool.subarray(0, poolSize * config.dim);
+    const chosen = greedyCoreset(points, config.dim, config.coresetSize, config.seed);
+    const bank = new Float32Array(chosen.length * config.dim);
+    chosen.forEach((index, k) => bank.set(points.subarray(index * config.dim, (index + 1) * config.dim), k * config.dim));
+    ctx.progress('selecting coreset', 1, 1);
+
+    detector = await AnomalyDetector.fromBank(extractor, bank);
+    // One pass over the validation split serves calibration (a strided sample of pixel scores)
+    // and the validation metrics.
+    const pixelScores: number[] = [];
+    const pixelDefective: number[] = [];
+    const board = await scoreSamples(store, detector, validation, (d, t) => ctx.progress('calibrating', d, t), ctx.signal, (analysis, truth) => {
+      for (let y = 0; y < analysis.height; y += CALIBRATION_PIXEL_STRIDE) {
+        for (let x = 0; x < analysis.width; x += CALIBRATION_PIXEL_STRIDE) {
+          const p = y * analysis.width + x;
+          pixelScores.push(analysis.heatmap[p]);
+          pixelDefective.push(truth?.[p] ?? 0);
+        }
+      }
+    });
+    const thresholds = calibrate({
+      goodScores: board.goodScores, defectScores: board.defectScores,
+      pixelScores: Float32Array.from(pixelScores), pixelDefective: Uint8Array.from(pixelDefective),
+    });
+    const metrics = board.metrics(thresholds);
+
+    const scorerModel = buildScorer(bank, config.dim);
+    const files = [
+      { role: 'features.onnx', bytes: featureModel },
+      { role: 'scorer.onnx', bytes: scorerModel },
+    ];
+    const stored = await Promise.all(files.map(async (f) => ({ role: f.role, sha256: await store.blobs.put(f.bytes), bytes: f.bytes.length })));
+    const seconds = (performance.now() - started) / 1000;
+    const model = store.transaction(() => {
+      const snapshotId = store.datasets.snapshot(dataset.id);
+      const created = store.models.create({
+        projectId: dataset.projectId,
+        name: input.name ?? `anomaly ${dataset.name}`,
+        mode: 'anomaly',
+        classes: ['anomaly'],
+        snapshotId,
+        config: {
+          ...config, backboneSha256: input.backboneSha256, bankSize: chosen.length, trainImages: train.length, patchesSampled: poolSize,
+          provider: extractor.provider.active, trainSeconds: seconds,
+        },
+        metrics: { validation: metrics },
+        thresholds: { ...thresholds },
+        files: stored,
+      });
+      store.history.audit(input.actor, 'model.train', `model:${created.id}`, { mode: 'anomaly', datasetId: dataset.id, seconds });
+      return created;
+    });
+    return { model, seconds };
+  } finally {
+    await (detector ?? extractor).release();
+  }
+}
+
+function sampleWithoutReplacement(n: number, k: number, random: () => number): number[] {
+  const indices = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(random() * (n - i));
+    [indices[i], indices[j]] = [indices[j], indices[i]];
+  }
+  return Array.from(indices.subarray(0, k));
+}
+
+/** Loads a stored anomaly model version for inspection. */
+export async function loadAnomalyDetector(store: Store, model: ModelVersion, provider: ExecutionProviderChoice): Promise<AnomalyDetector> {
+  if (model.mode !== 'anomaly') throw new ArgusError('invalid_argument', `Model ${model.id} is a ${model.mode} model, not an anomaly model`);
+  const file = (role: string) => {
+    const f = model.files.find((x) => x.role === role);
+    if (!f) throw new ArgusError('bad_input', `Model ${model.id} lacks its ${role} file`);
+    return f;
+  };
+  const [features, scorer] = await Promise.all(['features.onnx', 'scorer.onnx'].map(async (role) => {
+    const f = file(role);
+    const bytes = await store.blobs.get(f.sha256);
+    if (sha256Hex(bytes) !== f.sha256) throw new ArgusError('bad_input', `Model ${model.id}: ${role} does not match its SHA-256 (damaged or tampered with); refusing to use it`);
+    return bytes;
+  }));
+  const config = model.config as unknown as AnomalyConfig & { bankSize: number };
+  return AnomalyDetector.create(features, scorer, config, config.bankSize, provider);
+}

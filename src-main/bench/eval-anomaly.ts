@@ -1,0 +1,69 @@
+// npm run eval:anomaly -- [--dataset DIR] [--weights FILE] [--input WxH] [--coreset N] [--device …] [--data-dir DIR]
+// The anomaly-mode quality gate: trains on the good train images of a dataset (bsdata by default),
+// evaluates on its test split, and prints one JSON object with the metrics and costs.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ExecutionProviderChoice, ImportResult, JobStatus, TrainModelResult } from '../api/contract.ts';
+import { ArgusService } from '../api/service.ts';
+
+const SHARED = resolve(import.meta.dirname, '../../../shared');
+const { values } = parseArgs({
+  options: {
+    dataset: { type: 'string', default: join(SHARED, 'datasets/bsdata') },
+    weights: { type: 'string', default: join(SHARED, 'models/resnet50-imagenet.safetensors') },
+    input: { type: 'string' },
+    coreset: { type: 'string' },
+    device: { type: 'string', default: 'auto' },
+    'data-dir': { type: 'string' },
+  },
+});
+
+const dataDir = values['data-dir'] ?? mkdtempSync(join(tmpdir(), 'argus-eval-'));
+const service = new ArgusService({ dataDir, actor: 'eval' });
+let lastLine = '';
+service.onEvent(({ job }) => {
+  const line = `${job.kind}: ${job.phase} ${job.total ? Math.floor((job.done / job.total) * 10) * 10 : 0}%`;
+  if (job.state === 'running' && line !== lastLine) process.stderr.write(`${(lastLine = line)}\n`);
+});
+const finish = async (started: JobStatus): Promise<unknown> => {
+  const job = await service.jobs.wait(started.id);
+  if (job.state !== 'succeeded') throw new Error(`${job.kind} failed: ${job.error?.message}`);
+  return job.result;
+};
+
+try {
+  await service.importBackboneWeights({ path: values.weights });
+  const imported = (await finish(await service.importDataset({ path: values.dataset }))) as ImportResult;
+  const inputSize = values.input ? (values.input.split('x').map(Number) as [number, number]) : undefined;
+  const device = values.device as ExecutionProviderChoice;
+  const rssBefore = process.memoryUsage().rss;
+  const trained = (await finish(await service.trainModel({
+    mode: 'anomaly', datasetId: imported.datasetId, device, inputSize, coresetSize: values.coreset ? Number(values.coreset) : undefined,
+  }))) as TrainModelResult;
+  const test = (await finish(await service.evaluateModel({ modelId: trained.modelId, datasetId: imported.datasetId, split: 'test', device }))) as Record<string, number>;
+  const model = service.store.models.get(trained.modelId);
+  const config = model.config as Record<string, number>;
+  const round = (x: unknown): unknown => (typeof x === 'number' && !Number.isInteger(x) ? Math.round(x * 10000) / 10000 : x);
+  const result = {
+    dataset: values.dataset,
+    split: 'test',
+    ...Object.fromEntries(Object.entries(test).map(([k, v]) => [k, round(v)])),
+    validation: Object.fromEntries(Object.entries(model.metrics.validation as Record<string, number>).map(([k, v]) => [k, round(v)])),
+    thresholds: model.thresholds,
+    input: `${config.inputWidth}x${config.inputHeight}`,
+    train_images: config.trainImages,
+    train_seconds: round(trained.seconds),
+    bank_size: config.bankSize,
+    bank_mb: round((config.bankSize * config.dim * 4) / 2 ** 20),
+    feature_dim: config.dim,
+    model_files_mb: round(model.files.reduce((s, f) => s + f.bytes, 0) / 2 ** 20),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    rss_growth_during_training_mb: Math.round((process.memoryUsage().rss - rssBefore) / 2 ** 20),
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+} finally {
+  await service.close();
+  if (!values['data-dir']) rmSync(dataDir, { recursive: true, force: true });
+}

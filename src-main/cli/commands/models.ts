@@ -1,0 +1,108 @@
+import { resolve } from 'node:path';
+import type { BackboneInfo, ExecutionProviderChoice, InspectFilesResult, Split, TrainModelResult } from '../../api/contract.ts';
+import { ArgusError } from '../../api/errors.ts';
+import { type Command, intArg, requireArg, table } from '../command.ts';
+import { resolveDataset } from './datasets-ref.ts';
+import { followJob } from './jobs.ts';
+
+const deviceOf = (value: unknown): ExecutionProviderChoice => {
+  const device = (value ?? 'auto') as ExecutionProviderChoice;
+  if (!['auto', 'cpu', 'cuda', 'webgpu'].includes(device)) throw new ArgusError('invalid_argument', `Unknown device ${device}`);
+  return device;
+};
+
+export const weightsImport: Command = {
+  name: 'weights import',
+  usage: 'weights import <resnet50.safetensors>',
+  summary: 'Checks a ResNet-50 weights file (torchvision/timm names) and makes it the backbone for training.',
+  async run(ctx, _values, [file]) {
+    const info: BackboneInfo = await ctx.service().importBackboneWeights({ path: resolve(requireArg(file, 'weights file')) });
+    ctx.out(ctx.json ? JSON.stringify(info) : `Backbone weights ${info.sha256.slice(0, 12)}… (${(info.bytes / 1e6).toFixed(1)} MB), input mean ${info.mean.map((m) => m.toFixed(2)).join('/')}, std ${info.std.map((s) => s.toFixed(2)).join('/')}`);
+  },
+};
+
+export const train: Command = {
+  name: 'train',
+  usage: 'train --mode anomaly --dataset <dir|name|id> [--project NAME] [--weights FILE] [--device auto|cpu|cuda|webgpu] [--input WxH] [--coreset N] [--name NAME]',
+  summary: 'Trains a model version from the dataset (anomaly: from its good train images) and prints its id.',
+  options: {
+    mode: { type: 'string', default: 'anomaly' }, dataset: { type: 'string' }, project: { type: 'string' }, weights: { type: 'string' },
+    device: { type: 'string' }, input: { type: 'string' }, coreset: { type: 'string' }, name: { type: 'string' },
+  },
+  async run(ctx, values) {
+    if (values.mode !== 'anomaly') throw new ArgusError('invalid_argument', `Mode ${String(values.mode)} is not available; use --mode anomaly`);
+    const service = ctx.service();
+    if (values.weights) await service.importBackboneWeights({ path: resolve(values.weights as string) });
+    const datasetId = await resolveDataset(ctx, service, requireArg(values.dataset as string, '--dataset'), values.project as string | undefined);
+    let inputSize: [number, number] | undefined;
+    if (values.input) {
+      const m = /^(\d+)x(\d+)$/.exec(values.input as string);
+      if (!m) throw new ArgusError('invalid_argument', '--input must be WIDTHxHEIGHT, e.g. 1024x416');
+      inputSize = [Number(m[1]), Number(m[2])];
+    }
+    const started = await service.trainModel({ mode: 'anomaly', datasetId, device: deviceOf(values.device), inputSize, coresetSize: intArg(values.coreset, '--coreset'), name: values.name as string | undefined });
+    const result = await followJob<TrainModelResult>(ctx, service, started);
+    ctx.out(ctx.json ? JSON.stringify({ id: result.modelId, metrics: result.metrics, seconds: result.seconds }) : String(result.modelId));
+  },
+};
+
+export const evaluate: Command = {
+  name: 'eval',
+  usage: 'eval --model <id> --dataset <dir|name|id> [--split test|val|train] [--device …] [--json]',
+  summary: 'Measures a model on a dataset split: image and pixel AUROC, precision/recall/F1, false rejects, misses.',
+  options: { model: { type: 'string' }, dataset: { type: 'string' }, split: { type: 'string', default: 'test' }, device: { type: 'string' } },
+  async run(ctx, values) {
+    const service = ctx.service();
+    const split = values.split as Split;
+    if (!['train', 'val', 'test'].includes(split)) throw new ArgusError('invalid_argument', `--split must be train, val or test`);
+    const modelId = intArg(requireArg(values.model as string, '--model'), '--model')!;
+    const datasetId = await resolveDataset(ctx, service, requireArg(values.dataset as string, '--dataset'));
+    const metrics = await followJob<Record<string, unknown>>(ctx, service, await service.evaluateModel({ modelId, datasetId, split, device: deviceOf(values.device) }));
+    if (ctx.json) return ctx.out(JSON.stringify(metrics));
+    ctx.out(table([['METRIC', 'VALUE'], ...Object.entries(metrics).map(([k, v]) => [k, typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v)])]));
+  },
+};
+
+export const inspect: Command = {
+  name: 'inspect',
+  usage: 'inspect --model <id|production> --out <dir> [--device …] <file|dir>...',
+  summary: 'Inspects images: <out>/results.jsonl (one line per image) and <out>/heatmaps/<stem>.png; recorded in the history.',
+  options: { model: { type: 'string', default: 'production' }, out: { type: 'string' }, device: { type: 'string' } },
+  async run(ctx, values, paths) {
+    const service = ctx.service();
+    const modelRef = values.model as string;
+    const model = modelRef === 'production' ? 'production' : intArg(modelRef, '--model')!;
+    if (paths.length === 0) throw new ArgusError('invalid_argument', 'Name at least one image or folder');
+    const outDir = resolve(requireArg(values.out as string, '--out'));
+    const result = await followJob<InspectFilesResult>(ctx, service, await service.inspectFiles({ model, paths, outDir, device: deviceOf(values.device) }));
+    ctx.out(ctx.json ? JSON.stringify(result) : `Inspected ${result.inspected}: ${result.ok} OK, ${result.ng} NG, ${result.review} REVIEW, ${result.errors} errors (${result.msPerImage.toFixed(0)} ms/image). Results: ${result.resultsFile}`);
+  },
+};
+
+export const modelList: Command = {
+  name: 'model list',
+  usage: 'model list [--project ID]',
+  summary: 'Lists model versions with status and key metrics.',
+  options: { project: { type: 'string' } },
+  async run(ctx, values) {
+    const models = await ctx.service().listModels({ projectId: intArg(values.project, '--project') });
+    if (ctx.json) return ctx.out(JSON.stringify(models));
+    if (models.length === 0) return ctx.out('No model versions yet.');
+    const auroc = (m: (typeof models)[number]): string => {
+      // Not measurable (null) when the validation split has no defective images.
+      const v = (m.metrics.validation as { image_auroc?: number | null } | undefined)?.image_auroc;
+      return typeof v === 'number' ? v.toFixed(3) : '-';
+    };
+    ctx.out(table([['ID', 'NAME', 'MODE', 'STATUS', 'VAL AUROC', 'CREATED'], ...models.map((m) => [m.id, m.name, m.mode, m.status, auroc(m), m.createdAt.slice(0, 19)])]));
+  },
+};
+
+export const modelPromote: Command = {
+  name: 'model promote',
+  usage: 'model promote <id>',
+  summary: 'Makes a model version the production model of its project (the previous one is retired).',
+  async run(ctx, _values, [id]) {
+    const model = await ctx.service().promoteModel({ modelId: intArg(requireArg(id, 'model id'), 'model id')! });
+    ctx.out(ctx.json ? JSON.stringify(model) : `Model ${model.id} "${model.name}" is now in production`);
+  },
+};

@@ -1,0 +1,123 @@
+import type { ModelStatus } from '../api/contract.ts';
+import { ArgusError } from '../api/errors.ts';
+import { type Db, nowIso } from './database.ts';
+
+export type ModelMode = 'classify' | 'anomaly' | 'segment';
+
+export interface ModelFile {
+  role: string;
+  sha256: string;
+  bytes: number;
+}
+
+export interface ModelVersion {
+  id: number;
+  projectId: number;
+  parentId: number | null;
+  name: string;
+  mode: ModelMode;
+  classes: string[];
+  snapshotId: number | null;
+  config: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  thresholds: Record<string, unknown>;
+  status: ModelStatus;
+  createdAt: string;
+  promotedAt: string | null;
+  files: ModelFile[];
+}
+
+export interface NewModelVersion {
+  projectId: number;
+  parentId?: number | null;
+  name: string;
+  mode: ModelMode;
+  classes: string[];
+  snapshotId: number | null;
+  config: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  thresholds: Record<string, unknown>;
+  files: ModelFile[];
+}
+
+interface Row {
+  id: number; project_id: number; parent_id: number | null; name: string; mode: ModelMode; classes: string; snapshot_id: number | null;
+  config: string; metrics: string; thresholds: string; status: ModelStatus; created_at: string; promoted_at: string | null;
+}
+
+export class ModelRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Registers a candidate version; its files must already be in the blob store. */
+  create(v: NewModelVersion): ModelVersion {
+    const { lastInsertRowid } = this.db
+      .prepare(
+        `INSERT INTO model_versions (project_id, parent_id, name, mode, classes, snapshot_id, config, metrics, thresholds, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'candidate', ?)`,
+      )
+      .run(v.projectId, v.parentId ?? null, v.name, v.mode, JSON.stringify(v.classes), v.snapshotId, JSON.stringify(v.config), JSON.stringify(v.metrics), JSON.stringify(v.thresholds), nowIso());
+    const id = Number(lastInsertRowid);
+    const insertFile = this.db.prepare('INSERT INTO model_files (model_version_id, role, path, sha256, bytes) VALUES (?, ?, ?, ?, ?)');
+    for (const f of v.files) insertFile.run(id, f.role, `blobs/${f.sha256.slice(0, 2)}/${f.sha256}`, f.sha256, f.bytes);
+    return this.get(id);
+  }
+
+  get(id: number): ModelVersion {
+    const row = this.db.prepare('SELECT * FROM model_versions WHERE id = ?').get(id) as Row | undefined;
+    if (!row) throw new ArgusError('not_found', `No model version ${id}`);
+    return this.toVersion(row);
+  }
+
+  list(projectId?: number): ModelVersion[] {
+    const rows = this.db
+      .prepare('SELECT * FROM model_versions WHERE @projectId IS NULL OR project_id = @projectId ORDER BY id DESC')
+      .all({ projectId: projectId ?? null }) as Row[];
+    return rows.map((r) => this.toVersion(r));
+  }
+
+  /** The production version of a project, or of the only project that has one. */
+  production(projectId?: number): ModelVersion {
+    const rows = this.db
+      .prepare("SELECT * FROM model_versions WHERE status = 'production' AND (@projectId IS NULL OR project_id = @projectId)")
+      .all({ projectId: projectId ?? null }) as Row[];
+    if (rows.length === 0) throw new ArgusError('not_found', 'No model version is in production yet: promote one first (argus model promote <id>)');
+    if (rows.length > 1) throw new ArgusError('conflict', 'Several projects have a production model; name the project or the model id');
+    return this.toVersion(rows[0]);
+  }
+
+  /** Makes the version the project's production model; the previous one is retired. */
+  promote(id: number): ModelVersion {
+    const version = this.get(id);
+    if (version.status === 'production') return version;
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE model_versions SET status = 'retired' WHERE project_id = ? AND status = 'production'").run(version.projectId);
+      this.db.prepare("UPDATE model_versions SET status = 'production', promoted_at = ? WHERE id = ?").run(nowIso(), id);
+    })();
+    return this.get(id);
+  }
+
+  updateThresholds(id: number, thresholds: Record<string, unknown>): ModelVersion {
+    this.db.prepare('UPDATE model_versions SET thresholds = ? WHERE id = ?').run(JSON.stringify(thresholds), id);
+    return this.get(id);
+  }
+
+  private toVersion(row: Row): ModelVersion {
+    const files = this.db.prepare('SELECT role, sha256, bytes FROM model_files WHERE model_version_id = ? ORDER BY role').all(row.id) as ModelFile[];
+    return {
+      id: row.id,
+      projectId: row.project_id,
+      parentId: row.parent_id,
+      name: row.name,
+      mode: row.mode,
+      classes: JSON.parse(row.classes) as string[],
+      snapshotId: row.snapshot_id,
+      config: JSON.parse(row.config) as Record<string, unknown>,
+      metrics: JSON.parse(row.metrics) as Record<string, unknown>,
+      thresholds: JSON.parse(row.thresholds) as Record<string, unknown>,
+      status: row.status,
+      createdAt: row.created_at,
+      promotedAt: row.promoted_at,
+      files,
+    };
+  }
+}
