@@ -75,6 +75,23 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
     }
   });
 
+  it('analyses a much larger image in tiles at the training scale and still finds the blemish', async () => {
+    const model = service.store.models.get(modelId);
+    const detector = await loadAnomalyDetector(service.store, model, 'cpu');
+    try {
+      const big = { width: 3 * W, height: 3 * H };
+      const blemish = { x: 400, y: 210, r: 6 };
+      const analysis = await detector.analyse(await decodeRgb(await pngOf(texture(big.width, big.height, 4242, blemish), big.width, big.height)));
+      expect(analysis).toMatchObject(big);
+      let peak = 0;
+      for (let i = 1; i < analysis.heatmap.length; i++) if (analysis.heatmap[i] > analysis.heatmap[peak]) peak = i;
+      expect(Math.hypot((peak % big.width) - blemish.x, Math.floor(peak / big.width) - blemish.y)).toBeLessThan(12);
+      expect(judge(analysis, model.thresholds as unknown as AnomalyThresholds, 4).verdict).toBe('NG');
+    } finally {
+      await detector.release();
+    }
+  });
+
   it('refuses a model whose stored file was tampered with', async () => {
     const model = service.store.models.get(modelId);
     const scorer = model.files.find((f) => f.role === 'scorer.onnx')!;

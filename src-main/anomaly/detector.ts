@@ -1,14 +1,15 @@
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderReport, Verdict } from '../api/contract.ts';
-import type { RgbImage } from '../images/preprocess.ts';
+import { cropRgb, type RgbImage } from '../images/preprocess.ts';
+import { planTiles, stitchTiles } from '../images/tiling.ts';
 import { buildNetwork } from '../model/network.ts';
 import type { BackboneWeights } from '../model/resnet50.ts';
 import { extractRegions } from '../postprocess/regions.ts';
-import { createSession } from '../runtime/sessions.ts';
+import { createSession, type ReadySession, type SessionCache } from '../runtime/sessions.ts';
 import { resizeRgb } from '../runtime/detector.ts';
 import { anomalyMap } from './anomaly-map.ts';
 import { type AnomalyThresholds, normalizeScore, verdictOf } from './calibration.ts';
-import { patchFeatureHead } from './patch-features.ts';
+import { PATCH_LAYERS, type PatchLayers, patchFeatureHead } from './patch-features.ts';
 import { buildScorer, scorePatches } from './scorer.ts';
 
 /** Everything that defines an anomaly model besides its weights; saved with the model version. */
@@ -16,6 +17,8 @@ export interface AnomalyConfig {
   /** Network input (multiples of 32); every image is resized to it. */
   inputWidth: number;
   inputHeight: number;
+  /** Backbone stages that describe a patch. */
+  layers: PatchLayers;
   /** Patch descriptor size after random projection, and the projection's seed. */
   dim: number;
   projectionSeed: number;
@@ -23,11 +26,21 @@ export interface AnomalyConfig {
   patchesPerImage: number;
   coresetSize: number;
   seed: number;
-  /** Gaussian smoothing of the patch-distance map, in feature cells (one cell = 8 input pixels). */
+  /** Gaussian smoothing of the patch-distance map, in feature cells. */
   blurSigma: number;
   /** Regions smaller than this many image pixels are ignored. */
   minRegionArea: number;
+  /**
+   * The scale training applied to its images (network input / image size, per axis). Images that
+   * at this scale exceed the input by more than TILING_MARGIN are analysed in tiles at this scale,
+   * so their texture looks as large to the model as in training.
+   */
+  trainScaleX?: number;
+  trainScaleY?: number;
 }
+
+const TILING_MARGIN = 1.25;
+const TILE_OVERLAP = 64;
 
 /**
  * Defaults chosen on bsdata (1130×460 line images): at 768 px wide the validation image AUROC was
@@ -36,6 +49,7 @@ export interface AnomalyConfig {
 export const DEFAULT_ANOMALY_CONFIG: AnomalyConfig = {
   inputWidth: 1152,
   inputHeight: 480,
+  layers: 'c3+c4',
   dim: 384,
   projectionSeed: 17,
   patchesPerImage: 512,
@@ -57,29 +71,49 @@ export function buildPatchFeatureModel(backbone: BackboneWeights, config: Anomal
     name: 'anomaly-patch-features',
     backbone,
     input: 'pixels',
-    stages: 3,
-    heads: [patchFeatureHead({ dim: config.dim, seed: config.projectionSeed })],
+    stages: PATCH_LAYERS[config.layers].stages,
+    heads: [patchFeatureHead({ layers: config.layers, dim: config.dim, seed: config.projectionSeed })],
   });
+}
+
+/**
+ * Where a model's sessions come from: a shared cache (sessions outlive the detector and are
+ * reused by the next job), or created for this detector alone (released with it).
+ */
+export interface SessionSource {
+  cache?: SessionCache;
+  /** Cache key prefix identifying the model's files (e.g. their digests). */
+  key?: string;
+}
+
+async function openSession(source: SessionSource, role: string, model: Uint8Array, provider: ExecutionProviderChoice, dims?: Record<string, number>): Promise<ReadySession & { owned: boolean }> {
+  if (source.cache && source.key) return { ...(await source.cache.get({ modelKey: `${source.key}:${role}`, model, provider, dims })), owned: false };
+  return { ...(await createSession({ model, provider, dims })), owned: true };
 }
 
 /** Runs the patch-feature network on images resized to the model's input. */
 export class PatchExtractor {
-  private constructor(private readonly session: ort.InferenceSession, readonly config: AnomalyConfig, readonly provider: ExecutionProviderReport) {}
+  private constructor(private readonly session: ort.InferenceSession, readonly config: AnomalyConfig, readonly provider: ExecutionProviderReport, private readonly owned: boolean) {}
 
-  static async create(model: Uint8Array, config: AnomalyConfig, provider: ExecutionProviderChoice): Promise<PatchExtractor> {
-    const { session, report } = await createSession({ model, provider, dims: { N: 1, H: config.inputHeight, W: config.inputWidth } });
-    return new PatchExtractor(session, config, report);
+  static async create(model: Uint8Array, config: AnomalyConfig, provider: ExecutionProviderChoice, source: SessionSource = {}): Promise<PatchExtractor> {
+    const { session, report, owned } = await openSession(source, 'features', model, provider, { N: 1, H: config.inputHeight, W: config.inputWidth });
+    return new PatchExtractor(session, config, report, owned);
   }
 
+  /** Patch features of the image resized to the network input. */
   async extract(image: RgbImage): Promise<PatchGrid> {
-    const input = await resizeRgb(image, this.config.inputWidth, this.config.inputHeight);
+    return this.run(await resizeRgb(image, this.config.inputWidth, this.config.inputHeight));
+  }
+
+  /** Patch features of an image already at the network input size. */
+  async run(input: RgbImage): Promise<PatchGrid> {
     const { patch_features } = await this.session.run({ image: new ort.Tensor('uint8', input.data, [1, input.height, input.width, 3]) });
     const [, rows, cols] = patch_features.dims as number[];
     return { data: patch_features.data as Float32Array, rows, cols };
   }
 
-  release(): Promise<void> {
-    return this.session.release();
+  async release(): Promise<void> {
+    if (this.owned) await this.session.release();
   }
 }
 
@@ -102,18 +136,18 @@ export interface Judgement {
 
 /** A trained anomaly model ready to inspect: patch features, then kNN distance to the bank. */
 export class AnomalyDetector {
-  private constructor(private readonly extractor: PatchExtractor, private readonly scorer: ort.InferenceSession, private readonly bankSize: number) {}
+  private constructor(private readonly extractor: PatchExtractor, private readonly scorer: ort.InferenceSession, private readonly bankSize: number, private readonly ownsScorer: boolean) {}
 
-  static async create(featureModel: Uint8Array, scorerModel: Uint8Array, config: AnomalyConfig, bankSize: number, provider: ExecutionProviderChoice): Promise<AnomalyDetector> {
-    const extractor = await PatchExtractor.create(featureModel, config, provider);
+  static async create(featureModel: Uint8Array, scorerModel: Uint8Array, config: AnomalyConfig, bankSize: number, provider: ExecutionProviderChoice, source: SessionSource = {}): Promise<AnomalyDetector> {
+    const extractor = await PatchExtractor.create(featureModel, config, provider, source);
     // The scorer runs where the backbone landed.
-    const { session } = await createSession({ model: scorerModel, provider: extractor.provider.active ?? 'cpu' });
-    return new AnomalyDetector(extractor, session, bankSize);
+    const scorer = await openSession(source, 'scorer', scorerModel, extractor.provider.active ?? 'cpu');
+    return new AnomalyDetector(extractor, scorer.session, bankSize, scorer.owned);
   }
 
   static async fromBank(extractor: PatchExtractor, bank: Float32Array): Promise<AnomalyDetector> {
     const { session } = await createSession({ model: buildScorer(bank, extractor.config.dim), provider: extractor.provider.active ?? 'cpu' });
-    return new AnomalyDetector(extractor, session, bank.length / extractor.config.dim);
+    return new AnomalyDetector(extractor, session, bank.length / extractor.config.dim, true);
   }
 
   get config(): AnomalyConfig {
@@ -125,18 +159,44 @@ export class AnomalyDetector {
   }
 
   async analyse(image: RgbImage): Promise<AnomalyAnalysis> {
-    const t0 = performance.now();
-    const grid = await this.extractor.extract(image);
-    const t1 = performance.now();
-    const distances = await scorePatches(this.scorer, grid.data, this.config.dim, this.bankSize);
+    const ms = { network: 0, scoring: 0, map: 0 };
+    const distancesOf = async (input: RgbImage, resize: boolean): Promise<{ map: Float32Array; cols: number; rows: number }> => {
+      const t0 = performance.now();
+      const grid = resize ? await this.extractor.extract(input) : await this.extractor.run(input);
+      const t1 = performance.now();
+      const map = await scorePatches(this.scorer, grid.data, this.config.dim, this.bankSize);
+      ms.network += t1 - t0;
+      ms.scoring += performance.now() - t1;
+      return { map, cols: grid.cols, rows: grid.rows };
+    };
+    const { inputWidth, inputHeight } = this.config;
+    const scaleX = this.config.trainScaleX ?? inputWidth / image.width;
+    const scaleY = this.config.trainScaleY ?? inputHeight / image.height;
+    const stride = PATCH_LAYERS[this.config.layers ?? 'c3+c4'].stride;
+    const scaledWidth = Math.ceil((image.width * scaleX) / stride) * stride;
+    const scaledHeight = Math.ceil((image.height * scaleY) / stride) * stride;
+    let field: { map: Float32Array; cols: number; rows: number };
+    if (scaledWidth <= inputWidth * TILING_MARGIN && scaledHeight <= inputHeight * TILING_MARGIN) {
+      field = await distancesOf(image, true);
+    } else {
+      // Large image: tiles of the network input at the training scale, stitched on the feature grid.
+      const scaled = await resizeRgb(image, scaledWidth, scaledHeight);
+      const tiles = planTiles(scaledWidth, scaledHeight, inputWidth, inputHeight, TILE_OVERLAP, stride);
+      const maps: Float32Array[] = [];
+      for (const tile of tiles) maps.push((await distancesOf(cropRgb(scaled, tile.x, tile.y, tile.width, tile.height), false)).map);
+      const cols = scaledWidth / stride;
+      const rows = scaledHeight / stride;
+      const grid = tiles.map((t) => ({ x: t.x / stride, y: t.y / stride, width: t.width / stride, height: t.height / stride }));
+      field = { map: stitchTiles(maps, grid, cols, rows, TILE_OVERLAP / stride), cols, rows };
+    }
     const t2 = performance.now();
-    const { score, heatmap } = anomalyMap(distances, grid.cols, grid.rows, image.width, image.height, this.config.blurSigma);
-    const t3 = performance.now();
-    return { rawScore: score, heatmap, width: image.width, height: image.height, ms: { network: t1 - t0, scoring: t2 - t1, map: t3 - t2 } };
+    const { score, heatmap } = anomalyMap(field.map, field.cols, field.rows, image.width, image.height, this.config.blurSigma);
+    ms.map = performance.now() - t2;
+    return { rawScore: score, heatmap, width: image.width, height: image.height, ms };
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.extractor.release(), this.scorer.release()]);
+    await Promise.all([this.extractor.release(), this.ownsScorer ? this.scorer.release() : undefined]);
   }
 }
 

@@ -3,6 +3,7 @@ import { ArgusError } from '../api/errors.ts';
 import { decodeRgb } from '../images/preprocess.ts';
 import { seededRandom } from '../model/init.ts';
 import type { BackboneWeights } from '../model/resnet50.ts';
+import type { SessionCache } from '../runtime/sessions.ts';
 import type { JobContext } from '../jobs/job-runner.ts';
 import { sha256Hex } from '../store/blob-store.ts';
 import type { DatasetSample } from '../store/datasets.ts';
@@ -56,7 +57,12 @@ export async function trainAnomaly(store: Store, input: TrainAnomalyInput, ctx: 
   if (train.length === 0) throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no good images in its train split`);
   if (!validation.some((s) => s.label === 'good')) throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no good images in its val split to calibrate on`);
   const longSide = Math.max(DEFAULT_ANOMALY_CONFIG.inputWidth, DEFAULT_ANOMALY_CONFIG.inputHeight);
-  const config: AnomalyConfig = { ...DEFAULT_ANOMALY_CONFIG, ...inputSizeFor(train, longSide), ...input.config };
+  const size = { ...inputSizeFor(train, longSide), ...input.config };
+  const config: AnomalyConfig = {
+    ...DEFAULT_ANOMALY_CONFIG, ...size, ...input.config,
+    trainScaleX: quantile(train.map((s) => (size.inputWidth ?? DEFAULT_ANOMALY_CONFIG.inputWidth) / s.width), 0.5),
+    trainScaleY: quantile(train.map((s) => (size.inputHeight ?? DEFAULT_ANOMALY_CONFIG.inputHeight) / s.height), 0.5),
+  };
 
   const featureModel = buildPatchFeatureModel(input.backbone, config);
   const extractor = await PatchExtractor.create(featureModel, config, input.provider);
@@ -143,8 +149,8 @@ function sampleWithoutReplacement(n: number, k: number, random: () => number): n
   return Array.from(indices.subarray(0, k));
 }
 
-/** Loads a stored anomaly model version for inspection. */
-export async function loadAnomalyDetector(store: Store, model: ModelVersion, provider: ExecutionProviderChoice): Promise<AnomalyDetector> {
+/** Loads a stored anomaly model version for inspection (sessions from `sessions` when given). */
+export async function loadAnomalyDetector(store: Store, model: ModelVersion, provider: ExecutionProviderChoice, sessions?: SessionCache): Promise<AnomalyDetector> {
   if (model.mode !== 'anomaly') throw new ArgusError('invalid_argument', `Model ${model.id} is a ${model.mode} model, not an anomaly model`);
   const file = (role: string) => {
     const f = model.files.find((x) => x.role === role);
@@ -158,5 +164,6 @@ export async function loadAnomalyDetector(store: Store, model: ModelVersion, pro
     return bytes;
   }));
   const config = model.config as unknown as AnomalyConfig & { bankSize: number };
-  return AnomalyDetector.create(features, scorer, config, config.bankSize, provider);
+  const key = model.files.map((f) => f.sha256).join('+');
+  return AnomalyDetector.create(features, scorer, config, config.bankSize, provider, { cache: sessions, key });
 }

@@ -108,7 +108,7 @@ export interface ImportResult {
   seconds: number;
 }
 
-export type JobKind = 'import' | 'train' | 'evaluate' | 'inspect';
+export type JobKind = 'import' | 'train' | 'evaluate' | 'inspect' | 'download';
 
 export interface ModelVersionSummary {
   id: number;
@@ -143,6 +143,8 @@ export interface TrainModelInput {
   /** Network input as [width, height] (multiples of 32); by default from the images' aspect ratio. */
   inputSize?: [number, number];
   coresetSize?: number;
+  /** Backbone stages describing a patch: 'c3+c4' (default) or 'c2+c3' (finer, for very small defects). */
+  layers?: 'c3+c4' | 'c2+c3';
 }
 
 export interface TrainModelResult {
@@ -261,6 +263,8 @@ export interface ArgusApi {
   inspectFiles(input: InspectFilesInput): Promise<JobStatus>;
   /** Checks a ResNet-50 safetensors file and makes it the backbone for training. */
   importBackboneWeights(input: { path: string }): Promise<BackboneInfo>;
+  /** Starts downloading backbone weights (verified against `sha256`); the job's result is a BackboneInfo. */
+  downloadBackboneWeights(input: { url: string; sha256: string }): Promise<JobStatus>;
   listModels(input: { projectId?: number }): Promise<ModelVersionSummary[]>;
   promoteModel(input: { modelId: number }): Promise<ModelVersionSummary>;
 }

@@ -49,6 +49,7 @@ export const apiSchemas = {
     device,
     inputSize: z.tuple([multipleOf32, multipleOf32]).optional(),
     coresetSize: z.number().int().min(16).max(200_000).optional(),
+    layers: z.enum(['c3+c4', 'c2+c3']).optional(),
   }).strict(),
   evaluateModel: z.object({ modelId: id, datasetId: id, split, device }).strict(),
   inspectFiles: z.object({
@@ -58,6 +59,7 @@ export const apiSchemas = {
     device,
   }).strict(),
   importBackboneWeights: z.object({ path: z.string().min(1).max(4096) }).strict(),
+  downloadBackboneWeights: z.object({ url: z.string().url().regex(/^https?:\/\//, 'must be http(s)'), sha256: z.string().regex(/^[0-9a-fA-F]{64}$/) }).strict(),
   listModels: z.object({ projectId: id.optional() }).strict(),
   promoteModel: z.object({ modelId: id }).strict(),
 } satisfies Record<ApiMethod, z.ZodType>;

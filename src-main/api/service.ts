@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { downloadVerified } from '../model/weights-download.ts';
 import type {
   ApiInput, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
-  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ImportDatasetInput, InspectFilesInput, InspectFilesResult, InspectionQuery,
+  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExecutionProviderReport, ImportDatasetInput, InspectFilesInput, InspectFilesResult, InspectionQuery,
   InspectionRecord, JobStatus, ModelVersionSummary, Project, TrainModelInput, TrainModelResult,
 } from './contract.ts';
 import { evaluateAnomaly } from '../anomaly/evaluate.ts';
@@ -10,6 +12,7 @@ import { loadAnomalyDetector, trainAnomaly } from '../anomaly/train.ts';
 import { expandImageFiles, inspectFiles } from '../inspection/inspect-files.ts';
 import { type BackboneWeights, loadResNet50Weights } from '../model/resnet50.ts';
 import type { ModelVersion } from '../store/models.ts';
+import { SessionCache } from '../runtime/sessions.ts';
 import { quantile } from '../anomaly/metrics.ts';
 import { ArgusError, toErrorBody } from './errors.ts';
 import { apiSchemas, isApiMethod } from './schemas.ts';
@@ -35,7 +38,10 @@ const packageVersion = (): string => {
 export class ArgusService implements ArgusApi {
   readonly store: Store;
   readonly jobs = new JobRunner();
+  /** Inference sessions shared by inspection and evaluation jobs (keyed by model, provider, shape). */
+  readonly sessions = new SessionCache(6);
   private readonly actor: string;
+  private lastProvider: ExecutionProviderReport = { requested: 'auto', active: null, fallbacks: [] };
 
   constructor(options: ServiceOptions) {
     this.store = new Store(options.dataDir);
@@ -51,7 +57,7 @@ export class ArgusService implements ArgusApi {
       version: packageVersion(),
       dataDir: this.store.dataDir,
       schemaVersion: this.store.schemaVersion,
-      executionProvider: { requested: 'auto', active: null, fallbacks: [] },
+      executionProvider: this.lastProvider,
     };
   }
 
@@ -111,6 +117,18 @@ export class ArgusService implements ArgusApi {
     return { sha256, bytes: bytes.length, mean: weights.normalization.mean, std: weights.normalization.std, hasClassifier: weights.hasClassifier };
   }
 
+  async downloadBackboneWeights(input: { url: string; sha256: string }): Promise<JobStatus> {
+    return this.jobs.start('download', async (ctx) => {
+      const destination = join(this.store.dataDir, `download-${Date.now()}.safetensors`);
+      try {
+        await downloadVerified(input.url, input.sha256, destination, (received, total) => ctx.progress('downloading', received, total), ctx.signal);
+        return await this.importBackboneWeights({ path: destination });
+      } finally {
+        await rm(destination, { force: true });
+      }
+    });
+  }
+
   private backbone(): { weights: BackboneWeights; sha256: string } {
     const setting = this.store.settings.get<{ sha256: string }>('backbone');
     if (!setting) throw new ArgusError('bad_input', 'No backbone weights imported yet: import a ResNet-50 safetensors file first (argus weights import <file>)');
@@ -124,6 +142,7 @@ export class ArgusService implements ArgusApi {
       const config = {
         ...(input.inputSize ? { inputWidth: input.inputSize[0], inputHeight: input.inputSize[1] } : {}),
         ...(input.coresetSize ? { coresetSize: input.coresetSize } : {}),
+        ...(input.layers ? { layers: input.layers } : {}),
       };
       const { model, seconds } = await trainAnomaly(this.store, {
         datasetId: dataset.id, backbone: backbone.weights, backboneSha256: backbone.sha256, provider: input.device ?? 'auto',
@@ -137,7 +156,8 @@ export class ArgusService implements ArgusApi {
     const model = this.store.models.get(input.modelId);
     const samples = this.store.datasets.samples(this.store.datasets.get(input.datasetId).id, input.split);
     return this.jobs.start('evaluate', async (ctx) => {
-      const detector = await loadAnomalyDetector(this.store, model, input.device ?? 'auto');
+      const detector = await loadAnomalyDetector(this.store, model, input.device ?? 'auto', this.sessions);
+      this.lastProvider = detector.provider;
       try {
         const metrics = await evaluateAnomaly(this.store, detector, model.thresholds as never, samples, (d, t) => ctx.progress('evaluating', d, t), ctx.signal);
         return { modelId: model.id, datasetId: input.datasetId, split: input.split, provider: detector.provider.active, ...metrics };
@@ -153,7 +173,8 @@ export class ArgusService implements ArgusApi {
     if (files.length === 0) throw new ArgusError('bad_input', 'No image files found in the given paths');
     return this.jobs.start('inspect', async (ctx): Promise<InspectFilesResult> => {
       ctx.progress('loading model', 0, files.length);
-      const detector = await loadAnomalyDetector(this.store, model, input.device ?? 'auto');
+      const detector = await loadAnomalyDetector(this.store, model, input.device ?? 'auto', this.sessions);
+      this.lastProvider = detector.provider;
       try {
         const lines = await inspectFiles(this.store, model, detector, files, {
           outDir: input.outDir, operator: this.actor, signal: ctx.signal, onResult: (_line, done, total) => ctx.progress('inspecting', done, total),
@@ -189,6 +210,7 @@ export class ArgusService implements ArgusApi {
 
   async close(): Promise<void> {
     await this.jobs.cancelAll();
+    await this.sessions.clear();
     this.store.close();
   }
 }

@@ -1,4 +1,4 @@
-// npm run eval:anomaly -- [--dataset DIR] [--weights FILE] [--input WxH] [--coreset N] [--device …] [--data-dir DIR]
+// npm run eval:anomaly -- [--dataset DIR] [--weights FILE] [--input WxH] [--coreset N] [--layers c3+c4|c2+c3] [--device …] [--data-dir DIR]
 // The anomaly-mode quality gate: trains on the good train images of a dataset (bsdata by default),
 // evaluates on its test split, and prints one JSON object with the metrics and costs.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +15,7 @@ const { values } = parseArgs({
     weights: { type: 'string', default: join(SHARED, 'models/resnet50-imagenet.safetensors') },
     input: { type: 'string' },
     coreset: { type: 'string' },
+    layers: { type: 'string' },
     device: { type: 'string', default: 'auto' },
     'data-dir': { type: 'string' },
   },
@@ -41,6 +42,7 @@ try {
   const rssBefore = process.memoryUsage().rss;
   const trained = (await finish(await service.trainModel({
     mode: 'anomaly', datasetId: imported.datasetId, device, inputSize, coresetSize: values.coreset ? Number(values.coreset) : undefined,
+    layers: values.layers as 'c3+c4' | 'c2+c3' | undefined,
   }))) as TrainModelResult;
   const test = (await finish(await service.evaluateModel({ modelId: trained.modelId, datasetId: imported.datasetId, split: 'test', device }))) as Record<string, number>;
   const model = service.store.models.get(trained.modelId);

@@ -79,20 +79,23 @@ describe('image decoding', () => {
 
 describe('tiling', () => {
   it('covers the image with overlapping tiles that end at the borders', () => {
-    const tiles = planTiles(1130, 460, 256, 32);
+    const tiles = planTiles(1130, 460, 256, 256, 32);
     const xs = [...new Set(tiles.map((t) => t.x))];
     const ys = [...new Set(tiles.map((t) => t.y))];
     expect(xs[0]).toBe(0);
     expect(xs.at(-1)! + 256).toBe(1130);
     expect(ys.at(-1)! + 256).toBe(460);
     for (let i = 1; i < xs.length; i++) expect(xs[i - 1] + 256 - xs[i]).toBeGreaterThanOrEqual(32);
-    expect(planTiles(100, 80, 256, 32)).toEqual([{ x: 0, y: 0, width: 256, height: 256 }]);
+    expect(planTiles(100, 80, 256, 256, 32)).toEqual([{ x: 0, y: 0, width: 256, height: 256 }]);
+    const aligned = planTiles(2704, 904, 1152, 480, 64, 8);
+    expect(aligned.every((t) => t.x % 8 === 0 && t.y % 8 === 0)).toBe(true);
+    expect(Math.max(...aligned.map((t) => t.x + t.width))).toBe(2704);
   });
 
   it('stitches per-tile maps without seams', () => {
     const width = 300, height = 170, tile = 128, overlap = 24;
     const f = (x: number, y: number): number => Math.sin(x / 17) + y / 50;
-    const tiles = planTiles(width, height, tile, overlap);
+    const tiles = planTiles(width, height, tile, tile, overlap);
     const maps = tiles.map((t) => Float32Array.from({ length: tile * tile }, (_, i) => f(t.x + (i % tile), t.y + Math.floor(i / tile))));
     const stitched = stitchTiles(maps, tiles, width, height, overlap);
     let maxError = 0;

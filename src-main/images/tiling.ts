@@ -15,14 +15,19 @@ function starts(length: number, tile: number, overlap: number): number[] {
 }
 
 /**
- * Covers a width×height image with tile×tile windows overlapping by at least `overlap` pixels.
- * Along a side shorter than the tile, the single tile is the tile size (padded by edge pixels).
+ * Covers a width×height image with tileWidth×tileHeight windows overlapping by at least `overlap`
+ * pixels, their corners on multiples of `align` (so they line up with a network's feature grid
+ * when width and height are multiples of it). Along a side shorter than the tile, the single tile
+ * is the tile size (padded by edge pixels).
  */
-export function planTiles(width: number, height: number, tile: number, overlap: number): Tile[] {
-  if (!(overlap >= 0 && overlap < tile)) throw new RangeError(`overlap ${overlap} must be in [0, ${tile})`);
+export function planTiles(width: number, height: number, tileWidth: number, tileHeight: number, overlap: number, align = 1): Tile[] {
+  if (!(overlap >= 0 && overlap < Math.min(tileWidth, tileHeight))) throw new RangeError(`overlap ${overlap} must be smaller than the tile`);
+  const snap = (v: number, last: number): number => (v === last ? v : Math.round(v / align) * align);
   const tiles: Tile[] = [];
-  for (const y of starts(height, tile, overlap)) {
-    for (const x of starts(width, tile, overlap)) tiles.push({ x, y, width: tile, height: tile });
+  for (const y of starts(height, tileHeight, overlap)) {
+    for (const x of starts(width, tileWidth, overlap)) {
+      tiles.push({ x: snap(x, width - tileWidth), y: snap(y, height - tileHeight), width: tileWidth, height: tileHeight });
+    }
   }
   return tiles;
 }

@@ -50,7 +50,7 @@ export function buildFpn(g: GraphBuilder, stages: BackboneStages, tensors: Tenso
     if (!t) throw new Error(`FPN weights lack ${name}`);
     return g.initializer(name, t.data, t.dims);
   };
-  if (!stages.c5) throw new Error('the FPN needs layer4 (C5)');
+  if (!stages.c4 || !stages.c5) throw new Error('the FPN needs layer3 and layer4 (C4, C5)');
   const inputs = [stages.c2, stages.c3, stages.c4, stages.c5];
   const lateral = (i: number): Value =>
     g.conv(`fpn.inner_blocks.${i}`, inputs[i], param(`fpn.inner_blocks.${i}.0.weight`), param(`fpn.inner_blocks.${i}.0.bias`));

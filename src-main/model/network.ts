@@ -10,8 +10,8 @@ export interface NetworkSpec {
   extraTensors?: TensorLookup;
   input: 'pixels' | 'normalized';
   heads: Head[];
-  /** Backbone stages to build (3 stops after layer3). */
-  stages?: 3 | 4;
+  /** Backbone stages to build (3 stops after layer3, 2 after layer2). */
+  stages?: 2 | 3 | 4;
 }
 
 /** ResNet-50 (+ FPN when a head asks for it) with the given heads, serialised to ONNX. */

@@ -124,8 +124,8 @@ export function loadResNet50Weights(path: string): BackboneWeights {
 export interface BackboneStages {
   c2: Value;
   c3: Value;
-  c4: Value;
-  /** Absent when the network stops after layer3. */
+  /** C4 and C5 are absent when the network stops earlier. */
+  c4?: Value;
   c5?: Value;
 }
 
@@ -177,10 +177,10 @@ export function imageInput(g: GraphBuilder, kind: 'pixels' | 'normalized', norma
 }
 
 /**
- * ResNet-50 body (stem + layer1..layer4), returning C2..C5; with `stages` = 3 it stops after
- * layer3 (heads that need nothing deeper save a fifth of the compute). The input is RGB-ordered.
+ * ResNet-50 body (stem + layer1..layer4), returning C2..C5; with fewer `stages` it stops early
+ * (heads that need nothing deeper skip that compute). The input is RGB-ordered.
  */
-export function buildResNet50(g: GraphBuilder, weights: BackboneWeights, x: Value, stages: 3 | 4 = 4): BackboneStages {
+export function buildResNet50(g: GraphBuilder, weights: BackboneWeights, x: Value, stages: 2 | 3 | 4 = 4): BackboneStages {
   let conv1 = weights.tensors.float32('conv1.weight');
   if (weights.normalization.color === 'BGR') conv1 = swapInputChannels(conv1);
   let h = g.relu('stem', convBn(g, weights, x, 'conv1', 'bn1', 2, 3, conv1));

@@ -56,6 +56,10 @@ export const en = {
   'settings.dataDir': 'Data directory',
   'settings.version': 'Version',
   'settings.schema': 'Database schema',
+  'settings.device': 'Execution provider',
+  'settings.deviceIdle': 'Chosen when a model first runs (requested: {requested})',
+  'settings.deviceActive': '{active} (requested: {requested})',
+  'settings.deviceSkipped': '{provider} skipped: {reason}',
   'settings.audit': 'Audit log',
   'settings.auditEmpty': 'No entries yet.',
 } as const;

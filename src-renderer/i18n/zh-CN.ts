@@ -58,6 +58,10 @@ export const zhCN: Record<MessageKey, string> = {
   'settings.dataDir': '数据目录',
   'settings.version': '版本',
   'settings.schema': '数据库结构版本',
+  'settings.device': '推理设备',
+  'settings.deviceIdle': '首次运行模型时选择（请求：{requested}）',
+  'settings.deviceActive': '{active}（请求：{requested}）',
+  'settings.deviceSkipped': '已跳过 {provider}：{reason}',
   'settings.audit': '审计日志',
   'settings.auditEmpty': '暂无记录。',
 };

@@ -21,13 +21,26 @@ export const weightsImport: Command = {
   },
 };
 
+export const weightsDownload: Command = {
+  name: 'weights download',
+  usage: 'weights download --url <https://…/resnet50.safetensors> --sha256 <hex>',
+  summary: 'Downloads ResNet-50 weights on a connected machine, verifies their SHA-256 and makes them the backbone.',
+  options: { url: { type: 'string' }, sha256: { type: 'string' } },
+  async run(ctx, values) {
+    const service = ctx.service();
+    const started = await service.downloadBackboneWeights({ url: requireArg(values.url as string, '--url'), sha256: requireArg(values.sha256 as string, '--sha256') });
+    const info = await followJob<BackboneInfo>(ctx, service, started);
+    ctx.out(ctx.json ? JSON.stringify(info) : `Downloaded and verified backbone weights ${info.sha256.slice(0, 12)}… (${(info.bytes / 1e6).toFixed(1)} MB)`);
+  },
+};
+
 export const train: Command = {
   name: 'train',
-  usage: 'train --mode anomaly --dataset <dir|name|id> [--project NAME] [--weights FILE] [--device auto|cpu|cuda|webgpu] [--input WxH] [--coreset N] [--name NAME]',
+  usage: 'train --mode anomaly --dataset <dir|name|id> [--project NAME] [--weights FILE] [--device auto|cpu|cuda|webgpu] [--input WxH] [--coreset N] [--layers c3+c4|c2+c3] [--name NAME]',
   summary: 'Trains a model version from the dataset (anomaly: from its good train images) and prints its id.',
   options: {
     mode: { type: 'string', default: 'anomaly' }, dataset: { type: 'string' }, project: { type: 'string' }, weights: { type: 'string' },
-    device: { type: 'string' }, input: { type: 'string' }, coreset: { type: 'string' }, name: { type: 'string' },
+    device: { type: 'string' }, input: { type: 'string' }, coreset: { type: 'string' }, name: { type: 'string' }, layers: { type: 'string' },
   },
   async run(ctx, values) {
     if (values.mode !== 'anomaly') throw new ArgusError('invalid_argument', `Mode ${String(values.mode)} is not available; use --mode anomaly`);
@@ -40,7 +53,11 @@ export const train: Command = {
       if (!m) throw new ArgusError('invalid_argument', '--input must be WIDTHxHEIGHT, e.g. 1024x416');
       inputSize = [Number(m[1]), Number(m[2])];
     }
-    const started = await service.trainModel({ mode: 'anomaly', datasetId, device: deviceOf(values.device), inputSize, coresetSize: intArg(values.coreset, '--coreset'), name: values.name as string | undefined });
+    const layers = values.layers as 'c3+c4' | 'c2+c3' | undefined;
+    if (layers && layers !== 'c3+c4' && layers !== 'c2+c3') throw new ArgusError('invalid_argument', '--layers must be c3+c4 or c2+c3');
+    const started = await service.trainModel({
+      mode: 'anomaly', datasetId, device: deviceOf(values.device), inputSize, coresetSize: intArg(values.coreset, '--coreset'), layers, name: values.name as string | undefined,
+    });
     const result = await followJob<TrainModelResult>(ctx, service, started);
     ctx.out(ctx.json ? JSON.stringify({ id: result.modelId, metrics: result.metrics, seconds: result.seconds }) : String(result.modelId));
   },

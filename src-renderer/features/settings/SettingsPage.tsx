@@ -20,6 +20,17 @@ export function SettingsPage() {
             <div><dt>{t('settings.dataDir')}</dt><dd className="path">{info.data.dataDir}</dd></div>
             <div><dt>{t('settings.version')}</dt><dd>{info.data.version}</dd></div>
             <div><dt>{t('settings.schema')}</dt><dd>{info.data.schemaVersion}</dd></div>
+            <div>
+              <dt>{t('settings.device')}</dt>
+              <dd>
+                {info.data.executionProvider.active
+                  ? t('settings.deviceActive', { active: info.data.executionProvider.active.toUpperCase(), requested: info.data.executionProvider.requested })
+                  : t('settings.deviceIdle', { requested: info.data.executionProvider.requested })}
+                {info.data.executionProvider.fallbacks.map((f) => (
+                  <small key={f.provider} className="muted block">{t('settings.deviceSkipped', { provider: f.provider, reason: f.reason })}</small>
+                ))}
+              </dd>
+            </div>
           </dl>
         )}
       </div>
