@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderReport, Verdict } from '../api/contract.ts';
+import { type ColourStats, matchColour } from '../images/colour-stats.ts';
 import { cropRgb, type RgbImage } from '../images/preprocess.ts';
 import { planTiles, stitchTiles } from '../images/tiling.ts';
 import { buildNetwork } from '../model/network.ts';
@@ -22,8 +23,13 @@ export interface AnomalyConfig {
   /** Patch descriptor size after random projection, and the projection's seed. */
   dim: number;
   projectionSeed: number;
-  /** Patches kept per training image before coreset selection, and the memory bank size. */
+  /**
+   * Patches kept per training image before coreset selection (fewer when maxPoolPatches would be
+   * exceeded, so memory and coreset time stay bounded however many images there are), and the
+   * memory bank size.
+   */
   patchesPerImage: number;
+  maxPoolPatches: number;
   coresetSize: number;
   seed: number;
   /** Gaussian smoothing of the patch-distance map, in feature cells. */
@@ -37,6 +43,11 @@ export interface AnomalyConfig {
    */
   trainScaleX?: number;
   trainScaleY?: number;
+  /**
+   * When set, every image's per-channel mean and spread are mapped onto these (the training
+   * images' average) before the network, so colour casts and exposure changes are not anomalies.
+   */
+  colourReference?: ColourStats;
 }
 
 const TILING_MARGIN = 1.25;
@@ -53,6 +64,7 @@ export const DEFAULT_ANOMALY_CONFIG: AnomalyConfig = {
   dim: 384,
   projectionSeed: 17,
   patchesPerImage: 512,
+  maxPoolPatches: 131_072,
   coresetSize: 4096,
   seed: 1,
   blurSigma: 1,
@@ -105,6 +117,11 @@ export class PatchExtractor {
     return this.run(await resizeRgb(image, this.config.inputWidth, this.config.inputHeight));
   }
 
+  /** The image as the model sees it (colour-matched to training when the model asks for it). */
+  prepare(image: RgbImage): RgbImage {
+    return this.config.colourReference ? matchColour(image, this.config.colourReference) : image;
+  }
+
   /** Patch features of an image already at the network input size. */
   async run(input: RgbImage): Promise<PatchGrid> {
     const { patch_features } = await this.session.run({ image: new ort.Tensor('uint8', input.data, [1, input.height, input.width, 3]) });
@@ -131,7 +148,8 @@ export interface Judgement {
   /** Normalised image score in [0, 1]; the NG threshold is 0.5. */
   score: number;
   rawScore: number;
-  regions: { class: string; score: number; box: [number, number, number, number]; area: number }[];
+  /** score and mean_score: the normalised maximum and mean pixel score inside the region. */
+  regions: { class: string; score: number; mean_score: number; box: [number, number, number, number]; area: number }[];
 }
 
 /** A trained anomaly model ready to inspect: patch features, then kNN distance to the bank. */
@@ -158,8 +176,9 @@ export class AnomalyDetector {
     return this.extractor.provider;
   }
 
-  async analyse(image: RgbImage): Promise<AnomalyAnalysis> {
+  async analyse(original: RgbImage): Promise<AnomalyAnalysis> {
     const ms = { network: 0, scoring: 0, map: 0 };
+    const image = this.extractor.prepare(original);
     const distancesOf = async (input: RgbImage, resize: boolean): Promise<{ map: Float32Array; cols: number; rows: number }> => {
       const t0 = performance.now();
       const grid = resize ? await this.extractor.extract(input) : await this.extractor.run(input);
@@ -210,6 +229,7 @@ export function judge(analysis: AnomalyAnalysis, thresholds: AnomalyThresholds, 
     regions: extractRegions(analysis.heatmap, analysis.width, analysis.height, pixel.threshold, minRegionArea).map((r) => ({
       class: 'anomaly',
       score: normalizeScore(r.maxScore, pixel.threshold, pixel.goodMedian),
+      mean_score: normalizeScore(r.meanScore, pixel.threshold, pixel.goodMedian),
       box: r.box,
       area: r.area,
     })),

@@ -1,5 +1,6 @@
 import type { ExecutionProviderChoice } from '../api/contract.ts';
 import { ArgusError } from '../api/errors.ts';
+import { type ColourStats, colourStats } from '../images/colour-stats.ts';
 import { decodeRgb } from '../images/preprocess.ts';
 import { seededRandom } from '../model/init.ts';
 import type { BackboneWeights } from '../model/resnet50.ts';
@@ -25,6 +26,8 @@ export interface TrainAnomalyInput {
   config?: Partial<AnomalyConfig>;
   name?: string;
   actor: string;
+  /** Match every image's colour statistics to the training average (default true). */
+  matchColour?: boolean;
 }
 
 export interface TrainAnomalyResult {
@@ -64,17 +67,27 @@ export async function trainAnomaly(store: Store, input: TrainAnomalyInput, ctx: 
     trainScaleY: quantile(train.map((s) => (size.inputHeight ?? DEFAULT_ANOMALY_CONFIG.inputHeight) / s.height), 0.5),
   };
 
+  if (config.colourReference === undefined && input.matchColour !== false) {
+    // The training images' average colour statistics become the reference every image is matched to.
+    const stats: ColourStats[] = [];
+    for (const [i, sample] of train.entries()) {
+      stats.push(colourStats(await decodeRgb(await store.blobs.get(sample.sha256))));
+      ctx.progress('measuring colour', i + 1, train.length);
+    }
+    const average = (pick: (s: ColourStats) => number[]) => [0, 1, 2].map((c) => stats.reduce((a, s) => a + pick(s)[c], 0) / stats.length) as [number, number, number];
+    config.colourReference = { mean: average((s) => s.mean), std: average((s) => s.std) };
+  }
   const featureModel = buildPatchFeatureModel(input.backbone, config);
   const extractor = await PatchExtractor.create(featureModel, config, input.provider);
   let detector: AnomalyDetector | undefined;
   try {
-    const perImage = config.patchesPerImage;
+    const perImage = Math.max(1, Math.min(config.patchesPerImage, Math.floor((config.maxPoolPatches ?? Infinity) / train.length)));
     const pool = new Float32Array(train.length * perImage * config.dim);
     const random = seededRandom(config.seed);
     let poolSize = 0;
     for (const [i, sample] of train.entries()) {
       if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Training cancelled');
-      const grid = await extractor.extract(await decodeRgb(await store.blobs.get(sample.sha256)));
+      const grid = await extractor.extract(extractor.prepare(await decodeRgb(await store.blobs.get(sample.sha256))));
       const count = grid.rows * grid.cols;
       // A random subset of each image's patches (all of them when the image has fewer).
       const picks = count <= perImage ? Array.from({ length: count }, (_, k) => k) : sampleWithoutReplacement(count, perImage, random);

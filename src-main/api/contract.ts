@@ -267,6 +267,8 @@ export interface ArgusApi {
   downloadBackboneWeights(input: { url: string; sha256: string }): Promise<JobStatus>;
   listModels(input: { projectId?: number }): Promise<ModelVersionSummary[]>;
   promoteModel(input: { modelId: number }): Promise<ModelVersionSummary>;
+  /** Puts the previous production version back; returns it. */
+  rollbackModel(input: { projectId?: number }): Promise<ModelVersionSummary>;
 }
 
 export type ApiMethod = keyof ArgusApi;

@@ -62,6 +62,7 @@ export const apiSchemas = {
   downloadBackboneWeights: z.object({ url: z.string().url().regex(/^https?:\/\//, 'must be http(s)'), sha256: z.string().regex(/^[0-9a-fA-F]{64}$/) }).strict(),
   listModels: z.object({ projectId: id.optional() }).strict(),
   promoteModel: z.object({ modelId: id }).strict(),
+  rollbackModel: z.object({ projectId: id.optional() }).strict(),
 } satisfies Record<ApiMethod, z.ZodType>;
 
 export const apiMethods = Object.keys(apiSchemas) as ApiMethod[];

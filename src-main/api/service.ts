@@ -203,6 +203,15 @@ export class ArgusService implements ArgusApi {
     });
   }
 
+  async rollbackModel(input: { projectId?: number }): Promise<ModelVersionSummary> {
+    return this.store.transaction(() => {
+      const projectId = input.projectId ?? this.store.models.production().projectId;
+      const { from, to } = this.store.models.rollback(projectId);
+      this.store.history.audit(this.actor, 'model.rollback', `model:${to.id}`, { from: from.id });
+      return summarizeModel(to);
+    });
+  }
+
   /** Thumbnail or full image bytes for the UI, by image digest. */
   async readImage(sha256: string, variant: 'thumbnail' | 'original'): Promise<Buffer> {
     return variant === 'thumbnail' ? this.store.thumbnails.get(sha256) : this.store.blobs.get(sha256);

@@ -74,7 +74,9 @@ describe.skipIf(!hasShared)('argus train / model / inspect / eval', () => {
     expect(ok.verdict).toBe('OK');
     const [x1, y1, x2, y2] = dent.regions[0].box;
     expect(x1 <= 70 && 70 < x2 && y1 <= 40 && 40 < y2).toBe(true);
-    expect(dent.regions[0]).toMatchObject({ class: 'anomaly', area: expect.any(Number), score: expect.any(Number) });
+    expect(dent.regions[0]).toMatchObject({ class: 'anomaly', area: expect.any(Number), score: expect.any(Number), mean_score: expect.any(Number) });
+    expect(dent.regions[0].mean_score).toBeLessThanOrEqual(dent.regions[0].score);
+    expect(dent.regions[0].mean_score).toBeGreaterThanOrEqual(0.5);
 
     const heatmap = await sharp(join(out, 'heatmaps', 'part-dent.png')).metadata();
     expect(heatmap).toMatchObject({ width: W, height: H, depth: 'ushort', channels: 1 });

@@ -2,13 +2,13 @@
 import { toErrorBody } from '../api/errors.ts';
 import { type Command, runCommand } from './command.ts';
 import { classify } from './commands/classify.ts';
-import { evaluate, inspect, modelList, modelPromote, train, weightsDownload, weightsImport } from './commands/models.ts';
+import { evaluate, inspect, modelList, modelPromote, modelRollback, train, weightsDownload, weightsImport } from './commands/models.ts';
 import { datasetImport, datasetList, datasetShow } from './commands/dataset.ts';
 import { historyExport } from './commands/history.ts';
 import { projectCreate, projectList } from './commands/project.ts';
 
 const commands: Command[] = [
-  projectCreate, projectList, datasetImport, datasetList, datasetShow, weightsImport, weightsDownload, train, evaluate, inspect, modelList, modelPromote, historyExport, classify,
+  projectCreate, projectList, datasetImport, datasetList, datasetShow, weightsImport, weightsDownload, train, evaluate, inspect, modelList, modelPromote, modelRollback, historyExport, classify,
 ];
 
 function help(): string {

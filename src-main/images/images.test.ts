@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { bmpOf, jpegOf, pngOf, texture } from '../testing/fixtures.ts';
 import { decodeBmp } from './bmp.ts';
+import { colourStats, matchColour } from './colour-stats.ts';
 import { decodeForImport, readImageInfo } from './decode.ts';
 import { cropRgb, decodeRgb } from './preprocess.ts';
 import { planTiles, stitchTiles } from './tiling.ts';
@@ -74,6 +75,25 @@ describe('image decoding', () => {
     const image = { data: Uint8Array.from([1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]), width: 2, height: 2 };
     const crop = cropRgb(image, -1, 0, 3, 1);
     expect([...crop.data]).toEqual([1, 1, 1, 1, 1, 1, 2, 2, 2]);
+  });
+});
+
+describe('colour matching', () => {
+  it('removes a global colour cast and exposure change but keeps local contrast', () => {
+    const raw = texture(64, 48, 9, { x: 30, y: 20, r: 5 });
+    const reference = colourStats({ data: raw, width: 64, height: 48 });
+    const cast = Uint8Array.from(raw, (v, i) => Math.min(255, Math.round(v * (i % 3 === 2 ? 0.7 : 0.9) + 25)));
+    const matched = matchColour({ data: cast, width: 64, height: 48 }, reference);
+    const stats = colourStats(matched);
+    for (let c = 0; c < 3; c++) {
+      expect(Math.abs(stats.mean[c] - reference.mean[c])).toBeLessThan(1);
+      expect(Math.abs(stats.std[c] - reference.std[c])).toBeLessThan(1);
+    }
+    const at = (x: number, y: number): number => matched.data[(y * 64 + x) * 3];
+    expect(at(30, 20)).toBeLessThan(at(5, 5) - 60); // the dark blemish is still dark
+    let maxError = 0;
+    for (let i = 0; i < raw.length; i++) maxError = Math.max(maxError, Math.abs(matched.data[i] - raw[i]));
+    expect(maxError).toBeLessThanOrEqual(3);
   });
 });
 

@@ -96,6 +96,23 @@ export class ModelRepository {
     return this.get(id);
   }
 
+  /**
+   * Returns production to the version that held it before the current one (the most recently
+   * promoted of the retired versions); the current one is retired.
+   */
+  rollback(projectId: number): { from: ModelVersion; to: ModelVersion } {
+    const current = this.production(projectId);
+    const previous = this.db
+      .prepare("SELECT id FROM model_versions WHERE project_id = ? AND status = 'retired' AND promoted_at IS NOT NULL ORDER BY promoted_at DESC, id DESC LIMIT 1")
+      .get(projectId) as { id: number } | undefined;
+    if (!previous) throw new ArgusError('not_found', `Model ${current.id} is the first production model of its project; there is nothing to roll back to`);
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE model_versions SET status = 'retired' WHERE id = ?").run(current.id);
+      this.db.prepare("UPDATE model_versions SET status = 'production', promoted_at = ? WHERE id = ?").run(nowIso(), previous.id);
+    })();
+    return { from: this.get(current.id), to: this.get(previous.id) };
+  }
+
   updateThresholds(id: number, thresholds: Record<string, unknown>): ModelVersion {
     this.db.prepare('UPDATE model_versions SET thresholds = ? WHERE id = ?').run(JSON.stringify(thresholds), id);
     return this.get(id);

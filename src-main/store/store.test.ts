@@ -63,6 +63,22 @@ describe('store', () => {
     store.close();
   });
 
+  it('promotes and rolls back production models', () => {
+    const store = new Store(fresh());
+    const project = store.projects.create({ name: 'p' });
+    const make = (name: string) => store.models.create({ projectId: project.id, name, mode: 'anomaly', classes: ['anomaly'], snapshotId: null, config: {}, metrics: {}, thresholds: {}, files: [] });
+    const [a, b] = [make('a'), make('b')];
+    expect(() => store.models.rollback(project.id)).toThrow(/No model version is in production/);
+    store.models.promote(a.id);
+    expect(() => store.models.rollback(project.id)).toThrow(/nothing to roll back to/);
+    store.models.promote(b.id);
+    expect(store.models.get(a.id).status).toBe('retired');
+    const { from, to } = store.models.rollback(project.id);
+    expect([from.id, from.status, to.id, to.status]).toEqual([b.id, 'retired', a.id, 'production']);
+    expect(store.models.production(project.id).id).toBe(a.id);
+    store.close();
+  });
+
   it('allows only one production model per project', () => {
     const store = new Store(fresh());
     const project = store.projects.create({ name: 'p' });

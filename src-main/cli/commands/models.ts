@@ -123,3 +123,14 @@ export const modelPromote: Command = {
     ctx.out(ctx.json ? JSON.stringify(model) : `Model ${model.id} "${model.name}" is now in production`);
   },
 };
+
+export const modelRollback: Command = {
+  name: 'model rollback',
+  usage: 'model rollback [--project ID]',
+  summary: 'Puts the previous production model back into production (the current one is retired).',
+  options: { project: { type: 'string' } },
+  async run(ctx, values) {
+    const model = await ctx.service().rollbackModel({ projectId: intArg(values.project, '--project') });
+    ctx.out(ctx.json ? JSON.stringify(model) : `Rolled back: model ${model.id} "${model.name}" is in production again`);
+  },
+};
