@@ -92,6 +92,39 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
     }
   });
 
+  it('watches a hot folder: each complete image inspected once, sorted, with sidecar and log', async () => {
+    const { existsSync, readFileSync, utimesSync, readdirSync } = await import('node:fs');
+    const hot = join(dataset.path, 'hot');
+    writeFile(join(hot, 'a-clean.png'), await pngOf(texture(W, H, 501), W, H));
+    writeFile(join(hot, 'station2', 'b-dent.png'), await pngOf(texture(W, H, 502, { x: 60, y: 50, r: 7 }), W, H));
+    writeFile(join(hot, 'c-broken.png'), Buffer.from('\x89PNG broken'));
+    const past = new Date(Date.now() - 60_000);
+    for (const f of ['a-clean.png', 'station2/b-dent.png', 'c-broken.png']) utimesSync(join(hot, f), past, past);
+    await service.promoteModel({ modelId });
+    const log = join(dataset.path, 'hot-log.jsonl');
+    const pass = async () => {
+      const job = await service.jobs.wait((await service.watchFolder({ folder: hot, model: 'production', sidecar: true, sort: true, log, once: true, device: 'cpu' })).id);
+      expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+      return job.result as Record<string, number>;
+    };
+    expect(await pass()).toEqual({ inspected: 3, OK: 1, NG: 1, REVIEW: 0, ERROR: 1 });
+    expect(readdirSync(hot).sort()).toEqual(['ERROR', 'NG', 'OK', 'station2']);
+    expect(existsSync(join(hot, 'NG', 'station2', 'b-dent.png'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(hot, 'NG', 'station2', 'b-dent.png.json'), 'utf8'))).toMatchObject({ verdict: 'NG', model: modelId });
+    expect(JSON.parse(readFileSync(join(hot, 'ERROR', 'c-broken.png.json'), 'utf8')).error).toMatch(/Not an image file|truncated or corrupt/);
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(3);
+
+    // Nothing new: nothing inspected again.
+    expect((await pass()).inspected).toBe(0);
+    // A file still being written (just modified) waits until it has settled.
+    writeFile(join(hot, 'd-late.png'), await pngOf(texture(W, H, 503), W, H));
+    expect((await pass()).inspected).toBe(0);
+    utimesSync(join(hot, 'd-late.png'), past, past);
+    expect(await pass()).toMatchObject({ inspected: 1, OK: 1 });
+    const history = await service.listInspections({ limit: 100 });
+    expect(history.items.filter((i) => i.sourcePath.startsWith(hot))).toHaveLength(4);
+  });
+
   it('refuses a model whose stored file was tampered with', async () => {
     const model = service.store.models.get(modelId);
     const scorer = model.files.find((f) => f.role === 'scorer.onnx')!;

@@ -108,7 +108,7 @@ export interface ImportResult {
   seconds: number;
 }
 
-export type JobKind = 'import' | 'train' | 'evaluate' | 'inspect' | 'download';
+export type JobKind = 'import' | 'train' | 'evaluate' | 'inspect' | 'download' | 'watch';
 
 export interface ModelVersionSummary {
   id: number;
@@ -166,6 +166,18 @@ export interface InspectFilesInput {
   paths: string[];
   outDir: string;
   device?: ExecutionProviderChoice;
+}
+
+export interface WatchFolderInput {
+  folder: string;
+  model: number | 'production';
+  sidecar?: boolean;
+  sort?: boolean;
+  /** Append-only JSONL log of every result. */
+  log?: string;
+  device?: ExecutionProviderChoice;
+  /** Inspect what is there now and finish, instead of watching until cancelled. */
+  once?: boolean;
 }
 
 export interface InspectFilesResult {
@@ -265,6 +277,8 @@ export interface ArgusApi {
   importBackboneWeights(input: { path: string }): Promise<BackboneInfo>;
   /** Starts downloading backbone weights (verified against `sha256`); the job's result is a BackboneInfo. */
   downloadBackboneWeights(input: { url: string; sha256: string }): Promise<JobStatus>;
+  /** Starts watching a hot folder; runs until the job is cancelled (or once through). Progress counts inspected files. */
+  watchFolder(input: WatchFolderInput): Promise<JobStatus>;
   listModels(input: { projectId?: number }): Promise<ModelVersionSummary[]>;
   promoteModel(input: { modelId: number }): Promise<ModelVersionSummary>;
   /** Puts the previous production version back; returns it. */

@@ -5,10 +5,11 @@ import { downloadVerified } from '../model/weights-download.ts';
 import type {
   ApiInput, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
   DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExecutionProviderReport, ImportDatasetInput, InspectFilesInput, InspectFilesResult, InspectionQuery,
-  InspectionRecord, JobStatus, ModelVersionSummary, Project, TrainModelInput, TrainModelResult,
+  InspectionRecord, JobStatus, ModelVersionSummary, Project, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from './contract.ts';
 import { evaluateAnomaly } from '../anomaly/evaluate.ts';
 import { loadAnomalyDetector, trainAnomaly } from '../anomaly/train.ts';
+import { HotFolder } from '../inspection/hot-folder.ts';
 import { expandImageFiles, inspectFiles } from '../inspection/inspect-files.ts';
 import { type BackboneWeights, loadResNet50Weights } from '../model/resnet50.ts';
 import type { ModelVersion } from '../store/models.ts';
@@ -187,6 +188,34 @@ export class ArgusService implements ArgusApi {
       } finally {
         await detector.release();
       }
+    });
+  }
+
+  async watchFolder(input: WatchFolderInput): Promise<JobStatus> {
+    const resolveModel = (): ModelVersion => (input.model === 'production' ? this.store.models.production() : this.store.models.get(input.model));
+    resolveModel(); // fail now, not in the job, when there is no such model
+    const folder = new HotFolder(this.store, {
+      // Asked on every file, so a promotion or rollback takes effect at the next image.
+      current: async () => {
+        const model = resolveModel();
+        const detector = await loadAnomalyDetector(this.store, model, input.device ?? 'auto', this.sessions);
+        this.lastProvider = detector.provider;
+        return { model, detector };
+      },
+    }, { folder: input.folder, operator: this.actor, sidecar: input.sidecar, sort: input.sort, log: input.log });
+    this.store.history.audit(this.actor, 'hotfolder.start', `folder:${input.folder}`, { model: input.model, sidecar: !!input.sidecar, sort: !!input.sort });
+    return this.jobs.start('watch', async (ctx) => {
+      let inspected = 0;
+      const counts: Record<string, number> = { OK: 0, NG: 0, REVIEW: 0, ERROR: 0 };
+      try {
+        await folder.run(ctx.signal, (line) => {
+          counts[line.verdict]++;
+          ctx.progress('watching', ++inspected, inspected);
+        }, input.once);
+      } finally {
+        this.store.history.audit(this.actor, 'hotfolder.stop', `folder:${input.folder}`, { inspected });
+      }
+      return { inspected, ...counts };
     });
   }
 

@@ -6,9 +6,10 @@ import { evaluate, inspect, modelList, modelPromote, modelRollback, train, weigh
 import { datasetImport, datasetList, datasetShow } from './commands/dataset.ts';
 import { historyExport } from './commands/history.ts';
 import { projectCreate, projectList } from './commands/project.ts';
+import { watch } from './commands/watch.ts';
 
 const commands: Command[] = [
-  projectCreate, projectList, datasetImport, datasetList, datasetShow, weightsImport, weightsDownload, train, evaluate, inspect, modelList, modelPromote, modelRollback, historyExport, classify,
+  projectCreate, projectList, datasetImport, datasetList, datasetShow, weightsImport, weightsDownload, train, evaluate, inspect, watch, modelList, modelPromote, modelRollback, historyExport, classify,
 ];
 
 function help(): string {

@@ -4,7 +4,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import type { AnomalyThresholds } from '../anomaly/calibration.ts';
 import { type AnomalyDetector, judge, type Judgement } from '../anomaly/detector.ts';
 import { ArgusError, toErrorBody } from '../api/errors.ts';
-import { readImageInfo } from '../images/decode.ts';
+import { type ImageInfo, readImageInfo } from '../images/decode.ts';
 import { decodeRgb } from '../images/preprocess.ts';
 import { IMAGE_EXTENSIONS } from '../datasets/parsed.ts';
 import type { ModelVersion } from '../store/models.ts';
@@ -41,6 +41,71 @@ export function expandImageFiles(paths: string[]): string[] {
   return files;
 }
 
+/** An inspected file: its result line, and (unless it failed) what is stored with it. */
+export interface FileInspection {
+  line: InspectionLine;
+  image?: { bytes: Buffer; info: ImageInfo };
+  heatmap?: Buffer;
+  timings?: Record<string, number>;
+}
+
+/**
+ * Reads, decodes and analyses one file with an anomaly model. A file that cannot be read or
+ * decoded is not an exception: it comes back as an ERROR line with the reason.
+ */
+export async function analyseFile(model: ModelVersion, detector: AnomalyDetector, file: string): Promise<FileInspection> {
+  const thresholds = model.thresholds as unknown as AnomalyThresholds;
+  const minArea = Number((model.config as { minRegionArea?: number }).minRegionArea ?? 16);
+  const started = performance.now();
+  try {
+    const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => {
+      throw new ArgusError('bad_input', `cannot read the file (${e.code})`);
+    });
+    const info = await readImageInfo(bytes);
+    const analysis = await detector.analyse(await decodeRgb(bytes));
+    const judgement = judge(analysis, thresholds, minArea);
+    const heatmap = await heatmapPng(analysis.heatmap, analysis.width, analysis.height, thresholds.pixel.threshold, thresholds.pixel.goodMedian);
+    const ms = performance.now() - started;
+    return {
+      line: { file, score: judgement.score, raw_score: judgement.rawScore, verdict: judgement.verdict, regions: judgement.regions, ms: Math.round(ms * 10) / 10, model: model.id },
+      image: { bytes, info },
+      heatmap,
+      timings: { ...analysis.ms, total: ms },
+    };
+  } catch (error) {
+    if (error instanceof ArgusError && error.code === 'cancelled') throw error;
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    return { line: { file, score: null, raw_score: null, verdict: 'ERROR', regions: [], ms, model: model.id, error: toErrorBody(error).message } };
+  }
+}
+
+/**
+ * Stores an inspection in the history: the image and heatmap as blobs first, then in one
+ * transaction the image row, the inspection row and whatever `alsoInTransaction` adds (so the
+ * caller's own bookkeeping commits with the result, or neither does). Returns the inspection id.
+ */
+export async function recordInspection(store: Store, model: ModelVersion, inspection: FileInspection, operator: string, alsoInTransaction?: (inspectionId: number) => void): Promise<number> {
+  const { line, image, heatmap } = inspection;
+  const imageSha = image ? await store.blobs.put(image.bytes) : null;
+  const heatmapSha = heatmap ? await store.blobs.put(heatmap) : null;
+  const thresholds = model.thresholds as unknown as AnomalyThresholds;
+  return store.transaction(() => {
+    const imageId = image && imageSha
+      ? store.datasets.upsertImage({
+          sha256: imageSha, originalName: basename(line.file), format: image.info.format, width: image.info.width, height: image.info.height,
+          channels: image.info.channels, bitDepth: image.info.bitDepth, bytes: image.bytes.length, source: 'inspection',
+        }).id
+      : null;
+    const id = store.history.record({
+      imageId, sourcePath: line.file, modelVersionId: model.id, verdict: line.verdict, score: line.score, regions: line.regions,
+      thresholds: line.verdict === 'ERROR' ? {} : { ...thresholds.image, pixel: thresholds.pixel.threshold },
+      timings: line.verdict === 'ERROR' ? {} : { ...inspection.timings, heatmapSha256: heatmapSha }, error: line.error ?? null, operator,
+    });
+    alsoInTransaction?.(id);
+    return id;
+  });
+}
+
 export interface InspectOptions {
   outDir: string;
   operator: string;
@@ -54,8 +119,6 @@ export interface InspectOptions {
  * file that cannot be read or decoded gets an ERROR line; the run goes on.
  */
 export async function inspectFiles(store: Store, model: ModelVersion, detector: AnomalyDetector, files: string[], options: InspectOptions): Promise<InspectionLine[]> {
-  const thresholds = model.thresholds as unknown as AnomalyThresholds;
-  const minArea = Number((model.config as { minRegionArea?: number }).minRegionArea ?? 16);
   mkdirSync(join(options.outDir, 'heatmaps'), { recursive: true });
   const results = createWriteStream(join(options.outDir, 'results.jsonl'), { flags: 'a' });
   const lines: InspectionLine[] = [];
@@ -63,44 +126,12 @@ export async function inspectFiles(store: Store, model: ModelVersion, detector: 
   try {
     for (const [i, file] of files.entries()) {
       if (options.signal?.aborted) throw new ArgusError('cancelled', 'Inspection cancelled');
-      const started = performance.now();
-      let line: InspectionLine;
-      try {
-        const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => {
-          throw new ArgusError('bad_input', `cannot read the file (${e.code})`);
-        });
-        const info = await readImageInfo(bytes);
-        const analysis = await detector.analyse(await decodeRgb(bytes));
-        const judgement = judge(analysis, thresholds, minArea);
-        const stem = uniqueStem(basename(file, extname(file)), usedStems);
-        const heatmap = await heatmapPng(analysis.heatmap, analysis.width, analysis.height, thresholds.pixel.threshold, thresholds.pixel.goodMedian);
-        await writeFile(join(options.outDir, 'heatmaps', `${stem}.png`), heatmap);
-        const ms = performance.now() - started;
-        line = { file, score: judgement.score, raw_score: judgement.rawScore, verdict: judgement.verdict, regions: judgement.regions, ms: Math.round(ms * 10) / 10, model: model.id };
-        const imageSha = await store.blobs.put(bytes);
-        const heatmapSha = await store.blobs.put(heatmap);
-        store.transaction(() => {
-          const image = store.datasets.upsertImage({
-            sha256: imageSha, originalName: basename(file), format: info.format, width: info.width, height: info.height,
-            channels: info.channels, bitDepth: info.bitDepth, bytes: bytes.length, source: 'inspection',
-          });
-          store.history.record({
-            imageId: image.id, sourcePath: file, modelVersionId: model.id, verdict: judgement.verdict, score: judgement.score,
-            regions: judgement.regions, thresholds: { ...thresholds.image, pixel: thresholds.pixel.threshold },
-            timings: { ...analysis.ms, total: ms, heatmapSha256: heatmapSha }, error: null, operator: options.operator,
-          });
-        });
-      } catch (error) {
-        if (error instanceof ArgusError && error.code === 'cancelled') throw error;
-        const message = toErrorBody(error).message;
-        line = { file, score: null, raw_score: null, verdict: 'ERROR', regions: [], ms: Math.round((performance.now() - started) * 10) / 10, model: model.id, error: message };
-        store.history.record({
-          imageId: null, sourcePath: file, modelVersionId: model.id, verdict: 'ERROR', score: null, regions: [], thresholds: {}, timings: {}, error: message, operator: options.operator,
-        });
-      }
-      results.write(`${JSON.stringify(line)}\n`);
-      lines.push(line);
-      options.onResult?.(line, i + 1, files.length);
+      const inspection = await analyseFile(model, detector, file);
+      if (inspection.heatmap) await writeFile(join(options.outDir, 'heatmaps', `${uniqueStem(basename(file, extname(file)), usedStems)}.png`), inspection.heatmap);
+      await recordInspection(store, model, inspection, options.operator);
+      results.write(`${JSON.stringify(inspection.line)}\n`);
+      lines.push(inspection.line);
+      options.onResult?.(inspection.line, i + 1, files.length);
     }
   } finally {
     await new Promise((r) => results.end(r));

@@ -170,6 +170,20 @@ export const migrations: string[] = [
     value TEXT NOT NULL
   );
   `,
+  /* 2 */ `
+  -- Files a hot folder has inspected, so a restart neither re-inspects nor skips any.
+  CREATE TABLE watched_files (
+    folder TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ms INTEGER NOT NULL,
+    inspection_id INTEGER REFERENCES inspections(id),
+    verdict TEXT NOT NULL,
+    sinks_done INTEGER NOT NULL DEFAULT 0,
+    processed_at TEXT NOT NULL,
+    PRIMARY KEY (folder, path)
+  );
+  `,
 ];
 
 export const latestSchemaVersion = migrations.length;

@@ -1,0 +1,43 @@
+import { resolve } from 'node:path';
+import type { ExecutionProviderChoice } from '../../api/contract.ts';
+import { ArgusError } from '../../api/errors.ts';
+import { type Command, intArg, requireArg } from '../command.ts';
+import { followJob } from './jobs.ts';
+
+export const watch: Command = {
+  name: 'watch',
+  usage: 'watch <dir> [--model production|ID] [--sidecar] [--sort] [--log FILE] [--once] [--device …]',
+  summary:
+    'Hot folder: inspects every new image under <dir> once it is completely written, with the production model.\n' +
+    'Results go to the history; --sidecar writes <image>.json, --sort moves images into OK/ NG/ REVIEW/ ERROR/,\n' +
+    '--log appends JSONL. Restarting neither re-inspects nor skips files. Ctrl-C stops; --once does one pass.',
+  options: {
+    model: { type: 'string', default: 'production' }, sidecar: { type: 'boolean' }, sort: { type: 'boolean' }, log: { type: 'string' },
+    once: { type: 'boolean' }, device: { type: 'string', default: 'auto' },
+  },
+  async run(ctx, values, [dir]) {
+    const service = ctx.service();
+    const device = values.device as ExecutionProviderChoice;
+    if (!['auto', 'cpu', 'cuda', 'webgpu'].includes(device)) throw new ArgusError('invalid_argument', `Unknown device ${device}`);
+    const modelRef = values.model as string;
+    const started = await service.watchFolder({
+      folder: resolve(requireArg(dir, 'folder')),
+      model: modelRef === 'production' ? 'production' : intArg(modelRef, '--model')!,
+      sidecar: Boolean(values.sidecar), sort: Boolean(values.sort), log: values.log ? resolve(values.log as string) : undefined,
+      once: Boolean(values.once), device,
+    });
+    if (!values.once) ctx.progress(`Watching ${resolve(dir)} (Ctrl-C to stop)`);
+    const unsubscribe = service.onEvent(({ job }) => {
+      if (job.id === started.id && job.state === 'running' && job.done > 0) ctx.progress(`inspected ${job.done}`);
+    });
+    try {
+      const result = await followJob<Record<string, number>>(ctx, service, started).catch((error: ArgusError) => {
+        if (error.code === 'cancelled') return service.jobs.get(started.id).result as Record<string, number>;
+        throw error;
+      });
+      ctx.out(ctx.json ? JSON.stringify(result ?? {}) : `Inspected ${result?.inspected ?? 0}: ${result?.OK ?? 0} OK, ${result?.NG ?? 0} NG, ${result?.REVIEW ?? 0} REVIEW, ${result?.ERROR ?? 0} errors`);
+    } finally {
+      unsubscribe();
+    }
+  },
+};

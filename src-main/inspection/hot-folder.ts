@@ -1,0 +1,185 @@
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { appendFile, open, rename, writeFile } from 'node:fs/promises';
+import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import type { AnomalyDetector } from '../anomaly/detector.ts';
+import { ArgusError } from '../api/errors.ts';
+import { IMAGE_EXTENSIONS } from '../datasets/parsed.ts';
+import { nowIso } from '../store/database.ts';
+import type { ModelVersion } from '../store/models.ts';
+import type { Store } from '../store/store.ts';
+import { analyseFile, type InspectionLine, recordInspection } from './inspect-files.ts';
+
+/** Subfolders the sorting sink moves inspected images into; never watched themselves. */
+export const SORT_FOLDERS = ['OK', 'NG', 'REVIEW', 'ERROR'] as const;
+
+export interface HotFolderOptions {
+  folder: string;
+  operator: string;
+  /** Write <image>.json next to each image with its result. */
+  sidecar?: boolean;
+  /** Move each inspected image into OK/, NG/, REVIEW/ or ERROR/ under the folder. */
+  sort?: boolean;
+  /** Append every result as a line to this JSONL file. */
+  log?: string;
+  pollMs?: number;
+  /** A file counts as completely written when its size and time have not changed for this long. */
+  stableMs?: number;
+}
+
+interface Candidate {
+  size: number;
+  mtimeMs: number;
+  unchangedSince: number;
+}
+
+/** The model a hot folder uses; asked again on every scan, so a promotion takes effect at once. */
+export interface ModelProvider {
+  current(): Promise<{ model: ModelVersion; detector: AnomalyDetector }>;
+}
+
+/**
+ * Watches a folder (and its subfolders) and inspects each new image once, when it is completely
+ * written. The result and the file's "done" mark are committed in one transaction, so after a
+ * restart nothing is inspected twice and nothing is skipped; the sinks (log line, sidecar, move)
+ * run after the commit and are redone on restart if a crash interrupted them.
+ */
+export class HotFolder {
+  private readonly folder: string;
+  private readonly candidates = new Map<string, Candidate>();
+
+  constructor(private readonly store: Store, private readonly models: ModelProvider, private readonly options: HotFolderOptions) {
+    this.folder = resolve(options.folder);
+    if (!existsSync(this.folder) || !statSync(this.folder).isDirectory()) throw new ArgusError('not_found', `No such folder: ${this.folder}`);
+  }
+
+  /** Scans until the signal aborts (or once, when `once`), calling onResult for each inspected file. */
+  async run(signal: AbortSignal, onResult: (line: InspectionLine) => void, once = false): Promise<void> {
+    await this.finishInterruptedSinks();
+    for (;;) {
+      const found = this.scan();
+      const ready = this.readyFiles(found, once);
+      for (const path of ready) {
+        if (signal.aborted) return;
+        const line = await this.inspect(path, found.get(path)!);
+        if (line) onResult(line);
+      }
+      if (once || signal.aborted) return;
+      await new Promise((r) => setTimeout(r, this.options.pollMs ?? 1000));
+      if (signal.aborted) return;
+    }
+  }
+
+  /** Image files under the folder (outside the sort folders) with their size and modification time. */
+  private scan(): Map<string, { size: number; mtimeMs: number }> {
+    const found = new Map<string, { size: number; mtimeMs: number }>();
+    const walk = (dir: string, top: boolean): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (entry.name.startsWith('.')) continue;
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) {
+          if (!(top && (SORT_FOLDERS as readonly string[]).includes(entry.name))) walk(full, false);
+        } else if (entry.isFile() && IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
+          try {
+            const stat = statSync(full);
+            found.set(full, { size: stat.size, mtimeMs: Math.floor(stat.mtimeMs) });
+          } catch {
+            // vanished between listing and stat: seen again on the next scan if it comes back
+          }
+        }
+      }
+    };
+    walk(this.folder, true);
+    return found;
+  }
+
+  /** Files not yet inspected whose size and time have held still long enough. */
+  private readyFiles(found: Map<string, { size: number; mtimeMs: number }>, once: boolean): string[] {
+    const now = Date.now();
+    const stableMs = this.options.stableMs ?? 1500;
+    const done = this.store.db.prepare('SELECT size, mtime_ms FROM watched_files WHERE folder = ? AND path = ?');
+    const ready: string[] = [];
+    for (const [path, stat] of found) {
+      const previous = done.get(this.folder, this.relativePath(path)) as { size: number; mtime_ms: number } | undefined;
+      if (previous && previous.size === stat.size && previous.mtime_ms === stat.mtimeMs) continue;
+      // Complete when size and time have held still between scans for stableMs (this also covers
+      // copiers that preserve an old modification time); a single scan can only go by the time.
+      const candidate = this.candidates.get(path);
+      const changed = !candidate || candidate.size !== stat.size || candidate.mtimeMs !== stat.mtimeMs;
+      if (changed) this.candidates.set(path, { ...stat, unchangedSince: now });
+      const settled = once ? now - stat.mtimeMs >= stableMs : !changed && now - candidate.unchangedSince >= stableMs;
+      if (!settled) continue;
+      ready.push(path);
+    }
+    for (const path of this.candidates.keys()) if (!found.has(path)) this.candidates.delete(path);
+    return ready.sort();
+  }
+
+  private relativePath(path: string): string {
+    return relative(this.folder, path).split(sep).join('/');
+  }
+
+  private async inspect(path: string, stat: { size: number; mtimeMs: number }): Promise<InspectionLine | null> {
+    if (!(await canOpen(path))) return null; // still held by the writer; try again next scan
+    const { model, detector } = await this.models.current();
+    const inspection = await analyseFile(model, detector, path);
+    const relativePath = this.relativePath(path);
+    await recordInspection(this.store, model, inspection, this.options.operator, (inspectionId) => {
+      this.store.db
+        .prepare(
+          `INSERT INTO watched_files (folder, path, size, mtime_ms, inspection_id, verdict, sinks_done, processed_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?)
+           ON CONFLICT (folder, path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, inspection_id = excluded.inspection_id,
+             verdict = excluded.verdict, sinks_done = 0, processed_at = excluded.processed_at`,
+        )
+        .run(this.folder, relativePath, stat.size, stat.mtimeMs, inspectionId, inspection.line.verdict, nowIso());
+    });
+    this.candidates.delete(path);
+    await this.runSinks(relativePath, inspection.line);
+    return inspection.line;
+  }
+
+  private async runSinks(relativePath: string, line: InspectionLine): Promise<void> {
+    const source = join(this.folder, relativePath);
+    if (this.options.log) await appendFile(this.options.log, `${JSON.stringify(line)}\n`);
+    let imagePath = source;
+    if (this.options.sort && existsSync(source)) {
+      imagePath = join(this.folder, line.verdict, relativePath);
+      mkdirSync(dirname(imagePath), { recursive: true });
+      await rename(source, imagePath);
+    }
+    if (this.options.sidecar) await writeFileAtomic(`${imagePath}.json`, `${JSON.stringify({ ...line, file: imagePath }, null, 2)}\n`);
+    this.store.db.prepare('UPDATE watched_files SET sinks_done = 1 WHERE folder = ? AND path = ?').run(this.folder, relativePath);
+  }
+
+  /** Sinks a crash interrupted (result committed, sinks not marked done) are run again. */
+  private async finishInterruptedSinks(): Promise<void> {
+    const pending = this.store.db
+      .prepare(
+        `SELECT w.path, i.verdict, i.score, i.regions, i.error, i.model_version_id FROM watched_files w JOIN inspections i ON i.id = w.inspection_id
+         WHERE w.folder = ? AND w.sinks_done = 0`,
+      )
+      .all(this.folder) as { path: string; verdict: InspectionLine['verdict']; score: number | null; regions: string; error: string | null; model_version_id: number }[];
+    for (const p of pending) {
+      await this.runSinks(p.path, {
+        file: join(this.folder, p.path), score: p.score, raw_score: null, verdict: p.verdict, regions: JSON.parse(p.regions), ms: 0,
+        model: p.model_version_id, ...(p.error ? { error: p.error } : {}),
+      });
+    }
+  }
+}
+
+/** False while another process holds the file open for writing (Windows locks it). */
+async function canOpen(path: string): Promise<boolean> {
+  try {
+    const handle = await open(path, 'r');
+    await handle.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const temporary = `${path}.tmp`;
+  await writeFile(temporary, text);
+  await rename(temporary, path);
+}
