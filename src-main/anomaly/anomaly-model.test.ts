@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgusService } from '../api/service.ts';
 import { decodeRgb } from '../images/preprocess.ts';
-import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../testing/fixtures.ts';
+import { hasShared, jpegOf, pngBomb, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../testing/fixtures.ts';
 import type { AnomalyThresholds } from './calibration.ts';
 import { judge } from './detector.ts';
 import { loadAnomalyDetector } from './train.ts';
@@ -123,6 +123,53 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
     expect(await pass()).toMatchObject({ inspected: 1, OK: 1 });
     const history = await service.listInspections({ limit: 100 });
     expect(history.items.filter((i) => i.sourcePath.startsWith(hot))).toHaveLength(4);
+  });
+
+  it('inspects a batch of bad files with a clear error for each, and a re-run resumes instead of repeating', async () => {
+    const { readFileSync } = await import('node:fs');
+    const sharp = (await import('sharp')).default;
+    const bad = join(dataset.path, 'bad');
+    const raw = texture(W, H, 600);
+    const jpeg = await jpegOf(raw, W, H);
+    writeFile(join(bad, 'zero-byte.png'), Buffer.alloc(0));
+    writeFile(join(bad, 'truncated.jpg'), jpeg.subarray(0, jpeg.length / 2));
+    writeFile(join(bad, 'bomb.png'), pngBomb(50_000, 50_000));
+    writeFile(join(bad, 'notes.png'), Buffer.from('shift report: all fine'));
+    writeFile(join(bad, 'png-named.jpg'), await pngOf(raw, W, H));
+    writeFile(join(bad, 'sixteen-bit.png'), await sharp(raw, { raw: { width: W, height: H, channels: 3 } }).toColourspace('rgb16').png().toBuffer());
+    writeFile(join(bad, 'cmyk.jpg'), await sharp(raw, { raw: { width: W, height: H, channels: 3 } }).toColourspace('cmyk').jpeg().toBuffer());
+    writeFile(join(bad, 'gray.png'), await pngOf(Buffer.from(raw.filter((_, i) => i % 3 === 0)), W, H, 1));
+    const out = join(dataset.path, 'bad-out');
+    const run = async () => {
+      const job = await service.jobs.wait((await service.inspectFiles({ model: modelId, paths: [bad], outDir: out, device: 'cpu' })).id);
+      expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+      return job.result as { inspected: number; skipped: number; errors: number };
+    };
+    expect(await run()).toMatchObject({ inspected: 8, skipped: 0, errors: 4 });
+    const lines = Object.fromEntries(readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((l) => [l.file.split('/').pop(), l]));
+    expect(lines['zero-byte.png'].error).toBe('The file is empty');
+    expect(lines['truncated.jpg'].error).toMatch(/truncated or corrupt/);
+    expect(lines['bomb.png'].error).toBe('Image is 50000×50000 = 2500000000 pixels, over the limit of 100000000');
+    expect(lines['notes.png'].error).toMatch(/Not an image file/);
+    for (const ok of ['png-named.jpg', 'sixteen-bit.png', 'cmyk.jpg', 'gray.png']) expect(lines[ok].verdict, ok).not.toBe('ERROR');
+    const errors = (await service.listInspections({ verdict: 'ERROR', limit: 100 })).items.filter((i) => i.sourcePath.startsWith(bad));
+    expect(errors.map((e) => e.error).every(Boolean)).toBe(true);
+    expect(errors).toHaveLength(4);
+    expect(await run()).toMatchObject({ inspected: 0, skipped: 8 });
+  });
+
+  it('will not promote a model whose files are damaged', async () => {
+    const model = service.store.models.get(modelId);
+    const features = model.files.find((f) => f.role === 'features.onnx')!;
+    const { writeFileSync, readFileSync } = await import('node:fs');
+    const path = service.store.blobs.pathOf(features.sha256);
+    const original = readFileSync(path);
+    writeFileSync(path, original.subarray(0, 1000));
+    try {
+      await expect(service.promoteModel({ modelId })).rejects.toThrow(/features\.onnx does not match its SHA-256/);
+    } finally {
+      writeFileSync(path, original);
+    }
   });
 
   it('refuses a model whose stored file was tampered with', async () => {

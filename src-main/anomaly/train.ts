@@ -162,20 +162,28 @@ function sampleWithoutReplacement(n: number, k: number, random: () => number): n
   return Array.from(indices.subarray(0, k));
 }
 
+/** Reads a model's files, refusing any that is missing or does not match its recorded SHA-256. */
+export async function verifyModelFiles(store: Store, model: ModelVersion): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  for (const f of model.files) {
+    const bytes = await store.blobs.get(f.sha256).catch(() => {
+      throw new ArgusError('bad_input', `Model ${model.id}: its ${f.role} file is missing from the data directory`);
+    });
+    if (sha256Hex(bytes) !== f.sha256) throw new ArgusError('bad_input', `Model ${model.id}: ${f.role} does not match its SHA-256 (damaged or tampered with); refusing to use it`);
+    files.set(f.role, bytes);
+  }
+  return files;
+}
+
 /** Loads a stored anomaly model version for inspection (sessions from `sessions` when given). */
 export async function loadAnomalyDetector(store: Store, model: ModelVersion, provider: ExecutionProviderChoice, sessions?: SessionCache): Promise<AnomalyDetector> {
   if (model.mode !== 'anomaly') throw new ArgusError('invalid_argument', `Model ${model.id} is a ${model.mode} model, not an anomaly model`);
-  const file = (role: string) => {
-    const f = model.files.find((x) => x.role === role);
-    if (!f) throw new ArgusError('bad_input', `Model ${model.id} lacks its ${role} file`);
-    return f;
-  };
-  const [features, scorer] = await Promise.all(['features.onnx', 'scorer.onnx'].map(async (role) => {
-    const f = file(role);
-    const bytes = await store.blobs.get(f.sha256);
-    if (sha256Hex(bytes) !== f.sha256) throw new ArgusError('bad_input', `Model ${model.id}: ${role} does not match its SHA-256 (damaged or tampered with); refusing to use it`);
+  const files = await verifyModelFiles(store, model);
+  const [features, scorer] = ['features.onnx', 'scorer.onnx'].map((role) => {
+    const bytes = files.get(role);
+    if (!bytes) throw new ArgusError('bad_input', `Model ${model.id} lacks its ${role} file`);
     return bytes;
-  }));
+  });
   const config = model.config as unknown as AnomalyConfig & { bankSize: number };
   const key = model.files.map((f) => f.sha256).join('+');
   return AnomalyDetector.create(features, scorer, config, config.bankSize, provider, { cache: sessions, key });

@@ -182,6 +182,8 @@ export interface WatchFolderInput {
 
 export interface InspectFilesResult {
   inspected: number;
+  /** Files skipped because an earlier run in the same output folder already inspected them. */
+  skipped: number;
   ok: number;
   ng: number;
   review: number;

@@ -8,7 +8,7 @@ import type {
   InspectionRecord, JobStatus, ModelVersionSummary, Project, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from './contract.ts';
 import { evaluateAnomaly } from '../anomaly/evaluate.ts';
-import { loadAnomalyDetector, trainAnomaly } from '../anomaly/train.ts';
+import { loadAnomalyDetector, trainAnomaly, verifyModelFiles } from '../anomaly/train.ts';
 import { HotFolder } from '../inspection/hot-folder.ts';
 import { expandImageFiles, inspectFiles } from '../inspection/inspect-files.ts';
 import { type BackboneWeights, loadResNet50Weights } from '../model/resnet50.ts';
@@ -182,7 +182,7 @@ export class ArgusService implements ArgusApi {
         });
         const count = (v: string): number => lines.filter((l) => l.verdict === v).length;
         return {
-          inspected: lines.length, ok: count('OK'), ng: count('NG'), review: count('REVIEW'), errors: count('ERROR'),
+          inspected: lines.length, skipped: files.length - lines.length, ok: count('OK'), ng: count('NG'), review: count('REVIEW'), errors: count('ERROR'),
           resultsFile: `${input.outDir.replace(/\/$/, '')}/results.jsonl`, msPerImage: quantile(lines.filter((l) => l.verdict !== 'ERROR').map((l) => l.ms), 0.5) || 0,
         };
       } finally {
@@ -224,6 +224,8 @@ export class ArgusService implements ArgusApi {
   }
 
   async promoteModel(input: { modelId: number }): Promise<ModelVersionSummary> {
+    // Production is never handed to a model whose files are missing or damaged.
+    await verifyModelFiles(this.store, this.store.models.get(input.modelId));
     return this.store.transaction(() => {
       const before = this.store.models.list(this.store.models.get(input.modelId).projectId).find((m) => m.status === 'production');
       const promoted = this.store.models.promote(input.modelId);

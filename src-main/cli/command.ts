@@ -12,11 +12,21 @@ export interface CommandContext {
   progress(text: string): void;
 }
 
-/** "phase 40/612 (6%)"-style progress, coarsened to 10% steps when stderr is not a terminal. */
+const phaseStarts = new Map<string, { at: number; done: number }>();
+
+/**
+ * "phase 40/612 (6%, ETA 1m 20s)"-style progress, coarsened to 10% steps when stderr is not a
+ * terminal. The ETA extrapolates the phase's rate so far.
+ */
 export function progressText(phase: string, done: number, total: number): string {
   const percent = total > 0 ? Math.floor((done / total) * 100) : 0;
-  if (process.stderr.isTTY) return `${phase} ${done}/${total} (${percent}%)`;
-  return `${phase} ${Math.floor(percent / 10) * 10}%`;
+  if (!process.stderr.isTTY) return `${phase} ${Math.floor(percent / 10) * 10}%`;
+  const start = phaseStarts.get(phase) ?? { at: performance.now(), done };
+  phaseStarts.set(phase, start);
+  const rate = (done - start.done) / (performance.now() - start.at);
+  const left = rate > 0 && done < total ? (total - done) / rate / 1000 : NaN;
+  const eta = Number.isFinite(left) ? `, ETA ${left >= 60 ? `${Math.floor(left / 60)}m ` : ''}${Math.round(left % 60)}s` : '';
+  return `${phase} ${done}/${total} (${percent}%${eta})`;
 }
 
 export interface Command {

@@ -1,38 +1,11 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { bmpOf, jpegOf, pngOf, texture } from '../testing/fixtures.ts';
+import { bmpOf, jpegOf, pngBomb, pngOf, texture } from '../testing/fixtures.ts';
 import { decodeBmp } from './bmp.ts';
 import { colourStats, matchColour } from './colour-stats.ts';
 import { decodeForImport, readImageInfo } from './decode.ts';
 import { cropRgb, decodeRgb } from './preprocess.ts';
 import { planTiles, stitchTiles } from './tiling.ts';
-
-/** A PNG whose header claims width×height (with a valid CRC) but carries almost no data. */
-function pngBomb(width: number, height: number): Buffer {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (b: Buffer): number => {
-    let c = 0xffffffff;
-    for (const byte of b) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const body = Buffer.concat([Buffer.from(type), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc(body), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; ihdr[9] = 2;
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])), chunk('IEND', Buffer.alloc(0))]);
-}
 
 describe('image decoding', () => {
   it('decodes BMP pixels exactly', async () => {

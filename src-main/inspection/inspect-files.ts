@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import type { AnomalyThresholds } from '../anomaly/calibration.ts';
@@ -113,13 +113,31 @@ export interface InspectOptions {
   signal?: AbortSignal;
 }
 
+/** Files already in <out>/results.jsonl: a stopped batch resumes after them. */
+export function alreadyInspected(outDir: string): Set<string> {
+  const file = join(outDir, 'results.jsonl');
+  const done = new Set<string>();
+  if (!existsSync(file)) return done;
+  for (const text of readFileSync(file, 'utf8').split('\n')) {
+    try {
+      if (text) done.add((JSON.parse(text) as InspectionLine).file);
+    } catch {
+      // a line cut off by a crash: that file is inspected again
+    }
+  }
+  return done;
+}
+
 /**
  * Inspects files with an anomaly model: writes <out>/results.jsonl (one line per image, appended
  * as each finishes) and <out>/heatmaps/<stem>.png, and records every result in the history. A
- * file that cannot be read or decoded gets an ERROR line; the run goes on.
+ * file that cannot be read or decoded gets an ERROR line; the run goes on. Files already in the
+ * results file are skipped, so a stopped run resumes where it was.
  */
-export async function inspectFiles(store: Store, model: ModelVersion, detector: AnomalyDetector, files: string[], options: InspectOptions): Promise<InspectionLine[]> {
+export async function inspectFiles(store: Store, model: ModelVersion, detector: AnomalyDetector, allFiles: string[], options: InspectOptions): Promise<InspectionLine[]> {
   mkdirSync(join(options.outDir, 'heatmaps'), { recursive: true });
+  const done = alreadyInspected(options.outDir);
+  const files = allFiles.filter((f) => !done.has(f));
   const results = createWriteStream(join(options.outDir, 'results.jsonl'), { flags: 'a' });
   const lines: InspectionLine[] = [];
   const usedStems = new Set<string>();

@@ -92,7 +92,8 @@ export const inspect: Command = {
     if (paths.length === 0) throw new ArgusError('invalid_argument', 'Name at least one image or folder');
     const outDir = resolve(requireArg(values.out as string, '--out'));
     const result = await followJob<InspectFilesResult>(ctx, service, await service.inspectFiles({ model, paths, outDir, device: deviceOf(values.device) }));
-    ctx.out(ctx.json ? JSON.stringify(result) : `Inspected ${result.inspected}: ${result.ok} OK, ${result.ng} NG, ${result.review} REVIEW, ${result.errors} errors (${result.msPerImage.toFixed(0)} ms/image). Results: ${result.resultsFile}`);
+    const skipped = result.skipped ? ` (${result.skipped} already inspected in an earlier run)` : '';
+    ctx.out(ctx.json ? JSON.stringify(result) : `Inspected ${result.inspected}${skipped}: ${result.ok} OK, ${result.ng} NG, ${result.review} REVIEW, ${result.errors} errors (${result.msPerImage.toFixed(0)} ms/image). Results: ${result.resultsFile}`);
   },
 };
 
