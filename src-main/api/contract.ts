@@ -212,8 +212,12 @@ export interface InspectionRecord {
   sourcePath: string;
   modelVersionId: number | null;
   verdict: Verdict;
+  /** Normalised image score (0.5 = NG threshold) and the raw anomaly score it came from. */
   score: number | null;
+  rawScore: number | null;
   regions: unknown[];
+  /** Per-stage milliseconds, and the digest of the stored heatmap (heatmapSha256). */
+  timings: Record<string, unknown>;
   error: string | null;
   operator: string;
   createdAt: string;

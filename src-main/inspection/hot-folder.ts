@@ -4,10 +4,9 @@ import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { AnomalyDetector } from '../anomaly/detector.ts';
 import { ArgusError } from '../api/errors.ts';
 import { IMAGE_EXTENSIONS } from '../datasets/parsed.ts';
-import { nowIso } from '../store/database.ts';
 import type { ModelVersion } from '../store/models.ts';
 import type { Store } from '../store/store.ts';
-import { analyseFile, type InspectionLine, recordInspection } from './inspect-files.ts';
+import { analyseFile, type InspectionLine, lineOf, recordInspection } from './inspect-files.ts';
 
 /** Subfolders the sorting sink moves inspected images into; never watched themselves. */
 export const SORT_FOLDERS = ['OK', 'NG', 'REVIEW', 'ERROR'] as const;
@@ -45,10 +44,12 @@ export interface ModelProvider {
  */
 export class HotFolder {
   private readonly folder: string;
+  private readonly scope: string;
   private readonly candidates = new Map<string, Candidate>();
 
   constructor(private readonly store: Store, private readonly models: ModelProvider, private readonly options: HotFolderOptions) {
     this.folder = resolve(options.folder);
+    this.scope = `folder:${this.folder}`;
     if (!existsSync(this.folder) || !statSync(this.folder).isDirectory()) throw new ArgusError('not_found', `No such folder: ${this.folder}`);
   }
 
@@ -96,11 +97,9 @@ export class HotFolder {
   private readyFiles(found: Map<string, { size: number; mtimeMs: number }>, once: boolean): string[] {
     const now = Date.now();
     const stableMs = this.options.stableMs ?? 1500;
-    const done = this.store.db.prepare('SELECT size, mtime_ms FROM watched_files WHERE folder = ? AND path = ?');
     const ready: string[] = [];
     for (const [path, stat] of found) {
-      const previous = done.get(this.folder, this.relativePath(path)) as { size: number; mtime_ms: number } | undefined;
-      if (previous && previous.size === stat.size && previous.mtime_ms === stat.mtimeMs) continue;
+      if (this.store.processed.isDone(this.scope, this.relativePath(path), stat)) continue;
       // Complete when size and time have held still between scans for stableMs (this also covers
       // copiers that preserve an old modification time); a single scan can only go by the time.
       const candidate = this.candidates.get(path);
@@ -123,15 +122,8 @@ export class HotFolder {
     const { model, detector } = await this.models.current();
     const inspection = await analyseFile(model, detector, path);
     const relativePath = this.relativePath(path);
-    await recordInspection(this.store, model, inspection, this.options.operator, (inspectionId) => {
-      this.store.db
-        .prepare(
-          `INSERT INTO watched_files (folder, path, size, mtime_ms, inspection_id, verdict, sinks_done, processed_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?)
-           ON CONFLICT (folder, path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, inspection_id = excluded.inspection_id,
-             verdict = excluded.verdict, sinks_done = 0, processed_at = excluded.processed_at`,
-        )
-        .run(this.folder, relativePath, stat.size, stat.mtimeMs, inspectionId, inspection.line.verdict, nowIso());
-    });
+    await recordInspection(this.store, model, inspection, this.options.operator, (inspectionId) =>
+      this.store.processed.markDone(this.scope, relativePath, stat, inspectionId, inspection.line.verdict));
     this.candidates.delete(path);
     await this.runSinks(relativePath, inspection.line);
     return inspection.line;
@@ -147,22 +139,13 @@ export class HotFolder {
       await rename(source, imagePath);
     }
     if (this.options.sidecar) await writeFileAtomic(`${imagePath}.json`, `${JSON.stringify({ ...line, file: imagePath }, null, 2)}\n`);
-    this.store.db.prepare('UPDATE watched_files SET sinks_done = 1 WHERE folder = ? AND path = ?').run(this.folder, relativePath);
+    this.store.processed.sinksDone(this.scope, relativePath);
   }
 
   /** Sinks a crash interrupted (result committed, sinks not marked done) are run again. */
   private async finishInterruptedSinks(): Promise<void> {
-    const pending = this.store.db
-      .prepare(
-        `SELECT w.path, i.verdict, i.score, i.regions, i.error, i.model_version_id FROM watched_files w JOIN inspections i ON i.id = w.inspection_id
-         WHERE w.folder = ? AND w.sinks_done = 0`,
-      )
-      .all(this.folder) as { path: string; verdict: InspectionLine['verdict']; score: number | null; regions: string; error: string | null; model_version_id: number }[];
-    for (const p of pending) {
-      await this.runSinks(p.path, {
-        file: join(this.folder, p.path), score: p.score, raw_score: null, verdict: p.verdict, regions: JSON.parse(p.regions), ms: 0,
-        model: p.model_version_id, ...(p.error ? { error: p.error } : {}),
-      });
+    for (const pending of this.store.processed.pendingSinks(this.scope)) {
+      await this.runSinks(pending.path, lineOf(this.store.history.get(pending.inspectionId)));
     }
   }
 }

@@ -1,8 +1,9 @@
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import type { AnomalyThresholds } from '../anomaly/calibration.ts';
 import { type AnomalyDetector, judge, type Judgement } from '../anomaly/detector.ts';
+import type { InspectionRecord } from '../api/contract.ts';
 import { ArgusError, toErrorBody } from '../api/errors.ts';
 import { type ImageInfo, readImageInfo } from '../images/decode.ts';
 import { decodeRgb } from '../images/preprocess.ts';
@@ -97,13 +98,21 @@ export async function recordInspection(store: Store, model: ModelVersion, inspec
         }).id
       : null;
     const id = store.history.record({
-      imageId, sourcePath: line.file, modelVersionId: model.id, verdict: line.verdict, score: line.score, regions: line.regions,
+      imageId, sourcePath: line.file, modelVersionId: model.id, verdict: line.verdict, score: line.score, rawScore: line.raw_score, regions: line.regions,
       thresholds: line.verdict === 'ERROR' ? {} : { ...thresholds.image, pixel: thresholds.pixel.threshold },
       timings: line.verdict === 'ERROR' ? {} : { ...inspection.timings, heatmapSha256: heatmapSha }, error: line.error ?? null, operator,
     });
     alsoInTransaction?.(id);
     return id;
   });
+}
+
+/** The result line of a stored inspection (to redo outputs a crash interrupted). */
+export function lineOf(record: InspectionRecord): InspectionLine {
+  return {
+    file: record.sourcePath, score: record.score, raw_score: record.rawScore, verdict: record.verdict, regions: record.regions as InspectionLine['regions'],
+    ms: Math.round(Number(record.timings.total ?? 0) * 10) / 10, model: record.modelVersionId ?? 0, ...(record.error ? { error: record.error } : {}),
+  };
 }
 
 export interface InspectOptions {
@@ -113,48 +122,50 @@ export interface InspectOptions {
   signal?: AbortSignal;
 }
 
-/** Files already in <out>/results.jsonl: a stopped batch resumes after them. */
-export function alreadyInspected(outDir: string): Set<string> {
-  const file = join(outDir, 'results.jsonl');
-  const done = new Set<string>();
-  if (!existsSync(file)) return done;
-  for (const text of readFileSync(file, 'utf8').split('\n')) {
-    try {
-      if (text) done.add((JSON.parse(text) as InspectionLine).file);
-    } catch {
-      // a line cut off by a crash: that file is inspected again
-    }
-  }
-  return done;
-}
-
 /**
  * Inspects files with an anomaly model: writes <out>/results.jsonl (one line per image, appended
  * as each finishes) and <out>/heatmaps/<stem>.png, and records every result in the history. A
- * file that cannot be read or decoded gets an ERROR line; the run goes on. Files already in the
- * results file are skipped, so a stopped run resumes where it was.
+ * file that cannot be read or decoded gets an ERROR line; the run goes on. Each result is
+ * committed together with a mark in the ledger of the output folder, so a stopped or killed run
+ * resumes where it was: nothing inspected twice, nothing skipped, no results line lost.
  */
-export async function inspectFiles(store: Store, model: ModelVersion, detector: AnomalyDetector, allFiles: string[], options: InspectOptions): Promise<InspectionLine[]> {
+export async function inspectFiles(store: Store, model: ModelVersion, detector: AnomalyDetector, files: string[], options: InspectOptions): Promise<InspectionLine[]> {
   mkdirSync(join(options.outDir, 'heatmaps'), { recursive: true });
-  const done = alreadyInspected(options.outDir);
-  const files = allFiles.filter((f) => !done.has(f));
-  const results = createWriteStream(join(options.outDir, 'results.jsonl'), { flags: 'a' });
-  const lines: InspectionLine[] = [];
+  const scope = `batch:${resolve(options.outDir)}`;
+  // Names fixed over the whole list, so a resumed run names heatmaps as the first one did.
   const usedStems = new Set<string>();
-  try {
-    for (const [i, file] of files.entries()) {
-      if (options.signal?.aborted) throw new ArgusError('cancelled', 'Inspection cancelled');
-      const inspection = await analyseFile(model, detector, file);
-      if (inspection.heatmap) await writeFile(join(options.outDir, 'heatmaps', `${uniqueStem(basename(file, extname(file)), usedStems)}.png`), inspection.heatmap);
-      await recordInspection(store, model, inspection, options.operator);
-      results.write(`${JSON.stringify(inspection.line)}\n`);
-      lines.push(inspection.line);
-      options.onResult?.(inspection.line, i + 1, files.length);
-    }
-  } finally {
-    await new Promise((r) => results.end(r));
+  const stems = new Map(files.map((f) => [f, uniqueStem(basename(f, extname(f)), usedStems)]));
+  const writeOutputs = async (line: InspectionLine, heatmap: Buffer | undefined): Promise<void> => {
+    if (heatmap) await writeFile(join(options.outDir, 'heatmaps', `${stems.get(line.file) ?? basename(line.file, extname(line.file))}.png`), heatmap);
+    await appendFile(join(options.outDir, 'results.jsonl'), `${JSON.stringify(line)}\n`);
+    store.processed.sinksDone(scope, line.file);
+  };
+  for (const pending of store.processed.pendingSinks(scope)) {
+    const record = store.history.get(pending.inspectionId);
+    const heatmapSha = record.timings.heatmapSha256 as string | undefined;
+    await writeOutputs(lineOf(record), heatmapSha ? await store.blobs.get(heatmapSha) : undefined);
+  }
+  const todo = files.filter((f) => !store.processed.isDone(scope, f));
+  const lines: InspectionLine[] = [];
+  for (const [i, file] of todo.entries()) {
+    if (options.signal?.aborted) throw new ArgusError('cancelled', 'Inspection cancelled');
+    const state = fileState(file);
+    const inspection = await analyseFile(model, detector, file);
+    await recordInspection(store, model, inspection, options.operator, (id) => store.processed.markDone(scope, file, state, id, inspection.line.verdict));
+    await writeOutputs(inspection.line, inspection.heatmap);
+    lines.push(inspection.line);
+    options.onResult?.(inspection.line, i + 1, todo.length);
   }
   return lines;
+}
+
+function fileState(path: string): { size: number; mtimeMs: number } {
+  try {
+    const stat = statSync(path);
+    return { size: stat.size, mtimeMs: Math.floor(stat.mtimeMs) };
+  } catch {
+    return { size: -1, mtimeMs: 0 };
+  }
 }
 
 function uniqueStem(stem: string, used: Set<string>): string {

@@ -1,4 +1,5 @@
 import type { AuditEntry, InspectionQuery, InspectionRecord, Verdict } from '../api/contract.ts';
+import { ArgusError } from '../api/errors.ts';
 import { type Db, nowIso } from './database.ts';
 
 export interface NewInspection {
@@ -7,6 +8,7 @@ export interface NewInspection {
   modelVersionId: number | null;
   verdict: Verdict;
   score: number | null;
+  rawScore?: number | null;
   regions: unknown[];
   thresholds: unknown;
   timings: unknown;
@@ -16,8 +18,23 @@ export interface NewInspection {
 
 interface InspectionRow {
   id: number; sha256: string | null; source_path: string; model_version_id: number | null; verdict: Verdict;
-  score: number | null; regions: string; error: string | null; operator: string; created_at: string;
+  score: number | null; raw_score: number | null; regions: string; timings: string; error: string | null; operator: string; created_at: string;
 }
+
+const toRecord = (r: InspectionRow): InspectionRecord => ({
+  id: r.id,
+  imageSha256: r.sha256,
+  sourcePath: r.source_path,
+  modelVersionId: r.model_version_id,
+  verdict: r.verdict,
+  score: r.score,
+  rawScore: r.raw_score,
+  regions: JSON.parse(r.regions) as unknown[],
+  timings: JSON.parse(r.timings) as Record<string, unknown>,
+  error: r.error,
+  operator: r.operator,
+  createdAt: r.created_at,
+});
 
 export class HistoryRepository {
   constructor(private readonly db: Db) {}
@@ -25,11 +42,17 @@ export class HistoryRepository {
   record(i: NewInspection): number {
     const { lastInsertRowid } = this.db
       .prepare(
-        `INSERT INTO inspections (image_id, source_path, model_version_id, verdict, score, regions, thresholds, timings, error, operator, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO inspections (image_id, source_path, model_version_id, verdict, score, raw_score, regions, thresholds, timings, error, operator, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(i.imageId, i.sourcePath, i.modelVersionId, i.verdict, i.score, JSON.stringify(i.regions), JSON.stringify(i.thresholds), JSON.stringify(i.timings), i.error, i.operator, nowIso());
+      .run(i.imageId, i.sourcePath, i.modelVersionId, i.verdict, i.score, i.rawScore ?? null, JSON.stringify(i.regions), JSON.stringify(i.thresholds), JSON.stringify(i.timings), i.error, i.operator, nowIso());
     return Number(lastInsertRowid);
+  }
+
+  get(id: number): InspectionRecord {
+    const row = this.db.prepare('SELECT ins.*, img.sha256 FROM inspections ins LEFT JOIN images img ON img.id = ins.image_id WHERE ins.id = ?').get(id) as InspectionRow | undefined;
+    if (!row) throw new ArgusError('not_found', `No inspection ${id}`);
+    return toRecord(row);
   }
 
   list(q: InspectionQuery): { items: InspectionRecord[]; total: number } {
@@ -43,21 +66,7 @@ export class HistoryRepository {
          WHERE ${where} ORDER BY ins.id DESC LIMIT @limit OFFSET @offset`,
       )
       .all({ ...params, limit: q.limit ?? 100, offset: q.offset ?? 0 }) as InspectionRow[];
-    return {
-      total,
-      items: rows.map((r) => ({
-        id: r.id,
-        imageSha256: r.sha256,
-        sourcePath: r.source_path,
-        modelVersionId: r.model_version_id,
-        verdict: r.verdict,
-        score: r.score,
-        regions: JSON.parse(r.regions) as unknown[],
-        error: r.error,
-        operator: r.operator,
-        createdAt: r.created_at,
-      })),
-    };
+    return { total, items: rows.map(toRecord) };
   }
 
   audit(actor: string, action: string, target: string, details: unknown = {}): void {

@@ -171,9 +171,11 @@ export const migrations: string[] = [
   );
   `,
   /* 2 */ `
-  -- Files a hot folder has inspected, so a restart neither re-inspects nor skips any.
-  CREATE TABLE watched_files (
-    folder TEXT NOT NULL,
+  -- Files a hot folder or a batch run has inspected (scope = the watched folder or the batch's
+  -- output folder), committed with the result, so a restart neither re-inspects nor skips any.
+  -- sinks_done: the result's outputs (log line, sidecar, move, results.jsonl) were written.
+  CREATE TABLE processed_files (
+    scope TEXT NOT NULL,
     path TEXT NOT NULL,
     size INTEGER NOT NULL,
     mtime_ms INTEGER NOT NULL,
@@ -181,8 +183,10 @@ export const migrations: string[] = [
     verdict TEXT NOT NULL,
     sinks_done INTEGER NOT NULL DEFAULT 0,
     processed_at TEXT NOT NULL,
-    PRIMARY KEY (folder, path)
+    PRIMARY KEY (scope, path)
   );
+  -- The raw anomaly score beside the normalised one, so a result can be reported again exactly.
+  ALTER TABLE inspections ADD COLUMN raw_score REAL;
   `,
 ];
 

@@ -5,6 +5,7 @@ import { BlobStore } from './blob-store.ts';
 import { type Db, openDatabase, schemaVersion } from './database.ts';
 import { DatasetRepository } from './datasets.ts';
 import { HistoryRepository } from './history.ts';
+import { ProcessedFiles } from './ledger.ts';
 import { ModelRepository } from './models.ts';
 import { ProjectRepository } from './projects.ts';
 import { SettingsRepository } from './settings.ts';
@@ -26,6 +27,7 @@ export class Store {
   readonly history: HistoryRepository;
   readonly models: ModelRepository;
   readonly settings: SettingsRepository;
+  readonly processed: ProcessedFiles;
 
   constructor(dataDir: string) {
     this.dataDir = dataDir;
@@ -39,6 +41,7 @@ export class Store {
     this.history = new HistoryRepository(this.db);
     this.models = new ModelRepository(this.db);
     this.settings = new SettingsRepository(this.db);
+    this.processed = new ProcessedFiles(this.db);
   }
 
   get schemaVersion(): number {
