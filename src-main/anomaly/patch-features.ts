@@ -48,7 +48,7 @@ export function patchFeatureHead(config: PatchFeatureConfig): Head {
       const [fine, coarse] = config.layers === 'c2+c3' ? [stages.c2, stages.c3] : [stages.c3, stages.c4];
       if (!fine || !coarse) throw new Error(`patch features ${config.layers}: stages missing`);
       const a = g.averagePool('patch.fine.avg', fine, 3, 1, 1);
-      const b = g.upsampleBilinear('patch.coarse.up', g.averagePool('patch.coarse.avg', coarse, 3, 1, 1), 2);
+      const b = g.upsample('patch.coarse.up', g.averagePool('patch.coarse.avg', coarse, 3, 1, 1), 2, 'bilinear');
       const joined: Value = g.concatChannels('patch.concat', [a, b]);
       const channels = joined.shape[1] as number;
       const projection = g.initializer('patch.projection', projectionMatrix(channels, config.dim, config.seed), [config.dim, channels, 1, 1]);

@@ -220,7 +220,7 @@ export class ArgusService implements ArgusApi {
   }
 
   async listModels(input: { projectId?: number }): Promise<ModelVersionSummary[]> {
-    return this.store.models.list(input.projectId).map(summarizeModel);
+    return this.store.models.list(input.projectId);
   }
 
   async promoteModel(input: { modelId: number }): Promise<ModelVersionSummary> {
@@ -230,7 +230,7 @@ export class ArgusService implements ArgusApi {
       const before = this.store.models.list(this.store.models.get(input.modelId).projectId).find((m) => m.status === 'production');
       const promoted = this.store.models.promote(input.modelId);
       this.store.history.audit(this.actor, 'model.promote', `model:${promoted.id}`, { previous: before?.id ?? null });
-      return summarizeModel(promoted);
+      return promoted;
     });
   }
 
@@ -239,7 +239,7 @@ export class ArgusService implements ArgusApi {
       const projectId = input.projectId ?? this.store.models.production().projectId;
       const { from, to } = this.store.models.rollback(projectId);
       this.store.history.audit(this.actor, 'model.rollback', `model:${to.id}`, { from: from.id });
-      return summarizeModel(to);
+      return to;
     });
   }
 
@@ -278,7 +278,5 @@ function call<M extends ApiMethod>(api: ArgusApi, method: M, input: ApiInput<M>)
   const fn = api[method] as (input: ApiInput<M>) => Promise<ApiOutput<M>>;
   return fn.call(api, input);
 }
-
-const summarizeModel = (m: ModelVersion): ModelVersionSummary => ({ ...m });
 
 export { ArgusError };

@@ -61,7 +61,7 @@ export function buildFpn(g: GraphBuilder, stages: BackboneStages, tensors: Tenso
   let top = lateral(3);
   results[3] = output(3, top);
   for (let i = 2; i >= 0; i--) {
-    top = g.add(`fpn.top_down.${i}`, lateral(i), g.upsampleNearest(`fpn.upsample.${i}`, top, 2));
+    top = g.add(`fpn.top_down.${i}`, lateral(i), g.upsample(`fpn.upsample.${i}`, top, 2, 'nearest'));
     results[i] = output(i, top);
   }
   const [p2, p3, p4, p5] = results;

@@ -87,7 +87,7 @@ export function segmentationHead(numClasses: number, tensors: TensorLookup): Hea
         for (let j = 0; j < depth; j++) {
           const name = `seg_head.${level}.${j}`;
           x = g.relu(name, g.conv(name, x, param(`${name}.weight`), param(`${name}.bias`), { pad: 1 }));
-          if (level !== 'p2') x = g.upsampleNearest(`${name}.up`, x, 2);
+          if (level !== 'p2') x = g.upsample(`${name}.up`, x, 2, 'nearest');
         }
         sum = sum ? g.add(`seg_head.sum.${level}`, sum, x) : x;
       }

@@ -190,8 +190,11 @@ export class GraphBuilder {
     return this.node('Gemm', [x, weight, bias], { transB: 1 }, [n, out], layer);
   }
 
-  /** Nearest-neighbour upsampling by an integer factor (PyTorch's F.interpolate mode="nearest"). */
-  upsampleNearest(layer: string, x: Value, factor: number): Value {
+  /**
+   * Upsampling by an integer factor, as PyTorch's F.interpolate: mode "nearest", or "bilinear"
+   * with align_corners=False.
+   */
+  upsample(layer: string, x: Value, factor: number, mode: 'nearest' | 'bilinear'): Value {
     const [n, c, h, w] = this.expectRank(layer, x, 4);
     const up = (d: Dim): Dim => {
       if (typeof d === 'number') return d * factor;
@@ -199,21 +202,10 @@ export class GraphBuilder {
       return { sym: d.sym, div: d.div / factor };
     };
     const scales = this.constFloats(`${layer}.scales`, [1, 1, factor, factor]);
-    return this.node('Resize', [x, null, scales], {
-      mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor',
-    }, [n, c, up(h), up(w)], layer);
-  }
-
-  /** Bilinear upsampling by an integer factor (F.interpolate(mode="bilinear", align_corners=False)). */
-  upsampleBilinear(layer: string, x: Value, factor: number): Value {
-    const [n, c, h, w] = this.expectRank(layer, x, 4);
-    const up = (d: Dim): Dim => {
-      if (typeof d === 'number') return d * factor;
-      if (d.div % factor !== 0) throw new ModelBuildError(layer, `cannot upsample ${dimText(d)} by ${factor}`);
-      return { sym: d.sym, div: d.div / factor };
-    };
-    const scales = this.constFloats(`${layer}.scales`, [1, 1, factor, factor]);
-    return this.node('Resize', [x, null, scales], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }, [n, c, up(h), up(w)], layer);
+    const attributes: Record<string, AttributeValue> = mode === 'nearest'
+      ? { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }
+      : { mode: 'linear', coordinate_transformation_mode: 'half_pixel' };
+    return this.node('Resize', [x, null, scales], attributes, [n, c, up(h), up(w)], layer);
   }
 
   /** Concatenation along the channel axis of same-sized NCHW maps. */

@@ -1,47 +1,16 @@
-import type { ModelStatus } from '../api/contract.ts';
+import type { ModelStatus, ModelVersionSummary } from '../api/contract.ts';
 import { ArgusError } from '../api/errors.ts';
 import { type Db, nowIso } from './database.ts';
 
-export type ModelMode = 'classify' | 'anomaly' | 'segment';
+export type ModelFile = ModelVersion['files'][number];
 
-export interface ModelFile {
-  role: string;
-  sha256: string;
-  bytes: number;
-}
+/** A model version as the API shows it. */
+export type ModelVersion = ModelVersionSummary;
 
-export interface ModelVersion {
-  id: number;
-  projectId: number;
-  parentId: number | null;
-  name: string;
-  mode: ModelMode;
-  classes: string[];
-  snapshotId: number | null;
-  config: Record<string, unknown>;
-  metrics: Record<string, unknown>;
-  thresholds: Record<string, unknown>;
-  status: ModelStatus;
-  createdAt: string;
-  promotedAt: string | null;
-  files: ModelFile[];
-}
-
-export interface NewModelVersion {
-  projectId: number;
-  parentId?: number | null;
-  name: string;
-  mode: ModelMode;
-  classes: string[];
-  snapshotId: number | null;
-  config: Record<string, unknown>;
-  metrics: Record<string, unknown>;
-  thresholds: Record<string, unknown>;
-  files: ModelFile[];
-}
+export type NewModelVersion = Omit<ModelVersion, 'id' | 'parentId' | 'status' | 'createdAt' | 'promotedAt'> & { parentId?: number | null };
 
 interface Row {
-  id: number; project_id: number; parent_id: number | null; name: string; mode: ModelMode; classes: string; snapshot_id: number | null;
+  id: number; project_id: number; parent_id: number | null; name: string; mode: ModelVersion['mode']; classes: string; snapshot_id: number | null;
   config: string; metrics: string; thresholds: string; status: ModelStatus; created_at: string; promoted_at: string | null;
 }
 
