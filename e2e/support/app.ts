@@ -19,12 +19,25 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-export async function startApp(): Promise<RunningApp> {
+/** Runs the built CLI against a data directory (to prepare what a test starts from). */
+export function cli(dataDir: string, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['out/main/cli.js', ...args, '--data-dir', dataDir], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`argus ${args.join(' ')} failed:\n${stderr}`))));
+  });
+}
+
+export async function startApp(prepare?: (dataDir: string) => Promise<void>): Promise<RunningApp> {
   if (!existsSync(join(REPO, 'out/main/web.js'))) throw new Error('Build first: npm run build');
   if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
   mkdirSync(OUTPUT_DIR, { recursive: true });
   const scratch = mkdtempSync(join(tmpdir(), 'argus-e2e-'));
   const dataDir = join(scratch, 'data');
+  await prepare?.(dataDir);
   const server: ChildProcess = spawn(process.execPath, ['out/main/web.js', '--port', '0', '--data-dir', dataDir], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let serverLog = '';
   const url = await new Promise<string>((resolveUrl, reject) => {

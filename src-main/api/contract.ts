@@ -164,7 +164,8 @@ export interface InspectFilesInput {
   /** A model version id, or 'production'. */
   model: number | 'production';
   paths: string[];
-  outDir: string;
+  /** Where results.jsonl and heatmaps/ go; by default a new folder under the data directory. */
+  outDir?: string;
   device?: ExecutionProviderChoice;
 }
 
@@ -190,6 +191,8 @@ export interface InspectFilesResult {
   errors: number;
   resultsFile: string;
   msPerImage: number;
+  /** History ids of this run's inspections, in file order. */
+  inspectionIds: number[];
 }
 export type JobState = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -216,8 +219,12 @@ export interface InspectionRecord {
   score: number | null;
   rawScore: number | null;
   regions: unknown[];
-  /** Per-stage milliseconds, and the digest of the stored heatmap (heatmapSha256). */
+  /** Per-stage milliseconds. */
   timings: Record<string, unknown>;
+  /** The stored 16-bit heatmap PNG (value/65535 = normalised pixel score; 0.5 = pixel threshold). */
+  heatmapSha256: string | null;
+  /** The thresholds the verdict was made with (raw scores). */
+  thresholds: Record<string, unknown>;
   error: string | null;
   operator: string;
   createdAt: string;
@@ -272,6 +279,7 @@ export interface ArgusApi {
   getJob(input: { jobId: string }): Promise<JobStatus>;
   cancelJob(input: { jobId: string }): Promise<JobStatus>;
   listInspections(input: InspectionQuery): Promise<{ items: InspectionRecord[]; total: number }>;
+  getInspection(input: { inspectionId: number }): Promise<InspectionRecord>;
   listAuditLog(input: { offset?: number; limit?: number }): Promise<AuditEntry[]>;
   /** Starts training; the job's result is a TrainModelResult. */
   trainModel(input: TrainModelInput): Promise<JobStatus>;

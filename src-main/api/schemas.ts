@@ -41,6 +41,7 @@ export const apiSchemas = {
     to: z.string().datetime().optional(),
     ...page,
   }).strict(),
+  getInspection: z.object({ inspectionId: id }).strict(),
   listAuditLog: z.object(page).strict(),
   trainModel: z.object({
     mode: z.literal('anomaly'),
@@ -55,7 +56,7 @@ export const apiSchemas = {
   inspectFiles: z.object({
     model: z.union([id, z.literal('production')]),
     paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000),
-    outDir: z.string().min(1).max(4096),
+    outDir: z.string().min(1).max(4096).optional(),
     device,
   }).strict(),
   importBackboneWeights: z.object({ path: z.string().min(1).max(4096) }).strict(),

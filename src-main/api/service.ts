@@ -105,6 +105,10 @@ export class ArgusService implements ArgusApi {
     return this.store.history.list(input);
   }
 
+  async getInspection(input: { inspectionId: number }): Promise<InspectionRecord> {
+    return this.store.history.get(input.inspectionId);
+  }
+
   async listAuditLog(input: { offset?: number; limit?: number }): Promise<AuditEntry[]> {
     return this.store.history.auditLog(input.offset, input.limit);
   }
@@ -169,6 +173,7 @@ export class ArgusService implements ArgusApi {
   }
 
   async inspectFiles(input: InspectFilesInput): Promise<JobStatus> {
+    const outDir = input.outDir ?? join(this.store.dataDir, 'batches', new Date().toISOString().replace(/[:.]/g, '-'));
     const model = input.model === 'production' ? this.store.models.production() : this.store.models.get(input.model);
     const files = expandImageFiles(input.paths);
     if (files.length === 0) throw new ArgusError('bad_input', 'No image files found in the given paths');
@@ -178,12 +183,13 @@ export class ArgusService implements ArgusApi {
       this.lastProvider = detector.provider;
       try {
         const lines = await inspectFiles(this.store, model, detector, files, {
-          outDir: input.outDir, operator: this.actor, signal: ctx.signal, onResult: (_line, done, total) => ctx.progress('inspecting', done, total),
+          outDir, operator: this.actor, signal: ctx.signal, onResult: (_line, done, total) => ctx.progress('inspecting', done, total),
         });
         const count = (v: string): number => lines.filter((l) => l.verdict === v).length;
         return {
           inspected: lines.length, skipped: files.length - lines.length, ok: count('OK'), ng: count('NG'), review: count('REVIEW'), errors: count('ERROR'),
-          resultsFile: `${input.outDir.replace(/\/$/, '')}/results.jsonl`, msPerImage: quantile(lines.filter((l) => l.verdict !== 'ERROR').map((l) => l.ms), 0.5) || 0,
+          resultsFile: join(outDir, 'results.jsonl'), msPerImage: quantile(lines.filter((l) => l.verdict !== 'ERROR').map((l) => l.ms), 0.5) || 0,
+          inspectionIds: lines.map((l) => l.inspectionId),
         };
       } finally {
         await detector.release();

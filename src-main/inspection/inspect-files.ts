@@ -129,7 +129,7 @@ export interface InspectOptions {
  * committed together with a mark in the ledger of the output folder, so a stopped or killed run
  * resumes where it was: nothing inspected twice, nothing skipped, no results line lost.
  */
-export async function inspectFiles(store: Store, model: ModelVersion, detector: AnomalyDetector, files: string[], options: InspectOptions): Promise<InspectionLine[]> {
+export async function inspectFiles(store: Store, model: ModelVersion, detector: AnomalyDetector, files: string[], options: InspectOptions): Promise<(InspectionLine & { inspectionId: number })[]> {
   mkdirSync(join(options.outDir, 'heatmaps'), { recursive: true });
   const scope = `batch:${resolve(options.outDir)}`;
   // Names fixed over the whole list, so a resumed run names heatmaps as the first one did.
@@ -146,14 +146,14 @@ export async function inspectFiles(store: Store, model: ModelVersion, detector: 
     await writeOutputs(lineOf(record), heatmapSha ? await store.blobs.get(heatmapSha) : undefined);
   }
   const todo = files.filter((f) => !store.processed.isDone(scope, f));
-  const lines: InspectionLine[] = [];
+  const lines: (InspectionLine & { inspectionId: number })[] = [];
   for (const [i, file] of todo.entries()) {
     if (options.signal?.aborted) throw new ArgusError('cancelled', 'Inspection cancelled');
     const state = fileState(file);
     const inspection = await analyseFile(model, detector, file);
-    await recordInspection(store, model, inspection, options.operator, (id) => store.processed.markDone(scope, file, state, id, inspection.line.verdict));
+    const inspectionId = await recordInspection(store, model, inspection, options.operator, (id) => store.processed.markDone(scope, file, state, id, inspection.line.verdict));
     await writeOutputs(inspection.line, inspection.heatmap);
-    lines.push(inspection.line);
+    lines.push({ ...inspection.line, inspectionId });
     options.onResult?.(inspection.line, i + 1, todo.length);
   }
   return lines;

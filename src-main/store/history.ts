@@ -18,7 +18,7 @@ export interface NewInspection {
 
 interface InspectionRow {
   id: number; sha256: string | null; source_path: string; model_version_id: number | null; verdict: Verdict;
-  score: number | null; raw_score: number | null; regions: string; timings: string; error: string | null; operator: string; created_at: string;
+  score: number | null; raw_score: number | null; regions: string; timings: string; thresholds: string; error: string | null; operator: string; created_at: string;
 }
 
 const toRecord = (r: InspectionRow): InspectionRecord => ({
@@ -31,6 +31,8 @@ const toRecord = (r: InspectionRow): InspectionRecord => ({
   rawScore: r.raw_score,
   regions: JSON.parse(r.regions) as unknown[],
   timings: JSON.parse(r.timings) as Record<string, unknown>,
+  heatmapSha256: ((JSON.parse(r.timings) as { heatmapSha256?: string }).heatmapSha256) ?? null,
+  thresholds: JSON.parse(r.thresholds) as Record<string, unknown>,
   error: r.error,
   operator: r.operator,
   createdAt: r.created_at,

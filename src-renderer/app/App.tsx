@@ -4,6 +4,7 @@ import { useHashRoute } from '../features/common/hooks.ts';
 import { PendingPage } from '../features/common/PendingPage.tsx';
 import { DatasetsPage } from '../features/datasets/DatasetsPage.tsx';
 import { HistoryPage } from '../features/history/HistoryPage.tsx';
+import { InspectPage } from '../features/inspect/InspectPage.tsx';
 import { SettingsPage } from '../features/settings/SettingsPage.tsx';
 
 const PAGES = ['inspect', 'annotate', 'datasets', 'training', 'models', 'history', 'settings'] as const;
@@ -32,9 +33,10 @@ export function App() {
       </nav>
       <main className="content">
         {page === 'datasets' && <DatasetsPage selectedId={route[1] ? Number(route[1]) : undefined} select={(id) => navigate(`datasets/${id}`)} />}
+        {page === 'inspect' && <InspectPage />}
         {page === 'history' && <HistoryPage />}
         {page === 'settings' && <SettingsPage />}
-        {(page === 'inspect' || page === 'annotate' || page === 'training' || page === 'models') && <PendingPage titleKey={`nav.${page}`} />}
+        {(page === 'annotate' || page === 'training' || page === 'models') && <PendingPage titleKey={`nav.${page}`} />}
       </main>
     </div>
   );

@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../src-main/testing/fixtures.ts';
+import { cli, type RunningApp, startApp } from './support/app.ts';
+
+const W = 320, H = 160;
+
+/** Operator flow: a trained production model, a folder of parts, inspect, review the rejected part. */
+describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => {
+  let app: RunningApp;
+  const work = tempDir('argus-e2e-inspect-');
+
+  beforeAll(async () => {
+    const samples: unknown[] = [];
+    for (let i = 0; i < 8; i++) {
+      writeFile(join(work.path, 'ds', `g${i}.png`), await pngOf(texture(W, H, i), W, H));
+      samples.push({ file: `g${i}.png`, split: i < 6 ? 'train' : 'val', label: 'good' });
+    }
+    writeFile(join(work.path, 'ds', 'manifest.json'), JSON.stringify({ name: 'line-7', classes: { 1: 'dent' }, samples }));
+    writeFile(join(work.path, 'incoming', 'part-001.png'), await pngOf(texture(W, H, 101), W, H));
+    writeFile(join(work.path, 'incoming', 'part-002.png'), await pngOf(texture(W, H, 102, { x: 210, y: 90, r: 9 }), W, H));
+    writeFile(join(work.path, 'incoming', 'part-003.png'), await pngOf(texture(W, H, 103), W, H));
+    app = await startApp(async (dataDir) => {
+      const trained = JSON.parse(await cli(dataDir, 'train', '--mode', 'anomaly', '--dataset', join(work.path, 'ds'), '--weights', SHARED_WEIGHTS, '--device', 'cpu', '--input', `${W}x${H}`, '--coreset', '300', '--json'));
+      await cli(dataDir, 'model', 'promote', String(trained.id));
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    work.cleanup();
+  });
+
+  it('inspects a folder and shows the rejected part with its heatmap and region', async () => {
+    const { page } = app;
+    await page.goto(`${app.url}#/inspect`);
+    await page.getByLabel('Images or folders on this station (one per line)').fill(join(work.path, 'incoming'));
+    await page.getByRole('button', { name: 'Inspect with production model' }).click();
+    await page.getByTestId('inspection-viewer').waitFor();
+    await expect.poll(() => page.getByRole('list', { name: 'Results' }).getByRole('button').count()).toBe(3);
+    // The first rejected part opens: a large NG verdict, its file, one region, the heatmap drawn.
+    await expect.poll(() => page.getByTestId('verdict').textContent()).toMatch(/^NG/);
+    await page.getByText(join(work.path, 'incoming', 'part-002.png')).waitFor();
+    await expect.poll(() => page.getByTestId('heatmap-overlay').getAttribute('data-ready')).toBe('yes');
+    // The overlay really paints the defect: opaque red pixels around the blemish.
+    const painted = await page.getByTestId('heatmap-overlay').evaluate((c) => {
+      const canvas = c as unknown as { getContext(k: string): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+      const d = canvas.getContext('2d').getImageData(200, 80, 20, 20).data;
+      let count = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] === 255 && d[i + 3] > 100) count++;
+      return count;
+    });
+    expect(painted).toBeGreaterThan(20);
+    expect(await page.locator('.viewer table tbody tr').count()).toBeGreaterThanOrEqual(1);
+    await app.screenshot('inspect-ng');
+
+    await page.keyboard.press('ArrowUp');
+    await expect.poll(() => page.getByTestId('verdict').textContent()).toMatch(/^OK/);
+    await app.screenshot('inspect-ok');
+
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.getByRole('cell', { name: join(work.path, 'incoming', 'part-002.png') }).click();
+    await expect.poll(() => page.getByTestId('verdict').textContent()).toMatch(/^NG/);
+    await app.screenshot('history-open');
+    expect(app.consoleErrors).toEqual([]);
+  });
+});

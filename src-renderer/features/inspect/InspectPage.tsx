@@ -1,0 +1,96 @@
+import { type FormEvent, useEffect, useState } from 'react';
+import type { InspectFilesResult, InspectionRecord } from '../../../src-main/api/contract.ts';
+import { api } from '../../api/client.ts';
+import { useI18n } from '../../i18n/i18n.tsx';
+import { useJob } from '../common/hooks.ts';
+import { InspectionViewer } from './InspectionViewer.tsx';
+
+/** The operator's workspace: inspect images or a folder with the production model and review each result. */
+export function InspectPage() {
+  const { t } = useI18n();
+  const [paths, setPaths] = useState('');
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [results, setResults] = useState<InspectionRecord[]>([]);
+  const [selected, setSelected] = useState(0);
+  const [showHeatmap, setShowHeatmap] = useState(true);
+  const [opacity, setOpacity] = useState(0.7);
+  const job = useJob(jobId);
+
+  useEffect(() => {
+    if (job?.state === 'failed') setError(job.error?.message ?? t('inspect.failed'));
+    if (job?.state !== 'succeeded') return;
+    const ids = (job.result as InspectFilesResult).inspectionIds;
+    void Promise.all(ids.map((inspectionId) => api.getInspection({ inspectionId }))).then((records) => {
+      setResults(records);
+      // Open the first rejected part, else the first one.
+      setSelected(Math.max(0, records.findIndex((r) => r.verdict === 'NG')));
+    });
+  }, [job?.state]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement) return;
+      if (e.key === 'ArrowDown' || e.key === 'j') setSelected((s) => Math.min(results.length - 1, s + 1));
+      if (e.key === 'ArrowUp' || e.key === 'k') setSelected((s) => Math.max(0, s - 1));
+      if (e.key === 'h') setShowHeatmap((v) => !v);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [results.length]);
+
+  const submit = async (e: FormEvent): Promise<void> => {
+    e.preventDefault();
+    setError(null);
+    setResults([]);
+    try {
+      const list = paths.split('\n').map((p) => p.trim()).filter(Boolean);
+      setJobId((await api.inspectFiles({ model: 'production', paths: list })).id);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+
+  const running = job?.state === 'running';
+  const counts = results.reduce<Record<string, number>>((c, r) => ({ ...c, [r.verdict]: (c[r.verdict] ?? 0) + 1 }), {});
+  return (
+    <section className="page">
+      <header className="page-header"><h1>{t('nav.inspect')}</h1></header>
+      <form className="card inspect-form" onSubmit={submit}>
+        <label>
+          {t('inspect.paths')}
+          <textarea name="paths" rows={2} value={paths} onChange={(e) => setPaths(e.target.value)} placeholder="/data/line-3/incoming" disabled={running} />
+        </label>
+        <button type="submit" className="primary" disabled={running || !paths.trim()}>{t('inspect.run')}</button>
+        {running && job && <span className="muted">{t('inspect.progress', { done: job.done, total: job.total })}</span>}
+      </form>
+      {error && <p className="notice error" role="alert">{error}</p>}
+      {results.length > 0 && (
+        <div className="inspect-view">
+          <div className="result-list">
+            <div className="counts">
+              {(['OK', 'NG', 'REVIEW', 'ERROR'] as const).map((v) => <span key={v} className={`chip verdict-chip-${v}`}>{v} {counts[v] ?? 0}</span>)}
+            </div>
+            <ul aria-label={t('inspect.results')}>
+              {results.map((r, i) => (
+                <li key={r.id}>
+                  <button className={i === selected ? 'result-item active' : 'result-item'} onClick={() => setSelected(i)}>
+                    <span className={`verdict verdict-${r.verdict}`}>{r.verdict}</span>
+                    <span className="result-name">{r.sourcePath.split(/[\\/]/).pop()}</span>
+                    <span className="muted">{r.score?.toFixed(2) ?? ''}</span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+            <div className="viewer-controls">
+              <label><input type="checkbox" checked={showHeatmap} onChange={(e) => setShowHeatmap(e.target.checked)} /> {t('inspect.heatmap')} (H)</label>
+              <label>{t('inspect.opacity')} <input type="range" min={0.1} max={1} step={0.05} value={opacity} onChange={(e) => setOpacity(Number(e.target.value))} /></label>
+              <small className="muted">{t('inspect.keys')}</small>
+            </div>
+          </div>
+          {results[selected] && <InspectionViewer inspection={results[selected]} showHeatmap={showHeatmap} opacity={opacity} />}
+        </div>
+      )}
+    </section>
+  );
+}
