@@ -72,11 +72,15 @@ describe('calibration', () => {
   const pixels = { pixelScores: Float32Array.from([1, 2, 3, 9, 10]), pixelDefective: Uint8Array.from([0, 0, 0, 1, 1]) };
 
   it('with defective validation images: F1-optimal NG threshold, REVIEW band below it', () => {
-    const t = calibrate({ goodScores: [1, 1.2, 1.4, 1.6, 3], defectScores: [2.8, 4, 5, 6], ...pixels });
+    const t = calibrate({ goodScores: [1, 1.2, 1.4, 1.6, 3, 3.1], defectScores: [2.5, 4, 5, 6, 7], ...pixels });
     expect(t.method).toBe('f1');
+    expect(t.image.ng).toBeCloseTo(3.55, 6); // between the highest good score below the F1 cut (3.1) and the cut (4)
     expect(verdictOf(4, t)).toBe('NG');
     expect(verdictOf(1.1, t)).toBe('OK');
-    expect(t.image.review).toBeLessThanOrEqual(t.image.ng);
+    expect(t.image.review).toBeLessThan(t.image.ng);
+    expect(verdictOf(2.5, t)).toBe('REVIEW'); // the defect below the NG threshold is still caught for review
+    expect(verdictOf(3, t)).toBe('REVIEW');
+    expect(t.image.review).toBeGreaterThan(t.image.goodMedian);
     expect(t.pixel.threshold).toBe(9);
     expect(normalizeScore(t.image.ng, t.image.ng, t.image.goodMedian)).toBe(0.5);
     expect(normalizeScore(t.image.goodMedian, t.image.ng, t.image.goodMedian)).toBe(0);

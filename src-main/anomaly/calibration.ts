@@ -21,8 +21,8 @@ export interface CalibrationInput {
   pixelDefective: Uint8Array;
 }
 
-/** Share of good validation parts allowed into the REVIEW band above the OK region. */
-const REVIEW_GOOD_QUANTILE = 0.9;
+/** The REVIEW band reaches down far enough that this share of validation defects is NG or REVIEW. */
+const REVIEW_DEFECT_RECALL = 0.98;
 /** Good-only calibration: the NG threshold sits this far above the highest good score. */
 const GOOD_ONLY_MARGIN = 0.1;
 const GOOD_PIXEL_QUANTILE = 0.999;
@@ -55,7 +55,11 @@ export function calibrate(input: CalibrationInput): AnomalyThresholds {
   // not lie exactly on a validation image.
   const below = scores.filter((s) => s < image.threshold);
   const ng = below.length ? (Math.max(...below) + image.threshold) / 2 : image.threshold;
-  const review = Math.min(ng, Math.max(goodMedian + 1e-6, quantile(input.goodScores, REVIEW_GOOD_QUANTILE)));
+  // REVIEW catches nearly every defect NG misses, but never reaches below the good median (so it
+  // cannot swallow most good parts).
+  const ascending = [...input.defectScores].sort((a, b) => a - b);
+  const reviewCut = ascending[Math.floor((1 - REVIEW_DEFECT_RECALL) * ascending.length)];
+  const review = Math.min(ng, Math.max(goodMedian + 1e-6, reviewCut));
   const pixel = bestF1(input.pixelScores, Array.from(input.pixelDefective, Boolean));
   return {
     method: 'f1',

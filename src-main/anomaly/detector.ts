@@ -1,13 +1,12 @@
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderReport, Verdict } from '../api/contract.ts';
 import { type ColourStats, matchColour } from '../images/colour-stats.ts';
-import { cropRgb, type RgbImage } from '../images/preprocess.ts';
+import { cropRgb, resizeRgb, type RgbImage } from '../images/preprocess.ts';
 import { planTiles, stitchTiles } from '../images/tiling.ts';
 import { buildNetwork } from '../model/network.ts';
 import type { BackboneWeights } from '../model/resnet50.ts';
 import { extractRegions } from '../postprocess/regions.ts';
 import { createSession, type ReadySession, type SessionCache } from '../runtime/sessions.ts';
-import { resizeRgb } from '../runtime/detector.ts';
 import { anomalyMap } from './anomaly-map.ts';
 import { type AnomalyThresholds, normalizeScore, verdictOf } from './calibration.ts';
 import { PATCH_LAYERS, type PatchLayers, patchFeatureHead } from './patch-features.ts';

@@ -8,12 +8,12 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import type { ExecutionProviderChoice } from '../api/contract.ts';
-import { decodeRgb } from '../images/preprocess.ts';
+import { decodeRgb, resizeRgb } from '../images/preprocess.ts';
 import { initFpnWeights } from '../model/fpn.ts';
 import { initSegmentationHead, segmentationHead } from '../model/heads.ts';
 import { buildNetwork } from '../model/network.ts';
 import { loadResNet50Weights } from '../model/resnet50.ts';
-import { defectProbability, mapToImage, pixelsTensor, resizeRgb } from '../runtime/detector.ts';
+import { defectProbability, mapToImage, pixelsTensor } from '../runtime/segmentation-output.ts';
 import { createSession } from '../runtime/sessions.ts';
 
 const SHARED = resolve(import.meta.dirname, '../../../shared');

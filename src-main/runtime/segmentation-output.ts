@@ -1,18 +1,7 @@
 import * as ort from 'onnxruntime-node';
-import sharp from 'sharp';
 import type { RgbImage } from '../images/preprocess.ts';
 import { extractRegions, type Region } from '../postprocess/regions.ts';
 import { resizeMap } from '../postprocess/resize-map.ts';
-
-/** Resizes decoded pixels to the network input (bilinear). */
-export async function resizeRgb(image: RgbImage, width: number, height: number): Promise<RgbImage> {
-  if (image.width === width && image.height === height) return image;
-  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .resize(width, height, { fit: 'fill', kernel: 'linear' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
-}
 
 /** Stacks same-sized images into the network's uint8 NHWC input. */
 export function pixelsTensor(images: RgbImage[]): ort.Tensor {
