@@ -1,4 +1,4 @@
-// npm run bench -- [--json] [--size 512] [--batch 1] [--runs 10] [--device auto|cpu|cuda|webgpu]
+// npm run bench -- [--json] [--size 512] [--batch 1] [--runs 10] [--device auto|cpu|cuda|webgpu] [--fp16]
 //                  [--weights FILE] [--image FILE]
 // Times the detector pipeline (decode → preprocess → ResNet-50 + FPN + segmentation head →
 // heatmap and regions at the image's resolution) against the bare network on a ready tensor.
@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import type { ExecutionProviderChoice } from '../api/contract.ts';
 import { decodeRgb, resizeRgb } from '../images/preprocess.ts';
+import { convertToFloat16 } from '../model/float16.ts';
 import { initFpnWeights } from '../model/fpn.ts';
 import { initSegmentationHead, segmentationHead } from '../model/heads.ts';
 import { buildNetwork } from '../model/network.ts';
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     device: { type: 'string', default: 'auto' },
     weights: { type: 'string', default: join(SHARED, 'models/resnet50-imagenet.safetensors') },
     image: { type: 'string' },
+    fp16: { type: 'boolean', default: false },
   },
 });
 const size = Number(values.size);
@@ -60,11 +62,12 @@ async function main(): Promise<void> {
   const backbone = loadResNet50Weights(values.weights);
   const fpn = initFpnWeights(1);
   const head = initSegmentationHead(1, 2);
-  const model = buildNetwork({
+  const built = buildNetwork({
     name: 'bench-detector', backbone, input: 'pixels',
     extraTensors: (name) => fpn.get(name) ?? head.get(name),
     heads: [segmentationHead(1, (name) => head.get(name))],
   });
+  const model = values.fp16 ? convertToFloat16(built) : built;
   const msBuild = performance.now() - t;
   t = performance.now();
   const { session, report } = await createSession({
@@ -103,6 +106,7 @@ async function main(): Promise<void> {
     ep: report.active,
     ep_fallbacks: report.fallbacks,
     input: `${size}x${size}`,
+    precision: values.fp16 ? 'fp16' : 'fp32',
     batch,
     runs,
     image: image.name,

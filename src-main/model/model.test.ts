@@ -9,6 +9,7 @@ import { buildNetwork } from './network.ts';
 import { GraphBuilder, ModelBuildError } from './onnx-graph.ts';
 import { type BackboneWeights, loadResNet50Weights, normalizationFromMetadata, TORCHVISION_NORMALIZATION } from './resnet50.ts';
 import { halfToFloat, SafetensorsFile } from './safetensors.ts';
+import { convertToFloat16, toHalfBits } from './float16.ts';
 
 const readF32 = (path: string): Float32Array => {
   const bytes = readFileSync(path);
@@ -65,6 +66,18 @@ describe('safetensors', () => {
     const scaled = normalizationFromMetadata({ mean: '[0.5,0.25,0]', std: '[0.5,0.5,1]', input_scale: '0-1', input_color: 'BGR' });
     expect(scaled).toEqual({ mean: [0, 63.75, 127.5], std: [255, 127.5, 127.5], color: 'BGR' });
     expect(() => normalizationFromMetadata({ mean: '[1,2]' })).toThrow(/must be three numbers/);
+  });
+});
+
+describe('float16 conversion', () => {
+  it('rounds to the nearest half, with subnormals, overflow and NaN', () => {
+    expect(toHalfBits(1)).toBe(0x3c00);
+    expect(toHalfBits(-2)).toBe(0xc000);
+    expect(toHalfBits(65504)).toBe(0x7bff);
+    expect(toHalfBits(1e6)).toBe(0x7c00);
+    expect(toHalfBits(5.96e-8)).toBe(0x0001);
+    expect(toHalfBits(NaN) & 0x7c00).toBe(0x7c00);
+    for (const v of [0.1, -3.14159, 1234.5, 6.1e-5, 1e-6]) expect(Math.abs(halfToFloat(toHalfBits(v)) - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -11 + 6e-8);
   });
 });
 
@@ -190,6 +203,26 @@ describe.skipIf(!hasShared)('ResNet-50 with ImageNet weights (golden reference)'
     for (let i = 0; i < fromPixels.length; i++) maxDiff = Math.max(maxDiff, Math.abs(fromPixels[i] - fromTensor[i]));
     expect(maxDiff).toBeLessThan(1e-4);
     await Promise.all([a.release(), b.release()]);
+  });
+
+  it('runs in half precision (fp16 weights and activations) close to the float32 reference logits', async () => {
+    const model = buildNetwork({ name: 'fp16', backbone: weights, input: 'normalized', heads: [imagenetClassifierHead(weights)] });
+    const half = convertToFloat16(model);
+    expect(half.length).toBeLessThan(model.length * 0.55);
+    const fp16 = await ort.InferenceSession.create(half, { intraOpNumThreads: 2 });
+    const input = readF32(join(SHARED_DIR, 'models/golden/chelsea.input-1x3x224x224.f32'));
+    const reference = readF32(join(SHARED_DIR, 'models/golden/chelsea.logits-1000.f32'));
+    const logits = (await fp16.run({ input: new ort.Tensor('float32', input, [1, 3, 224, 224]) })).logits.data as Float32Array;
+    expect(logits).toBeInstanceOf(Float32Array);
+    let maxDiff = 0;
+    let maxAbs = 0;
+    for (let i = 0; i < 1000; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(logits[i] - reference[i]));
+      maxAbs = Math.max(maxAbs, Math.abs(reference[i]));
+    }
+    expect(maxDiff / maxAbs).toBeLessThan(2e-3);
+    expect(logits.indexOf(Math.max(...logits))).toBe(285);
+    await fp16.release();
   });
 
   it('builds ResNet-50 + FPN + segmentation head with dynamic batch and size', async () => {

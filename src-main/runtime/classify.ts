@@ -33,12 +33,12 @@ export function softmax(logits: Float32Array): Float64Array {
  * ImageNet top-5 for an image with the given backbone weights: the user's check that an
  * imported weights file is sane (a photo of a cat must come out as a cat).
  */
-export async function classifyImage(weightsPath: string, image: Uint8Array, provider: ExecutionProviderChoice): Promise<ClassifyResult> {
+export async function classifyImage(weightsPath: string, image: Uint8Array, provider: ExecutionProviderChoice, precision: 'fp32' | 'fp16' = 'fp32'): Promise<ClassifyResult> {
   const pixels = await decodeCenterCrop(image, 256, 224);
   const weights = loadResNet50Weights(weightsPath);
   if (!weights.hasClassifier) throw new ArgusError('bad_input', `${weightsPath} has no ImageNet classifier (fc.weight, fc.bias), so it cannot classify`);
   const model = buildNetwork({ name: 'imagenet-classifier', backbone: weights, input: 'pixels', heads: [imagenetClassifierHead(weights)] });
-  const { session, report } = await createSession({ model, provider, dims: { N: 1, H: 224, W: 224 } });
+  const { session, report } = await createSession({ model, provider, precision, dims: { N: 1, H: 224, W: 224 } });
   try {
     const started = performance.now();
     const { logits } = await session.run({ image: new ort.Tensor('uint8', pixels.data, [1, 224, 224, 3]) });

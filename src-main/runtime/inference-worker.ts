@@ -5,8 +5,8 @@ import { classifyImage } from './classify.ts';
 import { serveInWorker } from './worker-rpc.ts';
 
 export const inferenceHandlers = {
-  async classify(weightsPath: string, imagePath: string, provider: ExecutionProviderChoice) {
-    return classifyImage(weightsPath, await readFile(imagePath), provider);
+  async classify(weightsPath: string, imagePath: string, provider: ExecutionProviderChoice, precision: 'fp32' | 'fp16' = 'fp32') {
+    return classifyImage(weightsPath, await readFile(imagePath), provider, precision);
   },
 };
 

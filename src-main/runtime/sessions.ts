@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderReport } from '../api/contract.ts';
 import { ArgusError } from '../api/errors.ts';
+import { convertToFloat16 } from '../model/float16.ts';
 
 export type ProviderName = 'cuda' | 'webgpu' | 'cpu';
 
@@ -18,6 +20,8 @@ export interface SessionRequest {
   dims?: Record<string, number>;
   /** CPU threads; defaults to all cores. */
   threads?: number;
+  /** 'fp16' converts the model to half precision first (for GPU execution providers). */
+  precision?: 'fp32' | 'fp16';
 }
 
 export interface ReadySession {
@@ -35,6 +39,9 @@ const providerOptions = (name: ProviderName): ort.InferenceSession.ExecutionProv
  */
 export async function createSession(request: Omit<SessionRequest, 'modelKey'>): Promise<ReadySession> {
   const candidates = request.provider === 'auto' ? AUTO_ORDER : [request.provider];
+  const model = request.precision === 'fp16'
+    ? convertToFloat16(typeof request.model === 'string' ? readFileSync(request.model) : request.model)
+    : request.model;
   const fallbacks: ExecutionProviderReport['fallbacks'] = [];
   for (const provider of candidates) {
     try {
@@ -45,9 +52,9 @@ export async function createSession(request: Omit<SessionRequest, 'modelKey'>): 
         freeDimensionOverrides: request.dims,
       };
       if (provider === 'cpu' && request.threads) options.intraOpNumThreads = request.threads;
-      const session = typeof request.model === 'string'
-        ? await ort.InferenceSession.create(request.model, options)
-        : await ort.InferenceSession.create(request.model, options);
+      const session = typeof model === 'string'
+        ? await ort.InferenceSession.create(model, options)
+        : await ort.InferenceSession.create(model, options);
       return { session, report: { requested: request.provider, active: provider, fallbacks } };
     } catch (error) {
       const reason = describeProviderFailure(provider, error);
@@ -83,7 +90,7 @@ export class SessionCache {
   }
 
   get(request: SessionRequest): Promise<ReadySession> {
-    const key = `${request.modelKey}|${request.provider}|${JSON.stringify(request.dims ?? {})}`;
+    const key = `${request.modelKey}|${request.provider}|${request.precision ?? 'fp32'}|${JSON.stringify(request.dims ?? {})}`;
     let entry = this.entries.get(key);
     if (entry) {
       this.entries.delete(key);
