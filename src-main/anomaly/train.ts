@@ -39,7 +39,7 @@ export interface TrainAnomalyResult {
 const CALIBRATION_PIXEL_STRIDE = 4;
 
 /** Network input for the dataset: the training images' median aspect ratio, long side as configured. */
-export function inputSizeFor(samples: DatasetSample[], longSide: number): { inputWidth: number; inputHeight: number } {
+function inputSizeFor(samples: DatasetSample[], longSide: number): { inputWidth: number; inputHeight: number } {
   const aspect = quantile(samples.map((s) => s.width / s.height), 0.5);
   const round = (v: number): number => Math.max(64, Math.round(v / 32) * 32);
   return aspect >= 1

@@ -299,6 +299,14 @@ export interface ArgusApi {
   rollbackModel(input: { projectId?: number }): Promise<ModelVersionSummary>;
 }
 
+/** What the Electron preload exposes to the renderer as window.argus: nothing more than this. */
+export interface ArgusBridge {
+  invoke(method: string, input: unknown): Promise<ApiResult<unknown>>;
+  onEvent(listener: (event: ArgusEvent) => void): () => void;
+  /** URL prefix of stored images and heatmaps: <mediaBase><thumbnail|original>/<sha256>. */
+  mediaBase: string;
+}
+
 export type ApiMethod = keyof ArgusApi;
 export type ApiInput<M extends ApiMethod> = Parameters<ArgusApi[M]> extends [infer I] ? I : undefined;
 export type ApiOutput<M extends ApiMethod> = Awaited<ReturnType<ArgusApi[M]>>;

@@ -33,7 +33,7 @@ interface CheckedSample {
   mask?: { sha256: string; values: number[] };
 }
 
-export function loadDatasetSource(path: string, format?: ImportFormat): ParsedDataset {
+function loadDatasetSource(path: string, format?: ImportFormat): ParsedDataset {
   const root = resolve(path);
   if (!existsSync(root)) throw new ArgusError('not_found', `No such file or folder: ${root}`);
   if (statSync(root).isFile()) {

@@ -1,9 +1,9 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { ApiResult, ArgusEvent } from '../api/contract.ts';
+import type { ApiResult, ArgusBridge, ArgusEvent } from '../api/contract.ts';
 
 // The renderer gets exactly this: one call function and one event subscription. No ipcRenderer,
 // no Node, no process.env.
-const bridge = {
+const bridge: ArgusBridge = {
   invoke: (method: string, input: unknown): Promise<ApiResult<unknown>> => ipcRenderer.invoke('argus:call', method, input),
   onEvent: (listener: (event: ArgusEvent) => void): (() => void) => {
     const wrapped = (_e: IpcRendererEvent, event: ArgusEvent): void => listener(event);
@@ -12,7 +12,5 @@ const bridge = {
   },
   mediaBase: 'argus-media://',
 };
-
-export type ArgusBridge = typeof bridge;
 
 contextBridge.exposeInMainWorld('argus', bridge);

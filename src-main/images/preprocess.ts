@@ -29,11 +29,6 @@ export function decodeRgb(bytes: Uint8Array, maxPixels = MAX_IMAGE_PIXELS): Prom
   return toRgb(openImage(bytes, maxPixels), bytes);
 }
 
-/** Decodes and resizes in one pass (JPEG shrink-on-load makes large inputs cheap). */
-export function decodeResized(bytes: Uint8Array, width: number, height: number, maxPixels = MAX_IMAGE_PIXELS): Promise<RgbImage> {
-  return toRgb(openImage(bytes, maxPixels).resize(width, height, { fit: 'fill', kernel: 'linear' }), bytes);
-}
-
 /** ImageNet evaluation crop: shorter side to `resize`, centre crop `crop`×`crop`. */
 export async function decodeCenterCrop(bytes: Uint8Array, resize: number, crop: number): Promise<RgbImage> {
   const full = await decodeRgb(bytes);

@@ -1,15 +1,8 @@
-import type { ApiResult, ArgusApi, ArgusEvent, ErrorCode } from '../../src-main/api/contract.ts';
-
-/** What the Electron preload exposes as window.argus. */
-interface Bridge {
-  invoke(method: string, input: unknown): Promise<ApiResult<unknown>>;
-  onEvent(listener: (event: ArgusEvent) => void): () => void;
-  mediaBase: string;
-}
+import type { ApiResult, ArgusApi, ArgusBridge, ArgusEvent, ErrorCode } from '../../src-main/api/contract.ts';
 
 declare global {
   interface Window {
-    argus?: Bridge;
+    argus?: ArgusBridge;
   }
 }
 
@@ -38,7 +31,7 @@ function apiOver(invoke: (method: string, input: unknown) => Promise<ApiResult<u
   });
 }
 
-function electronClient(bridge: Bridge): ArgusClient {
+function electronClient(bridge: ArgusBridge): ArgusClient {
   return {
     api: apiOver(bridge.invoke),
     onEvent: bridge.onEvent,
