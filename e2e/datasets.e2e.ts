@@ -56,6 +56,7 @@ describe('Datasets workspace (browser mode, Chromium)', () => {
     const { page } = app;
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByRole('cell', { name: 'dataset.import' }).waitFor();
+    await page.getByText('0.1.0', { exact: true }).waitFor(); // the version, read by the built app
     await page.getByLabel('Language').selectOption('zh-CN');
     await page.getByRole('link', { name: '数据集' }).waitFor();
     await app.screenshot('settings-zh-CN');

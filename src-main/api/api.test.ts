@@ -22,7 +22,7 @@ describe('API boundary', () => {
     expect(await dispatch(service, 'createProject', { name: 'Line 3' })).toEqual({ ok: false, error: { code: 'conflict', message: 'A project named "Line 3" already exists' } });
     expect(await dispatch(service, 'getDataset', { datasetId: 99 })).toMatchObject({ ok: false, error: { code: 'not_found' } });
     const info = await dispatch(service, 'getInfo', undefined);
-    expect(info).toMatchObject({ ok: true, value: { dataDir: dir.path, schemaVersion: latestSchemaVersion } });
+    expect(info).toMatchObject({ ok: true, value: { dataDir: dir.path, schemaVersion: latestSchemaVersion, version: '0.1.0' } });
   });
 
   it('runs an import job with progress events and records it in the audit log', async () => {

@@ -4,16 +4,21 @@ import { fileURLToPath } from 'node:url';
 
 let root: string | undefined;
 
-/** The app's resources/ folder, found by walking up from this module to the app root. */
-export function resourcePath(...parts: string[]): string {
+/**
+ * A path in the app's folder (where package.json and resources/ are), found by walking up from
+ * this module: sources, built bundles and their chunks sit at different depths below it.
+ */
+export function appPath(...parts: string[]): string {
   if (!root) {
     let dir = dirname(fileURLToPath(import.meta.url));
     while (!existsSync(join(dir, 'resources', 'imagenet-classes.json'))) {
       const parent = dirname(dir);
-      if (parent === dir) throw new Error('Cannot find the app resources folder');
+      if (parent === dir) throw new Error('Cannot find the app folder (with resources/)');
       dir = parent;
     }
-    root = join(dir, 'resources');
+    root = dir;
   }
   return join(root, ...parts);
 }
+
+export const resourcePath = (...parts: string[]): string => appPath('resources', ...parts);

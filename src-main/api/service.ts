@@ -16,6 +16,7 @@ import type { ModelVersion } from '../store/models.ts';
 import { SessionCache } from '../runtime/sessions.ts';
 import { quantile } from '../anomaly/metrics.ts';
 import { ArgusError, toErrorBody } from './errors.ts';
+import { appPath } from './resources.ts';
 import { apiSchemas, isApiMethod } from './schemas.ts';
 import { importDataset } from '../datasets/importer.ts';
 import { JobRunner } from '../jobs/job-runner.ts';
@@ -29,7 +30,7 @@ export interface ServiceOptions {
 
 const packageVersion = (): string => {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(appPath('package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }
