@@ -10,10 +10,17 @@ export class ArgusError extends Error {
   }
 }
 
+/** Failures of the disk or file system rather than of the input (disk full, read-only, no permission). */
+export function isStorageFailure(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS' || code === 'SQLITE_FULL' || code === 'SQLITE_READONLY' || code === 'SQLITE_IOERR';
+}
+
 export function toErrorBody(error: unknown): ApiErrorBody {
   if (error instanceof ArgusError) return { code: error.code, message: error.message };
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOSPC') return { code: 'storage', message: 'The disk holding the data directory is full.' };
+  if (code === 'ENOSPC' || code === 'EDQUOT') return { code: 'storage', message: 'The disk holding the data directory is full.' };
+  if (code === 'SQLITE_IOERR') return { code: 'storage', message: `The database could not be written (${(error as Error).message}).` };
   if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
     return { code: 'storage', message: `The data directory cannot be written (${code}).` };
   }

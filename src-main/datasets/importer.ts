@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { ImageLabel, ImportDatasetInput, ImportFormat, ImportResult, Split } from '../api/contract.ts';
-import { ArgusError } from '../api/errors.ts';
+import { ArgusError, isStorageFailure } from '../api/errors.ts';
 import { decodeForImport, decodeLabelMask, type ImageInfo } from '../images/decode.ts';
 import { sha256Hex } from '../store/blob-store.ts';
 import type { Store } from '../store/store.ts';
@@ -96,6 +96,8 @@ export async function importDataset(store: Store, input: ImportDatasetInput, opt
     try {
       checked[i] = await checkSample(store, source, sample);
     } catch (error) {
+      // A full or read-only disk is not the entry's fault: stop the import with that reason.
+      if (isStorageFailure(error)) throw error;
       failures.push(`${sample.file}: ${error instanceof Error ? error.message : String(error)}`);
     }
     options.onProgress?.({ phase: 'reading', done: ++done, total });
