@@ -21,6 +21,13 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Only src-main/electron/ may import electron.' }] }],
     },
   },
+  // src-main/common/ is pure code for both sides: no Node, no DOM, no electron.
+  {
+    files: ['src-main/common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'electron', 'sharp', 'onnxruntime-node', 'better-sqlite3'], message: 'src-main/common/ is shared with the renderer.' }] }],
+    },
+  },
   // The renderer reaches the engine only through the typed API: no Node, no engine code.
   {
     files: ['src-renderer/**/*.{ts,tsx}'],
@@ -29,7 +36,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['node:*', 'fs', 'path', 'electron'], message: 'The renderer has no Node access.' },
-          { regex: 'src-main/(?!api/contract)', message: 'Only src-main/api/contract.ts (types) is shared with the renderer.' },
+          { regex: 'src-main/(?!api/contract|common/)', message: 'The renderer shares only src-main/api/contract.ts (types) and src-main/common/ (pure code) with the engine.' },
         ],
       }],
     },

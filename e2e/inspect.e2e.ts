@@ -53,6 +53,23 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
     expect(await page.locator('.viewer table tbody tr').count()).toBeGreaterThanOrEqual(1);
     await app.screenshot('inspect-ng');
 
+    // Moving the region threshold re-derives the regions live from the stored heatmap.
+    const recorded = Number((await page.getByTestId('region-count').textContent())!.match(/\d+/)![0]);
+    const setSlider = (name: string, value: number) =>
+      page.getByRole('slider', { name }).evaluate((el, v) => {
+        const input = el as unknown as { value: string; dispatchEvent(e: unknown): void };
+        const setter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(input), 'value')!.set!;
+        setter.call(input, String(v));
+        input.dispatchEvent(new (globalThis as unknown as { Event: new (t: string, o: object) => unknown }).Event('input', { bubbles: true }));
+      }, value);
+    await setSlider('Region threshold', 0.9);
+    await page.getByTestId('preview').waitFor();
+    const strict = Number((await page.getByTestId('region-count').textContent())!.match(/\d+/)![0]);
+    expect(strict).toBeGreaterThanOrEqual(1);
+    expect(strict).toBeLessThan(recorded);
+    await setSlider('Region threshold', 0.5);
+    await expect.poll(() => page.getByTestId('preview').count()).toBe(0);
+
     await page.keyboard.press('ArrowUp');
     await expect.poll(() => page.getByTestId('verdict').textContent()).toMatch(/^OK/);
     await app.screenshot('inspect-ok');

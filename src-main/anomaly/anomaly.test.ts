@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../model/init.ts';
+import { decide, denormalizeScore } from '../common/decision.ts';
 import { calibrate, normalizeScore, verdictOf } from './calibration.ts';
 import { greedyCoreset } from './coreset.ts';
 import { auroc, bestF1, HistogramAuroc, quantile } from './metrics.ts';
@@ -93,6 +94,19 @@ describe('calibration', () => {
     expect(goodScores.every((s) => verdictOf(s, t) !== 'NG')).toBe(true);
     expect(goodScores.filter((s) => verdictOf(s, t) === 'OK').length).toBeGreaterThanOrEqual(4);
     expect(t.pixel.threshold).toBeGreaterThan(t.pixel.goodMedian);
+  });
+});
+
+describe('live threshold decisions', () => {
+  it('moves the NG threshold on the normalised scale and keeps the REVIEW band width', () => {
+    const t = { ng: 10, review: 9, goodMedian: 6 };
+    expect(decide(10, t)).toBe('NG');
+    expect(decide(9.5, t)).toBe('REVIEW');
+    expect(decide(8, t)).toBe('OK');
+    expect(decide(10, t, 0.75)).toBe('OK'); // NG now at raw 12, REVIEW from 11
+    expect(decide(11.5, t, 0.75)).toBe('REVIEW');
+    expect(decide(8, t, 0.25)).toBe('NG'); // NG now at raw 8
+    expect(denormalizeScore(normalizeScore(9.3, 10, 6), 10, 6)).toBeCloseTo(9.3, 9);
   });
 });
 

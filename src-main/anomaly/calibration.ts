@@ -1,5 +1,6 @@
 import type { Verdict } from '../api/contract.ts';
 import { ArgusError } from '../api/errors.ts';
+import { decide, normalizeScore } from '../common/decision.ts';
 import { bestF1, quantile } from './metrics.ts';
 
 /**
@@ -68,10 +69,6 @@ export function calibrate(input: CalibrationInput): AnomalyThresholds {
   };
 }
 
-export function verdictOf(score: number, t: AnomalyThresholds): Verdict {
-  return score >= t.image.ng ? 'NG' : score >= t.image.review ? 'REVIEW' : 'OK';
-}
+export const verdictOf = (score: number, t: AnomalyThresholds): Verdict => decide(score, t.image);
 
-/** Raw → [0, 1] with the good median at 0 and the threshold at 0.5. */
-export const normalizeScore = (raw: number, threshold: number, goodMedian: number): number =>
-  Math.min(1, Math.max(0, 0.5 + (raw - threshold) / (2 * (threshold - goodMedian))));
+export { normalizeScore };

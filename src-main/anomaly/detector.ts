@@ -5,7 +5,7 @@ import { cropRgb, resizeRgb, type RgbImage } from '../images/preprocess.ts';
 import { planTiles, stitchTiles } from '../images/tiling.ts';
 import { buildNetwork } from '../model/network.ts';
 import type { BackboneWeights } from '../model/resnet50.ts';
-import { extractRegions } from '../postprocess/regions.ts';
+import { extractRegions } from '../common/regions.ts';
 import { createSession, type ReadySession, type SessionCache } from '../runtime/sessions.ts';
 import { anomalyMap } from './anomaly-map.ts';
 import { type AnomalyThresholds, normalizeScore, verdictOf } from './calibration.ts';

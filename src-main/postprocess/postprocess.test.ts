@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractRegions } from './regions.ts';
+import { extractRegions } from '../common/regions.ts';
 import { resizeMap } from './resize-map.ts';
 
 describe('regions', () => {

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { RgbImage } from '../images/preprocess.ts';
-import { extractRegions, type Region } from '../postprocess/regions.ts';
+import { extractRegions, type Region } from '../common/regions.ts';
 import { resizeMap } from '../postprocess/resize-map.ts';
 
 /** Stacks same-sized images into the network's uint8 NHWC input. */

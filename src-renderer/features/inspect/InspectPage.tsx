@@ -15,6 +15,7 @@ export function InspectPage() {
   const [selected, setSelected] = useState(0);
   const [showHeatmap, setShowHeatmap] = useState(true);
   const [opacity, setOpacity] = useState(0.7);
+  const [preview, setPreview] = useState({ image: 0.5, pixel: 0.5 });
   const job = useJob(jobId);
 
   useEffect(() => {
@@ -85,10 +86,14 @@ export function InspectPage() {
             <div className="viewer-controls">
               <label><input type="checkbox" checked={showHeatmap} onChange={(e) => setShowHeatmap(e.target.checked)} /> {t('inspect.heatmap')} (H)</label>
               <label>{t('inspect.opacity')} <input type="range" min={0.1} max={1} step={0.05} value={opacity} onChange={(e) => setOpacity(Number(e.target.value))} /></label>
+              <label>{t('inspect.imageThreshold')} <input type="range" min={0.05} max={0.95} step={0.01} value={preview.image} aria-label={t('inspect.imageThreshold')} onChange={(e) => setPreview({ ...preview, image: Number(e.target.value) })} /> <output>{preview.image.toFixed(2)}</output></label>
+              <label>{t('inspect.pixelThreshold')} <input type="range" min={0.05} max={0.95} step={0.01} value={preview.pixel} aria-label={t('inspect.pixelThreshold')} onChange={(e) => setPreview({ ...preview, pixel: Number(e.target.value) })} /> <output>{preview.pixel.toFixed(2)}</output></label>
+              {(preview.image !== 0.5 || preview.pixel !== 0.5) && <button type="button" onClick={() => setPreview({ image: 0.5, pixel: 0.5 })}>{t('inspect.resetThresholds')}</button>}
+              <small className="muted">{t('inspect.thresholdHint')}</small>
               <small className="muted">{t('inspect.keys')}</small>
             </div>
           </div>
-          {results[selected] && <InspectionViewer inspection={results[selected]} showHeatmap={showHeatmap} opacity={opacity} />}
+          {results[selected] && <InspectionViewer inspection={results[selected]} showHeatmap={showHeatmap} opacity={opacity} preview={preview} />}
         </div>
       )}
     </section>

@@ -1,5 +1,7 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { InspectionRecord } from '../../../src-main/api/contract.ts';
+import { decide, type ImageThresholds } from '../../../src-main/common/decision.ts';
+import { extractRegions } from '../../../src-main/common/regions.ts';
 import { client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { colourHeatmap, loadImage } from './heatmap.ts';
@@ -12,13 +14,34 @@ interface Region {
   area: number;
 }
 
-/** One inspection: verdict, score, the image with its heatmap and region boxes, the regions list. */
-export function InspectionViewer({ inspection, showHeatmap, opacity }: { inspection: InspectionRecord; showHeatmap: boolean; opacity: number }) {
+/** Live what-if thresholds (normalised; 0.5 = as calibrated). Nothing is saved. */
+export interface PreviewThresholds {
+  image: number;
+  pixel: number;
+}
+
+const MIN_REGION_AREA = 16;
+
+/**
+ * One inspection: verdict, score, the image with its heatmap and region boxes, the regions list.
+ * With preview thresholds other than the calibrated ones, verdict and regions are re-derived from
+ * the stored raw score and heatmap, without running the model again.
+ */
+export function InspectionViewer({ inspection, showHeatmap, opacity, preview = { image: 0.5, pixel: 0.5 } }: { inspection: InspectionRecord; showHeatmap: boolean; opacity: number; preview?: PreviewThresholds }) {
   const { t } = useI18n();
   const overlay = useRef<HTMLCanvasElement>(null);
   const [size, setSize] = useState<{ width: number; height: number } | null>(null);
   const [heatmap, setHeatmap] = useState<ImageData | null>(null);
-  const regions = inspection.regions as Region[];
+  const thresholds = inspection.thresholds as Partial<ImageThresholds>;
+  const canPreviewVerdict = inspection.rawScore !== null && thresholds.ng !== undefined && thresholds.review !== undefined && thresholds.goodMedian !== undefined;
+  const verdict = canPreviewVerdict && preview.image !== 0.5 ? decide(inspection.rawScore!, thresholds as ImageThresholds, preview.image) : inspection.verdict;
+  const scores = useMemo(() => (heatmap ? Float32Array.from({ length: heatmap.width * heatmap.height }, (_, i) => heatmap.data[i * 4] / 255) : null), [heatmap]);
+  const regions: Region[] = useMemo(() => {
+    if (preview.pixel === 0.5 || !scores || !heatmap) return inspection.regions as Region[];
+    return extractRegions(scores, heatmap.width, heatmap.height, preview.pixel, MIN_REGION_AREA)
+      .map((r) => ({ class: 'anomaly', score: r.maxScore, mean_score: r.meanScore, box: r.box, area: r.area }));
+  }, [preview.pixel, scores, heatmap, inspection.regions]);
+  const previewing = (canPreviewVerdict && preview.image !== 0.5) || (preview.pixel !== 0.5 && scores !== null);
 
   useEffect(() => {
     let live = true;
@@ -58,9 +81,10 @@ export function InspectionViewer({ inspection, showHeatmap, opacity }: { inspect
 
   return (
     <div className="viewer" data-testid="inspection-viewer">
-      <div className={`verdict-banner verdict-${inspection.verdict}`} data-testid="verdict">
-        <span className="verdict-word">{inspection.verdict}</span>
+      <div className={`verdict-banner verdict-${verdict}`} data-testid="verdict">
+        <span className="verdict-word">{verdict}</span>
         {inspection.score !== null && <span className="verdict-score">{t('inspect.score')} {inspection.score.toFixed(3)}</span>}
+        {previewing && <span className="preview-tag" data-testid="preview">{t('inspect.preview', { verdict: inspection.verdict })}</span>}
       </div>
       {inspection.error && <p className="notice error">{inspection.error}</p>}
       {inspection.imageSha256 && (
@@ -79,6 +103,7 @@ export function InspectionViewer({ inspection, showHeatmap, opacity }: { inspect
           {t('inspect.model')} {inspection.modelVersionId ?? '–'} · {new Date(inspection.createdAt).toLocaleString()} ·{' '}
           {Math.round(Number(inspection.timings.total ?? 0))} ms
         </div>
+        <div className="muted" data-testid="region-count">{t('inspect.regions', { n: regions.length })}</div>
         {regions.length > 0 && (
           <table className="table compact">
             <thead><tr><th>#</th><th>{t('inspect.regionScore')}</th><th>{t('inspect.regionArea')}</th><th>{t('inspect.regionBox')}</th></tr></thead>
