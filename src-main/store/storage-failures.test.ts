@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArgusService } from '../api/service.ts';
+import { ArgusService, dispatch } from '../api/service.ts';
 import { tempDir, writeFile } from '../testing/fixtures.ts';
 
 /** Whether this machine lets the test mount a small tmpfs (root with mount rights, as in CI). */
@@ -55,14 +55,20 @@ describe.skipIf(!canMount())('a full or read-only disk under the data directory'
     dataset.cleanup();
   });
 
-  it('disk full during an import: a clear error, nothing recorded, the database intact and still usable', async () => {
+  it('disk full during an import: a clear error, nothing recorded, the database intact, usable again once space is freed', async () => {
     const data = mountTmpfs('size=2m');
     const service = new ArgusService({ dataDir: data });
     const job = await service.jobs.wait((await service.importDataset({ path: dataset.path })).id);
     expect(job.state).toBe('failed');
     expect(job.error).toEqual({ code: 'storage', message: 'The disk holding the data directory is full.' });
     expect((await service.listDatasets({})).length).toBe(0);
-    expect((await service.createProject({ name: 'still works' })).name).toBe('still works');
+    // While the disk is full, a write either fits in what is left or fails with a clear reason.
+    const whileFull = await dispatch(service, 'createProject', { name: 'while full' });
+    if (!whileFull.ok) expect(whileFull.error).toEqual({ code: 'storage', message: 'The database cannot grow: the disk is full.' });
+    // The import's files are referenced by nothing: removing them frees the disk, and all works again.
+    rmSync(join(data, 'blobs'), { recursive: true, force: true });
+    rmSync(join(data, 'thumbnails'), { recursive: true, force: true });
+    expect(await dispatch(service, 'createProject', { name: 'after freeing space' })).toMatchObject({ ok: true });
     await service.close();
     const db = new Database(join(data, 'argus.db'), { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
