@@ -23,6 +23,8 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
     app = await startApp(async (dataDir) => {
       const trained = JSON.parse(await cli(dataDir, 'train', '--mode', 'anomaly', '--dataset', join(work.path, 'ds'), '--weights', SHARED_WEIGHTS, '--device', 'cpu', '--input', `${W}x${H}`, '--coreset', '300', '--json'));
       await cli(dataDir, 'model', 'promote', String(trained.id));
+      // A second version, left a candidate, for the Models page.
+      await cli(dataDir, 'train', '--mode', 'anomaly', '--dataset', 'line-7', '--device', 'cpu', '--input', `${W}x${H}`, '--coreset', '200', '--name', 'line-7 small bank');
     });
   });
   afterAll(async () => {
@@ -78,6 +80,25 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
     await page.getByRole('cell', { name: join(work.path, 'incoming', 'part-002.png') }).click();
     await expect.poll(() => page.getByTestId('verdict').textContent()).toMatch(/^NG/);
     await app.screenshot('history-open');
+    expect(app.consoleErrors).toEqual([]);
+  });
+
+  it('promotes a candidate and rolls production back from the Models page', async () => {
+    const { page } = app;
+    await page.getByRole('link', { name: 'Models' }).click();
+    const status = (id: number) => page.getByTestId(`model-${id}`).locator('.chip').textContent();
+    await expect.poll(() => status(1)).toBe('Production');
+    await expect.poll(() => status(2)).toBe('Candidate');
+    await page.getByTestId('model-2').getByRole('button', { name: 'Promote to production' }).click();
+    await expect.poll(() => status(2)).toBe('Production');
+    await expect.poll(() => status(1)).toBe('Retired');
+    await app.screenshot('models-promoted');
+    await page.getByRole('button', { name: 'Roll back production' }).click();
+    await expect.poll(() => status(1)).toBe('Production');
+    await expect.poll(() => status(2)).toBe('Retired');
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('cell', { name: 'model.rollback' }).waitFor();
+    await page.getByRole('cell', { name: 'model.promote' }).first().waitFor();
     expect(app.consoleErrors).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { PendingPage } from '../features/common/PendingPage.tsx';
 import { DatasetsPage } from '../features/datasets/DatasetsPage.tsx';
 import { HistoryPage } from '../features/history/HistoryPage.tsx';
 import { InspectPage } from '../features/inspect/InspectPage.tsx';
+import { ModelsPage } from '../features/models/ModelsPage.tsx';
 import { SettingsPage } from '../features/settings/SettingsPage.tsx';
 
 const PAGES = ['inspect', 'annotate', 'datasets', 'training', 'models', 'history', 'settings'] as const;
@@ -34,9 +35,10 @@ export function App() {
       <main className="content">
         {page === 'datasets' && <DatasetsPage selectedId={route[1] ? Number(route[1]) : undefined} select={(id) => navigate(`datasets/${id}`)} />}
         {page === 'inspect' && <InspectPage />}
+        {page === 'models' && <ModelsPage />}
         {page === 'history' && <HistoryPage />}
         {page === 'settings' && <SettingsPage />}
-        {(page === 'annotate' || page === 'training' || page === 'models') && <PendingPage titleKey={`nav.${page}`} />}
+        {(page === 'annotate' || page === 'training') && <PendingPage titleKey={`nav.${page}`} />}
       </main>
     </div>
   );

@@ -1,0 +1,82 @@
+import { useState } from 'react';
+import type { ModelVersionSummary } from '../../../src-main/api/contract.ts';
+import { api } from '../../api/client.ts';
+import { useI18n } from '../../i18n/i18n.tsx';
+import { useAsync } from '../common/hooks.ts';
+
+/** A validation metric; precision/recall-type ones mean nothing when validation had no defective images. */
+const metric = (m: ModelVersionSummary, key: string): string => {
+  const validation = m.metrics.validation as Record<string, unknown> | undefined;
+  if (key === 'f1' && validation?.defective === 0) return '–';
+  const value = validation?.[key];
+  return typeof value === 'number' ? value.toFixed(3) : '–';
+};
+
+/** Model versions with their validation metrics; promote a candidate or roll production back. */
+export function ModelsPage() {
+  const { t } = useI18n();
+  const models = useAsync(() => api.listModels({}), []);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const act = async (action: () => Promise<unknown>): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+      models.reload();
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const production = models.data?.find((m) => m.status === 'production');
+
+  return (
+    <section className="page">
+      <header className="page-header">
+        <h1>{t('nav.models')}</h1>
+        {production && (
+          <button disabled={busy} onClick={() => act(() => api.rollbackModel({ projectId: production.projectId }))}>{t('models.rollback')}</button>
+        )}
+      </header>
+      {error && <p className="notice error" role="alert">{error}</p>}
+      {models.data?.length === 0 && <div className="empty-state"><p>{t('models.empty')}</p></div>}
+      {models.data && models.data.length > 0 && (
+        <table className="table" aria-label={t('nav.models')}>
+          <thead>
+            <tr>
+              <th>ID</th><th>{t('models.name')}</th><th>{t('models.status')}</th><th>{t('models.imageAuroc')}</th><th>{t('models.pixelAuroc')}</th>
+              <th>F1</th><th>{t('models.falseRejects')}</th><th>{t('models.input')}</th><th>{t('models.lineage')}</th><th>{t('models.created')}</th><th />
+            </tr>
+          </thead>
+          <tbody>
+            {models.data.map((m) => (
+              <tr key={m.id} data-testid={`model-${m.id}`}>
+                <td>{m.id}</td>
+                <td><strong>{m.name}</strong><div className="muted">{m.mode}</div></td>
+                <td><span className={`chip status-${m.status}`}>{t(`models.status.${m.status}`)}</span></td>
+                <td>{metric(m, 'image_auroc')}</td>
+                <td>{metric(m, 'pixel_auroc')}</td>
+                <td>{metric(m, 'f1')}</td>
+                <td>{metric(m, 'false_reject_rate')}</td>
+                <td>{String(m.config.inputWidth ?? '–')}×{String(m.config.inputHeight ?? '–')}</td>
+                <td className="muted">
+                  {m.parentId ? t('models.parent', { id: m.parentId }) : ''}
+                  {m.snapshotId ? ` ${t('models.snapshot', { id: m.snapshotId })}` : ''}
+                </td>
+                <td>{new Date(m.createdAt).toLocaleString()}</td>
+                <td>
+                  {m.status !== 'production' && (
+                    <button className="primary" disabled={busy} onClick={() => act(() => api.promoteModel({ modelId: m.id }))}>{t('models.promote')}</button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p className="muted">{t('models.hint')}</p>
+    </section>
+  );
+}
