@@ -60,12 +60,9 @@ export async function trainAnomaly(store: Store, input: TrainAnomalyInput, ctx: 
   if (train.length === 0) throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no good images in its train split`);
   if (!validation.some((s) => s.label === 'good')) throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no good images in its val split to calibrate on`);
   const longSide = Math.max(DEFAULT_ANOMALY_CONFIG.inputWidth, DEFAULT_ANOMALY_CONFIG.inputHeight);
-  const size = { ...inputSizeFor(train, longSide), ...input.config };
-  const config: AnomalyConfig = {
-    ...DEFAULT_ANOMALY_CONFIG, ...size, ...input.config,
-    trainScaleX: quantile(train.map((s) => (size.inputWidth ?? DEFAULT_ANOMALY_CONFIG.inputWidth) / s.width), 0.5),
-    trainScaleY: quantile(train.map((s) => (size.inputHeight ?? DEFAULT_ANOMALY_CONFIG.inputHeight) / s.height), 0.5),
-  };
+  const config: AnomalyConfig = { ...DEFAULT_ANOMALY_CONFIG, ...inputSizeFor(train, longSide), ...input.config };
+  config.trainScaleX = quantile(train.map((s) => config.inputWidth / s.width), 0.5);
+  config.trainScaleY = quantile(train.map((s) => config.inputHeight / s.height), 0.5);
 
   if (config.colourReference === undefined && input.matchColour !== false) {
     // The training images' average colour statistics become the reference every image is matched to.

@@ -12,6 +12,7 @@ import { loadAnomalyDetector, trainAnomaly, verifyModelFiles } from '../anomaly/
 import { HotFolder } from '../inspection/hot-folder.ts';
 import { expandImageFiles, inspectFiles } from '../inspection/inspect-files.ts';
 import { type BackboneWeights, loadResNet50Weights } from '../model/resnet50.ts';
+import type { AnomalyDetector } from '../anomaly/detector.ts';
 import type { ModelVersion } from '../store/models.ts';
 import { SessionCache } from '../runtime/sessions.ts';
 import { quantile } from '../anomaly/metrics.ts';
@@ -173,9 +174,13 @@ export class ArgusService implements ArgusApi {
     });
   }
 
+  private modelFor(ref: number | 'production'): ModelVersion {
+    return ref === 'production' ? this.store.models.production() : this.store.models.get(ref);
+  }
+
   async inspectFiles(input: InspectFilesInput): Promise<JobStatus> {
     const outDir = input.outDir ?? join(this.store.dataDir, 'batches', new Date().toISOString().replace(/[:.]/g, '-'));
-    const model = input.model === 'production' ? this.store.models.production() : this.store.models.get(input.model);
+    const model = this.modelFor(input.model);
     const files = expandImageFiles(input.paths);
     if (files.length === 0) throw new ArgusError('bad_input', 'No image files found in the given paths');
     return this.jobs.start('inspect', async (ctx): Promise<InspectFilesResult> => {
@@ -199,15 +204,21 @@ export class ArgusService implements ArgusApi {
   }
 
   async watchFolder(input: WatchFolderInput): Promise<JobStatus> {
-    const resolveModel = (): ModelVersion => (input.model === 'production' ? this.store.models.production() : this.store.models.get(input.model));
-    resolveModel(); // fail now, not in the job, when there is no such model
+    this.modelFor(input.model); // fail now, not in the job, when there is no such model
+    // The model is looked up for every file, so a promotion or rollback takes effect at the next
+    // image; its detector (files read and verified, sessions) is loaded only when the model changes.
+    let loaded: AnomalyDetector | undefined;
+    let loadedId: number | undefined;
     const folder = new HotFolder(this.store, {
-      // Asked on every file, so a promotion or rollback takes effect at the next image.
       current: async () => {
-        const model = resolveModel();
-        const detector = await loadAnomalyDetector(this.store, model, input.device ?? 'auto', this.sessions);
-        this.lastProvider = detector.provider;
-        return { model, detector };
+        const model = this.modelFor(input.model);
+        if (!loaded || loadedId !== model.id) {
+          await loaded?.release();
+          loaded = await loadAnomalyDetector(this.store, model, input.device ?? 'auto', this.sessions);
+          loadedId = model.id;
+          this.lastProvider = loaded.provider;
+        }
+        return { model, detector: loaded };
       },
     }, { folder: input.folder, operator: this.actor, sidecar: input.sidecar, sort: input.sort, log: input.log });
     this.store.history.audit(this.actor, 'hotfolder.start', `folder:${input.folder}`, { model: input.model, sidecar: !!input.sidecar, sort: !!input.sort });
@@ -217,9 +228,10 @@ export class ArgusService implements ArgusApi {
       try {
         await folder.run(ctx.signal, (line) => {
           counts[line.verdict]++;
-          ctx.progress('watching', ++inspected, inspected);
+          ctx.progress('inspected', ++inspected, 0);
         }, input.once);
       } finally {
+        await loaded?.release();
         this.store.history.audit(this.actor, 'hotfolder.stop', `folder:${input.folder}`, { inspected });
       }
       return { inspected, ...counts };
@@ -286,4 +298,3 @@ function call<M extends ApiMethod>(api: ArgusApi, method: M, input: ApiInput<M>)
   return fn.call(api, input);
 }
 
-export { ArgusError };

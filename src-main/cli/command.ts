@@ -16,9 +16,10 @@ const phaseStarts = new Map<string, { at: number; done: number }>();
 
 /**
  * "phase 40/612 (6%, ETA 1m 20s)"-style progress, coarsened to 10% steps when stderr is not a
- * terminal. The ETA extrapolates the phase's rate so far.
+ * terminal. The ETA extrapolates the phase's rate so far. Without a total: "phase 40".
  */
 export function progressText(phase: string, done: number, total: number): string {
+  if (total <= 0) return `${phase} ${done}`; // open-ended work (a hot folder): a count, no percentage
   const percent = total > 0 ? Math.floor((done / total) * 100) : 0;
   if (!process.stderr.isTTY) return `${phase} ${Math.floor(percent / 10) * 10}%`;
   const start = phaseStarts.get(phase) ?? { at: performance.now(), done };

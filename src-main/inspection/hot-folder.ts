@@ -6,7 +6,7 @@ import { ArgusError } from '../api/errors.ts';
 import { IMAGE_EXTENSIONS } from '../datasets/parsed.ts';
 import type { ModelVersion } from '../store/models.ts';
 import type { Store } from '../store/store.ts';
-import { analyseFile, type InspectionLine, lineOf, recordInspection } from './inspect-files.ts';
+import { analyseFile, fileState, type InspectionLine, lineOf, recordInspection } from './inspect-files.ts';
 
 /** Subfolders the sorting sink moves inspected images into; never watched themselves. */
 export const SORT_FOLDERS = ['OK', 'NG', 'REVIEW', 'ERROR'] as const;
@@ -80,12 +80,9 @@ export class HotFolder {
         if (entry.isDirectory()) {
           if (!(top && (SORT_FOLDERS as readonly string[]).includes(entry.name))) walk(full, false);
         } else if (entry.isFile() && IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
-          try {
-            const stat = statSync(full);
-            found.set(full, { size: stat.size, mtimeMs: Math.floor(stat.mtimeMs) });
-          } catch {
-            // vanished between listing and stat: seen again on the next scan if it comes back
-          }
+          // A file that vanished between listing and stat is seen again on the next scan if it comes back.
+          const state = fileState(full);
+          if (state.size >= 0) found.set(full, state);
         }
       }
     };

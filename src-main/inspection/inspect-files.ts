@@ -159,7 +159,8 @@ export async function inspectFiles(store: Store, model: ModelVersion, detector: 
   return lines;
 }
 
-function fileState(path: string): { size: number; mtimeMs: number } {
+/** Size and whole-millisecond modification time of a file (size −1 when it is gone). */
+export function fileState(path: string): { size: number; mtimeMs: number } {
   try {
     const stat = statSync(path);
     return { size: stat.size, mtimeMs: Math.floor(stat.mtimeMs) };

@@ -27,17 +27,10 @@ export const watch: Command = {
       once: Boolean(values.once), device,
     });
     if (!values.once) ctx.progress(`Watching ${resolve(dir)} (Ctrl-C to stop)`);
-    const unsubscribe = service.onEvent(({ job }) => {
-      if (job.id === started.id && job.state === 'running' && job.done > 0) ctx.progress(`inspected ${job.done}`);
+    const result = await followJob<Record<string, number>>(ctx, service, started).catch((error: ArgusError) => {
+      if (error.code === 'cancelled') return service.jobs.get(started.id).result as Record<string, number>;
+      throw error;
     });
-    try {
-      const result = await followJob<Record<string, number>>(ctx, service, started).catch((error: ArgusError) => {
-        if (error.code === 'cancelled') return service.jobs.get(started.id).result as Record<string, number>;
-        throw error;
-      });
-      ctx.out(ctx.json ? JSON.stringify(result ?? {}) : `Inspected ${result?.inspected ?? 0}: ${result?.OK ?? 0} OK, ${result?.NG ?? 0} NG, ${result?.REVIEW ?? 0} REVIEW, ${result?.ERROR ?? 0} errors`);
-    } finally {
-      unsubscribe();
-    }
+    ctx.out(ctx.json ? JSON.stringify(result ?? {}) : `Inspected ${result?.inspected ?? 0}: ${result?.OK ?? 0} OK, ${result?.NG ?? 0} NG, ${result?.REVIEW ?? 0} REVIEW, ${result?.ERROR ?? 0} errors`);
   },
 };
