@@ -97,7 +97,7 @@ export interface SessionSource {
   key?: string;
 }
 
-async function openSession(source: SessionSource, role: string, model: Uint8Array, provider: ExecutionProviderChoice, dims?: Record<string, number>): Promise<ReadySession & { owned: boolean }> {
+export async function openSession(source: SessionSource, role: string, model: Uint8Array, provider: ExecutionProviderChoice, dims?: Record<string, number>): Promise<ReadySession & { owned: boolean }> {
   if (source.cache && source.key) return { ...(await source.cache.get({ modelKey: `${source.key}:${role}`, model, provider, dims })), owned: false };
   return { ...(await createSession({ model, provider, dims })), owned: true };
 }
@@ -140,6 +140,16 @@ export interface AnomalyAnalysis {
   width: number;
   height: number;
   ms: { network: number; scoring: number; map: number };
+  /** Segmentation models: the most likely defect class per pixel (1-based) and the class names. */
+  classMap?: Uint8Array;
+  classNames?: string[];
+}
+
+/** Anything that turns an image into an analysis: an anomaly or a segmentation model. */
+export interface ImageAnalyser {
+  readonly provider: ExecutionProviderReport;
+  analyse(image: RgbImage): Promise<AnomalyAnalysis>;
+  release(): Promise<void>;
 }
 
 export interface Judgement {
@@ -226,7 +236,7 @@ export function judge(analysis: AnomalyAnalysis, thresholds: AnomalyThresholds, 
     score: normalizeScore(analysis.rawScore, thresholds.image.ng, thresholds.image.goodMedian),
     rawScore: analysis.rawScore,
     regions: extractRegions(analysis.heatmap, analysis.width, analysis.height, pixel.threshold, minRegionArea).map((r) => ({
-      class: 'anomaly',
+      class: regionClass(analysis, r.box, pixel.threshold),
       score: normalizeScore(r.maxScore, pixel.threshold, pixel.goodMedian),
       mean_score: normalizeScore(r.meanScore, pixel.threshold, pixel.goodMedian),
       box: r.box,
@@ -236,3 +246,19 @@ export function judge(analysis: AnomalyAnalysis, thresholds: AnomalyThresholds, 
 }
 
 
+
+/** The class of most above-threshold pixels in the region's box ("anomaly" for anomaly models). */
+function regionClass(analysis: AnomalyAnalysis, [x1, y1, x2, y2]: [number, number, number, number], threshold: number): string {
+  const { classMap, classNames } = analysis;
+  if (!classMap || !classNames) return 'anomaly';
+  const votes = new Uint32Array(classNames.length + 1);
+  for (let y = y1; y < y2; y++) {
+    for (let x = x1; x < x2; x++) {
+      const p = y * analysis.width + x;
+      if (analysis.heatmap[p] >= threshold) votes[classMap[p]]++;
+    }
+  }
+  let best = 1;
+  for (let c = 2; c < votes.length; c++) if (votes[c] > votes[best]) best = c;
+  return classNames[best - 1] ?? 'defect';
+}

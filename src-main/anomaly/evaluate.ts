@@ -2,7 +2,7 @@ import { decodeRgb } from '../images/preprocess.ts';
 import type { DatasetSample } from '../store/datasets.ts';
 import type { Store } from '../store/store.ts';
 import { type AnomalyThresholds, verdictOf } from './calibration.ts';
-import type { AnomalyAnalysis, AnomalyDetector } from './detector.ts';
+import type { AnomalyAnalysis, ImageAnalyser } from './detector.ts';
 import { defectMask } from './ground-truth.ts';
 import { auroc, HistogramAuroc, quantile } from './metrics.ts';
 
@@ -86,7 +86,7 @@ export class AnomalyScoreboard {
  * analysis and the ground-truth mask, and returns the filled scoreboard.
  */
 export async function scoreSamples(
-  store: Store, detector: AnomalyDetector, samples: DatasetSample[],
+  store: Store, detector: ImageAnalyser, samples: DatasetSample[],
   onImage?: (done: number, total: number) => void, signal?: AbortSignal,
   visit?: (analysis: AnomalyAnalysis, truth: Uint8Array | null, sample: DatasetSample) => void,
 ): Promise<AnomalyScoreboard> {
@@ -107,7 +107,7 @@ export async function scoreSamples(
 
 /** Image AUROC, pixel AUROC over every pixel at image resolution, and the decisions of the thresholds. */
 export async function evaluateAnomaly(
-  store: Store, detector: AnomalyDetector, thresholds: AnomalyThresholds, samples: DatasetSample[],
+  store: Store, detector: ImageAnalyser, thresholds: AnomalyThresholds, samples: DatasetSample[],
   onImage?: (done: number, total: number) => void, signal?: AbortSignal,
 ): Promise<AnomalyMetrics> {
   return (await scoreSamples(store, detector, samples, onImage, signal)).metrics(thresholds);

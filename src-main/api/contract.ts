@@ -136,8 +136,20 @@ export interface BackboneInfo {
 }
 
 export interface TrainModelInput {
-  mode: 'anomaly';
-  datasetId: number;
+  mode: 'anomaly' | 'segment';
+  /** Required, except when resuming a run (which knows its dataset). */
+  datasetId?: number;
+  /** Segment: fine-tune from this segmentation model version (its weights and input geometry). */
+  parentModelId?: number;
+  /** Segment: continue an interrupted training run from its last checkpoint. */
+  resumeRunId?: number;
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  /** Segment: ResNet stages kept frozen after the stem (default 2: layer1–layer2). */
+  frozenStages?: 1 | 2 | 3;
+  /** Segment: optimisation steps per epoch (default: one pass over the train images). */
+  stepsPerEpoch?: number;
   name?: string;
   device?: ExecutionProviderChoice;
   /** Network input as [width, height] (multiples of 32); by default from the images' aspect ratio. */
@@ -205,6 +217,23 @@ export interface JobStatus {
   total: number;
   result?: unknown;
   error?: ApiErrorBody;
+  /** Training jobs: the latest training progress. */
+  training?: TrainingProgressInfo;
+}
+
+export interface TrainingProgressInfo {
+  phase: 'preparing' | 'training' | 'validating';
+  epoch: number;
+  epochs: number;
+  step: number;
+  totalSteps: number;
+  loss: number | null;
+  learningRate: number;
+  etaSeconds: number | null;
+  /** After each epoch: validation loss and pixel IoU per class. */
+  validation?: { loss: number; iou: Record<string, number> };
+  /** Training loss and validation loss of every finished epoch, for the loss chart. */
+  history?: { epoch: number; trainLoss: number; validationLoss: number }[];
 }
 
 export type ArgusEvent = { type: 'job'; job: JobStatus };

@@ -8,11 +8,13 @@ import type {
   InspectionRecord, JobStatus, ModelVersionSummary, Project, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from './contract.ts';
 import { evaluateAnomaly } from '../anomaly/evaluate.ts';
-import { loadAnomalyDetector, trainAnomaly, verifyModelFiles } from '../anomaly/train.ts';
+import { trainAnomaly, verifyModelFiles } from '../anomaly/train.ts';
+import { loadDetector } from '../inspection/load-detector.ts';
+import { trainSegmentInWorker } from '../segment/training-client.ts';
 import { HotFolder } from '../inspection/hot-folder.ts';
 import { expandImageFiles, inspectFiles } from '../inspection/inspect-files.ts';
 import { type BackboneWeights, loadResNet50Weights } from '../model/resnet50.ts';
-import type { AnomalyDetector } from '../anomaly/detector.ts';
+import type { ImageAnalyser } from '../anomaly/detector.ts';
 import type { ModelVersion } from '../store/models.ts';
 import { SessionCache } from '../runtime/sessions.ts';
 import { quantile } from '../anomaly/metrics.ts';
@@ -136,15 +138,38 @@ export class ArgusService implements ArgusApi {
     });
   }
 
-  private backbone(): { weights: BackboneWeights; sha256: string } {
+  private backbone(): { weights: BackboneWeights; sha256: string; path: string } {
     const setting = this.store.settings.get<{ sha256: string }>('backbone');
     if (!setting) throw new ArgusError('bad_input', 'No backbone weights imported yet: import a ResNet-50 safetensors file first (argus weights import <file>)');
-    return { weights: loadResNet50Weights(this.store.blobs.pathOf(setting.sha256)), sha256: setting.sha256 };
+    const path = this.store.blobs.pathOf(setting.sha256);
+    return { weights: loadResNet50Weights(path), sha256: setting.sha256, path };
   }
 
   async trainModel(input: TrainModelInput): Promise<JobStatus> {
-    const dataset = this.store.datasets.get(input.datasetId);
+    const resumed = input.resumeRunId !== undefined ? this.store.trainingRuns.get(input.resumeRunId) : undefined;
+    if (resumed && (input.mode !== 'segment' || resumed.mode !== 'segment')) throw new ArgusError('invalid_argument', `Training run ${resumed.id} is not a segmentation run`);
+    const datasetId = input.datasetId ?? (resumed?.config.datasetId as number | undefined);
+    if (datasetId === undefined) throw new ArgusError('invalid_argument', 'A dataset is required');
+    const dataset = this.store.datasets.get(datasetId);
     const backbone = this.backbone();
+    if (input.mode === 'segment') {
+      if (input.parentModelId !== undefined) this.store.models.get(input.parentModelId);
+      const config = {
+        ...(input.inputSize ? { inputWidth: input.inputSize[0], inputHeight: input.inputSize[1] } : {}),
+        ...(input.epochs ? { epochs: input.epochs } : {}),
+        ...(input.batchSize ? { batchSize: input.batchSize } : {}),
+        ...(input.learningRate ? { learningRate: input.learningRate } : {}),
+        ...(input.frozenStages ? { frozenStages: input.frozenStages } : {}),
+        ...(input.stepsPerEpoch ? { stepsPerEpoch: input.stepsPerEpoch } : {}),
+      };
+      return this.jobs.start('train', (ctx): Promise<TrainModelResult> => trainSegmentInWorker({
+        dataDir: this.store.dataDir, weightsPath: backbone.path,
+        input: {
+          datasetId: dataset.id, backboneSha256: backbone.sha256, provider: input.device ?? 'auto', parentModelId: input.parentModelId,
+          resumeRunId: input.resumeRunId, config, name: input.name, actor: this.actor,
+        },
+      }, ctx));
+    }
     return this.jobs.start('train', async (ctx): Promise<TrainModelResult> => {
       const config = {
         ...(input.inputSize ? { inputWidth: input.inputSize[0], inputHeight: input.inputSize[1] } : {}),
@@ -163,7 +188,7 @@ export class ArgusService implements ArgusApi {
     const model = this.store.models.get(input.modelId);
     const samples = this.store.datasets.samples(this.store.datasets.get(input.datasetId).id, input.split);
     return this.jobs.start('evaluate', async (ctx) => {
-      const detector = await loadAnomalyDetector(this.store, model, input.device ?? 'auto', this.sessions);
+      const detector = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
       this.lastProvider = detector.provider;
       try {
         const metrics = await evaluateAnomaly(this.store, detector, model.thresholds as never, samples, (d, t) => ctx.progress('evaluating', d, t), ctx.signal);
@@ -185,7 +210,7 @@ export class ArgusService implements ArgusApi {
     if (files.length === 0) throw new ArgusError('bad_input', 'No image files found in the given paths');
     return this.jobs.start('inspect', async (ctx): Promise<InspectFilesResult> => {
       ctx.progress('loading model', 0, files.length);
-      const detector = await loadAnomalyDetector(this.store, model, input.device ?? 'auto', this.sessions);
+      const detector = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
       this.lastProvider = detector.provider;
       try {
         const lines = await inspectFiles(this.store, model, detector, files, {
@@ -207,14 +232,14 @@ export class ArgusService implements ArgusApi {
     this.modelFor(input.model); // fail now, not in the job, when there is no such model
     // The model is looked up for every file, so a promotion or rollback takes effect at the next
     // image; its detector (files read and verified, sessions) is loaded only when the model changes.
-    let loaded: AnomalyDetector | undefined;
+    let loaded: ImageAnalyser | undefined;
     let loadedId: number | undefined;
     const folder = new HotFolder(this.store, {
       current: async () => {
         const model = this.modelFor(input.model);
         if (!loaded || loadedId !== model.id) {
           await loaded?.release();
-          loaded = await loadAnomalyDetector(this.store, model, input.device ?? 'auto', this.sessions);
+          loaded = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
           loadedId = model.id;
           this.lastProvider = loaded.provider;
         }

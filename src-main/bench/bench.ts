@@ -14,7 +14,9 @@ import { initFpnWeights } from '../model/fpn.ts';
 import { initSegmentationHead, segmentationHead } from '../model/heads.ts';
 import { buildNetwork } from '../model/network.ts';
 import { loadResNet50Weights } from '../model/resnet50.ts';
-import { defectProbability, mapToImage, pixelsTensor } from '../runtime/segmentation-output.ts';
+import { extractRegions } from '../common/regions.ts';
+import { resizeMap } from '../postprocess/resize-map.ts';
+import { defectProbability, pixelsTensor } from '../segment/detector.ts';
 import { createSession } from '../runtime/sessions.ts';
 
 const SHARED = resolve(import.meta.dirname, '../../../shared');
@@ -89,7 +91,11 @@ async function main(): Promise<void> {
     const t2 = performance.now();
     const output = await session.run({ image: input });
     const t3 = performance.now();
-    for (let b = 0; b < batch; b++) mapToImage(defectProbability(output.seg_logits, b), decoded[b].width, decoded[b].height, 0.5, 16);
+    for (let b = 0; b < batch; b++) {
+      const cells = defectProbability(output.seg_logits, b);
+      const { width, height } = decoded[b];
+      extractRegions(resizeMap(cells.map, cells.width, cells.height, width, height), width, height, 0.5, 16);
+    }
     const t4 = performance.now();
     // Bare network on an already prepared tensor.
     const r0 = performance.now();

@@ -91,7 +91,7 @@ describe.skipIf(!hasShared)('argus train / model / inspect / eval', () => {
     expect(evaluated.code, evaluated.stderr).toBe(0);
     expect(JSON.parse(evaluated.stdout)).toMatchObject({ modelId, split: 'val', images: 2, good: 2, defective: 0, false_reject_rate: 0 });
     expect((await argus('eval', '--model', '99', '--dataset', 'cli-line', '--data-dir', data.path)).stderr).toMatch(/No model version 99/);
-    expect((await argus('train', '--mode', 'segment', '--dataset', 'cli-line', '--data-dir', data.path)).code).toBe(2);
+    expect((await argus('train', '--mode', 'detect', '--dataset', 'cli-line', '--data-dir', data.path)).code).toBe(2);
     writeFileSync(join(work.path, 'fake.safetensors'), 'nope');
     expect((await argus('weights', 'import', join(work.path, 'fake.safetensors'), '--data-dir', data.path)).stderr).toMatch(/not a valid safetensors file/);
   });

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { appendFile, open, rename, writeFile } from 'node:fs/promises';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
-import type { AnomalyDetector } from '../anomaly/detector.ts';
+import type { ImageAnalyser } from '../anomaly/detector.ts';
 import { ArgusError } from '../api/errors.ts';
 import { IMAGE_EXTENSIONS } from '../datasets/parsed.ts';
 import type { ModelVersion } from '../store/models.ts';
@@ -33,7 +33,7 @@ interface Candidate {
 
 /** The model a hot folder uses; asked again on every scan, so a promotion takes effect at once. */
 export interface ModelProvider {
-  current(): Promise<{ model: ModelVersion; detector: AnomalyDetector }>;
+  current(): Promise<{ model: ModelVersion; detector: ImageAnalyser }>;
 }
 
 /**

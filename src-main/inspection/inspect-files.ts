@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import type { AnomalyThresholds } from '../anomaly/calibration.ts';
-import { type AnomalyDetector, judge, type Judgement } from '../anomaly/detector.ts';
+import { type ImageAnalyser, judge, type Judgement } from '../anomaly/detector.ts';
 import type { InspectionRecord } from '../api/contract.ts';
 import { ArgusError, toErrorBody } from '../api/errors.ts';
 import { type ImageInfo, readImageInfo } from '../images/decode.ts';
@@ -54,7 +54,7 @@ export interface FileInspection {
  * Reads, decodes and analyses one file with an anomaly model. A file that cannot be read or
  * decoded is not an exception: it comes back as an ERROR line with the reason.
  */
-export async function analyseFile(model: ModelVersion, detector: AnomalyDetector, file: string): Promise<FileInspection> {
+export async function analyseFile(model: ModelVersion, detector: ImageAnalyser, file: string): Promise<FileInspection> {
   const thresholds = model.thresholds as unknown as AnomalyThresholds;
   const minArea = Number((model.config as { minRegionArea?: number }).minRegionArea ?? 16);
   const started = performance.now();
@@ -129,7 +129,7 @@ export interface InspectOptions {
  * committed together with a mark in the ledger of the output folder, so a stopped or killed run
  * resumes where it was: nothing inspected twice, nothing skipped, no results line lost.
  */
-export async function inspectFiles(store: Store, model: ModelVersion, detector: AnomalyDetector, files: string[], options: InspectOptions): Promise<(InspectionLine & { inspectionId: number })[]> {
+export async function inspectFiles(store: Store, model: ModelVersion, detector: ImageAnalyser, files: string[], options: InspectOptions): Promise<(InspectionLine & { inspectionId: number })[]> {
   mkdirSync(join(options.outDir, 'heatmaps'), { recursive: true });
   const scope = `batch:${resolve(options.outDir)}`;
   // Names fixed over the whole list, so a resumed run names heatmaps as the first one did.

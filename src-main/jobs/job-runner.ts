@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { JobKind, JobStatus } from '../api/contract.ts';
+import type { JobKind, JobStatus, TrainingProgressInfo } from '../api/contract.ts';
 import { ArgusError, toErrorBody } from '../api/errors.ts';
 
 export interface JobContext {
   signal: AbortSignal;
   progress(phase: string, done: number, total: number): void;
+  /** Training jobs: publishes the latest training progress with the job. */
+  training?(info: TrainingProgressInfo): void;
 }
 
 type Listener = (job: JobStatus) => void;
@@ -33,6 +35,10 @@ export class JobRunner {
           lastEmit = now;
           this.emit(status);
         }
+      },
+      training: (info) => {
+        status.training = info;
+        this.emit(status);
       },
     };
     const entry = { status, controller, finished: Promise.resolve() };

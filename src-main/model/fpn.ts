@@ -1,7 +1,7 @@
 import type { Float32Tensor } from './safetensors.ts';
 import { GraphBuilder, type Value } from './onnx-graph.ts';
 import { kaimingUniform, seededRandom } from './init.ts';
-import type { BackboneStages } from './resnet50.ts';
+import type { BackboneStages, TensorLookup } from './resnet50.ts';
 
 export const FPN_CHANNELS = 256;
 const STAGE_CHANNELS = [256, 512, 1024, 2048];
@@ -11,11 +11,10 @@ export interface FpnLevels {
   p3: Value;
   p4: Value;
   p5: Value;
-  p6: Value;
+  /** P6 (stride-2 max-pool of P5), for detection heads; segmentation does not build it. */
+  p6?: Value;
 }
 
-/** Named float tensors (torchvision names: fpn.inner_blocks.{i}.0.weight, fpn.layer_blocks.{i}.0.bias, …). */
-export type TensorLookup = (name: string) => Float32Tensor | undefined;
 
 /** Shapes of every FPN tensor, for validating stored weights. */
 export function fpnTensorShapes(): Map<string, number[]> {
@@ -44,7 +43,7 @@ export function initFpnWeights(seed: number): Map<string, Float32Tensor> {
  * top-down nearest ×2 upsampling and addition, 3×3 output convs (256 channels), and P6 as a
  * stride-2 max-pool of P5 (LastLevelMaxPool).
  */
-export function buildFpn(g: GraphBuilder, stages: BackboneStages, tensors: TensorLookup): FpnLevels {
+export function buildFpn(g: GraphBuilder, stages: BackboneStages, tensors: TensorLookup, withP6 = true): FpnLevels {
   const param = (name: string): Value => {
     const t = tensors(name);
     if (!t) throw new Error(`FPN weights lack ${name}`);
@@ -65,6 +64,5 @@ export function buildFpn(g: GraphBuilder, stages: BackboneStages, tensors: Tenso
     results[i] = output(i, top);
   }
   const [p2, p3, p4, p5] = results;
-  const p6 = g.maxPool('fpn.p6', p5, 1, 2, 0);
-  return { p2, p3, p4, p5, p6 };
+  return { p2, p3, p4, p5, p6: withP6 ? g.maxPool('fpn.p6', p5, 1, 2, 0) : undefined };
 }

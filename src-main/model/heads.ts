@@ -1,7 +1,7 @@
-import { FPN_CHANNELS, type FpnLevels, type TensorLookup } from './fpn.ts';
+import { FPN_CHANNELS, type FpnLevels } from './fpn.ts';
 import { kaimingUniform, seededRandom } from './init.ts';
 import type { GraphBuilder, Value } from './onnx-graph.ts';
-import type { BackboneStages, BackboneWeights } from './resnet50.ts';
+import type { BackboneStages, BackboneWeights, TensorLookup } from './resnet50.ts';
 import type { Float32Tensor } from './safetensors.ts';
 
 /** What a head can attach to: backbone stages always, FPN levels built on first use. */
@@ -64,35 +64,38 @@ export function segmentationHeadShapes(numClasses: number): Map<string, number[]
 }
 
 /** Number of conv+upsample steps that bring each FPN level to 1/4 resolution. */
-const SEG_LEVELS: [keyof FpnLevels, number][] = [['p2', 1], ['p3', 1], ['p4', 2], ['p5', 3]];
+const SEG_LEVELS: ['p2' | 'p3' | 'p4' | 'p5', number][] = [['p2', 1], ['p3', 1], ['p4', 2], ['p5', 3]];
 
 /**
  * Semantic-FPN segmentation head: each of P2–P5 goes through 3×3 conv + ReLU (+ ×2 nearest
  * upsampling per step) down to 1/4 resolution, the branches are summed, and a 1×1 conv gives
- * per-pixel logits for background + each class. Output "seg_logits": [N, classes+1, H/4, W/4].
+ * per-pixel logits for background + each class: [N, classes+1, H/4, W/4].
  */
+export function segmentationLogits(g: GraphBuilder, fpn: FpnLevels, tensors: TensorLookup): Value {
+  const param = (name: string): Value => {
+    const t = tensors(name);
+    if (!t) throw new Error(`segmentation head weights lack ${name}`);
+    return g.initializer(name, t.data, t.dims);
+  };
+  let sum: Value | undefined;
+  for (const [level, depth] of SEG_LEVELS) {
+    let x = fpn[level];
+    for (let j = 0; j < depth; j++) {
+      const name = `seg_head.${level}.${j}`;
+      x = g.relu(name, g.conv(name, x, param(`${name}.weight`), param(`${name}.bias`), { pad: 1 }));
+      if (level !== 'p2') x = g.upsample(`${name}.up`, x, 2, 'nearest');
+    }
+    sum = sum ? g.add(`seg_head.sum.${level}`, sum, x) : x;
+  }
+  return g.conv('seg_head.predictor', sum!, param('seg_head.predictor.weight'), param('seg_head.predictor.bias'));
+}
+
+/** The segmentation head as a network head with graph output "seg_logits". */
 export function segmentationHead(numClasses: number, tensors: TensorLookup): Head {
   return {
     name: `segmentation:${numClasses}`,
     attach(g, features) {
-      const fpn = features.fpn();
-      const param = (name: string): Value => {
-        const t = tensors(name);
-        if (!t) throw new Error(`segmentation head weights lack ${name}`);
-        return g.initializer(name, t.data, t.dims);
-      };
-      let sum: Value | undefined;
-      for (const [level, depth] of SEG_LEVELS) {
-        let x = fpn[level];
-        for (let j = 0; j < depth; j++) {
-          const name = `seg_head.${level}.${j}`;
-          x = g.relu(name, g.conv(name, x, param(`${name}.weight`), param(`${name}.bias`), { pad: 1 }));
-          if (level !== 'p2') x = g.upsample(`${name}.up`, x, 2, 'nearest');
-        }
-        sum = sum ? g.add(`seg_head.sum.${level}`, sum, x) : x;
-      }
-      const logits = g.conv('seg_head.predictor', sum!, param('seg_head.predictor.weight'), param('seg_head.predictor.bias'));
-      g.output(logits, 'seg_logits');
+      g.output(segmentationLogits(g, features.fpn(), tensors), 'seg_logits');
     },
   };
 }

@@ -122,7 +122,7 @@ describe('feature pyramid', () => {
     const channels = [256, 512, 1024, 2048];
     const [c2, c3, c4, c5] = sizes.map((s, i) => g.input(`c${i + 2}`, 'float32', [1, channels[i], s, s]));
     const levels = buildFpn(g, { c2, c3, c4, c5 }, (n) => weights.get(n));
-    for (const name of ['p2', 'p3', 'p4', 'p5', 'p6'] as const) g.output(levels[name], name);
+    for (const name of ['p2', 'p3', 'p4', 'p5', 'p6'] as const) g.output(levels[name]!, name);
     const session = await ort.InferenceSession.create(g.toBytes());
     const inputs = sizes.map((s, i) => Float32Array.from({ length: channels[i] * s * s }, (_, k) => Math.sin(k * 0.37 + i)));
     const out = await session.run(Object.fromEntries(inputs.map((data, i) => [`c${i + 2}`, new ort.Tensor('float32', data, [1, channels[i], sizes[i], sizes[i]])])));

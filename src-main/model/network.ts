@@ -1,12 +1,15 @@
-import { buildFpn, type FpnLevels, type TensorLookup } from './fpn.ts';
+import { buildFpn, type FpnLevels } from './fpn.ts';
 import type { Head } from './heads.ts';
 import { GraphBuilder } from './onnx-graph.ts';
-import { type BackboneWeights, buildResNet50, imageInput } from './resnet50.ts';
+import { type BackboneWeights, buildResNet50, imageInput, type TensorLookup } from './resnet50.ts';
 
 export interface NetworkSpec {
   name: string;
   backbone: BackboneWeights;
-  /** Weights of FPN and heads by name (stored with a model version, or freshly initialised). */
+  /**
+   * Weights of FPN and heads by name (stored with a model version, or freshly initialised), and
+   * fine-tuned (BatchNorm-folded) backbone convs that replace the imported ones.
+   */
   extraTensors?: TensorLookup;
   input: 'pixels' | 'normalized';
   heads: Head[];
@@ -18,7 +21,7 @@ export interface NetworkSpec {
 export function buildNetwork(spec: NetworkSpec): Uint8Array {
   const g = new GraphBuilder(spec.name);
   const { x } = imageInput(g, spec.input, spec.backbone.normalization);
-  const stages = buildResNet50(g, spec.backbone, x, spec.stages ?? 4);
+  const stages = buildResNet50(g, spec.backbone, x, spec.stages ?? 4, spec.extraTensors);
   let fpn: FpnLevels | undefined;
   const features = {
     stages,

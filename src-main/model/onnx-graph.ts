@@ -20,7 +20,22 @@ export interface Value {
   shape: Dim[];
 }
 
-type AttributeValue = number | string | number[] | { floats: number[] };
+export type AttributeValue = number | string | number[] | { floats: number[] };
+
+/** A node as the builder recorded it, with typed inputs (what reverse-mode differentiation walks). */
+export interface NodeRecord {
+  op: string;
+  inputs: (Value | null)[];
+  output: Value;
+  attrs: Record<string, AttributeValue>;
+  layer: string;
+}
+
+/** A float initialiser that became a graph input because it is trained; `data` is its initial value. */
+export interface Parameter {
+  value: Value;
+  data: Float32Array;
+}
 
 const ONNX_DTYPE: Record<DType, number> = {
   float32: TensorType.FLOAT,
@@ -58,16 +73,46 @@ function windowDim(layer: string, d: Dim, kernel: number, stride: number, padBeg
  * the network (e.g. "layer3.2.conv2"), so errors and profiles point at the layer.
  */
 export class GraphBuilder {
-  private readonly nodes: onnxProto.onnx.INodeProto[] = [];
+  private readonly protoNodes: onnxProto.onnx.INodeProto[] = [];
   private readonly initializers: onnxProto.onnx.ITensorProto[] = [];
   private readonly inputs: Value[] = [];
   private readonly outputs: Value[] = [];
   private readonly names = new Set<string>();
   private readonly metadata: Record<string, string> = {};
+  private readonly records: NodeRecord[] = [];
+  private readonly params: Parameter[] = [];
+  private readonly constants = new Map<string, Float32Array | BigInt64Array>();
   readonly name: string;
+  private readonly trainable: (name: string) => boolean;
 
-  constructor(name: string) {
+  /**
+   * `trainable` picks float initialisers that become graph inputs instead (a training step feeds
+   * their current values); they are listed by `parameters`.
+   */
+  constructor(name: string, options: { trainable?: (name: string) => boolean } = {}) {
     this.name = name;
+    this.trainable = options.trainable ?? (() => false);
+  }
+
+  /** Nodes in the order they were added (a topological order). */
+  get nodes(): readonly NodeRecord[] {
+    return this.records;
+  }
+
+  get parameters(): readonly Parameter[] {
+    return this.params;
+  }
+
+  /** The value of a float initialiser added by this builder (undefined for anything else). */
+  constantData(name: string): Float32Array | undefined {
+    const data = this.constants.get(name);
+    return data instanceof Float32Array ? data : undefined;
+  }
+
+  /** The values of an int64 initialiser added by this builder. */
+  constantDataInt(name: string): number[] | undefined {
+    const data = this.constants.get(name);
+    return data instanceof BigInt64Array ? Array.from(data, Number) : undefined;
   }
 
   private unique(base: string): string {
@@ -96,7 +141,13 @@ export class GraphBuilder {
   initializer(name: string, data: Float32Array | BigInt64Array | Uint8Array, dims: number[], dtype: DType = 'float32'): Value {
     const expected = dims.reduce((a, b) => a * b, 1);
     if (data.length !== expected) throw new ModelBuildError(name, `initializer has ${data.length} values for shape [${dims}]`);
+    if (data instanceof Float32Array && this.trainable(name)) {
+      const value = this.input(name, 'float32', dims);
+      this.params.push({ value, data });
+      return value;
+    }
     const value = { name: this.unique(name), dtype, shape: dims };
+    if (data instanceof Float32Array || data instanceof BigInt64Array) this.constants.set(value.name, data);
     this.initializers.push({
       name: value.name,
       dims,
@@ -117,7 +168,8 @@ export class GraphBuilder {
   /** Adds a node; `shape` is its (checked by the caller) output shape. */
   node(op: string, inputs: (Value | null)[], attrs: Record<string, AttributeValue>, shape: Dim[], layer: string, dtype: DType = 'float32', outName?: string): Value {
     const output = { name: this.unique(outName ?? `${layer}:${op}`), dtype, shape };
-    this.nodes.push({
+    this.records.push({ op, inputs, output, attrs, layer });
+    this.protoNodes.push({
       name: this.unique(`${layer}/${op}`),
       opType: op,
       input: inputs.map((v) => (v ? v.name : '')),
@@ -263,7 +315,7 @@ export class GraphBuilder {
       metadataProps: Object.entries(this.metadata).map(([key, value]) => ({ key, value })),
       graph: {
         name: this.name,
-        node: this.nodes,
+        node: this.protoNodes,
         initializer: this.initializers,
         input: this.inputs.map(valueInfo),
         output: this.outputs.map(valueInfo),

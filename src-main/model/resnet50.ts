@@ -148,12 +148,22 @@ export function foldBatchNorm(conv: Float32Tensor, weights: BackboneWeights, bnP
   return { weight: { data: weight, dims: conv.dims }, bias };
 }
 
-function convBn(g: GraphBuilder, weights: BackboneWeights, x: Value, convName: string, bnName: string, stride: number, pad: number, conv = weights.tensors.float32(`${convName}.weight`)): Value {
-  const folded = foldBatchNorm(conv, weights, bnName);
+/**
+ * Conv + folded BatchNorm. `tuned` holds already-folded weights that replace the backbone's (a
+ * fine-tuned model version); the initialiser names are the conv's, e.g. "layer3.0.conv1.weight".
+ */
+function convBn(g: GraphBuilder, weights: BackboneWeights, x: Value, convName: string, bnName: string, stride: number, pad: number, tuned: TensorLookup, conv = weights.tensors.float32(`${convName}.weight`)): Value {
+  const tunedWeight = tuned(`${convName}.weight`);
+  const tunedBias = tuned(`${convName}.bias`);
+  const folded = tunedWeight && tunedBias ? { weight: tunedWeight, bias: tunedBias.data } : foldBatchNorm(conv, weights, bnName);
   const w = g.initializer(`${convName}.weight`, folded.weight.data, folded.weight.dims);
   const b = g.initializer(`${convName}.bias`, folded.bias, [folded.bias.length]);
   return g.conv(convName, x, w, b, { stride, pad });
 }
+
+/** Named float tensors; undefined for a name it does not hold. */
+export type TensorLookup = (name: string) => Float32Tensor | undefined;
+const NONE: TensorLookup = () => undefined;
 
 /**
  * The graph's image input and its normalisation. 'pixels' takes uint8 RGB NHWC straight from the
@@ -180,26 +190,34 @@ export function imageInput(g: GraphBuilder, kind: 'pixels' | 'normalized', norma
  * ResNet-50 body (stem + layer1..layer4), returning C2..C5; with fewer `stages` it stops early
  * (heads that need nothing deeper skip that compute). The input is RGB-ordered.
  */
-export function buildResNet50(g: GraphBuilder, weights: BackboneWeights, x: Value, stages: 2 | 3 | 4 = 4): BackboneStages {
+export function buildResNet50(g: GraphBuilder, weights: BackboneWeights, x: Value, stages: 2 | 3 | 4 = 4, tuned: TensorLookup = NONE): BackboneStages {
   let conv1 = weights.tensors.float32('conv1.weight');
   if (weights.normalization.color === 'BGR') conv1 = swapInputChannels(conv1);
-  let h = g.relu('stem', convBn(g, weights, x, 'conv1', 'bn1', 2, 3, conv1));
+  let h = g.relu('stem', convBn(g, weights, x, 'conv1', 'bn1', 2, 3, tuned, conv1));
   h = g.maxPool('stem.maxpool', h, 3, 2, 1);
   const outputs: Value[] = [];
-  for (const stage of RESNET50_STAGES.slice(0, stages)) {
-    for (let b = 0; b < stage.blocks; b++) {
-      const p = `${stage.name}.${b}`;
-      const stride = b === 0 ? stage.stride : 1;
-      let y = g.relu(`${p}.conv1`, convBn(g, weights, h, `${p}.conv1`, `${p}.bn1`, 1, 0));
-      y = g.relu(`${p}.conv2`, convBn(g, weights, y, `${p}.conv2`, `${p}.bn2`, stride, 1));
-      y = convBn(g, weights, y, `${p}.conv3`, `${p}.bn3`, 1, 0);
-      const shortcut = b === 0 ? convBn(g, weights, h, `${p}.downsample.0`, `${p}.downsample.1`, stride, 0) : h;
-      h = g.relu(`${p}.out`, g.add(`${p}.residual`, y, shortcut));
-    }
+  for (let stage = 0; stage < stages; stage++) {
+    h = buildResNetStage(g, weights, h, stage, tuned);
     outputs.push(h);
   }
   const [c2, c3, c4, c5] = outputs;
   return { c2, c3, c4, c5 };
+}
+
+/** One stage of bottleneck blocks (0 = layer1 … 3 = layer4) on its input feature map. */
+export function buildResNetStage(g: GraphBuilder, weights: BackboneWeights, input: Value, stageIndex: number, tuned: TensorLookup = NONE): Value {
+  const stage = RESNET50_STAGES[stageIndex];
+  let h = input;
+  for (let b = 0; b < stage.blocks; b++) {
+    const p = `${stage.name}.${b}`;
+    const stride = b === 0 ? stage.stride : 1;
+    let y = g.relu(`${p}.conv1`, convBn(g, weights, h, `${p}.conv1`, `${p}.bn1`, 1, 0, tuned));
+    y = g.relu(`${p}.conv2`, convBn(g, weights, y, `${p}.conv2`, `${p}.bn2`, stride, 1, tuned));
+    y = convBn(g, weights, y, `${p}.conv3`, `${p}.bn3`, 1, 0, tuned);
+    const shortcut = b === 0 ? convBn(g, weights, h, `${p}.downsample.0`, `${p}.downsample.1`, stride, 0, tuned) : h;
+    h = g.relu(`${p}.out`, g.add(`${p}.residual`, y, shortcut));
+  }
+  return h;
 }
 
 /** The weights were trained on BGR input: permuting conv1's input channels lets the graph take RGB. */

@@ -21,6 +21,21 @@ export interface Float32Tensor {
 
 export const numel = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
+/** Serialises float32 tensors (and string metadata) in the safetensors layout: header length, JSON header, data. */
+export function encodeSafetensors(tensors: Map<string, Float32Tensor>, metadata: Record<string, string> = {}): Uint8Array[] {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    header[name] = { dtype: 'F32', shape: t.dims, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  return [prefix, Buffer.from(json, 'utf8'), ...[...tensors.values()].map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))];
+}
+
 /**
  * A safetensors file held in memory: header checked on open (every tensor's range lies inside the
  * file and matches its dtype and shape), tensors converted to float32 when read.

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type MessagePort, parentPort, Worker } from 'node:worker_threads';
+import { type MessagePort, parentPort, Worker, type WorkerOptions } from 'node:worker_threads';
 import type { ApiErrorBody } from '../api/contract.ts';
 import { ArgusError, toErrorBody } from '../api/errors.ts';
 
@@ -26,6 +26,18 @@ export function serveInWorker(handlers: Handlers, port: MessagePort | null = par
 }
 
 /**
+ * Starts a worker module: built bundles ship it as <name>.js beside the caller or one folder up
+ * (when the caller was bundled into a shared chunk); in development it is TypeScript, run via tsx.
+ */
+export function startWorker(moduleBaseUrl: string, name: string, options: WorkerOptions = {}): Worker {
+  for (const candidate of [`./${name}.js`, `../${name}.js`]) {
+    const url = new URL(candidate, moduleBaseUrl);
+    if (existsSync(fileURLToPath(url))) return new Worker(url, options);
+  }
+  return new Worker(new URL(`./${name}.ts`, moduleBaseUrl), { ...options, execArgv: [...(options.execArgv ?? []), '--import', 'tsx'] });
+}
+
+/**
  * Parent side: a typed proxy over a worker thread. Calls queue in the worker; if the worker
  * dies, pending calls fail with its error and the next call starts a fresh worker.
  */
@@ -33,13 +45,7 @@ export class WorkerClient<T extends Handlers> {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private readonly entry: URL;
-
-  constructor(moduleBaseUrl: string, name: string) {
-    // Built bundles ship the worker as <name>.js beside the caller; in development it is TypeScript.
-    const built = new URL(`./${name}.js`, moduleBaseUrl);
-    this.entry = existsSync(fileURLToPath(built)) ? built : new URL(`./${name}.ts`, moduleBaseUrl);
-  }
+  constructor(private readonly moduleBaseUrl: string, private readonly name: string) {}
 
   call<M extends keyof T & string>(method: M, ...args: Parameters<T[M]>): Promise<Awaited<ReturnType<T[M]>>> {
     const worker = this.ensureWorker();
@@ -59,7 +65,7 @@ export class WorkerClient<T extends Handlers> {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(this.entry);
+    const worker = startWorker(this.moduleBaseUrl, this.name);
     worker.on('message', (response: Response) => {
       const call = this.pending.get(response.id);
       if (!call) return;

@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ArgusError } from '../api/errors.ts';
+import { writeFileAtomic } from './atomic-file.ts';
 
 export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -34,19 +35,7 @@ export class BlobStore {
     const sha256 = knownSha256 ?? sha256Hex(bytes);
     const target = this.pathOf(sha256);
     if (existsSync(target)) return sha256;
-    mkdirSync(dirname(target), { recursive: true });
-    const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    const handle = await open(temporary, 'w');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } catch (error) {
-      await handle.close();
-      await unlink(temporary).catch(() => undefined);
-      throw error;
-    }
-    await handle.close();
-    await rename(temporary, target);
+    await writeFileAtomic(target, bytes);
     return sha256;
   }
 

@@ -26,6 +26,9 @@ export interface DatasetSample {
   label: ImageLabel;
   /** Label masks: blob digest and the value marking this class in it. */
   masks: { sha256: string; value: number; classIndex: number }[];
+  /** Box ([x1, y1, x2, y2]) and polygon annotations, in image pixels. */
+  boxes: { box: [number, number, number, number]; classIndex: number }[];
+  polygons: { points: [number, number][]; classIndex: number }[];
 }
 
 interface DatasetRow {
@@ -134,13 +137,22 @@ export class DatasetRepository {
       `SELECT a.geometry, c.class_index FROM annotations a JOIN defect_classes c ON c.id = a.class_id
        WHERE a.project_id = ? AND a.image_id = ? AND a.shape = 'mask'`,
     );
-    return rows.map((r) => ({
-      imageId: r.id, sha256: r.sha256, file: r.file, width: r.width, height: r.height, split: r.split, label: r.label,
-      masks: (masks.all(dataset.projectId, r.id) as { geometry: string; class_index: number }[]).map((m) => {
-        const g = JSON.parse(m.geometry) as { sha256: string; value: number };
-        return { sha256: g.sha256, value: g.value, classIndex: m.class_index };
-      }),
-    }));
+    const shapes = this.db.prepare(
+      `SELECT a.shape, a.geometry, c.class_index FROM annotations a JOIN defect_classes c ON c.id = a.class_id
+       WHERE a.project_id = ? AND a.image_id = ? AND a.shape IN ('box', 'polygon') ORDER BY a.id`,
+    );
+    return rows.map((r) => {
+      const drawn = shapes.all(dataset.projectId, r.id) as { shape: 'box' | 'polygon'; geometry: string; class_index: number }[];
+      return {
+        imageId: r.id, sha256: r.sha256, file: r.file, width: r.width, height: r.height, split: r.split, label: r.label,
+        boxes: drawn.filter((a) => a.shape === 'box').map((a) => ({ box: JSON.parse(a.geometry) as [number, number, number, number], classIndex: a.class_index })),
+        polygons: drawn.filter((a) => a.shape === 'polygon').map((a) => ({ points: JSON.parse(a.geometry) as [number, number][], classIndex: a.class_index })),
+        masks: (masks.all(dataset.projectId, r.id) as { geometry: string; class_index: number }[]).map((m) => {
+          const g = JSON.parse(m.geometry) as { sha256: string; value: number };
+          return { sha256: g.sha256, value: g.value, classIndex: m.class_index };
+        }),
+      };
+    });
   }
 
   /** Freezes the dataset as it is now (images, splits, labels, annotations) for a training run. */

@@ -9,12 +9,14 @@ import { ProcessedFiles } from './ledger.ts';
 import { ModelRepository } from './models.ts';
 import { ProjectRepository } from './projects.ts';
 import { SettingsRepository } from './settings.ts';
+import { TrainingRunRepository } from './training-runs.ts';
 
 /**
  * Everything Argus keeps lives in one data directory:
  *   argus.db      SQLite (WAL) with projects, datasets, annotations, models, history, audit log
  *   blobs/        content-addressed files (images, masks, model files) keyed by SHA-256
  *   thumbnails/   JPEG thumbnails keyed by the SHA-256 of their image
+ *   training/     checkpoints of training runs (run-<id>/), removed when a run ends
  */
 export class Store {
   readonly dataDir: string;
@@ -28,6 +30,7 @@ export class Store {
   readonly models: ModelRepository;
   readonly settings: SettingsRepository;
   readonly processed: ProcessedFiles;
+  readonly trainingRuns: TrainingRunRepository;
 
   constructor(dataDir: string) {
     this.dataDir = dataDir;
@@ -42,6 +45,7 @@ export class Store {
     this.models = new ModelRepository(this.db);
     this.settings = new SettingsRepository(this.db);
     this.processed = new ProcessedFiles(this.db);
+    this.trainingRuns = new TrainingRunRepository(this.db);
   }
 
   get schemaVersion(): number {

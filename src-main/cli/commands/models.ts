@@ -36,17 +36,25 @@ export const weightsDownload: Command = {
 
 export const train: Command = {
   name: 'train',
-  usage: 'train --mode anomaly --dataset <dir|name|id> [--project NAME] [--weights FILE] [--device auto|cpu|cuda|webgpu] [--input WxH] [--coreset N] [--layers c3+c4|c2+c3] [--name NAME]',
-  summary: 'Trains a model version from the dataset (anomaly: from its good train images) and prints its id.',
+  usage: 'train --mode anomaly|segment --dataset <dir|name|id> [--project NAME] [--weights FILE] [--device auto|cpu|cuda|webgpu] [--input WxH] [--name NAME]\n'
+    + '        anomaly: [--coreset N] [--layers c3+c4|c2+c3]\n'
+    + '        segment: [--parent MODEL] [--epochs N] [--batch N] [--lr X] [--frozen-stages 1|2|3] [--steps-per-epoch N]\n'
+    + '  train --mode segment --resume RUN   continues an interrupted run from its last checkpoint',
+  summary: 'Trains a model version from the dataset (anomaly: from its good train images; segment: fine-tunes on its labelled defects) and prints its id.',
   options: {
     mode: { type: 'string', default: 'anomaly' }, dataset: { type: 'string' }, project: { type: 'string' }, weights: { type: 'string' },
     device: { type: 'string' }, input: { type: 'string' }, coreset: { type: 'string' }, name: { type: 'string' }, layers: { type: 'string' },
+    parent: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, 'frozen-stages': { type: 'string' },
+    'steps-per-epoch': { type: 'string' }, resume: { type: 'string' },
   },
   async run(ctx, values) {
-    if (values.mode !== 'anomaly') throw new ArgusError('invalid_argument', `Mode ${String(values.mode)} is not available; use --mode anomaly`);
+    if (values.mode !== 'anomaly' && values.mode !== 'segment') throw new ArgusError('invalid_argument', `Mode ${String(values.mode)} is not available; use --mode anomaly or --mode segment`);
     const service = ctx.service();
     if (values.weights) await service.importBackboneWeights({ path: resolve(values.weights as string) });
-    const datasetId = await resolveDataset(ctx, service, requireArg(values.dataset as string, '--dataset'), values.project as string | undefined);
+    const resumeRunId = intArg(values.resume, '--resume');
+    const datasetId = resumeRunId !== undefined && !values.dataset
+      ? undefined
+      : await resolveDataset(ctx, service, requireArg(values.dataset as string, '--dataset'), values.project as string | undefined);
     let inputSize: [number, number] | undefined;
     if (values.input) {
       const m = /^(\d+)x(\d+)$/.exec(values.input as string);
@@ -55,9 +63,21 @@ export const train: Command = {
     }
     const layers = values.layers as 'c3+c4' | 'c2+c3' | undefined;
     if (layers && layers !== 'c3+c4' && layers !== 'c2+c3') throw new ArgusError('invalid_argument', '--layers must be c3+c4 or c2+c3');
-    const started = await service.trainModel({
-      mode: 'anomaly', datasetId, device: deviceOf(values.device), inputSize, coresetSize: intArg(values.coreset, '--coreset'), layers, name: values.name as string | undefined,
-    });
+    const common = { datasetId, device: deviceOf(values.device), inputSize, name: values.name as string | undefined };
+    let started;
+    if (values.mode === 'segment') {
+      const frozenStages = intArg(values['frozen-stages'], '--frozen-stages');
+      if (frozenStages !== undefined && ![1, 2, 3].includes(frozenStages)) throw new ArgusError('invalid_argument', '--frozen-stages must be 1, 2 or 3');
+      const lr = values.lr === undefined ? undefined : Number(values.lr);
+      if (lr !== undefined && !(lr > 0)) throw new ArgusError('invalid_argument', '--lr must be a positive number');
+      started = await service.trainModel({
+        mode: 'segment', ...common, parentModelId: intArg(values.parent, '--parent'), resumeRunId, epochs: intArg(values.epochs, '--epochs'),
+        batchSize: intArg(values.batch, '--batch'), learningRate: lr, frozenStages: frozenStages as 1 | 2 | 3 | undefined,
+        stepsPerEpoch: intArg(values['steps-per-epoch'], '--steps-per-epoch'),
+      });
+    } else {
+      started = await service.trainModel({ mode: 'anomaly', ...common, coresetSize: intArg(values.coreset, '--coreset'), layers });
+    }
     const result = await followJob<TrainModelResult>(ctx, service, started);
     ctx.out(ctx.json ? JSON.stringify({ id: result.modelId, metrics: result.metrics, seconds: result.seconds }) : String(result.modelId));
   },

@@ -1,0 +1,57 @@
+import type { ApiErrorBody, TrainingProgressInfo } from '../api/contract.ts';
+import { ArgusError } from '../api/errors.ts';
+import type { JobContext } from '../jobs/job-runner.ts';
+import { startWorker } from '../runtime/worker-rpc.ts';
+import type { TrainSegmentInput } from './train.ts';
+
+/** What the worker needs: the data directory, the backbone weights file and the run's settings. */
+export interface TrainingJobRequest {
+  dataDir: string;
+  weightsPath: string;
+  input: Omit<TrainSegmentInput, 'backbone' | 'onProgress'>;
+}
+
+export interface SegmentTrainingResult {
+  modelId: number;
+  runId: number;
+  seconds: number;
+  metrics: Record<string, unknown>;
+}
+
+export type TrainingWorkerMessage =
+  | { type: 'progress'; phase: string; done: number; total: number }
+  | { type: 'training'; info: TrainingProgressInfo }
+  | { type: 'done'; result: SegmentTrainingResult }
+  | { type: 'error'; error: ApiErrorBody };
+
+/**
+ * Runs segmentation training in a worker thread and relays its progress to the job. Cancelling
+ * the job asks the worker to stop at its next check (between the parts of a step).
+ */
+export function trainSegmentInWorker(request: TrainingJobRequest, ctx: JobContext): Promise<SegmentTrainingResult> {
+  const worker = startWorker(import.meta.url, 'training-worker', { workerData: request });
+  const cancel = (): void => worker.postMessage({ type: 'cancel' });
+  ctx.signal.addEventListener('abort', cancel, { once: true });
+  return new Promise<SegmentTrainingResult>((resolve, reject) => {
+    let settled = false;
+    worker.on('message', (message: TrainingWorkerMessage) => {
+      if (message.type === 'progress') ctx.progress(message.phase, message.done, message.total);
+      else if (message.type === 'training') ctx.training?.(message.info);
+      else {
+        settled = true;
+        if (message.type === 'done') resolve(message.result);
+        else reject(new ArgusError(message.error.code, message.error.message));
+      }
+    });
+    worker.on('error', (error) => {
+      settled = true;
+      reject(new ArgusError('internal', `Training worker failed: ${error.message}`));
+    });
+    worker.on('exit', (code) => {
+      if (!settled) reject(new ArgusError('internal', `Training worker exited (code ${code})`));
+    });
+  }).finally(() => {
+    ctx.signal.removeEventListener('abort', cancel);
+    void worker.terminate();
+  });
+}

@@ -1,0 +1,38 @@
+// Runs a segmentation training job in a worker thread, so batch assembly and bookkeeping never
+// block the thread that serves the UI. It opens its own connection to the data directory.
+import { parentPort, workerData } from 'node:worker_threads';
+import { toErrorBody } from '../api/errors.ts';
+import { loadResNet50Weights } from '../model/resnet50.ts';
+import { Store } from '../store/store.ts';
+import type { TrainingJobRequest, TrainingWorkerMessage } from './training-client.ts';
+import { trainSegment } from './train.ts';
+
+const port = parentPort!;
+const request = workerData as TrainingJobRequest;
+const post = (message: TrainingWorkerMessage): void => port.postMessage(message);
+const controller = new AbortController();
+port.on('message', (message: { type: 'cancel' }) => {
+  if (message.type === 'cancel') controller.abort();
+});
+
+const store = new Store(request.dataDir);
+const history: { epoch: number; trainLoss: number; validationLoss: number }[] = [];
+try {
+  const { model, runId, seconds } = await trainSegment(store, {
+    ...request.input, backbone: loadResNet50Weights(request.weightsPath),
+    onProgress: (p) => {
+      if (p.validation && p.loss !== null && !history.some((h) => h.epoch === p.epoch)) history.push({ epoch: p.epoch, trainLoss: p.loss, validationLoss: p.validation.loss });
+      post({ type: 'training', info: { ...p, history: [...history] } });
+    },
+  }, {
+    signal: controller.signal,
+    progress: (phase, done, total) => post({ type: 'progress', phase, done, total }),
+  });
+  post({ type: 'done', result: { modelId: model.id, runId, seconds, metrics: model.metrics } });
+} catch (error) {
+  post({ type: 'error', error: toErrorBody(error) });
+} finally {
+  store.close();
+  // The cancel listener would keep this thread alive.
+  port.close();
+}

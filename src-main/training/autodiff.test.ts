@@ -1,0 +1,178 @@
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../model/init.ts';
+import { GraphBuilder, type Value } from '../model/onnx-graph.ts';
+import { evaluateReference, type F64 } from '../testing/reference-ops.ts';
+import { addGradients } from './autodiff.ts';
+import { segmentationLoss } from './losses.ts';
+import { addOptimizer } from './optimizers.ts';
+
+interface InputSpec {
+  name: string;
+  shape: number[];
+  /** Values in (0.5, 1.5) instead of (−1, 1), for ops defined on positive numbers. */
+  positive?: boolean;
+  /** A fixed input the gradient is not taken for (e.g. a one-hot target). */
+  fixed?: Float32Array;
+}
+
+const random = seededRandom(7);
+const randomValues = (n: number, positive = false): Float32Array =>
+  Float32Array.from({ length: n }, () => (positive ? 0.5 + random() : random() * 2 - 1));
+const numel = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * Builds y = f(inputs), differentiates L = Σ y·R (R random) with `addGradients`, runs the gradient
+ * graph in onnxruntime (float32) and compares every gradient element with a central difference
+ * of L computed in float64 by the reference evaluator. Returns the worst relative error.
+ */
+async function gradientError(specs: InputSpec[], build: (g: GraphBuilder, x: Value[]) => Value): Promise<number> {
+  const g = new GraphBuilder('gradient-check');
+  const inputs = specs.map((s) => g.input(s.name, 'float32', s.shape));
+  const y = build(g, inputs);
+  const shape = y.shape as number[];
+  const weights = g.constFloats('check.r', Array.from(randomValues(numel(shape))), shape);
+  const summed = g.node('ReduceSum', [g.node('Mul', [y, weights], {}, shape, 'check')], { keepdims: 0 }, [], 'check');
+  const loss = g.node('Reshape', [summed, g.constInts('check.flat', [1])], {}, [1], 'check');
+  const forwardNodes = g.nodes.length;
+  const trained = inputs.filter((_, i) => !specs[i].fixed);
+  const grads = addGradients(g, loss, trained);
+  for (const x of trained) g.output(grads.get(x.name)!, `d_${x.name}`);
+
+  const data = specs.map((s) => s.fixed ?? randomValues(numel(s.shape), s.positive));
+  const session = await ort.InferenceSession.create(g.toBytes());
+  const feeds = Object.fromEntries(specs.map((s, i) => [s.name, new ort.Tensor('float32', data[i], s.shape)]));
+  const out = await session.run(feeds);
+  await session.release();
+
+  const reference = (values: Float64Array[]): number => {
+    const map = new Map<string, F64>(specs.map((s, i) => [s.name, { data: values[i], shape: s.shape }]));
+    return evaluateReference(g, map, forwardNodes).get(loss.name)!.data[0];
+  };
+  let worst = 0;
+  const h = 1e-5;
+  const base = data.map((d) => Float64Array.from(d));
+  specs.forEach((s, i) => {
+    if (s.fixed) return;
+    const analytic = out[`d_${s.name}`].data as Float32Array;
+    expect(analytic.length).toBe(numel(s.shape));
+    let scale = 1e-3;
+    const numeric = new Float64Array(analytic.length);
+    for (let k = 0; k < analytic.length; k++) {
+      const plus = base.map((b) => b.slice());
+      const minus = base.map((b) => b.slice());
+      plus[i][k] += h;
+      minus[i][k] -= h;
+      numeric[k] = (reference(plus) - reference(minus)) / (2 * h);
+      scale = Math.max(scale, Math.abs(numeric[k]));
+    }
+    for (let k = 0; k < analytic.length; k++) worst = Math.max(worst, Math.abs(analytic[k] - numeric[k]) / scale);
+  });
+  return worst;
+}
+
+const TOLERANCE = 1e-4;
+const conv = (stride: number, pad: number) => (g: GraphBuilder, [x, w, b]: Value[]) => g.conv('conv', x, w, b, { stride, pad });
+
+describe('reverse-mode gradients match float64 finite differences', () => {
+  const cases: [string, InputSpec[], (g: GraphBuilder, x: Value[]) => Value][] = [
+    ['Conv 1×1', [{ name: 'x', shape: [2, 3, 4, 4] }, { name: 'w', shape: [5, 3, 1, 1] }, { name: 'b', shape: [5] }], conv(1, 0)],
+    ['Conv 1×1 stride 2', [{ name: 'x', shape: [2, 3, 6, 6] }, { name: 'w', shape: [4, 3, 1, 1] }, { name: 'b', shape: [4] }], conv(2, 0)],
+    ['Conv 3×3 pad 1', [{ name: 'x', shape: [2, 3, 5, 5] }, { name: 'w', shape: [4, 3, 3, 3] }, { name: 'b', shape: [4] }], conv(1, 1)],
+    ['Conv 3×3 stride 2 pad 1', [{ name: 'x', shape: [2, 2, 6, 6] }, { name: 'w', shape: [3, 2, 3, 3] }, { name: 'b', shape: [3] }], conv(2, 1)],
+    ['Conv 3×3 stride 2, odd size', [{ name: 'x', shape: [1, 2, 7, 7] }, { name: 'w', shape: [3, 2, 3, 3] }, { name: 'b', shape: [3] }], conv(2, 1)],
+    ['Relu', [{ name: 'x', shape: [2, 3, 4] }], (g, [x]) => g.relu('relu', x)],
+    ['Sigmoid', [{ name: 'x', shape: [2, 3, 4] }], (g, [x]) => g.sigmoid('sigmoid', x)],
+    ['Add (broadcast)', [{ name: 'a', shape: [2, 3, 4, 4] }, { name: 'b', shape: [1, 3, 1, 1] }], (g, [a, b]) => g.node('Add', [a, b], {}, a.shape, 'add')],
+    ['Sub (broadcast)', [{ name: 'a', shape: [2, 3, 4] }, { name: 'b', shape: [4] }], (g, [a, b]) => g.node('Sub', [a, b], {}, a.shape, 'sub')],
+    ['Mul (broadcast)', [{ name: 'a', shape: [2, 3, 4] }, { name: 'b', shape: [3, 1] }], (g, [a, b]) => g.node('Mul', [a, b], {}, a.shape, 'mul')],
+    ['Div', [{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [2, 3], positive: true }], (g, [a, b]) => g.node('Div', [a, b], {}, a.shape, 'div')],
+    ['Neg', [{ name: 'x', shape: [5] }], (g, [x]) => g.node('Neg', [x], {}, x.shape, 'neg')],
+    ['Exp', [{ name: 'x', shape: [2, 5] }], (g, [x]) => g.node('Exp', [x], {}, x.shape, 'exp')],
+    ['Log', [{ name: 'x', shape: [2, 5], positive: true }], (g, [x]) => g.node('Log', [x], {}, x.shape, 'log')],
+    ['Sqrt', [{ name: 'x', shape: [2, 5], positive: true }], (g, [x]) => g.node('Sqrt', [x], {}, x.shape, 'sqrt')],
+    ['LogSoftmax', [{ name: 'x', shape: [2, 4, 3, 3] }], (g, [x]) => g.node('LogSoftmax', [x], { axis: 1 }, x.shape, 'lsm')],
+    ['Softmax', [{ name: 'x', shape: [2, 4, 3, 3] }], (g, [x]) => g.node('Softmax', [x], { axis: 1 }, x.shape, 'sm')],
+    ['ReduceSum (keepdims)', [{ name: 'x', shape: [2, 3, 4, 4] }], (g, [x]) => g.node('ReduceSum', [x, g.constInts('axes', [0, 2, 3])], { keepdims: 1 }, [1, 3, 1, 1], 'rs')],
+    ['ReduceSum (no keepdims)', [{ name: 'x', shape: [2, 3, 4] }], (g, [x]) => g.node('ReduceSum', [x, g.constInts('axes', [1])], { keepdims: 0 }, [2, 4], 'rs')],
+    ['ReduceMean', [{ name: 'x', shape: [2, 3, 4, 4] }], (g, [x]) => g.node('ReduceMean', [x], { axes: [2, 3], keepdims: 1 }, [2, 3, 1, 1], 'rm')],
+    ['Resize nearest ×2', [{ name: 'x', shape: [2, 3, 3, 4] }], (g, [x]) => g.upsample('up', x, 2, 'nearest')],
+    ['Concat', [{ name: 'a', shape: [2, 2, 3, 3] }, { name: 'b', shape: [2, 3, 3, 3] }], (g, [a, b]) => g.concatChannels('cat', [a, b])],
+    ['Reshape', [{ name: 'x', shape: [2, 3, 4] }], (g, [x]) => g.node('Reshape', [x, g.constInts('shape', [6, 4])], {}, [6, 4], 'reshape')],
+    ['Transpose', [{ name: 'x', shape: [2, 3, 4] }], (g, [x]) => g.transpose('t', x, [2, 0, 1])],
+    ['a value used twice (gradients add up)', [{ name: 'x', shape: [2, 3] }], (g, [x]) => g.node('Mul', [x, g.relu('r', x)], {}, x.shape, 'mul')],
+    ['FPN-style block: conv, upsample, add, relu', [
+      { name: 'c4', shape: [1, 4, 2, 2] }, { name: 'c3', shape: [1, 3, 4, 4] },
+      { name: 'w4', shape: [2, 4, 1, 1] }, { name: 'w3', shape: [2, 3, 1, 1] }, { name: 'w', shape: [2, 2, 3, 3] },
+    ], (g, [c4, c3, w4, w3, w]) => {
+      const top = g.upsample('up', g.conv('lat4', c4, w4, null), 2, 'nearest');
+      return g.relu('out', g.conv('out', g.add('sum', g.conv('lat3', c3, w3, null), top), w, null, { pad: 1 }));
+    }],
+  ];
+  for (const [name, specs, build] of cases) {
+    it(name, async () => {
+      expect(await gradientError(specs, build)).toBeLessThan(TOLERANCE);
+    });
+  }
+
+  it('focal + Dice segmentation loss', async () => {
+    const shape = [2, 3, 3, 3];
+    const target = new Float32Array(numel(shape));
+    for (let n = 0; n < 2; n++) for (let p = 0; p < 9; p++) target[(n * 3 + ((p * 7 + n) % 3)) * 9 + p] = 1;
+    const error = await gradientError([{ name: 'logits', shape }, { name: 'target', shape, fixed: target }], (g, [logits, t]) =>
+      segmentationLoss(g, logits, t, { classWeights: [0.25, 1, 2] }).loss);
+    expect(error).toBeLessThan(TOLERANCE);
+  });
+});
+
+describe('optimizer update graphs', () => {
+  async function oneStep(kind: 'adamw' | 'sgd'): Promise<{ next: Float32Array; expected: Float64Array }> {
+    const g = new GraphBuilder('optimizer-check');
+    const w = g.input('w', 'float32', [2, 3]);
+    const x = g.input('x', 'float32', [2, 3]);
+    // L = Σ w·x, so dL/dw = x.
+    const summed = g.node('ReduceSum', [g.node('Mul', [w, x], {}, [2, 3], 'l')], { keepdims: 0 }, [], 'l');
+    const loss = g.node('Reshape', [summed, g.constInts('flat', [1])], {}, [1], 'l');
+    const grads = addGradients(g, loss, [w]);
+    addOptimizer(g, [w], grads, { kind, weightDecay: 0.1, beta1: 0.9, beta2: 0.99, epsilon: 1e-8 });
+    const session = await ort.InferenceSession.create(g.toBytes());
+    const wv = randomValues(6);
+    const xv = randomValues(6);
+    const m = randomValues(6);
+    const v = randomValues(6, true);
+    const lr = 0.01;
+    const t = 3;
+    const scalar = (value: number) => new ort.Tensor('float32', Float32Array.of(value), []);
+    const feeds: Record<string, ort.Tensor> = { w: new ort.Tensor('float32', wv, [2, 3]), x: new ort.Tensor('float32', xv, [2, 3]), lr: scalar(lr) };
+    if (kind === 'adamw') {
+      Object.assign(feeds, {
+        'w.m': new ort.Tensor('float32', m, [2, 3]), 'w.v': new ort.Tensor('float32', v, [2, 3]),
+        bias_correction1: scalar(1 / (1 - 0.9 ** t)), bias_correction2: scalar(1 / (1 - 0.99 ** t)),
+      });
+    } else {
+      feeds['w.momentum'] = new ort.Tensor('float32', m, [2, 3]);
+    }
+    const out = await session.run(feeds);
+    await session.release();
+    const expected = new Float64Array(6);
+    for (let i = 0; i < 6; i++) {
+      const grad = xv[i];
+      if (kind === 'adamw') {
+        const m1 = 0.9 * m[i] + 0.1 * grad;
+        const v1 = 0.99 * v[i] + 0.01 * grad * grad;
+        const update = (m1 / (1 - 0.9 ** t)) / (Math.sqrt(v1 / (1 - 0.99 ** t)) + 1e-8) + 0.1 * wv[i];
+        expected[i] = wv[i] - lr * update;
+      } else {
+        expected[i] = wv[i] - lr * (0.9 * m[i] + grad + 0.1 * wv[i]);
+      }
+    }
+    return { next: out['w.next'].data as Float32Array, expected };
+  }
+
+  for (const kind of ['adamw', 'sgd'] as const) {
+    it(`${kind} updates parameters as its formula says`, async () => {
+      const { next, expected } = await oneStep(kind);
+      for (let i = 0; i < 6; i++) expect(next[i]).toBeCloseTo(expected[i], 5);
+    });
+  }
+});
