@@ -9,7 +9,7 @@ import { bestF1, quantile } from './metrics.ts';
  * heatmap is ≥ pixel. Normalised scores map the median good score to 0 and the threshold to 0.5.
  */
 export interface AnomalyThresholds {
-  method: 'f1' | 'good-quantile';
+  method: 'f1' | 'good-quantile' | 'pixel-f1';
   image: { ng: number; review: number; goodMedian: number };
   pixel: { threshold: number; goodMedian: number };
 }
@@ -34,7 +34,20 @@ const GOOD_PIXEL_QUANTILE = 0.999;
  * a model calibrated without defects never flags every part.
  */
 export function calibrate(input: CalibrationInput): AnomalyThresholds {
-  if (input.goodScores.length === 0) throw new ArgusError('bad_input', 'Calibration needs defect-free validation images');
+  if (input.goodScores.length === 0) {
+    // Every validation image is defective (e.g. a box-labelled set): only the pixels tell good
+    // from bad, so an image is NG where any pixel passes the F1-optimal pixel threshold.
+    if (input.defectScores.length === 0 || !input.pixelDefective.includes(0)) throw new ArgusError('bad_input', 'Calibration needs defect-free validation images or defect-free pixels');
+    const background = input.pixelScores.filter((_, i) => !input.pixelDefective[i]);
+    const goodMedian = quantile(background, 0.5);
+    const pixel = bestF1(input.pixelScores, Array.from(input.pixelDefective, Boolean));
+    const threshold = Math.max(pixel.threshold, goodMedian + 1e-6);
+    return {
+      method: 'pixel-f1',
+      image: { ng: threshold, review: Math.max(goodMedian + 1e-6, (goodMedian + threshold) / 2), goodMedian },
+      pixel: { threshold, goodMedian },
+    };
+  }
   const goodMedian = quantile(input.goodScores, 0.5);
   const goodMax = Math.max(...input.goodScores);
   const goodPixels = input.pixelScores.filter((_, i) => !input.pixelDefective[i]);

@@ -127,6 +127,23 @@ export interface ModelVersionSummary {
   promotedAt: string | null;
 }
 
+export interface TrainingRunSummary {
+  id: number;
+  projectId: number;
+  mode: string;
+  datasetId: number | null;
+  parentModelId: number | null;
+  resultModelId: number | null;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  /** Share of the planned steps done at the last checkpoint. */
+  progress: number;
+  error: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  /** It did not finish, no job of this station is running it, and its checkpoint is there. */
+  resumable: boolean;
+}
+
 export interface BackboneInfo {
   sha256: string;
   bytes: number;
@@ -323,6 +340,8 @@ export interface ArgusApi {
   /** Starts watching a hot folder; runs until the job is cancelled (or once through). Progress counts inspected files. */
   watchFolder(input: WatchFolderInput): Promise<JobStatus>;
   listModels(input: { projectId?: number }): Promise<ModelVersionSummary[]>;
+  /** Training runs, newest first, with whether each can be resumed. */
+  listTrainingRuns(): Promise<TrainingRunSummary[]>;
   promoteModel(input: { modelId: number }): Promise<ModelVersionSummary>;
   /** Puts the previous production version back; returns it. */
   rollbackModel(input: { projectId?: number }): Promise<ModelVersionSummary>;

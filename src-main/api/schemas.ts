@@ -78,6 +78,7 @@ export const apiSchemas = {
     once: z.boolean().optional(),
   }).strict(),
   listModels: z.object({ projectId: id.optional() }).strict(),
+  listTrainingRuns: none,
   promoteModel: z.object({ modelId: id }).strict(),
   rollbackModel: z.object({ projectId: id.optional() }).strict(),
 } satisfies Record<ApiMethod, z.ZodType>;

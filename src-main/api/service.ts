@@ -1,15 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadVerified } from '../model/weights-download.ts';
 import type {
   ApiInput, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
   DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExecutionProviderReport, ImportDatasetInput, InspectFilesInput, InspectFilesResult, InspectionQuery,
-  InspectionRecord, JobStatus, ModelVersionSummary, Project, TrainModelInput, TrainModelResult, WatchFolderInput,
+  InspectionRecord, JobStatus, ModelVersionSummary, Project, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from './contract.ts';
 import { evaluateAnomaly } from '../anomaly/evaluate.ts';
 import { trainAnomaly, verifyModelFiles } from '../anomaly/train.ts';
 import { loadDetector } from '../inspection/load-detector.ts';
+import { evaluateSegment } from '../segment/evaluate.ts';
 import { trainSegmentInWorker } from '../segment/training-client.ts';
 import { HotFolder } from '../inspection/hot-folder.ts';
 import { expandImageFiles, inspectFiles } from '../inspection/inspect-files.ts';
@@ -146,6 +147,8 @@ export class ArgusService implements ArgusApi {
   }
 
   async trainModel(input: TrainModelInput): Promise<JobStatus> {
+    // One training run at a time: it takes the whole CPU or GPU, and two must never share a checkpoint.
+    if (this.jobs.running('train').length > 0) throw new ArgusError('conflict', 'A training run is already in progress on this station; wait for it or cancel it');
     const resumed = input.resumeRunId !== undefined ? this.store.trainingRuns.get(input.resumeRunId) : undefined;
     if (resumed && (input.mode !== 'segment' || resumed.mode !== 'segment')) throw new ArgusError('invalid_argument', `Training run ${resumed.id} is not a segmentation run`);
     const datasetId = input.datasetId ?? (resumed?.config.datasetId as number | undefined);
@@ -191,7 +194,10 @@ export class ArgusService implements ArgusApi {
       const detector = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
       this.lastProvider = detector.provider;
       try {
-        const metrics = await evaluateAnomaly(this.store, detector, model.thresholds as never, samples, (d, t) => ctx.progress('evaluating', d, t), ctx.signal);
+        const onImage = (d: number, t: number): void => ctx.progress('evaluating', d, t);
+        const metrics = model.mode === 'segment'
+          ? await evaluateSegment(this.store, detector, model.thresholds as never, model.classes, samples, onImage, ctx.signal)
+          : await evaluateAnomaly(this.store, detector, model.thresholds as never, samples, onImage, ctx.signal);
         return { modelId: model.id, datasetId: input.datasetId, split: input.split, provider: detector.provider.active, ...metrics };
       } finally {
         await detector.release();
@@ -265,6 +271,16 @@ export class ArgusService implements ArgusApi {
 
   async listModels(input: { projectId?: number }): Promise<ModelVersionSummary[]> {
     return this.store.models.list(input.projectId);
+  }
+
+  async listTrainingRuns(): Promise<TrainingRunSummary[]> {
+    const training = this.jobs.running('train').length > 0;
+    return this.store.trainingRuns.list().map((r) => ({
+      id: r.id, projectId: r.projectId, mode: r.mode, datasetId: typeof r.config.datasetId === 'number' ? r.config.datasetId : null,
+      parentModelId: r.parentModelId, resultModelId: r.resultModelId, status: r.status, progress: r.progress, error: r.error,
+      startedAt: r.startedAt, finishedAt: r.finishedAt,
+      resumable: r.status !== 'succeeded' && !training && r.checkpointPath !== null && existsSync(join(r.checkpointPath, 'checkpoint.safetensors')),
+    }));
   }
 
   async promoteModel(input: { modelId: number }): Promise<ModelVersionSummary> {

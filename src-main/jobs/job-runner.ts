@@ -58,6 +58,11 @@ export class JobRunner {
     return { ...status };
   }
 
+  /** Jobs of a kind that are still running. */
+  running(kind: JobKind): JobStatus[] {
+    return [...this.jobs.values()].filter((j) => j.status.kind === kind && j.status.state === 'running').map((j) => ({ ...j.status }));
+  }
+
   get(id: string): JobStatus {
     const job = this.jobs.get(id);
     if (!job) throw new ArgusError('not_found', `No job with id ${id}`);

@@ -9,26 +9,10 @@ import { judge } from '../anomaly/detector.ts';
 import type { AnomalyThresholds } from '../anomaly/calibration.ts';
 import { loadDetector } from '../inspection/load-detector.ts';
 import { Store } from '../store/store.ts';
-import { hasShared, maskOf, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../testing/fixtures.ts';
+import { BLEMISH_IMAGE, hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeBlemishDataset } from '../testing/fixtures.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
-const W = 96;
-const H = 64;
-
-/** Striped texture parts; defective ones carry a dark blemish with its mask (class "blemish"). */
-async function writeBlemishDataset(root: string): Promise<void> {
-  const samples: unknown[] = [];
-  const add = async (file: string, split: string, seed: number, blemish?: { x: number; y: number; r: number }) => {
-    writeFile(join(root, file), await pngOf(texture(W, H, seed, blemish), W, H));
-    if (blemish) writeFile(join(root, `masks/${file}`), await maskOf(W, H, blemish));
-    samples.push({ file, split, label: blemish ? 'defect' : 'good', ...(blemish ? { mask: `masks/${file}` } : {}) });
-  };
-  for (let i = 0; i < 4; i++) await add(`train/g${i}.png`, 'train', i);
-  for (let i = 0; i < 8; i++) await add(`train/d${i}.png`, 'train', 50 + i, { x: 16 + ((i * 23) % 64), y: 14 + ((i * 11) % 36), r: 5 + (i % 3) });
-  for (let i = 0; i < 2; i++) await add(`val/g${i}.png`, 'val', 100 + i);
-  for (let i = 0; i < 4; i++) await add(`val/d${i}.png`, 'val', 200 + i, { x: 24 + 16 * i, y: 20 + 6 * i, r: 6 });
-  writeFile(join(root, 'manifest.json'), JSON.stringify({ name: 'blemish', classes: { 1: 'blemish' }, samples }));
-}
+const { width: W, height: H } = BLEMISH_IMAGE;
 
 const argus = (args: string[], dataDir: string) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', ...args, '--data-dir', dataDir], { cwd: REPO });
 
@@ -90,7 +74,13 @@ describe.skipIf(!hasShared)('supervised fine-tuning (segmentation)', () => {
     } finally {
       await detector.release();
     }
-  });
+    const { stdout } = await argus(['eval', '--model', String(modelId), '--dataset', 'blemish', '--split', 'val', '--device', 'cpu', '--json'], data.path);
+    const metrics = JSON.parse(stdout) as Record<string, unknown>;
+    expect(metrics).toMatchObject({ modelId, split: 'val', images: 6, good: 2, defective: 4 });
+    expect(Object.keys(metrics.pixel_iou as object)).toEqual(['blemish']);
+    expect(metrics.box_ap50).toHaveProperty('blemish');
+    expect(typeof metrics.mean_box_ap50).toBe('number');
+  }, 120_000);
 
   it('a run killed with SIGKILL resumes from its last checkpoint and continues from the parent', async () => {
     const run = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', 'train', '--mode', 'segment', '--dataset', String(datasetId),

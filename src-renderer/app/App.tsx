@@ -2,6 +2,7 @@ import type { MessageKey } from '../i18n/en.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { useHashRoute } from '../features/common/hooks.ts';
 import { PendingPage } from '../features/common/PendingPage.tsx';
+import { TrainingPage } from '../features/training/TrainingPage.tsx';
 import { DatasetsPage } from '../features/datasets/DatasetsPage.tsx';
 import { HistoryPage } from '../features/history/HistoryPage.tsx';
 import { InspectPage } from '../features/inspect/InspectPage.tsx';
@@ -38,7 +39,8 @@ export function App() {
         {page === 'models' && <ModelsPage />}
         {page === 'history' && <HistoryPage />}
         {page === 'settings' && <SettingsPage />}
-        {(page === 'annotate' || page === 'training') && <PendingPage titleKey={`nav.${page}`} />}
+        {page === 'training' && <TrainingPage />}
+        {page === 'annotate' && <PendingPage titleKey="nav.annotate" />}
       </main>
     </div>
   );

@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BLEMISH_IMAGE, hasShared, SHARED_WEIGHTS, tempDir, writeBlemishDataset } from '../src-main/testing/fixtures.ts';
+import { cli, type RunningApp, startApp } from './support/app.ts';
+
+/** QA flow: fine-tune a segmentation model from the Training page, follow it to the end, promote it. */
+describe.skipIf(!hasShared)('Training workspace (browser mode, Chromium)', () => {
+  let app: RunningApp;
+  const work = tempDir('argus-e2e-training-');
+
+  beforeAll(async () => {
+    await writeBlemishDataset(join(work.path, 'blemish'));
+    app = await startApp(async (dataDir) => {
+      await cli(dataDir, 'weights', 'import', SHARED_WEIGHTS);
+      await cli(dataDir, 'dataset', 'import', join(work.path, 'blemish'));
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    work.cleanup();
+  });
+
+  it('starts a short fine-tune, shows its progress and loss curve to completion, and the new version is promoted', async () => {
+    const { page } = app;
+    await page.goto(`${app.url}#/training`);
+    await page.getByText('No training running').waitFor();
+    await app.screenshot('training-idle');
+    const form = page.getByRole('form', { name: 'Settings' });
+    await form.getByLabel('Mode').selectOption('segment');
+    await form.getByLabel('Epochs').fill('2');
+    await form.getByLabel('Batch size').fill('4');
+    await form.getByLabel('Learning rate').fill('0.0003');
+    await form.getByLabel('Input size (W×H)').fill(`${BLEMISH_IMAGE.width}x${BLEMISH_IMAGE.height}`);
+    await form.getByLabel('Device').selectOption('cpu');
+    await form.getByRole('button', { name: 'Start training' }).click();
+
+    // While it runs: the state, a Cancel button, and step progress.
+    await expect.poll(() => page.getByTestId('training-status').textContent()).toMatch(/Running/);
+    await page.getByRole('button', { name: 'Cancel' }).waitFor();
+    await expect.poll(() => page.getByTestId('training-status').textContent(), { timeout: 120_000 }).toMatch(/Epoch \d\/2/);
+    await app.screenshot('training-running');
+
+    await expect.poll(() => page.getByTestId('training-status').textContent(), { timeout: 180_000, interval: 1000 }).toMatch(/Finished/);
+    const log = page.getByRole('list', { name: 'Log' });
+    await expect.poll(() => log.textContent()).toMatch(/Epoch 2\/2: train loss [\d.]+, validation loss [\d.]+/);
+    await expect.poll(() => log.textContent()).toMatch(/model version #1 registered as a candidate/);
+    // The chart has the step-loss curve and a point per epoch of validation loss.
+    expect(await page.locator('.loss-chart polyline').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('.loss-chart [data-series="Validation loss"] circle').count()).toBe(2);
+    await expect.poll(() => page.getByTestId('run-1').textContent()).toMatch(/Finished.*100%.*#1/);
+    await app.screenshot('training-finished');
+
+    await page.getByRole('link', { name: 'Open the Models page to compare and promote it' }).click();
+    const row = page.getByTestId('model-1');
+    await expect.poll(() => row.textContent()).toMatch(/segment/);
+    await row.getByRole('button', { name: 'Promote to production' }).click();
+    await expect.poll(() => row.textContent()).toMatch(/Production/);
+    await app.screenshot('models-segment-promoted');
+    expect(app.consoleErrors).toEqual([]);
+  }, 300_000);
+});

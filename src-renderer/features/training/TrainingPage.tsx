@@ -1,0 +1,209 @@
+import { type FormEvent, useEffect, useState } from 'react';
+import type { ExecutionProviderChoice, JobStatus, TrainModelInput, TrainModelResult } from '../../../src-main/api/contract.ts';
+import { api } from '../../api/client.ts';
+import { useI18n } from '../../i18n/i18n.tsx';
+import { useAsync, useJob } from '../common/hooks.ts';
+import { LossChart, type LossPoint } from './LossChart.tsx';
+
+const JOB_KEY = 'argus.training.job';
+
+const formatEta = (seconds: number | null | undefined): string => {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
+  const s = Math.round(seconds);
+  return s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min` : s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
+};
+
+/** Start, follow, cancel and resume training runs: settings, live loss chart, progress with ETA, log. */
+export function TrainingPage() {
+  const { t } = useI18n();
+  const datasets = useAsync(() => api.listDatasets({}), []);
+  const models = useAsync(() => api.listModels({}), []);
+  const runs = useAsync(() => api.listTrainingRuns(), []);
+  const [mode, setMode] = useState<'segment' | 'anomaly'>('segment');
+  const [datasetId, setDatasetId] = useState<number | null>(null);
+  const [parentId, setParentId] = useState<number | null>(null);
+  const [epochs, setEpochs] = useState('20');
+  const [batch, setBatch] = useState('8');
+  const [learningRate, setLearningRate] = useState('0.0001');
+  const [frozen, setFrozen] = useState<1 | 2 | 3>(2);
+  const [inputSize, setInputSize] = useState('');
+  const [device, setDevice] = useState<ExecutionProviderChoice>('auto');
+  const [jobId, setJobId] = useState<string | null>(() => sessionStorage.getItem(JOB_KEY));
+  const [error, setError] = useState<string | null>(null);
+  const [steps, setSteps] = useState<LossPoint[]>([]);
+  const [log, setLog] = useState<string[]>([]);
+  const job = useJob(jobId);
+
+  useEffect(() => {
+    if (datasetId === null && datasets.data?.length) setDatasetId(datasets.data[0].id);
+  }, [datasets.data]);
+
+  // Step losses and log lines accumulate from the job's progress as it arrives.
+  useEffect(() => {
+    const p = job?.training;
+    if (!p) return;
+    if (p.phase === 'training' && p.loss !== null) setSteps((s) => (s.length && s[s.length - 1].x === p.step ? s : [...s, { x: p.step, y: p.loss! }]));
+    if (p.validation) {
+      const line = t('training.logEpoch', { epoch: p.epoch, epochs: p.epochs, loss: p.loss?.toFixed(4) ?? '–', val: p.validation.loss.toFixed(4), iou: Object.entries(p.validation.iou).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ') });
+      setLog((l) => (l[l.length - 1] === line ? l : [...l, line]));
+    }
+  }, [job?.training]);
+  // The run's row appears once the worker has registered it, and its progress moves per epoch.
+  useEffect(() => runs.reload(), [job?.training?.phase, job?.training?.epoch]);
+  useEffect(() => {
+    if (!job || job.state === 'running') return;
+    setLog((l) => [...l, job.state === 'succeeded' ? t('training.logDone', { id: (job.result as TrainModelResult).modelId }) : `${t(`training.state.${job.state}`)}: ${job.error?.message ?? ''}`]);
+    runs.reload();
+    models.reload();
+  }, [job?.state]);
+
+  const start = async (input: TrainModelInput): Promise<void> => {
+    setError(null);
+    try {
+      const started: JobStatus = await api.trainModel(input);
+      sessionStorage.setItem(JOB_KEY, started.id);
+      setSteps([]);
+      setLog([t('training.logStarted')]);
+      setJobId(started.id);
+      runs.reload();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+
+  const submit = (e: FormEvent): void => {
+    e.preventDefault();
+    if (datasetId === null) return;
+    const size = /^(\d+)x(\d+)$/.exec(inputSize.trim());
+    if (inputSize.trim() && !size) {
+      setError(t('training.badInput'));
+      return;
+    }
+    const common = { datasetId, device, inputSize: size ? [Number(size[1]), Number(size[2])] as [number, number] : undefined };
+    void start(mode === 'anomaly'
+      ? { mode: 'anomaly', ...common }
+      : { mode: 'segment', ...common, parentModelId: parentId ?? undefined, epochs: Number(epochs), batchSize: Number(batch), learningRate: Number(learningRate), frozenStages: frozen });
+  };
+
+  const running = job?.state === 'running';
+  const progress = job?.training;
+  const percent = progress && progress.totalSteps ? Math.round((progress.step / progress.totalSteps) * 100) : job && job.total ? Math.round((job.done / job.total) * 100) : 0;
+  const segmentModels = models.data?.filter((m) => m.mode === 'segment') ?? [];
+  const history = progress?.history ?? [];
+
+  return (
+    <section className="page">
+      <header className="page-header"><h1>{t('nav.training')}</h1></header>
+      {error && <p className="notice error" role="alert">{error}</p>}
+      <div className="training-layout">
+        <form className="card training-form" onSubmit={submit} aria-label={t('training.settings')}>
+          <h2>{t('training.settings')}</h2>
+          <label>{t('training.mode')}
+            <select value={mode} onChange={(e) => setMode(e.target.value as 'segment' | 'anomaly')} disabled={running}>
+              <option value="segment">{t('training.mode.segment')}</option>
+              <option value="anomaly">{t('training.mode.anomaly')}</option>
+            </select>
+          </label>
+          <label>{t('training.dataset')}
+            <select value={datasetId ?? ''} onChange={(e) => setDatasetId(Number(e.target.value))} disabled={running} required>
+              {datasets.data?.map((d) => <option key={d.id} value={d.id}>{d.name} ({d.counts.total})</option>)}
+            </select>
+          </label>
+          {mode === 'segment' && (
+            <>
+              <label>{t('training.baseModel')}
+                <select value={parentId ?? ''} onChange={(e) => setParentId(e.target.value ? Number(e.target.value) : null)} disabled={running}>
+                  <option value="">{t('training.baseImagenet')}</option>
+                  {segmentModels.map((m) => <option key={m.id} value={m.id}>#{m.id} {m.name}</option>)}
+                </select>
+              </label>
+              <div className="row">
+                <label>{t('training.epochs')}<input type="number" min={1} max={1000} value={epochs} onChange={(e) => setEpochs(e.target.value)} disabled={running} /></label>
+                <label>{t('training.batch')}<input type="number" min={1} max={256} value={batch} onChange={(e) => setBatch(e.target.value)} disabled={running} /></label>
+              </div>
+              <div className="row">
+                <label>{t('training.learningRate')}<input value={learningRate} onChange={(e) => setLearningRate(e.target.value)} disabled={running} /></label>
+                <label>{t('training.frozen')}
+                  <select value={frozen} onChange={(e) => setFrozen(Number(e.target.value) as 1 | 2 | 3)} disabled={running}>
+                    <option value={1}>{t('training.frozen.1')}</option>
+                    <option value={2}>{t('training.frozen.2')}</option>
+                    <option value={3}>{t('training.frozen.3')}</option>
+                  </select>
+                </label>
+              </div>
+            </>
+          )}
+          <div className="row">
+            <label>{t('training.inputSize')}<input value={inputSize} onChange={(e) => setInputSize(e.target.value)} placeholder={t('training.inputAuto')} disabled={running} /></label>
+            <label>{t('training.device')}
+              <select value={device} onChange={(e) => setDevice(e.target.value as ExecutionProviderChoice)} disabled={running}>
+                {(['auto', 'cpu', 'cuda', 'webgpu'] as const).map((d) => <option key={d} value={d}>{d}</option>)}
+              </select>
+            </label>
+          </div>
+          <div className="actions">
+            {running
+              ? <button type="button" onClick={() => jobId && api.cancelJob({ jobId })}>{t('training.cancel')}</button>
+              : <button className="primary" type="submit" disabled={datasetId === null}>{t('training.start')}</button>}
+          </div>
+        </form>
+
+        <div className="card training-monitor" aria-label={t('training.monitor')}>
+          <h2>{t('training.monitor')}</h2>
+          {!job && <p className="muted">{t('training.idle')}</p>}
+          {job && (
+            <>
+              <div className="training-stats" data-testid="training-status">
+                <span className={`chip status-${job.state}`}>{t(`training.state.${job.state}`)}</span>
+                {progress && progress.epoch > 0 && <span>{t('training.epochOf', { epoch: progress.epoch, epochs: progress.epochs })}</span>}
+                {progress?.loss !== null && progress?.loss !== undefined && <span>{t('training.loss')} {progress.loss.toFixed(4)}</span>}
+                {progress && progress.learningRate > 0 && <span>{t('training.lr')} {progress.learningRate.toExponential(2)}</span>}
+                {running && <span>{t('training.eta')} {formatEta(progress?.etaSeconds)}</span>}
+              </div>
+              <div className="progress">
+                <div className="progress-label">
+                  {!running ? t(`training.state.${job.state}`) : progress ? t(`training.phase.${progress.phase}`) : job.phase} · {progress ? `${progress.step}/${progress.totalSteps}` : `${job.done}/${job.total}`}
+                </div>
+                <div className="progress-track"><div className="progress-bar" style={{ width: `${job.state === 'succeeded' ? 100 : percent}%` }} role="progressbar" aria-valuenow={percent} /></div>
+              </div>
+              <LossChart
+                label={t('training.chart')}
+                series={[
+                  { name: t('training.stepLoss'), color: '#9fb3c8', points: steps },
+                  { name: t('training.trainLoss'), color: '#1f6feb', points: history.map((h) => ({ x: (h.epoch * (progress?.totalSteps ?? 1)) / (progress?.epochs ?? 1), y: h.trainLoss })) },
+                  { name: t('training.valLoss'), color: '#cf222e', points: history.map((h) => ({ x: (h.epoch * (progress?.totalSteps ?? 1)) / (progress?.epochs ?? 1), y: h.validationLoss })) },
+                ]}
+              />
+              <ol className="training-log" aria-label={t('training.log')}>{log.map((line, i) => <li key={i}>{line}</li>)}</ol>
+              {job.state === 'succeeded' && <a href="#/models">{t('training.toModels')}</a>}
+            </>
+          )}
+        </div>
+      </div>
+
+      <div className="card">
+        <h2>{t('training.runs')}</h2>
+        {runs.data?.length === 0 && <p className="muted">{t('training.noRuns')}</p>}
+        {runs.data && runs.data.length > 0 && (
+          <table className="table" aria-label={t('training.runs')}>
+            <thead><tr><th>ID</th><th>{t('training.mode')}</th><th>{t('training.dataset')}</th><th>{t('training.status')}</th><th>{t('training.progress')}</th><th>{t('training.result')}</th><th>{t('training.started')}</th><th /></tr></thead>
+            <tbody>
+              {runs.data.map((r) => (
+                <tr key={r.id} data-testid={`run-${r.id}`}>
+                  <td>{r.id}</td>
+                  <td>{r.mode}</td>
+                  <td>{datasets.data?.find((d) => d.id === r.datasetId)?.name ?? r.datasetId ?? '–'}</td>
+                  <td><span className={`chip status-${r.status}`}>{t(`training.state.${r.status === 'running' && r.resumable ? 'interrupted' : r.status}`)}</span>{r.error && <div className="muted">{r.error}</div>}</td>
+                  <td>{Math.round(r.progress * 100)}%</td>
+                  <td>{r.resultModelId ? `#${r.resultModelId}` : '–'}</td>
+                  <td>{new Date(r.startedAt).toLocaleString()}</td>
+                  <td>{r.resumable && !running && <button onClick={() => void start({ mode: 'segment', resumeRunId: r.id, device })}>{t('training.resume')}</button>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+    </section>
+  );
+}
