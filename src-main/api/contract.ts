@@ -127,6 +127,24 @@ export interface ModelVersionSummary {
   promotedAt: string | null;
 }
 
+/** One annotation of an image; `id` is present for stored ones (keep it when saving an edit). */
+export type Annotation = { id?: number; author?: string; updatedAt?: string } & (
+  | { shape: 'box'; classIndex: number; box: [number, number, number, number] }
+  | { shape: 'polygon'; classIndex: number; points: [number, number][] }
+  /** A pixel mask of one class: run lengths of alternating unset/set pixels, row-major, from an unset run. */
+  | { shape: 'mask'; classIndex: number; runs: number[] }
+  | { shape: 'good' }
+);
+
+export interface ImageAnnotations {
+  datasetId: number;
+  imageId: number;
+  width: number;
+  height: number;
+  label: ImageLabel;
+  annotations: Annotation[];
+}
+
 export interface TrainingRunSummary {
   id: number;
   projectId: number;
@@ -167,6 +185,8 @@ export interface TrainModelInput {
   frozenStages?: 1 | 2 | 3;
   /** Segment: optimisation steps per epoch (default: one pass over the train images). */
   stepsPerEpoch?: number;
+  /** Segment: AdamW (default) or SGD with momentum. */
+  optimizer?: 'adamw' | 'sgd';
   name?: string;
   device?: ExecutionProviderChoice;
   /** Network input as [width, height] (multiples of 32); by default from the images' aspect ratio. */
@@ -340,6 +360,13 @@ export interface ArgusApi {
   /** Starts watching a hot folder; runs until the job is cancelled (or once through). Progress counts inspected files. */
   watchFolder(input: WatchFolderInput): Promise<JobStatus>;
   listModels(input: { projectId?: number }): Promise<ModelVersionSummary[]>;
+  /** The annotations of one image of a dataset (in its project). */
+  getImageAnnotations(input: { datasetId: number; imageId: number }): Promise<ImageAnnotations>;
+  /**
+   * Replaces the image's annotations with the given set in one transaction (stored ones are kept
+   * by id, missing ones deleted); the image's label follows (defect, good or unlabeled).
+   */
+  saveImageAnnotations(input: { datasetId: number; imageId: number; annotations: Annotation[] }): Promise<ImageAnnotations>;
   /** Training runs, newest first, with whether each can be resumed. */
   listTrainingRuns(): Promise<TrainingRunSummary[]>;
   promoteModel(input: { modelId: number }): Promise<ModelVersionSummary>;

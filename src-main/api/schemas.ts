@@ -8,6 +8,11 @@ const page = { offset: z.number().int().min(0).optional(), limit: z.number().int
 const none = z.undefined().or(z.object({}).strict());
 const device = z.enum(['auto', 'cpu', 'cuda', 'webgpu']).optional();
 const multipleOf32 = z.number().int().min(64).max(4096).refine((v) => v % 32 === 0, 'must be a multiple of 32');
+const MAX_PIXELS = 100_000_000;
+const coordinate = z.number().finite().min(-1e6).max(1e6);
+const classIndex = z.number().int().min(1).max(255);
+/** Fields a stored annotation comes back with; only `id` matters when it is saved again. */
+const stored = { id: id.optional(), author: z.string().max(200).optional(), updatedAt: z.string().max(64).optional() };
 
 /**
  * The argument schema of every API method. Every transport (IPC, HTTP, CLI) validates with these
@@ -53,6 +58,7 @@ export const apiSchemas = {
     learningRate: z.number().positive().max(1).optional(),
     frozenStages: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
     stepsPerEpoch: z.number().int().min(1).max(100_000).optional(),
+    optimizer: z.enum(['adamw', 'sgd']).optional(),
     name: z.string().trim().min(1).max(200).optional(),
     device,
     inputSize: z.tuple([multipleOf32, multipleOf32]).optional(),
@@ -79,6 +85,17 @@ export const apiSchemas = {
   }).strict(),
   listModels: z.object({ projectId: id.optional() }).strict(),
   listTrainingRuns: none,
+  getImageAnnotations: z.object({ datasetId: id, imageId: id }).strict(),
+  saveImageAnnotations: z.object({
+    datasetId: id,
+    imageId: id,
+    annotations: z.array(z.discriminatedUnion('shape', [
+      z.object({ ...stored, shape: z.literal('box'), classIndex, box: z.tuple([coordinate, coordinate, coordinate, coordinate]) }).strict(),
+      z.object({ ...stored, shape: z.literal('polygon'), classIndex, points: z.array(z.tuple([coordinate, coordinate])).min(3).max(10_000) }).strict(),
+      z.object({ ...stored, shape: z.literal('mask'), classIndex, runs: z.array(z.number().int().min(0).max(MAX_PIXELS)).min(1).max(2_000_000) }).strict(),
+      z.object({ ...stored, shape: z.literal('good') }).strict(),
+    ])).max(5000),
+  }).strict(),
   promoteModel: z.object({ modelId: id }).strict(),
   rollbackModel: z.object({ projectId: id.optional() }).strict(),
 } satisfies Record<ApiMethod, z.ZodType>;

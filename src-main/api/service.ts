@@ -3,8 +3,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadVerified } from '../model/weights-download.ts';
 import type {
-  ApiInput, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
-  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExecutionProviderReport, ImportDatasetInput, InspectFilesInput, InspectFilesResult, InspectionQuery,
+  Annotation, ApiInput, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
+  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectFilesResult, InspectionQuery,
   InspectionRecord, JobStatus, ModelVersionSummary, Project, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from './contract.ts';
 import { evaluateAnomaly } from '../anomaly/evaluate.ts';
@@ -22,6 +22,7 @@ import { quantile } from '../anomaly/metrics.ts';
 import { ArgusError, toErrorBody } from './errors.ts';
 import { appPath } from './resources.ts';
 import { apiSchemas, isApiMethod } from './schemas.ts';
+import { getImageAnnotations, saveImageAnnotations } from '../datasets/annotation-editing.ts';
 import { importDataset } from '../datasets/importer.ts';
 import { JobRunner } from '../jobs/job-runner.ts';
 import { Store } from '../store/store.ts';
@@ -164,6 +165,7 @@ export class ArgusService implements ArgusApi {
         ...(input.learningRate ? { learningRate: input.learningRate } : {}),
         ...(input.frozenStages ? { frozenStages: input.frozenStages } : {}),
         ...(input.stepsPerEpoch ? { stepsPerEpoch: input.stepsPerEpoch } : {}),
+        ...(input.optimizer ? { optimizer: input.optimizer } : {}),
       };
       return this.jobs.start('train', (ctx): Promise<TrainModelResult> => trainSegmentInWorker({
         dataDir: this.store.dataDir, weightsPath: backbone.path,
@@ -271,6 +273,14 @@ export class ArgusService implements ArgusApi {
 
   async listModels(input: { projectId?: number }): Promise<ModelVersionSummary[]> {
     return this.store.models.list(input.projectId);
+  }
+
+  async getImageAnnotations(input: { datasetId: number; imageId: number }): Promise<ImageAnnotations> {
+    return getImageAnnotations(this.store, input.datasetId, input.imageId);
+  }
+
+  async saveImageAnnotations(input: { datasetId: number; imageId: number; annotations: Annotation[] }): Promise<ImageAnnotations> {
+    return saveImageAnnotations(this.store, input.datasetId, input.imageId, input.annotations, this.actor);
   }
 
   async listTrainingRuns(): Promise<TrainingRunSummary[]> {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { fillPolygon } from '../datasets/label-map.ts';
 import { averagePrecision } from './evaluate.ts';
 
 describe('box average precision at IoU 0.5', () => {
@@ -26,33 +25,5 @@ describe('box average precision at IoU 0.5', () => {
     ];
     // Recall steps 1/3 at precision 1, then 2/3 at precision 2/3 (monotone envelope): 1/3 + 1/3·2/3.
     expect(averagePrecision(found, truth)).toBeCloseTo(1 / 3 + (1 / 3) * (2 / 3), 10);
-  });
-});
-
-describe('polygon rasterisation', () => {
-  /** Reference: a pixel is inside when its centre is, by the even-odd rule. */
-  const inside = (points: [number, number][], x: number, y: number): boolean => {
-    let result = false;
-    for (let i = 0, j = points.length - 1; i < points.length; j = i++) {
-      const [xi, yi] = points[i];
-      const [xj, yj] = points[j];
-      if (yi > y !== yj > y && x < xi + ((y - yi) / (yj - yi)) * (xj - xi)) result = !result;
-    }
-    return result;
-  };
-
-  it('fills exactly the pixels whose centres lie inside, for convex, concave and self-touching shapes', () => {
-    const shapes: [number, number][][] = [
-      [[2, 2], [20, 3.5], [17.2, 15], [4, 12.7]],
-      [[1, 1], [22, 1], [22, 18], [12, 6], [1, 18]],
-      [[0, 0], [24, 0], [24, 20], [0, 20], [0, 5], [12, 10], [0, 15]],
-      [[3.3, 0.2], [7.9, 19.6], [11.1, 0.7], [15.5, 19.9], [20.2, 0.1]],
-    ];
-    const [w, h] = [24, 20];
-    for (const points of shapes) {
-      const out = new Uint8Array(w * h);
-      fillPolygon(out, w, h, points, 3);
-      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) expect(out[y * w + x], `pixel ${x},${y}`).toBe(inside(points, x + 0.5, y + 0.5) ? 3 : 0);
-    }
   });
 });

@@ -108,6 +108,8 @@ export async function trainSegment(store: Store, input: TrainSegmentInput, ctx: 
       ...DEFAULT_SEGMENT_TRAINING, classes, ...geometry, classWeights: [], stepsPerEpoch: 0, ...requested,
     } as SegmentTrainingConfig;
     config.scale = geometry.scale;
+    // SGD needs a far larger step than AdamW's per-parameter normalised one.
+    if (config.optimizer === 'sgd' && requested.learningRate === undefined) config.learningRate = 0.01;
     config.stepsPerEpoch = requested.stepsPerEpoch ?? Math.max(1, Math.ceil(trainSamples.length / config.batchSize));
     config.warmupSteps = Math.min(config.warmupSteps, Math.max(1, Math.floor((config.epochs * config.stepsPerEpoch) / 10)));
   }

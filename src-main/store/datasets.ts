@@ -25,10 +25,10 @@ export interface DatasetSample {
   split: Split;
   label: ImageLabel;
   /** Label masks: blob digest and the value marking this class in it. */
-  masks: { sha256: string; value: number; classIndex: number }[];
+  masks: { sha256: string; value: number; classIndex: number; imported: boolean }[];
   /** Box ([x1, y1, x2, y2]) and polygon annotations, in image pixels. */
-  boxes: { box: [number, number, number, number]; classIndex: number }[];
-  polygons: { points: [number, number][]; classIndex: number }[];
+  boxes: { box: [number, number, number, number]; classIndex: number; imported: boolean }[];
+  polygons: { points: [number, number][]; classIndex: number; imported: boolean }[];
 }
 
 interface DatasetRow {
@@ -134,25 +134,36 @@ export class DatasetRepository {
       )
       .all({ datasetId, split: split ?? null }) as { id: number; sha256: string; width: number; height: number; file: string; split: Split; label: ImageLabel }[];
     const masks = this.db.prepare(
-      `SELECT a.geometry, c.class_index FROM annotations a JOIN defect_classes c ON c.id = a.class_id
+      `SELECT a.geometry, c.class_index, a.import_key IS NOT NULL AS imported FROM annotations a JOIN defect_classes c ON c.id = a.class_id
        WHERE a.project_id = ? AND a.image_id = ? AND a.shape = 'mask'`,
     );
     const shapes = this.db.prepare(
-      `SELECT a.shape, a.geometry, c.class_index FROM annotations a JOIN defect_classes c ON c.id = a.class_id
+      `SELECT a.shape, a.geometry, c.class_index, a.import_key IS NOT NULL AS imported FROM annotations a JOIN defect_classes c ON c.id = a.class_id
        WHERE a.project_id = ? AND a.image_id = ? AND a.shape IN ('box', 'polygon') ORDER BY a.id`,
     );
     return rows.map((r) => {
-      const drawn = shapes.all(dataset.projectId, r.id) as { shape: 'box' | 'polygon'; geometry: string; class_index: number }[];
+      const drawn = shapes.all(dataset.projectId, r.id) as { shape: 'box' | 'polygon'; geometry: string; class_index: number; imported: number }[];
       return {
         imageId: r.id, sha256: r.sha256, file: r.file, width: r.width, height: r.height, split: r.split, label: r.label,
-        boxes: drawn.filter((a) => a.shape === 'box').map((a) => ({ box: JSON.parse(a.geometry) as [number, number, number, number], classIndex: a.class_index })),
-        polygons: drawn.filter((a) => a.shape === 'polygon').map((a) => ({ points: JSON.parse(a.geometry) as [number, number][], classIndex: a.class_index })),
-        masks: (masks.all(dataset.projectId, r.id) as { geometry: string; class_index: number }[]).map((m) => {
+        boxes: drawn.filter((a) => a.shape === 'box').map((a) => ({ box: JSON.parse(a.geometry) as [number, number, number, number], classIndex: a.class_index, imported: !!a.imported })),
+        polygons: drawn.filter((a) => a.shape === 'polygon').map((a) => ({ points: JSON.parse(a.geometry) as [number, number][], classIndex: a.class_index, imported: !!a.imported })),
+        masks: (masks.all(dataset.projectId, r.id) as { geometry: string; class_index: number; imported: number }[]).map((m) => {
           const g = JSON.parse(m.geometry) as { sha256: string; value: number };
-          return { sha256: g.sha256, value: g.value, classIndex: m.class_index };
+          return { sha256: g.sha256, value: g.value, classIndex: m.class_index, imported: !!m.imported };
         }),
       };
     });
+  }
+
+  /** The image's entry in the dataset (its split and label), or undefined when it is not in it. */
+  entry(datasetId: number, imageId: number): { split: Split; label: ImageLabel; width: number; height: number } | undefined {
+    return this.db.prepare(
+      'SELECT di.split, di.label, i.width, i.height FROM dataset_images di JOIN images i ON i.id = di.image_id WHERE di.dataset_id = ? AND di.image_id = ?',
+    ).get(datasetId, imageId) as { split: Split; label: ImageLabel; width: number; height: number } | undefined;
+  }
+
+  setLabel(datasetId: number, imageId: number, label: ImageLabel): void {
+    this.db.prepare('UPDATE dataset_images SET label = ? WHERE dataset_id = ? AND image_id = ?').run(label, datasetId, imageId);
   }
 
   /** Freezes the dataset as it is now (images, splits, labels, annotations) for a training run. */

@@ -81,6 +81,7 @@ describe('reverse-mode gradients match float64 finite differences', () => {
     ['Conv 3×3 pad 1', [{ name: 'x', shape: [2, 3, 5, 5] }, { name: 'w', shape: [4, 3, 3, 3] }, { name: 'b', shape: [4] }], conv(1, 1)],
     ['Conv 3×3 stride 2 pad 1', [{ name: 'x', shape: [2, 2, 6, 6] }, { name: 'w', shape: [3, 2, 3, 3] }, { name: 'b', shape: [3] }], conv(2, 1)],
     ['Conv 3×3 stride 2, odd size', [{ name: 'x', shape: [1, 2, 7, 7] }, { name: 'w', shape: [3, 2, 3, 3] }, { name: 'b', shape: [3] }], conv(2, 1)],
+    ['Identity', [{ name: 'x', shape: [2, 3] }], (g, [x]) => g.node('Identity', [x], {}, x.shape, 'id')],
     ['Relu', [{ name: 'x', shape: [2, 3, 4] }], (g, [x]) => g.relu('relu', x)],
     ['Sigmoid', [{ name: 'x', shape: [2, 3, 4] }], (g, [x]) => g.sigmoid('sigmoid', x)],
     ['Add (broadcast)', [{ name: 'a', shape: [2, 3, 4, 4] }, { name: 'b', shape: [1, 3, 1, 1] }], (g, [a, b]) => g.node('Add', [a, b], {}, a.shape, 'add')],

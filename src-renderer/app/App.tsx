@@ -1,7 +1,7 @@
 import type { MessageKey } from '../i18n/en.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { useHashRoute } from '../features/common/hooks.ts';
-import { PendingPage } from '../features/common/PendingPage.tsx';
+import { AnnotatePage } from '../features/annotate/AnnotatePage.tsx';
 import { TrainingPage } from '../features/training/TrainingPage.tsx';
 import { DatasetsPage } from '../features/datasets/DatasetsPage.tsx';
 import { HistoryPage } from '../features/history/HistoryPage.tsx';
@@ -40,7 +40,7 @@ export function App() {
         {page === 'history' && <HistoryPage />}
         {page === 'settings' && <SettingsPage />}
         {page === 'training' && <TrainingPage />}
-        {page === 'annotate' && <PendingPage titleKey="nav.annotate" />}
+        {page === 'annotate' && <AnnotatePage />}
       </main>
     </div>
   );

@@ -38,14 +38,14 @@ export const train: Command = {
   name: 'train',
   usage: 'train --mode anomaly|segment --dataset <dir|name|id> [--project NAME] [--weights FILE] [--device auto|cpu|cuda|webgpu] [--input WxH] [--name NAME]\n'
     + '        anomaly: [--coreset N] [--layers c3+c4|c2+c3]\n'
-    + '        segment: [--parent MODEL] [--epochs N] [--batch N] [--lr X] [--frozen-stages 1|2|3] [--steps-per-epoch N]\n'
+    + '        segment: [--parent MODEL] [--epochs N] [--batch N] [--lr X] [--frozen-stages 1|2|3] [--steps-per-epoch N] [--optimizer adamw|sgd]\n'
     + '  train --mode segment --resume RUN   continues an interrupted run from its last checkpoint',
   summary: 'Trains a model version from the dataset (anomaly: from its good train images; segment: fine-tunes on its labelled defects) and prints its id.',
   options: {
     mode: { type: 'string', default: 'anomaly' }, dataset: { type: 'string' }, project: { type: 'string' }, weights: { type: 'string' },
     device: { type: 'string' }, input: { type: 'string' }, coreset: { type: 'string' }, name: { type: 'string' }, layers: { type: 'string' },
     parent: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, 'frozen-stages': { type: 'string' },
-    'steps-per-epoch': { type: 'string' }, resume: { type: 'string' },
+    'steps-per-epoch': { type: 'string' }, resume: { type: 'string' }, optimizer: { type: 'string' },
   },
   async run(ctx, values) {
     if (values.mode !== 'anomaly' && values.mode !== 'segment') throw new ArgusError('invalid_argument', `Mode ${String(values.mode)} is not available; use --mode anomaly or --mode segment`);
@@ -70,10 +70,12 @@ export const train: Command = {
       if (frozenStages !== undefined && ![1, 2, 3].includes(frozenStages)) throw new ArgusError('invalid_argument', '--frozen-stages must be 1, 2 or 3');
       const lr = values.lr === undefined ? undefined : Number(values.lr);
       if (lr !== undefined && !(lr > 0)) throw new ArgusError('invalid_argument', '--lr must be a positive number');
+      const optimizer = values.optimizer as 'adamw' | 'sgd' | undefined;
+      if (optimizer !== undefined && optimizer !== 'adamw' && optimizer !== 'sgd') throw new ArgusError('invalid_argument', '--optimizer must be adamw or sgd');
       started = await service.trainModel({
         mode: 'segment', ...common, parentModelId: intArg(values.parent, '--parent'), resumeRunId, epochs: intArg(values.epochs, '--epochs'),
         batchSize: intArg(values.batch, '--batch'), learningRate: lr, frozenStages: frozenStages as 1 | 2 | 3 | undefined,
-        stepsPerEpoch: intArg(values['steps-per-epoch'], '--steps-per-epoch'),
+        stepsPerEpoch: intArg(values['steps-per-epoch'], '--steps-per-epoch'), optimizer,
       });
     } else {
       started = await service.trainModel({ mode: 'anomaly', ...common, coresetSize: intArg(values.coreset, '--coreset'), layers });

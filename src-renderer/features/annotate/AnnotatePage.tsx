@@ -1,0 +1,420 @@
+import { type PointerEvent as ReactPointerEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { DatasetImage, DefectClass } from '../../../src-main/api/contract.ts';
+import { strokeSegment, type Point } from '../../../src-main/common/geometry.ts';
+import { api, client } from '../../api/client.ts';
+import { useI18n } from '../../i18n/i18n.tsx';
+import { useAsync } from '../common/hooks.ts';
+import { adoptIds, type AnnotationDocument, fromAnnotations, moveShape, newKey, shapeAt, snapshot, toAnnotations, type VectorShape } from './document.ts';
+
+type Tool = 'select' | 'box' | 'polygon' | 'brush' | 'eraser';
+const TOOLS: { tool: Tool; key: string }[] = [
+  { tool: 'select', key: 'V' }, { tool: 'box', key: 'B' }, { tool: 'polygon', key: 'P' }, { tool: 'brush', key: 'R' }, { tool: 'eraser', key: 'E' },
+];
+const HISTORY_LIMIT = 30;
+const SAVE_DELAY_MS = 400;
+/** Queue order: what still needs labels first, then defects to review, then good parts. */
+const QUEUE_ORDER: Record<DatasetImage['label'], number> = { unlabeled: 0, defect: 1, good: 2 };
+
+const rgba = (hex: string, alpha: number): [number, number, number, number] => [parseInt(hex.slice(1, 3), 16), parseInt(hex.slice(3, 5), 16), parseInt(hex.slice(5, 7), 16), alpha];
+
+/** Labelling: boxes, polygons and pixel-accurate brush masks per class, undo/redo, autosave. */
+export function AnnotatePage() {
+  const { t } = useI18n();
+  const datasets = useAsync(() => api.listDatasets({}), []);
+  const projects = useAsync(() => api.listProjects(), []);
+  const [datasetId, setDatasetId] = useState<number | null>(null);
+  useEffect(() => {
+    if (datasetId === null && datasets.data?.length) setDatasetId(datasets.data[0].id);
+  }, [datasets.data]);
+  const dataset = datasets.data?.find((d) => d.id === datasetId);
+  const classes: DefectClass[] = projects.data?.find((p) => p.id === dataset?.projectId)?.classes ?? [];
+  const images = useAsync(async () => (datasetId === null ? [] : (await api.listDatasetImages({ datasetId, limit: 1000 })).items), [datasetId]);
+  const queue = useMemo(() => [...(images.data ?? [])].sort((a, b) => QUEUE_ORDER[a.label] - QUEUE_ORDER[b.label] || a.file.localeCompare(b.file)), [images.data]);
+  const [imageId, setImageId] = useState<number | null>(null);
+  useEffect(() => setImageId(queue[0]?.imageId ?? null), [queue]);
+  const image = queue.find((i) => i.imageId === imageId);
+
+  const [doc, setDoc] = useState<AnnotationDocument | null>(null);
+  const [past, setPast] = useState<AnnotationDocument[]>([]);
+  const [future, setFuture] = useState<AnnotationDocument[]>([]);
+  const [tool, setTool] = useState<Tool>('box');
+  const [classIndex, setClassIndex] = useState(1);
+  const [brushSize, setBrushSize] = useState(8);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [draft, setDraft] = useState<{ box?: [number, number, number, number]; points?: Point[] } | null>(null);
+  const [saveState, setSaveState] = useState<'saved' | 'saving' | 'pending' | 'error'>('saved');
+  const [error, setError] = useState<string | null>(null);
+  const docRef = useRef<AnnotationDocument | null>(null);
+  docRef.current = doc;
+  const saveTimer = useRef<number | undefined>(undefined);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const maskLayers = useRef(new Map<number, HTMLCanvasElement>());
+  const drag = useRef<{ start: Point; last: Point; before: AnnotationDocument; moving?: VectorShape } | null>(null);
+
+  // Loading an image's annotations (after saving whatever the previous one still had pending).
+  useEffect(() => {
+    if (!datasetId || !imageId) return;
+    let live = true;
+    void api.getImageAnnotations({ datasetId, imageId }).then((stored) => {
+      if (!live) return;
+      const loaded = fromAnnotations(stored.width, stored.height, stored.annotations);
+      maskLayers.current.clear();
+      setDoc(loaded);
+      setPast([]);
+      setFuture([]);
+      setSelected(null);
+      setDraft(null);
+      setSaveState('saved');
+    }, (err: Error) => setError(err.message));
+    return () => {
+      live = false;
+    };
+  }, [datasetId, imageId]);
+
+  const save = useCallback(async (): Promise<void> => {
+    window.clearTimeout(saveTimer.current);
+    const current = docRef.current;
+    if (!current || !datasetId || !imageId) return;
+    setSaveState('saving');
+    try {
+      const saved = await api.saveImageAnnotations({ datasetId, imageId, annotations: toAnnotations(current) });
+      adoptIds(current, saved.annotations);
+      setSaveState((s) => (s === 'saving' ? 'saved' : s));
+      setError(null);
+      images.data?.forEach((i) => i.imageId === imageId && (i.label = saved.label));
+    } catch (err) {
+      setSaveState('error');
+      setError((err as Error).message);
+    }
+  }, [datasetId, imageId, images.data]);
+
+  // Autosave shortly after every change; leaving the page or the image saves at once.
+  const commit = (before: AnnotationDocument, after: AnnotationDocument): void => {
+    setPast((p) => [...p.slice(-HISTORY_LIMIT + 1), before]);
+    setFuture([]);
+    setDoc(after);
+    docRef.current = after;
+    setSaveState('pending');
+    window.clearTimeout(saveTimer.current);
+    saveTimer.current = window.setTimeout(() => void save(), SAVE_DELAY_MS);
+  };
+  useEffect(() => {
+    const flush = (): void => {
+      if (saveState === 'pending') void save();
+    };
+    window.addEventListener('pagehide', flush);
+    return () => {
+      window.removeEventListener('pagehide', flush);
+      flush();
+    };
+  }, [saveState, save]);
+
+  const undo = (): void => {
+    if (!doc || past.length === 0) return;
+    const previous = past[past.length - 1];
+    setFuture((f) => [snapshot(doc), ...f]);
+    setPast((p) => p.slice(0, -1));
+    maskLayers.current.clear();
+    commitWithoutHistory(previous);
+  };
+  const redo = (): void => {
+    if (!doc || future.length === 0) return;
+    const [next, ...rest] = future;
+    setPast((p) => [...p, snapshot(doc)]);
+    setFuture(rest);
+    maskLayers.current.clear();
+    commitWithoutHistory(next);
+  };
+  const commitWithoutHistory = (next: AnnotationDocument): void => {
+    setDoc(next);
+    docRef.current = next;
+    setSaveState('pending');
+    window.clearTimeout(saveTimer.current);
+    saveTimer.current = window.setTimeout(() => void save(), SAVE_DELAY_MS);
+  };
+
+  const colourOf = (index: number): string => classes.find((c) => c.index === index)?.color ?? '#ff3b30';
+  const nameOf = (index: number): string => classes.find((c) => c.index === index)?.name ?? String(index);
+
+  // ---- Rendering: mask layers (one offscreen canvas per class, updated where painted) + vectors ----
+  const maskLayer = (index: number, mask: Uint8Array, region?: [number, number, number, number]): HTMLCanvasElement => {
+    if (!doc) throw new Error('no document');
+    let layer = maskLayers.current.get(index);
+    const full = !layer;
+    if (!layer) {
+      layer = document.createElement('canvas');
+      layer.width = doc.width;
+      layer.height = doc.height;
+      maskLayers.current.set(index, layer);
+    }
+    const [x0, y0, x1, y1] = full || !region ? [0, 0, doc.width, doc.height] : region;
+    if (x1 > x0 && y1 > y0) {
+      const pixels = new ImageData(x1 - x0, y1 - y0);
+      const colour = rgba(colourOf(index), 110);
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
+        if (mask[y * doc.width + x]) pixels.data.set(colour, ((y - y0) * (x1 - x0) + (x - x0)) * 4);
+      }
+      layer.getContext('2d')!.putImageData(pixels, x0, y0);
+    }
+    return layer;
+  };
+
+  const render = useCallback(() => {
+    const canvas = canvasRef.current;
+    if (!canvas || !doc) return;
+    const ctx = canvas.getContext('2d')!;
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    for (const [index, mask] of doc.masks) ctx.drawImage(maskLayers.current.get(index) ?? maskLayer(index, mask.data), 0, 0);
+    const line = Math.max(1.5, doc.width / 500);
+    for (const s of doc.shapes) {
+      ctx.strokeStyle = colourOf(s.classIndex);
+      ctx.lineWidth = s.key === selected ? line * 2 : line;
+      ctx.setLineDash(s.key === selected ? [line * 4, line * 2] : []);
+      ctx.beginPath();
+      if (s.shape === 'box') ctx.rect(s.box[0], s.box[1], s.box[2] - s.box[0], s.box[3] - s.box[1]);
+      else s.points.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+      ctx.closePath();
+      ctx.stroke();
+    }
+    ctx.setLineDash([line * 3, line * 2]);
+    ctx.strokeStyle = colourOf(classIndex);
+    ctx.lineWidth = line;
+    if (draft?.box) ctx.strokeRect(draft.box[0], draft.box[1], draft.box[2] - draft.box[0], draft.box[3] - draft.box[1]);
+    if (draft?.points?.length) {
+      ctx.beginPath();
+      draft.points.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+      ctx.stroke();
+      for (const [x, y] of draft.points) ctx.fillRect(x - line, y - line, line * 2, line * 2);
+    }
+    ctx.setLineDash([]);
+  }, [doc, selected, draft, classIndex, classes]);
+  useEffect(render, [render]);
+
+  // ---- Pointer input in image pixels ----
+  const toImage = (e: ReactPointerEvent | MouseEvent): Point => {
+    const rect = canvasRef.current!.getBoundingClientRect();
+    return [((e.clientX - rect.left) / rect.width) * doc!.width, ((e.clientY - rect.top) / rect.height) * doc!.height];
+  };
+  const paint = (target: AnnotationDocument, from: Point, to: Point): void => {
+    const radius = brushSize / 2;
+    const region: [number, number, number, number] = [
+      Math.max(0, Math.floor(Math.min(from[0], to[0]) - radius - 1)), Math.max(0, Math.floor(Math.min(from[1], to[1]) - radius - 1)),
+      Math.min(target.width, Math.ceil(Math.max(from[0], to[0]) + radius + 1)), Math.min(target.height, Math.ceil(Math.max(from[1], to[1]) + radius + 1)),
+    ];
+    const layers = tool === 'eraser' ? [...target.masks.keys()] : [classIndex];
+    for (const index of layers) {
+      if (!target.masks.has(index)) target.masks.set(index, { data: new Uint8Array(target.width * target.height) });
+      const mask = target.masks.get(index)!;
+      strokeSegment(mask.data, target.width, target.height, from, to, radius, tool === 'eraser' ? 0 : 1);
+      maskLayer(index, mask.data, region);
+    }
+  };
+
+  const onPointerDown = (e: ReactPointerEvent<HTMLCanvasElement>): void => {
+    if (!doc || e.button !== 0) return;
+    const p = toImage(e);
+    if (tool === 'polygon') {
+      setDraft((d) => ({ points: [...(d?.points ?? []), p] }));
+      return;
+    }
+    e.currentTarget.setPointerCapture(e.pointerId);
+    const before = snapshot(doc);
+    if (tool === 'select') {
+      const hit = shapeAt(doc, p);
+      setSelected(hit?.key ?? null);
+      drag.current = hit ? { start: p, last: p, before, moving: hit } : null;
+      return;
+    }
+    drag.current = { start: p, last: p, before };
+    if (tool === 'brush' || tool === 'eraser') {
+      const working = snapshot(doc);
+      working.good = null;
+      paint(working, p, p);
+      setDoc(working);
+      docRef.current = working;
+    }
+  };
+  const onPointerMove = (e: ReactPointerEvent<HTMLCanvasElement>): void => {
+    const d = drag.current;
+    const doc = docRef.current;
+    if (!d || !doc) return;
+    const p = toImage(e);
+    if (tool === 'box') setDraft({ box: [Math.min(d.start[0], p[0]), Math.min(d.start[1], p[1]), Math.max(d.start[0], p[0]), Math.max(d.start[1], p[1])] });
+    if (tool === 'brush' || tool === 'eraser') {
+      paint(doc, d.last, p);
+      render();
+    }
+    if (tool === 'select' && d.moving) {
+      const moved = moveShape(d.moving, p[0] - d.start[0], p[1] - d.start[1]);
+      const next = { ...doc, shapes: doc.shapes.map((s) => (s.key === moved.key ? moved : s)) };
+      setDoc(next);
+      docRef.current = next;
+    }
+    d.last = p;
+  };
+  const onPointerUp = (): void => {
+    const d = drag.current;
+    const doc = docRef.current;
+    drag.current = null;
+    if (!d || !doc) return;
+    if (tool === 'box' && draft?.box) {
+      const [x0, y0, x1, y1] = draft.box;
+      setDraft(null);
+      if (x1 - x0 >= 2 && y1 - y0 >= 2) commit(d.before, { ...doc, good: null, shapes: [...doc.shapes, { key: newKey(), shape: 'box', classIndex, box: [x0, y0, x1, y1].map(Math.round) as [number, number, number, number] }] });
+    } else if (tool === 'brush' || tool === 'eraser') {
+      commit(d.before, { ...doc });
+    } else if (tool === 'select' && d.moving && (d.last[0] !== d.start[0] || d.last[1] !== d.start[1])) {
+      commit(d.before, { ...doc });
+    }
+  };
+  const closePolygon = (): void => {
+    if (!doc || !draft?.points || draft.points.length < 3) return;
+    const shape: VectorShape = { key: newKey(), shape: 'polygon', classIndex, points: draft.points.map(([x, y]) => [Math.round(x * 10) / 10, Math.round(y * 10) / 10] as Point) };
+    setDraft(null);
+    commit(snapshot(doc), { ...doc, good: null, shapes: [...doc.shapes, shape] });
+  };
+  const remove = (key: string): void => {
+    if (!doc) return;
+    commit(snapshot(doc), { ...doc, shapes: doc.shapes.filter((s) => s.key !== key) });
+    setSelected(null);
+  };
+  const clearMask = (index: number): void => {
+    if (!doc) return;
+    const next = snapshot(doc);
+    next.masks.delete(index);
+    maskLayers.current.delete(index);
+    commit(snapshot(doc), next);
+  };
+  const markGood = (): void => {
+    if (!doc) return;
+    maskLayers.current.clear();
+    commit(snapshot(doc), { ...doc, shapes: [], masks: new Map(), good: doc.good ?? {} });
+  };
+  const step = (delta: number): void => {
+    const i = queue.findIndex((q) => q.imageId === imageId);
+    const next = queue[i + delta];
+    if (!next) return;
+    void save().then(() => setImageId(next.imageId));
+  };
+
+  // ---- Keyboard shortcuts (shown on the toolbar) ----
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      if ((e.target as HTMLElement).closest('input, select, textarea')) return;
+      const key = e.key.toLowerCase();
+      if ((e.ctrlKey || e.metaKey) && key === 'z') {
+        e.preventDefault();
+        if (e.shiftKey) redo();
+        else undo();
+        return;
+      }
+      if ((e.ctrlKey || e.metaKey) && key === 'y') {
+        e.preventDefault();
+        redo();
+        return;
+      }
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      const toolKey = TOOLS.find((x) => x.key.toLowerCase() === key);
+      if (toolKey) setTool(toolKey.tool);
+      else if (key === 'enter') closePolygon();
+      else if (key === 'escape') setDraft(null);
+      else if ((key === 'delete' || key === 'backspace') && selected) remove(selected);
+      else if (key === 'g') markGood();
+      else if (key === '[') setBrushSize((s) => Math.max(1, s - 2));
+      else if (key === ']') setBrushSize((s) => Math.min(200, s + 2));
+      else if (key === 'arrowright') step(1);
+      else if (key === 'arrowleft') step(-1);
+      else if (/^[1-9]$/.test(key) && classes.some((c) => c.index === Number(key))) setClassIndex(Number(key));
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
+
+  const saveText = { saved: t('annotate.saved'), saving: t('annotate.saving'), pending: t('annotate.pending'), error: t('annotate.saveFailed') }[saveState];
+
+  return (
+    <section className="page annotate-page">
+      <header className="page-header">
+        <h1>{t('nav.annotate')}</h1>
+        <label className="inline">{t('training.dataset')}
+          <select value={datasetId ?? ''} onChange={(e) => setDatasetId(Number(e.target.value))}>
+            {datasets.data?.map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
+          </select>
+        </label>
+      </header>
+      {error && <p className="notice error" role="alert">{error}</p>}
+      {datasets.data?.length === 0 && <div className="empty-state"><p>{t('annotate.noDatasets')}</p></div>}
+      <div className="annotate-layout">
+        <aside className="card annotate-queue">
+          <h2>{t('annotate.queue')}</h2>
+          <p className="muted">{t('annotate.queueOrder')}</p>
+          <ol aria-label={t('annotate.queue')}>
+            {queue.map((i) => (
+              <li key={i.imageId}>
+                <button className={i.imageId === imageId ? 'active' : ''} onClick={() => void save().then(() => setImageId(i.imageId))}>
+                  <img src={client.mediaUrl('thumbnail', i.sha256)} alt="" loading="lazy" />
+                  <span>{i.file}<small className={`chip label-${i.label}`}>{t(`datasets.label.${i.label}`)}</small></span>
+                </button>
+              </li>
+            ))}
+          </ol>
+        </aside>
+
+        <div className="annotate-main">
+          <div className="card annotate-toolbar" role="toolbar" aria-label={t('annotate.tools')}>
+            {TOOLS.map(({ tool: x, key }) => (
+              <button key={x} className={tool === x ? 'primary' : ''} aria-pressed={tool === x} onClick={() => setTool(x)} title={`${t(`annotate.tool.${x}`)} (${key})`}>
+                {t(`annotate.tool.${x}`)} <kbd>{key}</kbd>
+              </button>
+            ))}
+            <label className="inline">{t('annotate.class')}
+              <select value={classIndex} onChange={(e) => setClassIndex(Number(e.target.value))}>
+                {classes.map((c) => <option key={c.index} value={c.index}>{c.index} · {c.name}</option>)}
+              </select>
+            </label>
+            <label className="inline">{t('annotate.brushSize')} <kbd>[</kbd><kbd>]</kbd>
+              <input type="range" min={1} max={100} value={brushSize} onChange={(e) => setBrushSize(Number(e.target.value))} aria-label={t('annotate.brushSize')} />
+              <span>{brushSize}px</span>
+            </label>
+            <button onClick={undo} disabled={past.length === 0} title="Ctrl+Z">{t('annotate.undo')} <kbd>Ctrl+Z</kbd></button>
+            <button onClick={redo} disabled={future.length === 0} title="Ctrl+Shift+Z">{t('annotate.redo')} <kbd>Ctrl+Y</kbd></button>
+            <button onClick={markGood} title="G">{t('annotate.good')} <kbd>G</kbd></button>
+            <span className={`save-state save-${saveState}`} data-testid="save-state" role="status">{saveText}</span>
+          </div>
+          {tool === 'polygon' && <p className="muted hint">{t('annotate.polygonHint')}</p>}
+          {image && doc && (
+            <div className="annotate-stage" style={{ aspectRatio: `${doc.width} / ${doc.height}` }}>
+              <img src={client.mediaUrl('original', image.sha256)} alt={image.file} draggable={false} />
+              <canvas
+                ref={canvasRef} width={doc.width} height={doc.height} data-testid="annotation-canvas" className={`tool-${tool}`}
+                onPointerDown={onPointerDown} onPointerMove={onPointerMove} onPointerUp={onPointerUp} onDoubleClick={closePolygon}
+              />
+            </div>
+          )}
+        </div>
+
+        <aside className="card annotate-list">
+          <h2>{t('annotate.annotations')}</h2>
+          {doc?.good && <p className="chip label-good">{t('annotate.markedGood')}</p>}
+          <ul aria-label={t('annotate.annotations')}>
+            {doc?.shapes.map((s) => (
+              <li key={s.key} className={s.key === selected ? 'selected' : ''}>
+                <button className="link" onClick={() => { setTool('select'); setSelected(s.key); }}>
+                  <i style={{ background: colourOf(s.classIndex) }} />{t(`annotate.shape.${s.shape}`)} · {nameOf(s.classIndex)}
+                </button>
+                <button aria-label={t('annotate.delete')} onClick={() => remove(s.key)}>✕</button>
+              </li>
+            ))}
+            {doc && [...doc.masks].filter(([, m]) => m.data.includes(1)).map(([index]) => (
+              <li key={`mask-${index}`}>
+                <span><i style={{ background: colourOf(index) }} />{t('annotate.shape.mask')} · {nameOf(index)}</span>
+                <button aria-label={t('annotate.delete')} onClick={() => clearMask(index)}>✕</button>
+              </li>
+            ))}
+          </ul>
+          <p className="muted">{t('annotate.shortcuts')}</p>
+        </aside>
+      </div>
+    </section>
+  );
+}
