@@ -56,6 +56,20 @@ describe.skipIf(!hasShared)('Training workspace (browser mode, Chromium)', () =>
     await row.getByRole('button', { name: 'Promote to production' }).click();
     await expect.poll(() => row.textContent()).toMatch(/Production/);
     await app.screenshot('models-segment-promoted');
+
+    // Model-assisted labelling: the promoted model suggests the blemish of a validation image, accepted as a box.
+    await page.goto(`${app.url}#/annotate`);
+    await page.getByRole('list', { name: 'Queue' }).getByRole('button', { name: /val\/d1\.png/ }).click();
+    await page.getByTestId('annotation-canvas').waitFor();
+    await expect.poll(() => page.getByRole('list', { name: 'Annotations' }).textContent()).toBe('Mask · blemish✕');
+    await page.getByRole('button', { name: /^Suggest/ }).click();
+    const suggestions = page.getByRole('list', { name: 'Suggestions' });
+    await expect.poll(() => suggestions.getByRole('listitem').count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => suggestions.textContent()).toMatch(/blemish · \d\.\d\d/);
+    await app.screenshot('annotate-suggestions');
+    await suggestions.getByRole('button', { name: 'Accept' }).first().click();
+    await expect.poll(() => page.getByRole('list', { name: 'Annotations' }).textContent()).toMatch(/Box · blemish.*Mask · blemish/);
+    await expect.poll(() => page.getByTestId('save-state').textContent()).toBe('All changes saved');
     expect(app.consoleErrors).toEqual([]);
   }, 300_000);
 });

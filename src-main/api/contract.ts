@@ -145,6 +145,12 @@ export interface ImageAnnotations {
   annotations: Annotation[];
 }
 
+export interface RegionSuggestions {
+  modelId: number;
+  /** Regions the model finds in the image; classIndex is the project's class (null for anomaly models). */
+  regions: { class: string; classIndex: number | null; score: number; box: [number, number, number, number]; area: number }[];
+}
+
 export interface TrainingRunSummary {
   id: number;
   projectId: number;
@@ -367,6 +373,8 @@ export interface ArgusApi {
    * by id, missing ones deleted); the image's label follows (defect, good or unlabeled).
    */
   saveImageAnnotations(input: { datasetId: number; imageId: number; annotations: Annotation[] }): Promise<ImageAnnotations>;
+  /** What a model (the production one by default) finds in a dataset image, as suggestions to label. */
+  suggestRegions(input: { datasetId: number; imageId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<RegionSuggestions>;
   /** Training runs, newest first, with whether each can be resumed. */
   listTrainingRuns(): Promise<TrainingRunSummary[]>;
   promoteModel(input: { modelId: number }): Promise<ModelVersionSummary>;

@@ -86,6 +86,7 @@ export const apiSchemas = {
   listModels: z.object({ projectId: id.optional() }).strict(),
   listTrainingRuns: none,
   getImageAnnotations: z.object({ datasetId: id, imageId: id }).strict(),
+  suggestRegions: z.object({ datasetId: id, imageId: id, model: z.union([id, z.literal('production')]).optional(), device }).strict(),
   saveImageAnnotations: z.object({
     datasetId: id,
     imageId: id,

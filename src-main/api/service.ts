@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { downloadVerified } from '../model/weights-download.ts';
 import type {
   Annotation, ApiInput, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
-  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectFilesResult, InspectionQuery,
-  InspectionRecord, JobStatus, ModelVersionSummary, Project, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
+  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectFilesResult, InspectionQuery,
+  InspectionRecord, JobStatus, ModelVersionSummary, Project, RegionSuggestions, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from './contract.ts';
 import { evaluateAnomaly } from '../anomaly/evaluate.ts';
 import { trainAnomaly, verifyModelFiles } from '../anomaly/train.ts';
@@ -15,7 +15,9 @@ import { trainSegmentInWorker } from '../segment/training-client.ts';
 import { HotFolder } from '../inspection/hot-folder.ts';
 import { expandImageFiles, inspectFiles } from '../inspection/inspect-files.ts';
 import { type BackboneWeights, loadResNet50Weights } from '../model/resnet50.ts';
-import type { ImageAnalyser } from '../anomaly/detector.ts';
+import { type ImageAnalyser, judge } from '../anomaly/detector.ts';
+import type { AnomalyThresholds } from '../anomaly/calibration.ts';
+import { decodeRgb } from '../images/preprocess.ts';
 import type { ModelVersion } from '../store/models.ts';
 import { SessionCache } from '../runtime/sessions.ts';
 import { quantile } from '../anomaly/metrics.ts';
@@ -281,6 +283,27 @@ export class ArgusService implements ArgusApi {
 
   async saveImageAnnotations(input: { datasetId: number; imageId: number; annotations: Annotation[] }): Promise<ImageAnnotations> {
     return saveImageAnnotations(this.store, input.datasetId, input.imageId, input.annotations, this.actor);
+  }
+
+  async suggestRegions(input: { datasetId: number; imageId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<RegionSuggestions> {
+    const dataset = this.store.datasets.get(input.datasetId);
+    const entry = this.store.datasets.entry(dataset.id, input.imageId);
+    if (!entry) throw new ArgusError('not_found', `Image ${input.imageId} is not in dataset "${dataset.name}"`);
+    const model = this.modelFor(input.model ?? 'production');
+    const detector = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
+    try {
+      const analysis = await detector.analyse(await decodeRgb(await this.store.blobs.get(entry.sha256)));
+      const minArea = Number((model.config as { minRegionArea?: number }).minRegionArea ?? 16);
+      const classes = this.store.projects.get(dataset.projectId).classes;
+      return {
+        modelId: model.id,
+        regions: judge(analysis, model.thresholds as unknown as AnomalyThresholds, minArea).regions.map((r) => ({
+          class: r.class, classIndex: classes.find((c) => c.name === r.class)?.index ?? null, score: r.score, box: r.box, area: r.area,
+        })),
+      };
+    } finally {
+      await detector.release();
+    }
   }
 
   async listTrainingRuns(): Promise<TrainingRunSummary[]> {

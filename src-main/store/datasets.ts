@@ -156,10 +156,10 @@ export class DatasetRepository {
   }
 
   /** The image's entry in the dataset (its split and label), or undefined when it is not in it. */
-  entry(datasetId: number, imageId: number): { split: Split; label: ImageLabel; width: number; height: number } | undefined {
+  entry(datasetId: number, imageId: number): { split: Split; label: ImageLabel; width: number; height: number; sha256: string } | undefined {
     return this.db.prepare(
-      'SELECT di.split, di.label, i.width, i.height FROM dataset_images di JOIN images i ON i.id = di.image_id WHERE di.dataset_id = ? AND di.image_id = ?',
-    ).get(datasetId, imageId) as { split: Split; label: ImageLabel; width: number; height: number } | undefined;
+      'SELECT di.split, di.label, i.width, i.height, i.sha256 FROM dataset_images di JOIN images i ON i.id = di.image_id WHERE di.dataset_id = ? AND di.image_id = ?',
+    ).get(datasetId, imageId) as { split: Split; label: ImageLabel; width: number; height: number; sha256: string } | undefined;
   }
 
   setLabel(datasetId: number, imageId: number, label: ImageLabel): void {

@@ -1,5 +1,5 @@
 import { type PointerEvent as ReactPointerEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { DatasetImage, DefectClass } from '../../../src-main/api/contract.ts';
+import type { DatasetImage, DefectClass, RegionSuggestions } from '../../../src-main/api/contract.ts';
 import { strokeSegment, type Point } from '../../../src-main/common/geometry.ts';
 import { api, client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
@@ -44,6 +44,8 @@ export function AnnotatePage() {
   const [draft, setDraft] = useState<{ box?: [number, number, number, number]; points?: Point[] } | null>(null);
   const [saveState, setSaveState] = useState<'saved' | 'saving' | 'pending' | 'error'>('saved');
   const [error, setError] = useState<string | null>(null);
+  const [suggestions, setSuggestions] = useState<RegionSuggestions | null>(null);
+  const [suggesting, setSuggesting] = useState(false);
   const docRef = useRef<AnnotationDocument | null>(null);
   docRef.current = doc;
   const saveTimer = useRef<number | undefined>(undefined);
@@ -64,6 +66,7 @@ export function AnnotatePage() {
       setFuture([]);
       setSelected(null);
       setDraft(null);
+      setSuggestions(null);
       setSaveState('saved');
     }, (err: Error) => setError(err.message));
     return () => {
@@ -176,6 +179,10 @@ export function AnnotatePage() {
       ctx.closePath();
       ctx.stroke();
     }
+    ctx.setLineDash([line * 2, line * 2]);
+    ctx.strokeStyle = '#f5a623';
+    ctx.lineWidth = line;
+    for (const r of suggestions?.regions ?? []) ctx.strokeRect(r.box[0], r.box[1], r.box[2] - r.box[0], r.box[3] - r.box[1]);
     ctx.setLineDash([line * 3, line * 2]);
     ctx.strokeStyle = colourOf(classIndex);
     ctx.lineWidth = line;
@@ -187,7 +194,7 @@ export function AnnotatePage() {
       for (const [x, y] of draft.points) ctx.fillRect(x - line, y - line, line * 2, line * 2);
     }
     ctx.setLineDash([]);
-  }, [doc, selected, draft, classIndex, classes]);
+  }, [doc, selected, draft, classIndex, classes, suggestions]);
   useEffect(render, [render]);
 
   // ---- Pointer input in image pixels ----
@@ -290,6 +297,32 @@ export function AnnotatePage() {
     maskLayers.current.clear();
     commit(snapshot(doc), { ...doc, shapes: [], masks: new Map(), good: doc.good ?? {} });
   };
+  // Model-assisted labelling: the production model's regions, to accept as boxes or dismiss.
+  const suggest = async (): Promise<void> => {
+    if (!datasetId || !imageId) return;
+    setSuggesting(true);
+    setError(null);
+    try {
+      setSuggestions(await api.suggestRegions({ datasetId, imageId }));
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setSuggesting(false);
+    }
+  };
+  const accept = (indices: number[]): void => {
+    if (!doc || !suggestions) return;
+    const added: VectorShape[] = indices.map((i) => {
+      const r = suggestions.regions[i];
+      return { key: newKey(), shape: 'box', classIndex: r.classIndex ?? classIndex, box: r.box };
+    });
+    commit(snapshot(doc), { ...doc, good: null, shapes: [...doc.shapes, ...added] });
+    setSuggestions({ ...suggestions, regions: suggestions.regions.filter((_, i) => !indices.includes(i)) });
+  };
+  const dismiss = (index: number): void => {
+    if (suggestions) setSuggestions({ ...suggestions, regions: suggestions.regions.filter((_, i) => i !== index) });
+  };
+
   const step = (delta: number): void => {
     const i = queue.findIndex((q) => q.imageId === imageId);
     const next = queue[i + delta];
@@ -320,6 +353,7 @@ export function AnnotatePage() {
       else if (key === 'escape') setDraft(null);
       else if ((key === 'delete' || key === 'backspace') && selected) remove(selected);
       else if (key === 'g') markGood();
+      else if (key === 's') void suggest();
       else if (key === '[') setBrushSize((s) => Math.max(1, s - 2));
       else if (key === ']') setBrushSize((s) => Math.min(200, s + 2));
       else if (key === 'arrowright') step(1);
@@ -379,6 +413,7 @@ export function AnnotatePage() {
             <button onClick={undo} disabled={past.length === 0} title="Ctrl+Z">{t('annotate.undo')} <kbd>Ctrl+Z</kbd></button>
             <button onClick={redo} disabled={future.length === 0} title="Ctrl+Shift+Z">{t('annotate.redo')} <kbd>Ctrl+Y</kbd></button>
             <button onClick={markGood} title="G">{t('annotate.good')} <kbd>G</kbd></button>
+            <button onClick={() => void suggest()} disabled={suggesting} title="S">{suggesting ? t('annotate.suggesting') : t('annotate.suggest')} <kbd>S</kbd></button>
             <span className={`save-state save-${saveState}`} data-testid="save-state" role="status">{saveText}</span>
           </div>
           {tool === 'polygon' && <p className="muted hint">{t('annotate.polygonHint')}</p>}
@@ -412,6 +447,24 @@ export function AnnotatePage() {
               </li>
             ))}
           </ul>
+          {suggestions && (
+            <div className="suggestions">
+              <h2>{t('annotate.suggestions', { id: suggestions.modelId })}</h2>
+              {suggestions.regions.length === 0 && <p className="muted">{t('annotate.noSuggestions')}</p>}
+              <ul aria-label={t('annotate.suggestionList')}>
+                {suggestions.regions.map((r, i) => (
+                  <li key={`${r.box.join(',')}`}>
+                    <span><i style={{ background: '#f5a623' }} />{r.class} · {r.score.toFixed(2)}</span>
+                    <span>
+                      <button aria-label={t('annotate.accept')} onClick={() => accept([i])}>✓</button>
+                      <button aria-label={t('annotate.dismiss')} onClick={() => dismiss(i)}>✕</button>
+                    </span>
+                  </li>
+                ))}
+              </ul>
+              {suggestions.regions.length > 1 && <button onClick={() => accept(suggestions.regions.map((_, i) => i))}>{t('annotate.acceptAll')}</button>}
+            </div>
+          )}
           <p className="muted">{t('annotate.shortcuts')}</p>
         </aside>
       </div>
