@@ -2,7 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir, writeManifestDataset } from '../testing/fixtures.ts';
 import { latestSchemaVersion } from '../store/migrations.ts';
 import { apiMethods } from './schemas.ts';
+import { CallerSession } from './roles.ts';
 import { ArgusService, dispatch } from './service.ts';
+
+const caller = new CallerSession();
 
 describe('API boundary', () => {
   let dir: { path: string; cleanup(): void };
@@ -17,11 +20,11 @@ describe('API boundary', () => {
   });
 
   it('runs valid calls and returns typed results', async () => {
-    const created = await dispatch(service, 'createProject', { name: 'Line 3', classes: [{ name: 'scratch', color: '#ff0000' }] });
+    const created = await dispatch(service, caller, 'createProject', { name: 'Line 3', classes: [{ name: 'scratch', color: '#ff0000' }] });
     expect(created).toMatchObject({ ok: true, value: { name: 'Line 3', classes: [{ index: 1, name: 'scratch', color: '#ff0000' }] } });
-    expect(await dispatch(service, 'createProject', { name: 'Line 3' })).toEqual({ ok: false, error: { code: 'conflict', message: 'A project named "Line 3" already exists' } });
-    expect(await dispatch(service, 'getDataset', { datasetId: 99 })).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    const info = await dispatch(service, 'getInfo', undefined);
+    expect(await dispatch(service, caller, 'createProject', { name: 'Line 3' })).toEqual({ ok: false, error: { code: 'conflict', message: 'A project named "Line 3" already exists' } });
+    expect(await dispatch(service, caller, 'getDataset', { datasetId: 99 })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    const info = await dispatch(service, caller, 'getInfo', undefined);
     expect(info).toMatchObject({ ok: true, value: { dataDir: dir.path, schemaVersion: latestSchemaVersion, version: '0.1.0' } });
   });
 
@@ -31,7 +34,7 @@ describe('API boundary', () => {
       await writeManifestDataset(data.path, 2, 2);
       const events: string[] = [];
       service.onEvent(({ job }) => events.push(`${job.state}:${job.phase}`));
-      const started = await dispatch(service, 'importDataset', { path: data.path, projectName: 'Line 3' });
+      const started = await dispatch(service, caller, 'importDataset', { path: data.path, projectName: 'Line 3' });
       expect(started.ok).toBe(true);
       const job = await service.jobs.wait((started as { value: { id: string } }).value.id);
       expect(job).toMatchObject({ state: 'succeeded', result: { images: 4, imagesAdded: 4 } });
@@ -59,11 +62,11 @@ describe('API boundary', () => {
     ];
     for (const method of [...apiMethods, 'constructor', '__proto__', 'close', 'readImage', 'toString']) {
       for (const input of junk) {
-        const result = await dispatch(service, method, input);
+        const result = await dispatch(service, caller, method, input);
         if (!result.ok) expect(result.error.code, `${method} ${JSON.stringify(input)}`).toMatch(/invalid_argument|not_found|bad_input/);
       }
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect((await dispatch(service, 'listProjects', undefined)).ok).toBe(true);
+    expect((await dispatch(service, caller, 'listProjects', undefined)).ok).toBe(true);
   });
 });

@@ -7,6 +7,15 @@ export type Verdict = 'OK' | 'NG' | 'REVIEW' | 'ERROR';
 export type ModelStatus = 'candidate' | 'production' | 'retired';
 export type ExecutionProviderChoice = 'auto' | 'cuda' | 'webgpu' | 'cpu';
 
+/** Operators inspect and view; QA engineers also label, train, import and decide what ships. */
+export type Role = 'operator' | 'engineer';
+
+export interface SessionInfo {
+  role: Role;
+  /** Without an engineer PIN every caller has the QA-engineer role (a fresh station); set one to enforce roles. */
+  pinSet: boolean;
+}
+
 export interface AppInfo {
   version: string;
   dataDir: string;
@@ -334,6 +343,8 @@ export type ErrorCode =
   | 'unsupported'
   | 'storage'
   | 'cancelled'
+  /** The caller's role may not do this (unlock the QA-engineer role first). */
+  | 'forbidden'
   | 'internal';
 
 /** What crosses every boundary (IPC, HTTP): a value or an error, never a thrown exception. */
@@ -373,6 +384,14 @@ export interface ArgusApi {
    * by id, missing ones deleted); the image's label follows (defect, good or unlabeled).
    */
   saveImageAnnotations(input: { datasetId: number; imageId: number; annotations: Annotation[] }): Promise<ImageAnnotations>;
+  /** This caller's role and whether roles are enforced. */
+  getSession(): Promise<SessionInfo>;
+  /** Grants this caller the QA-engineer role when the PIN is right. */
+  unlockEngineer(input: { pin: string }): Promise<SessionInfo>;
+  /** Back to the operator role. */
+  lockEngineer(): Promise<SessionInfo>;
+  /** Sets or changes the QA-engineer PIN (QA engineers only, once a PIN exists). */
+  setEngineerPin(input: { pin: string }): Promise<SessionInfo>;
   /** What a model (the production one by default) finds in a dataset image, as suggestions to label. */
   suggestRegions(input: { datasetId: number; imageId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<RegionSuggestions>;
   /** Training runs, newest first, with whether each can be resumed. */

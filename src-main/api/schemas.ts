@@ -85,6 +85,10 @@ export const apiSchemas = {
   }).strict(),
   listModels: z.object({ projectId: id.optional() }).strict(),
   listTrainingRuns: none,
+  getSession: none,
+  unlockEngineer: z.object({ pin: z.string().max(64) }).strict(),
+  lockEngineer: none,
+  setEngineerPin: z.object({ pin: z.string().regex(/^\d{4,12}$/, 'must be 4 to 12 digits') }).strict(),
   getImageAnnotations: z.object({ datasetId: id, imageId: id }).strict(),
   suggestRegions: z.object({ datasetId: id, imageId: id, model: z.union([id, z.literal('production')]).optional(), device }).strict(),
   saveImageAnnotations: z.object({

@@ -5,7 +5,7 @@ import { downloadVerified } from '../model/weights-download.ts';
 import type {
   Annotation, ApiInput, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
   DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectFilesResult, InspectionQuery,
-  InspectionRecord, JobStatus, ModelVersionSummary, Project, RegionSuggestions, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
+  InspectionRecord, JobStatus, ModelVersionSummary, Project, RegionSuggestions, SessionInfo, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from './contract.ts';
 import { evaluateAnomaly } from '../anomaly/evaluate.ts';
 import { trainAnomaly, verifyModelFiles } from '../anomaly/train.ts';
@@ -23,6 +23,7 @@ import { SessionCache } from '../runtime/sessions.ts';
 import { quantile } from '../anomaly/metrics.ts';
 import { ArgusError, toErrorBody } from './errors.ts';
 import { appPath } from './resources.ts';
+import { type CallerSession, ENGINEER_METHODS, hashPin, pinMatches, type StoredPin } from './roles.ts';
 import { apiSchemas, isApiMethod } from './schemas.ts';
 import { getImageAnnotations, saveImageAnnotations } from '../datasets/annotation-editing.ts';
 import { importDataset } from '../datasets/importer.ts';
@@ -306,6 +307,33 @@ export class ArgusService implements ArgusApi {
     }
   }
 
+  // Sessions: direct (in-process) callers such as the CLI act as the station's QA engineer; the
+  // transports (IPC, HTTP) go through dispatch, which tracks each caller's role.
+  async getSession(): Promise<SessionInfo> {
+    return { role: 'engineer', pinSet: this.store.settings.get<StoredPin>('engineerPin') !== undefined };
+  }
+
+  async unlockEngineer(input: { pin: string }): Promise<SessionInfo> {
+    const stored = this.store.settings.get<StoredPin>('engineerPin');
+    if (stored && !pinMatches(input.pin, stored)) {
+      this.store.history.audit(this.actor, 'role.unlock-refused', 'role:engineer', {});
+      throw new ArgusError('forbidden', 'Wrong PIN');
+    }
+    this.store.history.audit(this.actor, 'role.unlock', 'role:engineer', {});
+    return { role: 'engineer', pinSet: stored !== undefined };
+  }
+
+  async lockEngineer(): Promise<SessionInfo> {
+    return { role: 'operator', pinSet: this.store.settings.get<StoredPin>('engineerPin') !== undefined };
+  }
+
+  async setEngineerPin(input: { pin: string }): Promise<SessionInfo> {
+    const changed = this.store.settings.get<StoredPin>('engineerPin') !== undefined;
+    this.store.settings.set('engineerPin', hashPin(input.pin));
+    this.store.history.audit(this.actor, changed ? 'role.pin-changed' : 'role.pin-set', 'role:engineer', {});
+    return { role: 'engineer', pinSet: true };
+  }
+
   async listTrainingRuns(): Promise<TrainingRunSummary[]> {
     const training = this.jobs.running('train').length > 0;
     return this.store.trainingRuns.list().map((r) => ({
@@ -350,9 +378,10 @@ export class ArgusService implements ArgusApi {
 
 /**
  * The single entry point for untrusted callers (IPC, HTTP): checks the method name and arguments
- * against the schemas, runs the call, and returns a result object instead of throwing.
+ * against the schemas and the caller's role, runs the call, and returns a result object instead
+ * of throwing. `caller` is the window's or browser tab's session (its role).
  */
-export async function dispatch(api: ArgusApi, method: string, input: unknown): Promise<ApiResult<unknown>> {
+export async function dispatch(api: ArgusApi, caller: CallerSession, method: string, input: unknown): Promise<ApiResult<unknown>> {
   if (!isApiMethod(method)) return { ok: false, error: { code: 'invalid_argument', message: `Unknown method: ${String(method).slice(0, 100)}` } };
   const parsed = apiSchemas[method].safeParse(input);
   if (!parsed.success) {
@@ -360,7 +389,22 @@ export async function dispatch(api: ArgusApi, method: string, input: unknown): P
     return { ok: false, error: { code: 'invalid_argument', message: `Invalid arguments for ${method}: ${detail}` } };
   }
   try {
-    const value = await call(api, method, parsed.data as ApiInput<typeof method>);
+    // Roles are enforced once an engineer PIN exists; before that every caller is an engineer.
+    const { pinSet } = await api.getSession();
+    const role = pinSet ? caller.role : 'engineer';
+    if (ENGINEER_METHODS.has(method) && role !== 'engineer') {
+      return { ok: false, error: { code: 'forbidden', message: 'Only a QA engineer can do this: unlock the QA-engineer role with its PIN (Settings)' } };
+    }
+    if (method === 'unlockEngineer') caller.checkNotLocked();
+    let value = await call(api, method, parsed.data as ApiInput<typeof method>).catch((error: unknown) => {
+      if (method === 'unlockEngineer') caller.recordAttempt(false);
+      throw error;
+    });
+    if (method === 'unlockEngineer' || method === 'lockEngineer' || method === 'setEngineerPin') {
+      if (method === 'unlockEngineer') caller.recordAttempt(true);
+      caller.role = (value as SessionInfo).role;
+    }
+    if (method === 'getSession') value = { ...(value as SessionInfo), role } satisfies SessionInfo;
     return { ok: true, value };
   } catch (error) {
     return { ok: false, error: toErrorBody(error) };

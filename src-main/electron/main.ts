@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron';
 import { CONTENT_SECURITY_POLICY } from '../api/csp.ts';
 import { resolveDataDir } from '../api/data-dir.ts';
+import { CallerSession } from '../api/roles.ts';
 import { ArgusService, dispatch } from '../api/service.ts';
 import { isAppUrl, mainWindowOptions } from './window-options.ts';
 
@@ -10,6 +11,9 @@ const devServerUrl = process.env.ELECTRON_RENDERER_URL;
 protocol.registerSchemesAsPrivileged([{ scheme: 'argus-media', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 let service: ArgusService;
+// Each window's web contents is one caller: it starts as an operator and unlocks with the PIN.
+const callers = new Map<number, CallerSession>();
+const callerOf = (id: number): CallerSession => callers.get(id) ?? callers.set(id, new CallerSession()).get(id)!;
 
 function createWindow(): void {
   const window = new BrowserWindow(mainWindowOptions(join(import.meta.dirname, '../preload/index.cjs')));
@@ -61,7 +65,7 @@ app.whenReady().then(() => {
     if (!event.senderFrame || !isAppUrl(event.senderFrame.url, devServerUrl)) {
       return { ok: false, error: { code: 'invalid_argument', message: 'Call from an unknown page refused' } };
     }
-    return dispatch(service, String(method), input);
+    return dispatch(service, callerOf(event.sender.id), String(method), input);
   });
 
   createWindow();
@@ -72,6 +76,8 @@ app.whenReady().then(() => {
 
 app.on('web-contents-created', (_event, contents) => {
   contents.on('will-attach-webview', (event) => event.preventDefault());
+  const id = contents.id;
+  contents.on('destroyed', () => callers.delete(id));
 });
 
 app.on('window-all-closed', async () => {

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallerSession } from '../api/roles.ts';
 import { ArgusService, dispatch } from '../api/service.ts';
+
+const caller = new CallerSession();
 import { tempDir, writeFile } from '../testing/fixtures.ts';
 
 /** Whether this machine lets the test mount a small tmpfs (root with mount rights, as in CI). */
@@ -63,12 +66,12 @@ describe.skipIf(!canMount())('a full or read-only disk under the data directory'
     expect(job.error).toEqual({ code: 'storage', message: 'The disk holding the data directory is full.' });
     expect((await service.listDatasets({})).length).toBe(0);
     // While the disk is full, a write either fits in what is left or fails with a clear reason.
-    const whileFull = await dispatch(service, 'createProject', { name: 'while full' });
+    const whileFull = await dispatch(service, caller, 'createProject', { name: 'while full' });
     if (!whileFull.ok) expect(whileFull.error).toEqual({ code: 'storage', message: 'The database cannot grow: the disk is full.' });
     // The import's files are referenced by nothing: removing them frees the disk, and all works again.
     rmSync(join(data, 'blobs'), { recursive: true, force: true });
     rmSync(join(data, 'thumbnails'), { recursive: true, force: true });
-    expect(await dispatch(service, 'createProject', { name: 'after freeing space' })).toMatchObject({ ok: true });
+    expect(await dispatch(service, caller, 'createProject', { name: 'after freeing space' })).toMatchObject({ ok: true });
     await service.close();
     const db = new Database(join(data, 'argus.db'), { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');

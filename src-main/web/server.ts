@@ -6,7 +6,11 @@ import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer } from 'ws';
 import type { ApiResult } from '../api/contract.ts';
 import { toErrorBody } from '../api/errors.ts';
+import { CallerSession } from '../api/roles.ts';
 import { type ArgusService, dispatch } from '../api/service.ts';
+
+const MAX_SESSIONS = 1000;
+const SESSION_IDLE_MS = 12 * 3600_000;
 import { CONTENT_SECURITY_POLICY } from '../api/csp.ts';
 
 export interface WebServerOptions {
@@ -51,6 +55,22 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     return a.length === b.length && timingSafeEqual(a, b);
   };
 
+  // Each browser tab sends a random session id of its own; its role lives here, on the server.
+  const callers = new Map<string, { caller: CallerSession; seen: number }>();
+  const callerOf = (req: IncomingMessage): CallerSession => {
+    const header = req.headers['x-argus-session'];
+    const id = typeof header === 'string' && /^[0-9a-f-]{36}$/.test(header) ? header : '';
+    const now = Date.now();
+    if (!id) return new CallerSession();
+    if (callers.size > MAX_SESSIONS) {
+      for (const [key, entry] of callers) if (now - entry.seen > SESSION_IDLE_MS) callers.delete(key);
+    }
+    const entry = callers.get(id) ?? { caller: new CallerSession(), seen: now };
+    entry.seen = now;
+    callers.set(id, entry);
+    return entry.caller;
+  };
+
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => sendJson(res, 500, { ok: false, error: toErrorBody(error) }));
   });
@@ -72,7 +92,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       } catch {
         return sendJson(res, 400, { ok: false, error: { code: 'invalid_argument', message: 'Request body is not JSON' } });
       }
-      const result = await dispatch(options.service, decodeURIComponent(url.pathname.slice(5)), input);
+      const result = await dispatch(options.service, callerOf(req), decodeURIComponent(url.pathname.slice(5)), input);
       return sendJson(res, result.ok ? 200 : statusOf(result), result);
     }
     const media = /^\/media\/(thumbnail|original)\/([0-9a-f]{64})$/.exec(url.pathname);
@@ -135,7 +155,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
 
 function statusOf(result: ApiResult<unknown>): number {
   if (result.ok) return 200;
-  return { invalid_argument: 400, not_found: 404, conflict: 409, bad_input: 422, unsupported: 422, cancelled: 409, storage: 507, internal: 500 }[result.error.code];
+  return { invalid_argument: 400, not_found: 404, conflict: 409, bad_input: 422, unsupported: 422, cancelled: 409, forbidden: 403, storage: 507, internal: 500 }[result.error.code];
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

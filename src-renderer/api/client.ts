@@ -44,6 +44,10 @@ function httpClient(): ArgusClient {
   const token = new URLSearchParams(location.search).get('token');
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
+  // The tab's session: the server keeps its role (operator until the engineer PIN is given).
+  const session = sessionStorage.getItem('argus.session') ?? crypto.randomUUID();
+  sessionStorage.setItem('argus.session', session);
+  headers['X-Argus-Session'] = session;
   const listeners = new Set<(event: ArgusEvent) => void>();
   let socket: WebSocket | undefined;
   const connect = (): void => {

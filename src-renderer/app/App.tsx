@@ -1,6 +1,7 @@
 import type { MessageKey } from '../i18n/en.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { useHashRoute } from '../features/common/hooks.ts';
+import { useSession } from '../features/common/session.tsx';
 import { AnnotatePage } from '../features/annotate/AnnotatePage.tsx';
 import { TrainingPage } from '../features/training/TrainingPage.tsx';
 import { DatasetsPage } from '../features/datasets/DatasetsPage.tsx';
@@ -16,6 +17,7 @@ const ICONS: Record<Page, string> = { inspect: '◎', annotate: '✎', datasets:
 
 export function App() {
   const { t } = useI18n();
+  const { session } = useSession();
   const [route, navigate] = useHashRoute();
   const page: Page = (PAGES as readonly string[]).includes(route[0]) ? (route[0] as Page) : 'datasets';
 
@@ -32,6 +34,11 @@ export function App() {
             </li>
           ))}
         </ul>
+        {session && (
+          <a className={`role-badge role-${session.role}`} href="#/settings" data-testid="role-badge" title={t('roles.title')}>
+            {t(`roles.role.${session.role}`)}
+          </a>
+        )}
       </nav>
       <main className="content">
         {page === 'datasets' && <DatasetsPage selectedId={route[1] ? Number(route[1]) : undefined} select={(id) => navigate(`datasets/${id}`)} />}

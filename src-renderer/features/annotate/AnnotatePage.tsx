@@ -4,6 +4,7 @@ import { strokeSegment, type Point } from '../../../src-main/common/geometry.ts'
 import { api, client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync } from '../common/hooks.ts';
+import { useSession } from '../common/session.tsx';
 import { adoptIds, type AnnotationDocument, fromAnnotations, moveShape, newKey, shapeAt, snapshot, toAnnotations, type VectorShape } from './document.ts';
 
 type Tool = 'select' | 'box' | 'polygon' | 'brush' | 'eraser';
@@ -20,6 +21,7 @@ const rgba = (hex: string, alpha: number): [number, number, number, number] => [
 /** Labelling: boxes, polygons and pixel-accurate brush masks per class, undo/redo, autosave. */
 export function AnnotatePage() {
   const { t } = useI18n();
+  const { isEngineer } = useSession();
   const datasets = useAsync(() => api.listDatasets({}), []);
   const projects = useAsync(() => api.listProjects(), []);
   const [datasetId, setDatasetId] = useState<number | null>(null);
@@ -93,6 +95,7 @@ export function AnnotatePage() {
 
   // Autosave shortly after every change; leaving the page or the image saves at once.
   const commit = (before: AnnotationDocument, after: AnnotationDocument): void => {
+    if (!isEngineer) return;
     setPast((p) => [...p.slice(-HISTORY_LIMIT + 1), before]);
     setFuture([]);
     setDoc(after);
@@ -218,7 +221,7 @@ export function AnnotatePage() {
   };
 
   const onPointerDown = (e: ReactPointerEvent<HTMLCanvasElement>): void => {
-    if (!doc || e.button !== 0) return;
+    if (!doc || e.button !== 0 || !isEngineer) return;
     const p = toImage(e);
     if (tool === 'polygon') {
       setDraft((d) => ({ points: [...(d?.points ?? []), p] }));
@@ -377,6 +380,7 @@ export function AnnotatePage() {
         </label>
       </header>
       {error && <p className="notice error" role="alert">{error}</p>}
+      {!isEngineer && <p className="notice">{t('roles.engineerOnly')}</p>}
       {datasets.data?.length === 0 && <div className="empty-state"><p>{t('annotate.noDatasets')}</p></div>}
       <div className="annotate-layout">
         <aside className="card annotate-queue">

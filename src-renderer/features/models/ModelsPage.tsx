@@ -3,6 +3,7 @@ import type { ModelVersionSummary } from '../../../src-main/api/contract.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync } from '../common/hooks.ts';
+import { useSession } from '../common/session.tsx';
 
 /** A validation metric; precision/recall-type ones mean nothing when validation had no defective images. */
 const metric = (m: ModelVersionSummary, key: string): string => {
@@ -15,6 +16,7 @@ const metric = (m: ModelVersionSummary, key: string): string => {
 /** Model versions with their validation metrics; promote a candidate or roll production back. */
 export function ModelsPage() {
   const { t } = useI18n();
+  const { isEngineer } = useSession();
   const models = useAsync(() => api.listModels({}), []);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -37,7 +39,7 @@ export function ModelsPage() {
       <header className="page-header">
         <h1>{t('nav.models')}</h1>
         {production && (
-          <button disabled={busy} onClick={() => act(() => api.rollbackModel({ projectId: production.projectId }))}>{t('models.rollback')}</button>
+          <button disabled={busy || !isEngineer} title={isEngineer ? undefined : t('roles.engineerOnly')} onClick={() => act(() => api.rollbackModel({ projectId: production.projectId }))}>{t('models.rollback')}</button>
         )}
       </header>
       {error && <p className="notice error" role="alert">{error}</p>}
@@ -68,7 +70,7 @@ export function ModelsPage() {
                 <td>{new Date(m.createdAt).toLocaleString()}</td>
                 <td>
                   {m.status !== 'production' && (
-                    <button className="primary" disabled={busy} onClick={() => act(() => api.promoteModel({ modelId: m.id }))}>{t('models.promote')}</button>
+                    <button className="primary" disabled={busy || !isEngineer} title={isEngineer ? undefined : t('roles.engineerOnly')} onClick={() => act(() => api.promoteModel({ modelId: m.id }))}>{t('models.promote')}</button>
                   )}
                 </td>
               </tr>
@@ -77,6 +79,7 @@ export function ModelsPage() {
         </table>
       )}
       <p className="muted">{t('models.hint')}</p>
+      {!isEngineer && <p className="notice" data-testid="engineer-only">{t('roles.engineerOnly')}</p>}
     </section>
   );
 }

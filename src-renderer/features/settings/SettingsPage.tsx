@@ -1,6 +1,7 @@
 import { api } from '../../api/client.ts';
 import { type Language, LANGUAGES, useI18n } from '../../i18n/i18n.tsx';
 import { useAsync } from '../common/hooks.ts';
+import { RolesCard } from './RolesCard.tsx';
 
 export function SettingsPage() {
   const { t, language, setLanguage } = useI18n();
@@ -34,6 +35,7 @@ export function SettingsPage() {
           </dl>
         )}
       </div>
+      <RolesCard />
       <h2>{t('settings.audit')}</h2>
       {audit.data?.length === 0 && <p className="muted">{t('settings.auditEmpty')}</p>}
       {audit.data && audit.data.length > 0 && (

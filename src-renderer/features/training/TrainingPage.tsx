@@ -3,6 +3,7 @@ import type { ExecutionProviderChoice, JobStatus, TrainModelInput, TrainModelRes
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync, useJob } from '../common/hooks.ts';
+import { useSession } from '../common/session.tsx';
 import { LossChart, type LossPoint } from './LossChart.tsx';
 
 const JOB_KEY = 'argus.training.job';
@@ -16,6 +17,7 @@ const formatEta = (seconds: number | null | undefined): string => {
 /** Start, follow, cancel and resume training runs: settings, live loss chart, progress with ETA, log. */
 export function TrainingPage() {
   const { t } = useI18n();
+  const { isEngineer } = useSession();
   const datasets = useAsync(() => api.listDatasets({}), []);
   const models = useAsync(() => api.listModels({}), []);
   const runs = useAsync(() => api.listTrainingRuns(), []);
@@ -95,6 +97,7 @@ export function TrainingPage() {
     <section className="page">
       <header className="page-header"><h1>{t('nav.training')}</h1></header>
       {error && <p className="notice error" role="alert">{error}</p>}
+      {!isEngineer && <p className="notice">{t('roles.engineerOnly')}</p>}
       <div className="training-layout">
         <form className="card training-form" onSubmit={submit} aria-label={t('training.settings')}>
           <h2>{t('training.settings')}</h2>
@@ -144,7 +147,7 @@ export function TrainingPage() {
           <div className="actions">
             {running
               ? <button type="button" onClick={() => jobId && api.cancelJob({ jobId })}>{t('training.cancel')}</button>
-              : <button className="primary" type="submit" disabled={datasetId === null}>{t('training.start')}</button>}
+              : <button className="primary" type="submit" disabled={datasetId === null || !isEngineer} title={isEngineer ? undefined : t('roles.engineerOnly')}>{t('training.start')}</button>}
           </div>
         </form>
 
@@ -197,7 +200,7 @@ export function TrainingPage() {
                   <td>{Math.round(r.progress * 100)}%</td>
                   <td>{r.resultModelId ? `#${r.resultModelId}` : '–'}</td>
                   <td>{new Date(r.startedAt).toLocaleString()}</td>
-                  <td>{r.resumable && !running && <button onClick={() => void start({ mode: 'segment', resumeRunId: r.id, device })}>{t('training.resume')}</button>}</td>
+                  <td>{r.resumable && !running && isEngineer && <button onClick={() => void start({ mode: 'segment', resumeRunId: r.id, device })}>{t('training.resume')}</button>}</td>
                 </tr>
               ))}
             </tbody>

@@ -1,0 +1,64 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BLEMISH_IMAGE, hasShared, SHARED_WEIGHTS, tempDir, writeBlemishDataset } from '../src-main/testing/fixtures.ts';
+import { cli, type RunningApp, startApp } from './support/app.ts';
+
+/** Roles: once a PIN is set, an operator window cannot promote; the PIN unlocks the QA-engineer role. */
+describe.skipIf(!hasShared)('Roles (browser mode, Chromium)', () => {
+  let app: RunningApp;
+  const work = tempDir('argus-e2e-roles-');
+
+  beforeAll(async () => {
+    await writeBlemishDataset(join(work.path, 'blemish'));
+    app = await startApp(async (dataDir) => {
+      await cli(dataDir, 'train', '--mode', 'anomaly', '--dataset', join(work.path, 'blemish'), '--weights', SHARED_WEIGHTS, '--device', 'cpu',
+        '--input', `${BLEMISH_IMAGE.width}x${BLEMISH_IMAGE.height}`, '--coreset', '64');
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    work.cleanup();
+  });
+
+  it('sets a PIN, locks to operator (promotion refused by the UI and the API), and unlocks with the PIN', async () => {
+    const { page } = app;
+    await page.goto(`${app.url}#/settings`);
+    await expect.poll(() => page.getByTestId('role-badge').textContent()).toMatch(/QA engineer/);
+    await page.getByLabel('Set a QA-engineer PIN').fill('2468');
+    await page.getByRole('button', { name: 'Save PIN' }).click();
+    await page.getByText('PIN saved.').waitFor();
+    await page.getByRole('button', { name: 'Lock (back to operator)' }).click();
+    await expect.poll(() => page.getByTestId('role-badge').textContent()).toMatch(/Operator/);
+    await app.screenshot('settings-roles-operator');
+
+    await page.goto(`${app.url}#/models`);
+    const promote = page.getByTestId('model-1').getByRole('button', { name: 'Promote to production' });
+    await promote.waitFor();
+    expect(await promote.isDisabled()).toBe(true);
+    await page.getByTestId('engineer-only').waitFor();
+    // The engine refuses too, whatever the page shows: the same call made by hand.
+    const refused = await page.evaluate(async () => {
+      const response = await fetch('/api/promoteModel', {
+        method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Argus-Session': sessionStorage.getItem('argus.session')! }, body: JSON.stringify({ modelId: 1 }),
+      });
+      return { status: response.status, body: await response.json() };
+    });
+    expect(refused).toMatchObject({ status: 403, body: { ok: false, error: { code: 'forbidden' } } });
+
+    await page.goto(`${app.url}#/settings`);
+    await page.getByLabel('QA-engineer PIN').fill('1111');
+    await page.getByRole('button', { name: 'Unlock QA engineer' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/Wrong PIN/);
+    await page.getByLabel('QA-engineer PIN').fill('2468');
+    await page.getByRole('button', { name: 'Unlock QA engineer' }).click();
+    await expect.poll(() => page.getByTestId('role-badge').textContent()).toMatch(/QA engineer/);
+
+    await page.goto(`${app.url}#/models`);
+    await page.getByTestId('model-1').getByRole('button', { name: 'Promote to production' }).click();
+    await expect.poll(() => page.getByTestId('model-1').textContent()).toMatch(/Production/);
+    await page.goto(`${app.url}#/settings`);
+    await expect.poll(() => page.locator('table').textContent()).toMatch(/role\.unlock-refused.*|role\.unlock/);
+    await app.screenshot('settings-roles-engineer');
+    expect(app.consoleErrors.filter((e) => !/403|Forbidden/.test(e))).toEqual([]);
+  });
+});
