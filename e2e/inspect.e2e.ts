@@ -72,6 +72,13 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
     await setSlider('Region threshold', 0.5);
     await expect.poll(() => page.getByTestId('preview').count()).toBe(0);
 
+    // A QA engineer (this station has no PIN yet) makes a what-if NG threshold the model's own.
+    await setSlider('NG threshold', 0.6);
+    await page.getByRole('button', { name: 'Apply to model #1' }).click();
+    await page.getByRole('button', { name: 'Apply', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Model #1 now uses these thresholds for new inspections' }).waitFor();
+    await expect.poll(() => page.getByTestId('preview').count()).toBe(0);
+
     await page.keyboard.press('ArrowUp');
     await expect.poll(() => page.getByTestId('verdict').textContent()).toMatch(/^OK/);
     await app.screenshot('inspect-ok');
@@ -98,6 +105,7 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
     await expect.poll(() => status(2)).toBe('Retired');
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByRole('cell', { name: 'model.rollback' }).waitFor();
+    await page.getByRole('cell', { name: 'model.thresholds' }).waitFor();
     await page.getByRole('cell', { name: 'model.promote' }).first().waitFor();
     expect(app.consoleErrors).toEqual([]);
   });

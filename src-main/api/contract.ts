@@ -384,6 +384,12 @@ export interface ArgusApi {
    * by id, missing ones deleted); the image's label follows (defect, good or unlabeled).
    */
   saveImageAnnotations(input: { datasetId: number; imageId: number; annotations: Annotation[] }): Promise<ImageAnnotations>;
+  /**
+   * Moves a model's NG and region thresholds (QA engineers only; audited with before and after).
+   * Positions are on the normalised score scale, 0.5 being the current threshold, as the Inspect
+   * page's what-if sliders show them; the REVIEW band keeps its width. Applies to new inspections.
+   */
+  setModelThresholds(input: { modelId: number; imageAt: number; pixelAt: number }): Promise<ModelVersionSummary>;
   /** This caller's role and whether roles are enforced. */
   getSession(): Promise<SessionInfo>;
   /** Grants this caller the QA-engineer role when the PIN is right. */

@@ -86,6 +86,7 @@ export const apiSchemas = {
   listModels: z.object({ projectId: id.optional() }).strict(),
   listTrainingRuns: none,
   getSession: none,
+  setModelThresholds: z.object({ modelId: id, imageAt: z.number().min(0.05).max(0.95), pixelAt: z.number().min(0.05).max(0.95) }).strict(),
   unlockEngineer: z.object({ pin: z.string().max(64) }).strict(),
   lockEngineer: none,
   setEngineerPin: z.object({ pin: z.string().regex(/^\d{4,12}$/, 'must be 4 to 12 digits') }).strict(),

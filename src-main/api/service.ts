@@ -18,6 +18,7 @@ import { type BackboneWeights, loadResNet50Weights } from '../model/resnet50.ts'
 import { type ImageAnalyser, judge } from '../anomaly/detector.ts';
 import type { AnomalyThresholds } from '../anomaly/calibration.ts';
 import { decodeRgb } from '../images/preprocess.ts';
+import { denormalizeScore } from '../common/decision.ts';
 import type { ModelVersion } from '../store/models.ts';
 import { SessionCache } from '../runtime/sessions.ts';
 import { quantile } from '../anomaly/metrics.ts';
@@ -305,6 +306,23 @@ export class ArgusService implements ArgusApi {
     } finally {
       await detector.release();
     }
+  }
+
+  async setModelThresholds(input: { modelId: number; imageAt: number; pixelAt: number }): Promise<ModelVersionSummary> {
+    return this.store.transaction(() => {
+      const model = this.store.models.get(input.modelId);
+      const before = model.thresholds as unknown as AnomalyThresholds;
+      if (!before.image || !before.pixel) throw new ArgusError('invalid_argument', `Model ${model.id} has no image and pixel thresholds to move`);
+      const ng = denormalizeScore(input.imageAt, before.image.ng, before.image.goodMedian);
+      const after: AnomalyThresholds = {
+        ...before,
+        image: { ...before.image, ng, review: Math.max(before.image.goodMedian, ng - (before.image.ng - before.image.review)) },
+        pixel: { ...before.pixel, threshold: denormalizeScore(input.pixelAt, before.pixel.threshold, before.pixel.goodMedian) },
+      };
+      const updated = this.store.models.updateThresholds(model.id, { ...after });
+      this.store.history.audit(this.actor, 'model.thresholds', `model:${model.id}`, { status: model.status, before, after });
+      return updated;
+    });
   }
 
   // Sessions: direct (in-process) callers such as the CLI act as the station's QA engineer; the

@@ -3,6 +3,7 @@ import type { InspectFilesResult, InspectionRecord } from '../../../src-main/api
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useJob } from '../common/hooks.ts';
+import { useSession } from '../common/session.tsx';
 import { InspectionViewer } from './InspectionViewer.tsx';
 
 /** The operator's workspace: inspect images or a folder with the production model and review each result. */
@@ -16,7 +17,24 @@ export function InspectPage() {
   const [showHeatmap, setShowHeatmap] = useState(true);
   const [opacity, setOpacity] = useState(0.7);
   const [preview, setPreview] = useState({ image: 0.5, pixel: 0.5 });
+  const [confirming, setConfirming] = useState(false);
+  const [applied, setApplied] = useState<string | null>(null);
+  const { isEngineer } = useSession();
   const job = useJob(jobId);
+  const selectedModel = results[selected]?.modelVersionId ?? null;
+
+  // A QA engineer can make the what-if thresholds the model's own (audited; new inspections use them).
+  const applyThresholds = async (): Promise<void> => {
+    if (selectedModel === null) return;
+    setConfirming(false);
+    try {
+      await api.setModelThresholds({ modelId: selectedModel, imageAt: preview.image, pixelAt: preview.pixel });
+      setApplied(t('inspect.thresholdsApplied', { id: selectedModel }));
+      setPreview({ image: 0.5, pixel: 0.5 });
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
 
   useEffect(() => {
     if (job?.state === 'failed') setError(job.error?.message ?? t('inspect.failed'));
@@ -89,6 +107,17 @@ export function InspectPage() {
               <label>{t('inspect.imageThreshold')} <input type="range" min={0.05} max={0.95} step={0.01} value={preview.image} aria-label={t('inspect.imageThreshold')} onChange={(e) => setPreview({ ...preview, image: Number(e.target.value) })} /> <output>{preview.image.toFixed(2)}</output></label>
               <label>{t('inspect.pixelThreshold')} <input type="range" min={0.05} max={0.95} step={0.01} value={preview.pixel} aria-label={t('inspect.pixelThreshold')} onChange={(e) => setPreview({ ...preview, pixel: Number(e.target.value) })} /> <output>{preview.pixel.toFixed(2)}</output></label>
               {(preview.image !== 0.5 || preview.pixel !== 0.5) && <button type="button" onClick={() => setPreview({ image: 0.5, pixel: 0.5 })}>{t('inspect.resetThresholds')}</button>}
+              {(preview.image !== 0.5 || preview.pixel !== 0.5) && isEngineer && selectedModel !== null && !confirming && (
+                <button type="button" onClick={() => setConfirming(true)}>{t('inspect.applyThresholds', { id: selectedModel })}</button>
+              )}
+              {confirming && (
+                <span className="confirm" role="group" aria-label={t('inspect.applyThresholds', { id: selectedModel ?? '' })}>
+                  {t('inspect.applyConfirm', { id: selectedModel ?? '' })}
+                  <button type="button" className="primary" onClick={() => void applyThresholds()}>{t('inspect.apply')}</button>
+                  <button type="button" onClick={() => setConfirming(false)}>{t('training.cancel')}</button>
+                </span>
+              )}
+              {applied && <small className="notice success" role="status">{applied}</small>}
               <small className="muted">{t('inspect.thresholdHint')}</small>
               <small className="muted">{t('inspect.keys')}</small>
             </div>
