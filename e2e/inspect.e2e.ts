@@ -109,4 +109,24 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
     await page.getByRole('cell', { name: 'model.promote' }).first().waitFor();
     expect(app.consoleErrors).toEqual([]);
   });
+
+  it('watches a hot folder from the Inspect page: a part written into it is inspected and shown, then the watch stops', async () => {
+    const { page } = app;
+    const hot = join(work.path, 'hot');
+    writeFile(join(hot, '.keep'), '');
+    await page.getByRole('link', { name: 'Inspect' }).click();
+    const card = page.getByRole('form', { name: 'Hot folder' });
+    await card.getByLabel('Folder the camera writes to').fill(hot);
+    await card.getByRole('button', { name: 'Start watching' }).click();
+    await expect.poll(() => page.getByTestId('hot-status').textContent()).toMatch(/Watching with the production model · 0 inspected/);
+    writeFile(join(hot, 'line', 'part-009.png'), await pngOf(texture(W, H, 109, { x: 80, y: 60, r: 10 }), W, H));
+    const latest = page.getByRole('list', { name: 'Latest hot-folder results' });
+    await expect.poll(() => latest.textContent(), { timeout: 30_000 }).toMatch(/(NG|REVIEW)part-009\.png/);
+    await latest.getByRole('button', { name: /part-009\.png/ }).click();
+    await expect.poll(() => page.getByTestId('verdict').textContent()).toMatch(/^(NG|REVIEW)/);
+    await app.screenshot('inspect-hot-folder');
+    await card.getByRole('button', { name: 'Stop watching' }).click();
+    await expect.poll(() => page.getByTestId('hot-status').textContent()).toMatch(/Stopped · 1 inspected/);
+    expect(app.consoleErrors).toEqual([]);
+  });
 });

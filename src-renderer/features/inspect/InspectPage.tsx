@@ -4,6 +4,7 @@ import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useJob } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
+import { HotFolderCard } from './HotFolderCard.tsx';
 import { InspectionViewer } from './InspectionViewer.tsx';
 
 /** The operator's workspace: inspect images or a folder with the production model and review each result. */
@@ -83,6 +84,10 @@ export function InspectPage() {
         <button type="submit" className="primary" disabled={running || !paths.trim()}>{t('inspect.run')}</button>
         {running && job && <span className="muted">{t('inspect.progress', { done: job.done, total: job.total })}</span>}
       </form>
+      <HotFolderCard onOpen={(inspection) => {
+        setResults((current) => [inspection, ...current.filter((r) => r.id !== inspection.id)]);
+        setSelected(0);
+      }} />
       {error && <p className="notice error" role="alert">{error}</p>}
       {results.length > 0 && (
         <div className="inspect-view">
