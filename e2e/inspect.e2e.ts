@@ -55,6 +55,17 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
     expect(await page.locator('.viewer table tbody tr').count()).toBeGreaterThanOrEqual(1);
     await app.screenshot('inspect-ng');
 
+    // Zoom into the defect with the wheel: pixels magnified, not smoothed; 0 fits again.
+    const stage = page.getByTestId('zoom-stage');
+    const area = (await stage.boundingBox())!;
+    await page.mouse.move(area.x + area.width * 0.66, area.y + area.height * 0.56);
+    for (let i = 0; i < 4; i++) await page.mouse.wheel(0, -400);
+    await expect.poll(async () => Number(await stage.getAttribute('data-zoom'))).toBeGreaterThan(4);
+    expect(await stage.locator('.stage-content.pixelated').count()).toBe(1);
+    await app.screenshot('inspect-zoomed');
+    await page.keyboard.press('0');
+    await expect.poll(() => stage.getAttribute('data-zoom')).toBe('1.00');
+
     // Moving the region threshold re-derives the regions live from the stored heatmap.
     const recorded = Number((await page.getByTestId('region-count').textContent())!.match(/\d+/)![0]);
     const setSlider = (name: string, value: number) =>

@@ -5,6 +5,7 @@ import { extractRegions } from '../../../src-main/common/regions.ts';
 import { client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { colourHeatmap, loadImage } from './heatmap.ts';
+import { ZoomStage } from './ZoomStage.tsx';
 
 interface Region {
   class: string;
@@ -88,14 +89,14 @@ export function InspectionViewer({ inspection, showHeatmap, opacity, preview = {
       </div>
       {inspection.error && <p className="notice error">{inspection.error}</p>}
       {inspection.imageSha256 && (
-        <div className="stage">
+        <ZoomStage label={t('inspect.zoomHint')}>
           <img
             src={client.mediaUrl('original', inspection.imageSha256)}
             alt={inspection.sourcePath}
             onLoad={(e) => setSize({ width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight })}
           />
           <canvas ref={overlay} className="overlay" data-testid="heatmap-overlay" data-ready={heatmap ? 'yes' : 'no'} />
-        </div>
+        </ZoomStage>
       )}
       <div className="viewer-facts">
         <div className="path">{inspection.sourcePath}</div>
