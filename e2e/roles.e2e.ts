@@ -13,6 +13,8 @@ describe.skipIf(!hasShared)('Roles (browser mode, Chromium)', () => {
     app = await startApp(async (dataDir) => {
       await cli(dataDir, 'train', '--mode', 'anomaly', '--dataset', join(work.path, 'blemish'), '--weights', SHARED_WEIGHTS, '--device', 'cpu',
         '--input', `${BLEMISH_IMAGE.width}x${BLEMISH_IMAGE.height}`, '--coreset', '64');
+      await cli(dataDir, 'train', '--mode', 'anomaly', '--dataset', 'blemish', '--device', 'cpu',
+        '--input', `${BLEMISH_IMAGE.width}x${BLEMISH_IMAGE.height}`, '--coreset', '16', '--name', 'small bank');
     });
   });
   afterAll(async () => {
@@ -56,8 +58,21 @@ describe.skipIf(!hasShared)('Roles (browser mode, Chromium)', () => {
     await page.goto(`${app.url}#/models`);
     await page.getByTestId('model-1').getByRole('button', { name: 'Promote to production' }).click();
     await expect.poll(() => page.getByTestId('model-1').textContent()).toMatch(/Production/);
+    // Two versions side by side on the same split: metrics, score histograms with thresholds, PR curves.
+    const comparison = page.getByLabel('Compare two versions');
+    await comparison.getByLabel('Version A').selectOption('1');
+    await comparison.getByLabel('Version B').selectOption('2');
+    await comparison.getByLabel('Split').selectOption('val');
+    await comparison.getByRole('button', { name: 'Evaluate both' }).click();
+    const table = page.getByRole('table', { name: 'Comparison' });
+    await expect.poll(() => table.textContent(), { timeout: 60_000 }).toMatch(/Image AUROC\d\.\d{3}\d\.\d{3}/);
+    expect(await comparison.locator('[data-kind="defective"]').count()).toBe(40);
+    expect(await comparison.locator('[data-threshold="ng"]').count()).toBe(2);
+    expect(await comparison.locator('[data-series="recall"]').count()).toBe(2);
+    await app.screenshot('models-compare');
+
     await page.goto(`${app.url}#/settings`);
-    await expect.poll(() => page.locator('table').textContent()).toMatch(/role\.unlock-refused.*|role\.unlock/);
+    await expect.poll(() => page.locator('table').textContent()).toMatch(/role\.unlock/);
     await app.screenshot('settings-roles-engineer');
     expect(app.consoleErrors.filter((e) => !/403|Forbidden/.test(e))).toEqual([]);
   });

@@ -1,7 +1,7 @@
 import { decodeRgb } from '../images/preprocess.ts';
 import type { DatasetSample } from '../store/datasets.ts';
 import type { Store } from '../store/store.ts';
-import { type AnomalyThresholds, verdictOf } from './calibration.ts';
+import { type AnomalyThresholds, normalizeScore, verdictOf } from './calibration.ts';
 import type { AnomalyAnalysis, ImageAnalyser } from './detector.ts';
 import { defectMask } from './ground-truth.ts';
 import { auroc, HistogramAuroc, quantile } from './metrics.ts';
@@ -21,6 +21,14 @@ export interface AnomalyMetrics {
   /** Share of images that landed in the REVIEW band. */
   review_rate: number;
   ms_per_image: number;
+}
+
+/** Normalised image scores of an evaluation and the thresholds on the same scale. */
+export interface ImageScores {
+  good: number[];
+  defective: number[];
+  ng: number;
+  review: number;
 }
 
 /**
@@ -47,6 +55,15 @@ export class AnomalyScoreboard {
 
   get defectScores(): number[] {
     return this.scores.filter((_, i) => this.defective[i]);
+  }
+
+  /** Every image's score on the normalised scale (NG threshold 0.5), good and defective apart, for histograms. */
+  imageScores(thresholds: AnomalyThresholds): ImageScores {
+    const norm = (s: number): number => normalizeScore(s, thresholds.image.ng, thresholds.image.goodMedian);
+    return {
+      good: this.goodScores.map(norm), defective: this.defectScores.map(norm),
+      ng: 0.5, review: norm(thresholds.image.review),
+    };
   }
 
   metrics(thresholds: AnomalyThresholds): AnomalyMetrics {
@@ -109,6 +126,7 @@ export async function scoreSamples(
 export async function evaluateAnomaly(
   store: Store, detector: ImageAnalyser, thresholds: AnomalyThresholds, samples: DatasetSample[],
   onImage?: (done: number, total: number) => void, signal?: AbortSignal,
-): Promise<AnomalyMetrics> {
-  return (await scoreSamples(store, detector, samples, onImage, signal)).metrics(thresholds);
+): Promise<AnomalyMetrics & { image_scores: ImageScores }> {
+  const board = await scoreSamples(store, detector, samples, onImage, signal);
+  return { ...board.metrics(thresholds), image_scores: board.imageScores(thresholds) };
 }

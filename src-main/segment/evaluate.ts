@@ -1,5 +1,5 @@
 import type { AnomalyThresholds } from '../anomaly/calibration.ts';
-import { type AnomalyMetrics, AnomalyScoreboard } from '../anomaly/evaluate.ts';
+import { type AnomalyMetrics, AnomalyScoreboard, type ImageScores } from '../anomaly/evaluate.ts';
 import { type ImageAnalyser, judge } from '../anomaly/detector.ts';
 import { ArgusError } from '../api/errors.ts';
 import { extractRegions } from '../common/regions.ts';
@@ -16,6 +16,7 @@ export interface SegmentMetrics extends AnomalyMetrics {
   mean_box_ap50: number;
   /** Share of defective images flagged NG when the NG threshold rejects at most 0.5% of good images. */
   recall_at_half_percent_frr: number | null;
+  image_scores: ImageScores;
 }
 
 type Box = [number, number, number, number];
@@ -131,7 +132,7 @@ export async function evaluateSegment(
     recallAtFrr = board.defectScores.filter((s) => s > cut).length / board.defectScores.length;
   }
   return {
-    ...board.metrics(thresholds), pixel_iou: pixelIou, box_ap50: boxAp,
+    ...board.metrics(thresholds), image_scores: board.imageScores(thresholds), pixel_iou: pixelIou, box_ap50: boxAp,
     mean_box_ap50: aps.length ? aps.reduce((a, b) => a + b, 0) / aps.length : NaN, recall_at_half_percent_frr: recallAtFrr,
   };
 }

@@ -4,6 +4,7 @@ import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
+import { ModelComparison } from './ModelComparison.tsx';
 
 /** A validation metric; precision/recall-type ones mean nothing when validation had no defective images. */
 const metric = (m: ModelVersionSummary, key: string): string => {
@@ -18,6 +19,7 @@ export function ModelsPage() {
   const { t } = useI18n();
   const { isEngineer } = useSession();
   const models = useAsync(() => api.listModels({}), []);
+  const datasets = useAsync(() => api.listDatasets({}), []);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const act = async (action: () => Promise<unknown>): Promise<void> => {
@@ -78,6 +80,7 @@ export function ModelsPage() {
           </tbody>
         </table>
       )}
+      {models.data && models.data.length > 1 && datasets.data && <ModelComparison models={models.data} datasets={datasets.data} />}
       <p className="muted">{t('models.hint')}</p>
       {!isEngineer && <p className="notice" data-testid="engineer-only">{t('roles.engineerOnly')}</p>}
     </section>
