@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../src-main/testing/fixtures.ts';
@@ -98,6 +99,19 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
     await page.getByRole('cell', { name: join(work.path, 'incoming', 'part-002.png') }).click();
     await expect.poll(() => page.getByTestId('verdict').textContent()).toMatch(/^NG/);
     await app.screenshot('history-open');
+
+    // Daily counts with the NG rate, a verdict filter, and the filtered list exported as CSV.
+    const chart = page.getByRole('figure', { name: 'Inspections per day' });
+    expect(await chart.locator('rect[data-verdict="NG"]').count()).toBe(1);
+    expect(await chart.locator('[data-series="ng-rate"]').count()).toBe(1);
+    await page.getByRole('search', { name: 'Filters' }).getByLabel('Verdict').selectOption('NG');
+    await expect.poll(() => page.getByTestId('history-count').textContent()).toBe('1 of 1 inspections');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('id,createdAt,sourcePath,imageSha256,modelVersionId,verdict,score,regions,error,operator');
+    expect(csv).toHaveLength(2);
+    expect(csv[1]).toContain('part-002.png');
+    await app.screenshot('history-filtered');
     expect(app.consoleErrors).toEqual([]);
   });
 

@@ -311,6 +311,15 @@ export interface InspectionRecord {
   createdAt: string;
 }
 
+export interface DailyCounts {
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  OK: number;
+  NG: number;
+  REVIEW: number;
+  ERROR: number;
+}
+
 export interface InspectionQuery {
   verdict?: Verdict;
   modelVersionId?: number;
@@ -362,6 +371,8 @@ export interface ArgusApi {
   getJob(input: { jobId: string }): Promise<JobStatus>;
   cancelJob(input: { jobId: string }): Promise<JobStatus>;
   listInspections(input: InspectionQuery): Promise<{ items: InspectionRecord[]; total: number }>;
+  /** Inspections per day and verdict (for the daily counts and NG-rate chart). */
+  dailyInspectionCounts(input: { from?: string; to?: string; modelVersionId?: number }): Promise<DailyCounts[]>;
   getInspection(input: { inspectionId: number }): Promise<InspectionRecord>;
   listAuditLog(input: { offset?: number; limit?: number }): Promise<AuditEntry[]>;
   /** Starts training; the job's result is a TrainModelResult. */

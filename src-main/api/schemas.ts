@@ -86,6 +86,7 @@ export const apiSchemas = {
   listModels: z.object({ projectId: id.optional() }).strict(),
   listTrainingRuns: none,
   getSession: none,
+  dailyInspectionCounts: z.object({ from: z.string().datetime().optional(), to: z.string().datetime().optional(), modelVersionId: id.optional() }).strict(),
   setModelThresholds: z.object({ modelId: id, imageAt: z.number().min(0.05).max(0.95), pixelAt: z.number().min(0.05).max(0.95) }).strict(),
   unlockEngineer: z.object({ pin: z.string().max(64) }).strict(),
   lockEngineer: none,

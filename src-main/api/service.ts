@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadVerified } from '../model/weights-download.ts';
 import type {
-  Annotation, ApiInput, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
+  Annotation, ApiInput, DailyCounts, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
   DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectFilesResult, InspectionQuery,
   InspectionRecord, JobStatus, ModelVersionSummary, Project, RegionSuggestions, SessionInfo, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from './contract.ts';
@@ -113,6 +113,10 @@ export class ArgusService implements ArgusApi {
 
   async listInspections(input: InspectionQuery): Promise<{ items: InspectionRecord[]; total: number }> {
     return this.store.history.list(input);
+  }
+
+  async dailyInspectionCounts(input: { from?: string; to?: string; modelVersionId?: number }): Promise<DailyCounts[]> {
+    return this.store.history.dailyCounts(input);
   }
 
   async getInspection(input: { inspectionId: number }): Promise<InspectionRecord> {

@@ -1,4 +1,4 @@
-import type { AuditEntry, InspectionQuery, InspectionRecord, Verdict } from '../api/contract.ts';
+import type { AuditEntry, DailyCounts, InspectionQuery, InspectionRecord, Verdict } from '../api/contract.ts';
 import { ArgusError } from '../api/errors.ts';
 import { type Db, nowIso } from './database.ts';
 
@@ -69,6 +69,22 @@ export class HistoryRepository {
       )
       .all({ ...params, limit: q.limit ?? 100, offset: q.offset ?? 0 }) as InspectionRow[];
     return { total, items: rows.map(toRecord) };
+  }
+
+  /** Inspections per day (UTC) and verdict, oldest day first, for the daily counts and NG-rate chart. */
+  dailyCounts(q: Pick<InspectionQuery, 'from' | 'to' | 'modelVersionId'>): DailyCounts[] {
+    const rows = this.db.prepare(
+      `SELECT substr(created_at, 1, 10) AS day, verdict, count(*) AS n FROM inspections
+       WHERE (@from IS NULL OR created_at >= @from) AND (@to IS NULL OR created_at < @to) AND (@model IS NULL OR model_version_id = @model)
+       GROUP BY day, verdict ORDER BY day`,
+    ).all({ from: q.from ?? null, to: q.to ?? null, model: q.modelVersionId ?? null }) as { day: string; verdict: keyof Omit<DailyCounts, 'day'>; n: number }[];
+    const days = new Map<string, DailyCounts>();
+    for (const r of rows) {
+      const entry = days.get(r.day) ?? { day: r.day, OK: 0, NG: 0, REVIEW: 0, ERROR: 0 };
+      entry[r.verdict] = r.n;
+      days.set(r.day, entry);
+    }
+    return [...days.values()];
   }
 
   audit(actor: string, action: string, target: string, details: unknown = {}): void {

@@ -1,17 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import type { InspectionRecord } from '../../api/contract.ts';
 import { ArgusError } from '../../api/errors.ts';
+import type { InspectionRecord } from '../../api/contract.ts';
+import { inspectionsToCsv } from '../../common/history-csv.ts';
 import type { Command } from '../command.ts';
-
-const csvCell = (value: unknown): string => {
-  const text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-};
-
-export function inspectionsToCsv(items: InspectionRecord[]): string {
-  const columns: (keyof InspectionRecord)[] = ['id', 'createdAt', 'sourcePath', 'imageSha256', 'modelVersionId', 'verdict', 'score', 'regions', 'error', 'operator'];
-  return [columns.join(','), ...items.map((i) => columns.map((c) => csvCell(i[c])).join(','))].join('\n') + '\n';
-}
 
 export const historyExport: Command = {
   name: 'history export',

@@ -1,34 +1,107 @@
 import { useState } from 'react';
+import type { InspectionQuery, Verdict } from '../../../src-main/api/contract.ts';
+import { inspectionsToCsv } from '../../../src-main/common/history-csv.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync } from '../common/hooks.ts';
 import { InspectionViewer } from '../inspect/InspectionViewer.tsx';
+import { DailyChart } from './DailyChart.tsx';
 
+const PAGE = 200;
+const EXPORT_LIMIT = 1000;
+
+/** Day boundaries of a date input (local midnight) as ISO instants. */
+const startOf = (date: string): string | undefined => (date ? new Date(`${date}T00:00:00`).toISOString() : undefined);
+const endOf = (date: string): string | undefined => (date ? new Date(new Date(`${date}T00:00:00`).getTime() + 86_400_000).toISOString() : undefined);
+
+function download(name: string, text: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Every inspection, filtered by time, verdict, model and operator; daily counts and NG rate; export. */
 export function HistoryPage() {
   const { t } = useI18n();
-  const history = useAsync(() => api.listInspections({ limit: 200 }), []);
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [verdict, setVerdict] = useState<Verdict | ''>('');
+  const [model, setModel] = useState('');
+  const [operator, setOperator] = useState('');
+  const query: InspectionQuery = {
+    from: startOf(from), to: endOf(to), verdict: verdict || undefined,
+    modelVersionId: model ? Number(model) : undefined, operator: operator.trim() || undefined,
+  };
+  const key = JSON.stringify(query);
+  const history = useAsync(() => api.listInspections({ ...query, limit: PAGE }), [key]);
+  const daily = useAsync(() => api.dailyInspectionCounts({ from: query.from, to: query.to, modelVersionId: query.modelVersionId }), [key]);
+  const models = useAsync(() => api.listModels({}), []);
   const [openId, setOpenId] = useState<number | null>(null);
   const open = history.data?.items.find((i) => i.id === openId);
+
+  const exportAs = async (format: 'csv' | 'json'): Promise<void> => {
+    const { items } = await api.listInspections({ ...query, limit: EXPORT_LIMIT });
+    const stamp = new Date().toISOString().slice(0, 10);
+    if (format === 'csv') download(`argus-history-${stamp}.csv`, inspectionsToCsv(items), 'text/csv');
+    else download(`argus-history-${stamp}.json`, `${JSON.stringify(items, null, 2)}\n`, 'application/json');
+  };
+
   return (
     <section className="page">
-      <header className="page-header"><h1>{t('history.title')}</h1></header>
+      <header className="page-header">
+        <h1>{t('history.title')}</h1>
+        <div className="actions">
+          <button onClick={() => void exportAs('csv')}>{t('history.exportCsv')}</button>
+          <button onClick={() => void exportAs('json')}>{t('history.exportJson')}</button>
+        </div>
+      </header>
+      <div className="filters history-filters" role="search" aria-label={t('history.filters')}>
+        <label>{t('history.from')}<input type="date" value={from} onChange={(e) => setFrom(e.target.value)} /></label>
+        <label>{t('history.to')}<input type="date" value={to} onChange={(e) => setTo(e.target.value)} /></label>
+        <label>{t('history.verdict')}
+          <select value={verdict} onChange={(e) => setVerdict(e.target.value as Verdict | '')}>
+            <option value="">{t('history.all')}</option>
+            {(['OK', 'NG', 'REVIEW', 'ERROR'] as const).map((v) => <option key={v} value={v}>{v}</option>)}
+          </select>
+        </label>
+        <label>{t('history.model')}
+          <select value={model} onChange={(e) => setModel(e.target.value)}>
+            <option value="">{t('history.all')}</option>
+            {models.data?.map((m) => <option key={m.id} value={m.id}>#{m.id} {m.name}</option>)}
+          </select>
+        </label>
+        <label>{t('history.operator')}<input value={operator} onChange={(e) => setOperator(e.target.value)} /></label>
+      </div>
+      {daily.data && daily.data.length > 0 && (
+        <div className="card">
+          <h2>{t('history.daily')}</h2>
+          <DailyChart days={daily.data} label={t('history.daily')} rateLabel={t('history.ngRate')} />
+        </div>
+      )}
       {history.error && <p className="notice error">{history.error}</p>}
       {history.data?.total === 0 && <div className="empty-state"><p>{t('history.empty')}</p></div>}
       {history.data && history.data.total > 0 && (
-        <table className="table">
-          <thead><tr><th>{t('history.time')}</th><th>{t('history.file')}</th><th>{t('history.verdict')}</th><th>{t('history.score')}</th><th>{t('history.operator')}</th></tr></thead>
-          <tbody>
-            {history.data.items.map((i) => (
-              <tr key={i.id} className={i.id === openId ? 'clickable selected' : 'clickable'} onClick={() => setOpenId(i.id)}>
-                <td>{new Date(i.createdAt).toLocaleString()}</td>
-                <td className="path">{i.sourcePath}</td>
-                <td><span className={`verdict verdict-${i.verdict}`}>{i.verdict}</span></td>
-                <td>{i.score?.toFixed(3) ?? '–'}</td>
-                <td>{i.operator}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <>
+          <p className="muted" data-testid="history-count">{t('history.count', { shown: history.data.items.length, total: history.data.total })}</p>
+          <table className="table" aria-label={t('history.title')}>
+            <thead><tr><th>{t('history.time')}</th><th>{t('history.file')}</th><th>{t('history.verdict')}</th><th>{t('history.score')}</th><th>{t('history.model')}</th><th>{t('history.operator')}</th></tr></thead>
+            <tbody>
+              {history.data.items.map((i) => (
+                <tr key={i.id} className={i.id === openId ? 'clickable selected' : 'clickable'} onClick={() => setOpenId(i.id)}>
+                  <td>{new Date(i.createdAt).toLocaleString()}</td>
+                  <td className="path">{i.sourcePath}</td>
+                  <td><span className={`verdict verdict-${i.verdict}`}>{i.verdict}</span></td>
+                  <td>{i.score?.toFixed(3) ?? '–'}</td>
+                  <td>{i.modelVersionId ? `#${i.modelVersionId}` : '–'}</td>
+                  <td>{i.operator}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
       )}
       {open && <InspectionViewer inspection={open} showHeatmap opacity={0.7} />}
     </section>
