@@ -70,6 +70,17 @@ describe.skipIf(!hasShared)('Training workspace (browser mode, Chromium)', () =>
     await suggestions.getByRole('button', { name: 'Accept' }).first().click();
     await expect.poll(() => page.getByRole('list', { name: 'Annotations' }).textContent()).toMatch(/Box · blemish.*Mask · blemish/);
     await expect.poll(() => page.getByTestId('save-state').textContent()).toBe('All changes saved');
+
+    // The labelling queue ordered by the model's uncertainty: REVIEW band first, then nearest the threshold.
+    await page.getByRole('button', { name: 'Order by model uncertainty' }).click();
+    await expect.poll(() => page.getByTestId('rank-score').count(), { timeout: 60_000 }).toBe(18);
+    const ranked = (await page.getByTestId('rank-score').allTextContents()).map((text) => {
+      const [verdict, score] = text.split(' ');
+      return { review: verdict === 'REVIEW', distance: Math.abs(Number(score) - 0.5) };
+    });
+    const key = (r: { review: boolean; distance: number }): number => (r.review ? -1 : 0) + r.distance;
+    for (let i = 1; i < ranked.length; i++) expect(key(ranked[i])).toBeGreaterThanOrEqual(key(ranked[i - 1]) - 0.006);
+    await app.screenshot('annotate-ranked');
     expect(app.consoleErrors).toEqual([]);
   }, 300_000);
 });

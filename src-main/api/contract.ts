@@ -117,7 +117,7 @@ export interface ImportResult {
   seconds: number;
 }
 
-export type JobKind = 'import' | 'train' | 'evaluate' | 'inspect' | 'download' | 'watch';
+export type JobKind = 'import' | 'train' | 'evaluate' | 'inspect' | 'download' | 'watch' | 'rank';
 
 export interface ModelVersionSummary {
   id: number;
@@ -158,6 +158,13 @@ export interface RegionSuggestions {
   modelId: number;
   /** Regions the model finds in the image; classIndex is the project's class (null for anomaly models). */
   regions: { class: string; classIndex: number | null; score: number; box: [number, number, number, number]; area: number }[];
+}
+
+/** A dataset's images in the order to label them: the model's least certain first. */
+export interface LabellingRanking {
+  modelId: number;
+  /** REVIEW-band images first, then the rest, each by distance of the normalised score from the NG threshold (0.5). */
+  images: { imageId: number; score: number; verdict: Verdict }[];
 }
 
 export interface TrainingRunSummary {
@@ -411,6 +418,8 @@ export interface ArgusApi {
   setEngineerPin(input: { pin: string }): Promise<SessionInfo>;
   /** What a model (the production one by default) finds in a dataset image, as suggestions to label. */
   suggestRegions(input: { datasetId: number; imageId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<RegionSuggestions>;
+  /** Starts scoring a dataset's images with a model (production by default); the job's result is a LabellingRanking. */
+  rankImagesForLabelling(input: { datasetId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<JobStatus>;
   /** Training runs, newest first, with whether each can be resumed. */
   listTrainingRuns(): Promise<TrainingRunSummary[]>;
   promoteModel(input: { modelId: number }): Promise<ModelVersionSummary>;

@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadVerified } from '../model/weights-download.ts';
 import type {
-  Annotation, ApiInput, DailyCounts, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
+  Annotation, ApiInput, DailyCounts, LabellingRanking, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
   DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectFilesResult, InspectionQuery,
   InspectionRecord, JobStatus, ModelVersionSummary, Project, RegionSuggestions, SessionInfo, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from './contract.ts';
@@ -18,7 +18,7 @@ import { type BackboneWeights, loadResNet50Weights } from '../model/resnet50.ts'
 import { type ImageAnalyser, judge } from '../anomaly/detector.ts';
 import type { AnomalyThresholds } from '../anomaly/calibration.ts';
 import { decodeRgb } from '../images/preprocess.ts';
-import { denormalizeScore } from '../common/decision.ts';
+import { decide, denormalizeScore, normalizeScore } from '../common/decision.ts';
 import type { ModelVersion } from '../store/models.ts';
 import { SessionCache } from '../runtime/sessions.ts';
 import { quantile } from '../anomaly/metrics.ts';
@@ -289,6 +289,28 @@ export class ArgusService implements ArgusApi {
 
   async saveImageAnnotations(input: { datasetId: number; imageId: number; annotations: Annotation[] }): Promise<ImageAnnotations> {
     return saveImageAnnotations(this.store, input.datasetId, input.imageId, input.annotations, this.actor);
+  }
+
+  async rankImagesForLabelling(input: { datasetId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<JobStatus> {
+    const samples = this.store.datasets.samples(this.store.datasets.get(input.datasetId).id);
+    const model = this.modelFor(input.model ?? 'production');
+    return this.jobs.start('rank', async (ctx): Promise<LabellingRanking> => {
+      const detector = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
+      try {
+        const thresholds = model.thresholds as unknown as AnomalyThresholds;
+        const scored: LabellingRanking['images'] = [];
+        for (const [i, sample] of samples.entries()) {
+          if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Ranking cancelled');
+          const { rawScore } = await detector.analyse(await decodeRgb(await this.store.blobs.get(sample.sha256)));
+          scored.push({ imageId: sample.imageId, score: normalizeScore(rawScore, thresholds.image.ng, thresholds.image.goodMedian), verdict: decide(rawScore, thresholds.image) });
+          ctx.progress('scoring', i + 1, samples.length);
+        }
+        const uncertainty = (s: { score: number; verdict: string }): number => (s.verdict === 'REVIEW' ? -1 : 0) + Math.abs(s.score - 0.5);
+        return { modelId: model.id, images: scored.sort((a, b) => uncertainty(a) - uncertainty(b)) };
+      } finally {
+        await detector.release();
+      }
+    });
   }
 
   async suggestRegions(input: { datasetId: number; imageId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<RegionSuggestions> {

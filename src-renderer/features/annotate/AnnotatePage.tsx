@@ -1,9 +1,9 @@
 import { type PointerEvent as ReactPointerEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { DatasetImage, DefectClass, RegionSuggestions } from '../../../src-main/api/contract.ts';
+import type { DatasetImage, DefectClass, LabellingRanking, RegionSuggestions } from '../../../src-main/api/contract.ts';
 import { strokeSegment, type Point } from '../../../src-main/common/geometry.ts';
 import { api, client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
-import { useAsync } from '../common/hooks.ts';
+import { useAsync, useJob } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
 import { adoptIds, type AnnotationDocument, fromAnnotations, moveShape, newKey, shapeAt, snapshot, toAnnotations, type VectorShape } from './document.ts';
 
@@ -31,7 +31,26 @@ export function AnnotatePage() {
   const dataset = datasets.data?.find((d) => d.id === datasetId);
   const classes: DefectClass[] = projects.data?.find((p) => p.id === dataset?.projectId)?.classes ?? [];
   const images = useAsync(async () => (datasetId === null ? [] : (await api.listDatasetImages({ datasetId, limit: 1000 })).items), [datasetId]);
-  const queue = useMemo(() => [...(images.data ?? [])].sort((a, b) => QUEUE_ORDER[a.label] - QUEUE_ORDER[b.label] || a.file.localeCompare(b.file)), [images.data]);
+  // With a ranking from the model, the least certain images come first (REVIEW band, then nearest the threshold).
+  const [rankJobId, setRankJobId] = useState<string | null>(null);
+  const rankJob = useJob(rankJobId);
+  const ranking = rankJob?.state === 'succeeded' ? (rankJob.result as LabellingRanking) : null;
+  const rankOf = useMemo(() => new Map(ranking?.images.map((r, i) => [r.imageId, { ...r, rank: i }]) ?? []), [ranking]);
+  const queue = useMemo(() => [...(images.data ?? [])].sort((a, b) => {
+    if (rankOf.size) return (rankOf.get(a.imageId)?.rank ?? Infinity) - (rankOf.get(b.imageId)?.rank ?? Infinity);
+    return QUEUE_ORDER[a.label] - QUEUE_ORDER[b.label] || a.file.localeCompare(b.file);
+  }), [images.data, rankOf]);
+  const rank = async (): Promise<void> => {
+    if (!datasetId) return;
+    try {
+      setRankJobId((await api.rankImagesForLabelling({ datasetId })).id);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  useEffect(() => {
+    if (rankJob?.state === 'failed') setError(rankJob.error?.message ?? '');
+  }, [rankJob?.state]);
   const [imageId, setImageId] = useState<number | null>(null);
   useEffect(() => setImageId(queue[0]?.imageId ?? null), [queue]);
   const image = queue.find((i) => i.imageId === imageId);
@@ -385,13 +404,19 @@ export function AnnotatePage() {
       <div className="annotate-layout">
         <aside className="card annotate-queue">
           <h2>{t('annotate.queue')}</h2>
-          <p className="muted">{t('annotate.queueOrder')}</p>
+          <p className="muted">{ranking ? t('annotate.queueRanked', { id: ranking.modelId }) : t('annotate.queueOrder')}</p>
+          <button onClick={() => void rank()} disabled={rankJob?.state === 'running'}>
+            {rankJob?.state === 'running' ? t('annotate.ranking', { done: rankJob.done, total: rankJob.total }) : t('annotate.rank')}
+          </button>
           <ol aria-label={t('annotate.queue')}>
             {queue.map((i) => (
               <li key={i.imageId}>
                 <button className={i.imageId === imageId ? 'active' : ''} onClick={() => void save().then(() => setImageId(i.imageId))}>
                   <img src={client.mediaUrl('thumbnail', i.sha256)} alt="" loading="lazy" />
-                  <span>{i.file}<small className={`chip label-${i.label}`}>{t(`datasets.label.${i.label}`)}</small></span>
+                  <span>{i.file}
+                    <small className={`chip label-${i.label}`}>{t(`datasets.label.${i.label}`)}</small>
+                    {rankOf.has(i.imageId) && <small className={`chip verdict-chip-${rankOf.get(i.imageId)!.verdict}`} data-testid="rank-score">{rankOf.get(i.imageId)!.verdict} {rankOf.get(i.imageId)!.score.toFixed(2)}</small>}
+                  </span>
                 </button>
               </li>
             ))}
