@@ -408,6 +408,13 @@ export class ArgusService implements ArgusApi {
     });
   }
 
+  /** Station maintenance (CLI): removes stored files nothing refers to any more; audited unless a dry run. */
+  collectGarbage(options: { dryRun?: boolean; graceMs?: number } = {}): { files: number; bytes: number } {
+    const result = this.store.collectGarbage(options);
+    if (!options.dryRun) this.store.history.audit(this.actor, 'blobs.gc', 'blobs', result);
+    return result;
+  }
+
   /** Thumbnail or full image bytes for the UI, by image digest. */
   async readImage(sha256: string, variant: 'thumbnail' | 'original'): Promise<Buffer> {
     return variant === 'thumbnail' ? this.store.thumbnails.get(sha256) : this.store.blobs.get(sha256);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ArgusError } from '../api/errors.ts';
@@ -57,5 +57,28 @@ export class BlobStore {
         if (name.endsWith('.tmp')) rmSync(join(this.root, shard.name, name), { force: true });
       }
     }
+  }
+
+  /**
+   * Deletes stored files whose digest is not in `referenced` and that are older than `graceMs`
+   * (a file written moments ago may belong to rows still being committed). Returns what was (or,
+   * with `dryRun`, would be) removed.
+   */
+  collectGarbage(referenced: ReadonlySet<string>, graceMs: number, dryRun = false, now = Date.now()): { files: number; bytes: number } {
+    let files = 0;
+    let bytes = 0;
+    for (const shard of readdirSync(this.root, { withFileTypes: true })) {
+      if (!shard.isDirectory()) continue;
+      for (const name of readdirSync(join(this.root, shard.name))) {
+        if (!/^[0-9a-f]{64}$/.test(name) || referenced.has(name)) continue;
+        const path = join(this.root, shard.name, name);
+        const stat = statSync(path);
+        if (now - stat.mtimeMs < graceMs) continue;
+        files++;
+        bytes += stat.size;
+        if (!dryRun) rmSync(path, { force: true });
+      }
+    }
+    return { files, bytes };
   }
 }

@@ -52,6 +52,36 @@ export class Store {
     return schemaVersion(this.db);
   }
 
+  /**
+   * Every file digest the database still points at: images, masks (also inside immutable dataset
+   * snapshots), model files, inspection heatmaps, settings (the backbone weights). Any 64-hex
+   * string in those columns counts, so nothing referenced is ever taken for garbage.
+   */
+  referencedBlobs(): Set<string> {
+    const digests = new Set<string>();
+    const scan = (sql: string): void => {
+      for (const row of this.db.prepare(sql).all() as { v: string | null }[]) {
+        for (const match of row.v?.matchAll(/[0-9a-f]{64}/g) ?? []) digests.add(match[0]);
+      }
+    };
+    scan('SELECT sha256 AS v FROM images');
+    scan('SELECT geometry AS v FROM annotations');
+    scan('SELECT annotations AS v FROM snapshot_items');
+    scan('SELECT sha256 AS v FROM model_files');
+    scan('SELECT timings AS v FROM inspections');
+    scan('SELECT value AS v FROM settings');
+    return digests;
+  }
+
+  /** Removes stored files (and thumbnails) nothing refers to any more, older than the grace period. */
+  collectGarbage(options: { graceMs?: number; dryRun?: boolean } = {}): { files: number; bytes: number } {
+    const referenced = this.referencedBlobs();
+    const grace = options.graceMs ?? 3600_000;
+    const blobs = this.blobs.collectGarbage(referenced, grace, options.dryRun);
+    const thumbnails = this.thumbnails.collectGarbage(referenced, grace, options.dryRun);
+    return { files: blobs.files + thumbnails.files, bytes: blobs.bytes + thumbnails.bytes };
+  }
+
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
   }
