@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeManifestDataset } from '../src-main/testing/fixtures.ts';
@@ -35,6 +36,13 @@ describe('Datasets workspace (browser mode, Chromium)', () => {
     // Every thumbnail image actually loaded (served by the engine, allowed by the CSP).
     await expect.poll(() => page.locator('[data-testid=thumbnail] img').evaluateAll((imgs) => imgs.filter((i) => (i as unknown as { naturalWidth: number }).naturalWidth > 0).length)).toBe(12);
     await expect.poll(() => page.getByText('Train 4', { exact: true }).count()).toBe(1);
+
+    // Export writes a manifest folder that can be imported elsewhere.
+    const exportForm = page.getByRole('form', { name: 'Export dataset' });
+    await exportForm.getByLabel('Export to a new folder').fill(join(dataset.path, 'exported'));
+    await exportForm.getByRole('button', { name: 'Export' }).click();
+    await exportForm.getByRole('status').filter({ hasText: /Exported 12 images \(6 label masks\)/ }).waitFor();
+    expect(existsSync(join(dataset.path, 'exported', 'manifest.json'))).toBe(true);
 
     await page.getByLabel('Label').selectOption('defect');
     await expect.poll(() => thumbnails.count()).toBe(6);

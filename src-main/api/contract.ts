@@ -117,7 +117,7 @@ export interface ImportResult {
   seconds: number;
 }
 
-export type JobKind = 'import' | 'train' | 'evaluate' | 'inspect' | 'download' | 'watch' | 'rank';
+export type JobKind = 'import' | 'export' | 'train' | 'evaluate' | 'inspect' | 'download' | 'watch' | 'rank';
 
 export interface ModelVersionSummary {
   id: number;
@@ -418,6 +418,8 @@ export interface ArgusApi {
   setEngineerPin(input: { pin: string }): Promise<SessionInfo>;
   /** What a model (the production one by default) finds in a dataset image, as suggestions to label. */
   suggestRegions(input: { datasetId: number; imageId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<RegionSuggestions>;
+  /** Starts writing a dataset as an Argus manifest folder (images, label masks, boxes, splits) into a new or empty folder. */
+  exportDataset(input: { datasetId: number; path: string }): Promise<JobStatus>;
   /** Starts scoring a dataset's images with a model (production by default); the job's result is a LabellingRanking. */
   rankImagesForLabelling(input: { datasetId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<JobStatus>;
   /** Training runs, newest first, with whether each can be resumed. */

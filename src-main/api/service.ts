@@ -27,6 +27,7 @@ import { appPath } from './resources.ts';
 import { type CallerSession, ENGINEER_METHODS, hashPin, pinMatches, type StoredPin } from './roles.ts';
 import { apiSchemas, isApiMethod } from './schemas.ts';
 import { getImageAnnotations, saveImageAnnotations } from '../datasets/annotation-editing.ts';
+import { exportDataset } from '../datasets/exporter.ts';
 import { importDataset } from '../datasets/importer.ts';
 import { JobRunner } from '../jobs/job-runner.ts';
 import { Store } from '../store/store.ts';
@@ -289,6 +290,15 @@ export class ArgusService implements ArgusApi {
 
   async saveImageAnnotations(input: { datasetId: number; imageId: number; annotations: Annotation[] }): Promise<ImageAnnotations> {
     return saveImageAnnotations(this.store, input.datasetId, input.imageId, input.annotations, this.actor);
+  }
+
+  async exportDataset(input: { datasetId: number; path: string }): Promise<JobStatus> {
+    const dataset = this.store.datasets.get(input.datasetId);
+    return this.jobs.start('export', async (ctx) => {
+      const result = await exportDataset(this.store, dataset.id, input.path, (d, t) => ctx.progress('exporting', d, t), ctx.signal);
+      this.store.history.audit(this.actor, 'dataset.export', `dataset:${dataset.id}`, { path: result.path, images: result.images });
+      return result;
+    });
   }
 
   async rankImagesForLabelling(input: { datasetId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<JobStatus> {

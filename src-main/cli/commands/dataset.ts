@@ -1,6 +1,8 @@
+import { resolve } from 'node:path';
 import type { DatasetSummary, ImportResult } from '../../api/contract.ts';
 import { ArgusError } from '../../api/errors.ts';
 import { type Command, intArg, requireArg, table } from '../command.ts';
+import { resolveDataset } from './datasets-ref.ts';
 import { followJob } from './jobs.ts';
 
 export const datasetImport: Command = {
@@ -71,5 +73,18 @@ export const datasetShow: Command = {
     ctx.out(countsLine(dataset));
     ctx.out(table([['FILE', 'SPLIT', 'LABEL', 'SIZE', 'REGIONS'], ...page.items.map((i) => [i.file, i.split, i.label, `${i.width}x${i.height}`, i.annotationCount])]));
     if (page.total > page.items.length) ctx.out(`… ${page.total - page.items.length} more`);
+  },
+};
+
+export const datasetExport: Command = {
+  name: 'dataset export',
+  usage: 'dataset export <name|id> --out DIR',
+  summary: 'Writes a dataset as an Argus manifest folder (images, label masks of everything drawn or imported, boxes, splits).',
+  options: { out: { type: 'string' }, project: { type: 'string' } },
+  async run(ctx, values, [ref]) {
+    const service = ctx.service();
+    const datasetId = await resolveDataset(ctx, service, requireArg(ref, 'dataset'), values.project as string | undefined);
+    const result = await followJob<{ path: string; images: number; masks: number; seconds: number }>(ctx, service, await service.exportDataset({ datasetId, path: resolve(requireArg(values.out as string, '--out')) }));
+    ctx.out(ctx.json ? JSON.stringify(result) : `Exported ${result.images} images (${result.masks} label masks) to ${result.path} in ${result.seconds.toFixed(1)} s`);
   },
 };

@@ -3,6 +3,7 @@ import type { DatasetSummary, ImageLabel, Split } from '../../../src-main/api/co
 import { api, client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync } from '../common/hooks.ts';
+import { ExportForm } from './ExportForm.tsx';
 
 const PAGE_SIZE = 60;
 
@@ -26,6 +27,7 @@ export function DatasetBrowser({ dataset }: { dataset: DatasetSummary }) {
           <div><dt>{t('datasets.format')}</dt><dd>{dataset.format}</dd></div>
           <div><dt>{t('datasets.source')}</dt><dd className="path">{dataset.sourcePath}</dd></div>
         </dl>
+        <ExportForm datasetId={dataset.id} />
         <div className="counts">
           {(['train', 'val', 'test'] as const).map((s) => (
             <span key={s} className={`chip split-${s}`}>{t(`datasets.split.${s}`)} {dataset.counts[s]}</span>

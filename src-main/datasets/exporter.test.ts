@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArgusService } from '../api/service.ts';
+import { encodeRuns, strokeSegment } from '../common/geometry.ts';
+import { tempDir, writeBlemishDataset } from '../testing/fixtures.ts';
+import { labelMap } from './label-map.ts';
+
+describe('dataset export', () => {
+  const first = tempDir();
+  const second = tempDir();
+  const source = tempDir();
+  const out = tempDir();
+  let a: ArgusService;
+  let b: ArgusService;
+  beforeAll(async () => {
+    await writeBlemishDataset(source.path);
+    a = new ArgusService({ dataDir: first.path, actor: 'qa' });
+    b = new ArgusService({ dataDir: second.path, actor: 'qa' });
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    for (const d of [first, second, source, out]) d.cleanup();
+  });
+
+  it('writes a manifest folder that imports back to the same images, splits, labels and pixel labels', async () => {
+    const imported = await a.jobs.wait((await a.importDataset({ path: source.path })).id);
+    const datasetId = (imported.result as { datasetId: number }).datasetId;
+    // Labels drawn in Argus on a good image: a box, a polygon and a brush stroke.
+    const good = (await a.listDatasetImages({ datasetId, label: 'good', limit: 1 })).items[0];
+    const brush = new Uint8Array(96 * 64);
+    strokeSegment(brush, 96, 64, [60, 40], [80, 50], 3, 1);
+    await a.saveImageAnnotations({ datasetId, imageId: good.imageId, annotations: [
+      { shape: 'box', classIndex: 1, box: [4, 5, 20, 18] },
+      { shape: 'polygon', classIndex: 1, points: [[30, 10], [50, 12], [40, 30]] },
+      { shape: 'mask', classIndex: 1, runs: encodeRuns(brush) },
+    ] });
+
+    const target = join(out.path, 'blemish-export');
+    const job = await a.jobs.wait((await a.exportDataset({ datasetId, path: target })).id);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    expect(job.result).toMatchObject({ images: 18, masks: 13 });
+    expect(JSON.parse(readFileSync(join(target, 'manifest.json'), 'utf8'))).toMatchObject({ name: 'blemish', classes: { 1: 'blemish' } });
+    // Exporting over it again is refused: nothing is overwritten.
+    expect((await a.jobs.wait((await a.exportDataset({ datasetId, path: target })).id)).error?.message).toMatch(/not empty/);
+
+    const again = await b.jobs.wait((await b.importDataset({ path: target })).id);
+    const copyId = (again.result as { datasetId: number }).datasetId;
+    const original = a.store.datasets.samples(datasetId);
+    const copy = b.store.datasets.samples(copyId);
+    expect(copy.map((s) => [s.file, s.sha256, s.split, s.label])).toEqual(original.map((s) => [s.file, s.sha256, s.split, s.label]));
+    for (const [i, sample] of original.entries()) {
+      expect(Buffer.from(await labelMap(b.store, copy[i])).equals(Buffer.from(await labelMap(a.store, sample))), sample.file).toBe(true);
+    }
+  });
+});

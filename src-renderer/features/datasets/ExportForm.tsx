@@ -1,0 +1,36 @@
+import { type FormEvent, useState } from 'react';
+import { api } from '../../api/client.ts';
+import { useI18n } from '../../i18n/i18n.tsx';
+import { useJob } from '../common/hooks.ts';
+import { useSession } from '../common/session.tsx';
+
+/** Exports the dataset as an Argus manifest folder (what was drawn in Argus included) into a new folder on the station. */
+export function ExportForm({ datasetId }: { datasetId: number }) {
+  const { t } = useI18n();
+  const { isEngineer } = useSession();
+  const [path, setPath] = useState('');
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const job = useJob(jobId);
+  const result = job?.state === 'succeeded' ? (job.result as { path: string; images: number; masks: number }) : null;
+
+  const submit = async (e: FormEvent): Promise<void> => {
+    e.preventDefault();
+    setError(null);
+    try {
+      setJobId((await api.exportDataset({ datasetId, path: path.trim() })).id);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  if (!isEngineer) return null;
+  return (
+    <form className="export-form" onSubmit={submit} aria-label={t('export.title')}>
+      <label>{t('export.path')}<input value={path} onChange={(e) => setPath(e.target.value)} placeholder="/data/exports/line-3" required /></label>
+      <button type="submit" disabled={job?.state === 'running'}>{t('export.start')}</button>
+      {job?.state === 'running' && <span className="muted">{t('export.progress', { done: job.done, total: job.total })}</span>}
+      {result && <span className="notice success" role="status">{t('export.done', { images: result.images, masks: result.masks, path: result.path })}</span>}
+      {(error || job?.state === 'failed') && <span className="notice error" role="alert">{error ?? job?.error?.message}</span>}
+    </form>
+  );
+}
