@@ -11,10 +11,15 @@ export interface JobContext {
 
 type Listener = (job: JobStatus) => void;
 
+/** Finished jobs kept for callers to read their results; older ones are forgotten (a station runs for weeks). */
+const KEEP_FINISHED = 200;
+
 /** Long-running engine work (imports, training, batches) with progress, cancellation and events. */
 export class JobRunner {
   private readonly jobs = new Map<string, { status: JobStatus; controller: AbortController; finished: Promise<void> }>();
   private readonly listeners = new Set<Listener>();
+  /** Ids of finished jobs, oldest finish first. */
+  private readonly finishedOrder: string[] = [];
 
   onChange(listener: Listener): () => void {
     this.listeners.add(listener);
@@ -48,11 +53,13 @@ export class JobRunner {
       (result) => {
         Object.assign(status, { state: 'succeeded', result });
         this.emit(status);
+        this.prune(status.id);
       },
       (error: unknown) => {
         const body = toErrorBody(error);
         Object.assign(status, { state: body.code === 'cancelled' ? 'cancelled' : 'failed', error: body });
         this.emit(status);
+        this.prune(status.id);
       },
     );
     return { ...status };
@@ -86,6 +93,11 @@ export class JobRunner {
   async cancelAll(): Promise<void> {
     for (const job of this.jobs.values()) job.controller.abort();
     await Promise.all([...this.jobs.values()].map((j) => j.finished));
+  }
+
+  private prune(id: string): void {
+    this.finishedOrder.push(id);
+    while (this.finishedOrder.length > KEEP_FINISHED) this.jobs.delete(this.finishedOrder.shift()!);
   }
 
   private emit(status: JobStatus): void {
