@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLEMISH_IMAGE, hasShared, SHARED_WEIGHTS, tempDir, writeBlemishDataset } from '../src-main/testing/fixtures.ts';
@@ -73,6 +74,12 @@ describe.skipIf(!hasShared)('Roles (browser mode, Chromium)', () => {
 
     await page.goto(`${app.url}#/settings`);
     await expect.poll(() => page.locator('table').textContent()).toMatch(/role\.unlock/);
+    // The audit log names the role that acted, and exports as CSV.
+    await expect.poll(() => page.locator('table').textContent()).toMatch(/web \(QA engineer\)model\.promote/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export audit log (CSV)' }).click()]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    expect(csv.split('\n')[0]).toBe('id,at,actor,action,target,details');
+    expect(csv).toMatch(/web \(operator\),role\.unlock-refused/);
     await app.screenshot('settings-roles-engineer');
     expect(app.consoleErrors.filter((e) => !/403|Forbidden/.test(e))).toEqual([]);
   });

@@ -41,7 +41,7 @@ describe('API boundary', () => {
       expect(events[0]).toBe('running:starting');
       expect(events).toContain('running:reading');
       expect(events.at(-1)).toBe('succeeded:saving');
-      expect((await service.listAuditLog({}))[0]).toMatchObject({ actor: 'qa', action: 'dataset.import' });
+      expect((await service.listAuditLog({}))[0]).toMatchObject({ actor: 'qa (QA engineer)', action: 'dataset.import' });
     } finally {
       data.cleanup();
     }

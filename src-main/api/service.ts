@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -5,7 +6,7 @@ import { downloadVerified } from '../model/weights-download.ts';
 import type {
   Annotation, ApiInput, DailyCounts, LabellingRanking, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
   DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectFilesResult, InspectionQuery,
-  InspectionRecord, JobStatus, ModelVersionSummary, Project, RegionSuggestions, SessionInfo, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
+  InspectionRecord, JobStatus, ModelVersionSummary, Project, RegionSuggestions, Role, SessionInfo, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from './contract.ts';
 import { evaluateAnomaly } from '../anomaly/evaluate.ts';
 import { trainAnomaly, verifyModelFiles } from '../anomaly/train.ts';
@@ -52,16 +53,24 @@ export class ArgusService implements ArgusApi {
   readonly jobs = new JobRunner();
   /** Inference sessions shared by inspection and evaluation jobs (keyed by model, provider, shape). */
   readonly sessions = new SessionCache(6);
-  private readonly actor: string;
+  private readonly station: string;
+  /** The role of the transport caller whose call is running (set by dispatch), for the audit log. */
+  readonly callerRole = new AsyncLocalStorage<Role>();
   private lastProvider: ExecutionProviderReport = { requested: 'auto', active: null, fallbacks: [] };
 
   constructor(options: ServiceOptions) {
     this.store = new Store(options.dataDir);
-    this.actor = options.actor ?? 'local';
+    this.station = options.actor ?? 'local';
   }
 
   onEvent(listener: (event: ArgusEvent) => void): () => void {
     return this.jobs.onChange((job) => listener({ type: 'job', job }));
+  }
+
+  /** Who the audit log names: the station or interface, and the caller's role when it came through a transport. */
+  private get actor(): string {
+    const role = this.callerRole.getStore();
+    return role ? `${this.station} (${role === 'engineer' ? 'QA engineer' : 'operator'})` : this.station;
   }
 
   async getInfo(): Promise<AppInfo> {
@@ -457,7 +466,8 @@ export async function dispatch(api: ArgusApi, caller: CallerSession, method: str
       return { ok: false, error: { code: 'forbidden', message: 'Only a QA engineer can do this: unlock the QA-engineer role with its PIN (Settings)' } };
     }
     if (method === 'unlockEngineer') caller.checkNotLocked();
-    let value = await call(api, method, parsed.data as ApiInput<typeof method>).catch((error: unknown) => {
+    const run = (): Promise<unknown> => call(api, method, parsed.data as ApiInput<typeof method>);
+    let value = await (api instanceof ArgusService ? api.callerRole.run(role, run) : run()).catch((error: unknown) => {
       if (method === 'unlockEngineer') caller.recordAttempt(false);
       throw error;
     });

@@ -36,7 +36,7 @@ describe('moving a model\'s thresholds', () => {
     expect(decide(12, moved.image)).toBe('REVIEW');
     expect(normalizeScore(moved.image.ng, moved.image.ng, moved.image.goodMedian)).toBe(0.5);
     const [entry] = await service.listAuditLog({});
-    expect(entry).toMatchObject({ actor: 'qa-lin', action: 'model.thresholds', target: `model:${modelId}` });
+    expect(entry).toMatchObject({ actor: 'qa-lin (QA engineer)', action: 'model.thresholds', target: `model:${modelId}` });
     expect(entry.details).toMatchObject({ before: thresholds, after: moved });
   });
 

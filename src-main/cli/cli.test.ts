@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArgusService } from '../api/service.ts';
 import { tempDir, writeManifestDataset } from '../testing/fixtures.ts';
-import { inspectionsToCsv } from '../common/history-csv.ts';
+import { inspectionsToCsv } from '../common/csv-export.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 const run = (args: string[], env: Record<string, string> = {}) =>

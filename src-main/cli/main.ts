@@ -5,12 +5,12 @@ import { classify } from './commands/classify.ts';
 import { evaluate, inspect, modelList, modelPromote, modelRollback, train, weightsDownload, weightsImport } from './commands/models.ts';
 import { datasetExport, datasetImport, datasetList, datasetShow } from './commands/dataset.ts';
 import { gc } from './commands/gc.ts';
-import { historyExport } from './commands/history.ts';
+import { auditExport, historyExport } from './commands/history.ts';
 import { projectCreate, projectList } from './commands/project.ts';
 import { watch } from './commands/watch.ts';
 
 const commands: Command[] = [
-  projectCreate, projectList, datasetImport, datasetExport, datasetList, datasetShow, weightsImport, weightsDownload, train, evaluate, inspect, watch, modelList, modelPromote, modelRollback, historyExport, gc, classify,
+  projectCreate, projectList, datasetImport, datasetExport, datasetList, datasetShow, weightsImport, weightsDownload, train, evaluate, inspect, watch, modelList, modelPromote, modelRollback, historyExport, auditExport, gc, classify,
 ];
 
 function help(): string {

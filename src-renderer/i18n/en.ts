@@ -211,6 +211,7 @@ export const en = {
   'export.start': 'Export',
   'export.progress': 'Exporting {done}/{total}…',
   'export.done': 'Exported {images} images ({masks} label masks) to {path}',
+  'settings.auditExport': 'Export audit log (CSV)',
   'models.empty': 'No model versions yet. Train one with: argus train --mode anomaly --dataset <folder>',
   'models.name': 'Name',
   'models.status': 'Status',

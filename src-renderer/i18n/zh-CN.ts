@@ -213,6 +213,7 @@ export const zhCN: Record<MessageKey, string> = {
   'export.start': '导出',
   'export.progress': '正在导出 {done}/{total}…',
   'export.done': '已导出 {images} 张图像（{masks} 个标签掩膜）到 {path}',
+  'settings.auditExport': '导出审计日志（CSV）',
   'models.empty': '还没有模型版本。可用以下命令训练：argus train --mode anomaly --dataset <文件夹>',
   'models.name': '名称',
   'models.status': '状态',

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { ArgusError } from '../../api/errors.ts';
-import type { InspectionRecord } from '../../api/contract.ts';
-import { inspectionsToCsv } from '../../common/history-csv.ts';
+import type { AuditEntry, InspectionRecord } from '../../api/contract.ts';
+import { auditToCsv, inspectionsToCsv } from '../../common/csv-export.ts';
 import type { Command } from '../command.ts';
 
 export const historyExport: Command = {
@@ -26,6 +26,28 @@ export const historyExport: Command = {
     if (values.out) {
       writeFileSync(values.out as string, text);
       ctx.progress(`Wrote ${items.length} inspections to ${values.out as string}`);
+    } else process.stdout.write(text);
+  },
+};
+
+export const auditExport: Command = {
+  name: 'audit export',
+  usage: 'audit export --format csv|json [--out FILE]',
+  summary: 'Exports the audit log (who changed what and when: imports, labels, training, thresholds, promotions, roles).',
+  options: { format: { type: 'string', default: 'csv' }, out: { type: 'string' } },
+  async run(ctx, values) {
+    const format = values.format as string;
+    if (format !== 'csv' && format !== 'json') throw new ArgusError('invalid_argument', `--format must be csv or json, not ${format}`);
+    const entries: AuditEntry[] = [];
+    for (let offset = 0; ; offset += 1000) {
+      const page = await ctx.service().listAuditLog({ offset, limit: 1000 });
+      entries.push(...page);
+      if (page.length < 1000) break;
+    }
+    const text = format === 'csv' ? auditToCsv(entries) : JSON.stringify(entries, null, 2) + '\n';
+    if (values.out) {
+      writeFileSync(values.out as string, text);
+      ctx.progress(`Wrote ${entries.length} audit entries to ${values.out as string}`);
     } else process.stdout.write(text);
   },
 };

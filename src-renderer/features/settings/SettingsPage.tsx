@@ -1,3 +1,4 @@
+import { auditToCsv } from '../../../src-main/common/csv-export.ts';
 import { api } from '../../api/client.ts';
 import { type Language, LANGUAGES, useI18n } from '../../i18n/i18n.tsx';
 import { useAsync } from '../common/hooks.ts';
@@ -7,6 +8,21 @@ export function SettingsPage() {
   const { t, language, setLanguage } = useI18n();
   const info = useAsync(() => api.getInfo(), []);
   const audit = useAsync(() => api.listAuditLog({ limit: 50 }), []);
+  // The whole log (up to the latest 10,000 entries) as CSV.
+  const exportAudit = async (): Promise<void> => {
+    const entries = [];
+    for (let offset = 0; offset < 10_000; offset += 1000) {
+      const page = await api.listAuditLog({ offset, limit: 1000 });
+      entries.push(...page);
+      if (page.length < 1000) break;
+    }
+    const url = URL.createObjectURL(new Blob([auditToCsv(entries)], { type: 'text/csv' }));
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = `argus-audit-${new Date().toISOString().slice(0, 10)}.csv`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  };
   return (
     <section className="page">
       <header className="page-header"><h1>{t('settings.title')}</h1></header>
@@ -36,7 +52,10 @@ export function SettingsPage() {
         )}
       </div>
       <RolesCard />
-      <h2>{t('settings.audit')}</h2>
+      <div className="page-header">
+        <h2>{t('settings.audit')}</h2>
+        <button onClick={() => void exportAudit()}>{t('settings.auditExport')}</button>
+      </div>
       {audit.data?.length === 0 && <p className="muted">{t('settings.auditEmpty')}</p>}
       {audit.data && audit.data.length > 0 && (
         <table className="table">
