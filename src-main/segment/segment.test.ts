@@ -104,6 +104,8 @@ describe.skipIf(!hasShared)('supervised fine-tuning (segmentation)', () => {
     await new Promise((r) => run.once('exit', r));
     const store = new Store(data.path);
     const killed = store.trainingRuns.list()[0];
+    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    const modelsBefore = store.models.list().length;
     store.close();
     expect(killed.status).toBe('running');
     expect(killed.parentModelId).toBe(modelId);
@@ -111,6 +113,7 @@ describe.skipIf(!hasShared)('supervised fine-tuning (segmentation)', () => {
     const { stdout } = await argus(['train', '--mode', 'segment', '--resume', String(killed.id), '--device', 'cpu', '--json'], data.path);
     const result = JSON.parse(stdout) as { id: number; metrics: { epochs: { epoch: number }[] } };
     const resumedModel = service.store.models.get(result.id);
+    expect(service.store.models.list()).toHaveLength(modelsBefore + 1);
     expect(resumedModel.parentId).toBe(modelId);
     // All three epochs are in the history: the first from the killed process, the rest after resuming.
     expect(result.metrics.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
