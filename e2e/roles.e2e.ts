@@ -59,6 +59,22 @@ describe.skipIf(!hasShared)('Roles (browser mode, Chromium)', () => {
     await page.goto(`${app.url}#/models`);
     await page.getByTestId('model-1').getByRole('button', { name: 'Promote to production' }).click();
     await expect.poll(() => page.getByTestId('model-1').textContent()).toMatch(/Production/);
+    // Inspecting an image that was labelled shows its stored labels as a layer that can be switched off.
+    await page.goto(`${app.url}#/inspect`);
+    await page.getByLabel('Images or folders on this station (one per line)').fill(join(work.path, 'blemish', 'val', 'd1.png'));
+    await page.getByRole('button', { name: 'Inspect with production model' }).click();
+    await expect.poll(() => page.getByTestId('label-count').textContent(), { timeout: 60_000 }).toBe('1 stored labels shown (dashed, in class colours)');
+    const pixel = () => page.getByTestId('heatmap-overlay').evaluate((c) => {
+      const canvas = c as unknown as { getContext(k: string): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+      return Array.from(canvas.getContext('2d').getImageData(40, 26, 1, 1).data);
+    });
+    await page.getByLabel('Heatmap (H)').uncheck();
+    await expect.poll(async () => (await pixel())[3]).toBeGreaterThanOrEqual(160);
+    await app.screenshot('inspect-labels');
+    await page.getByLabel('Labels (A)').uncheck();
+    await expect.poll(async () => (await pixel())[3]).toBe(0);
+    await page.goto(`${app.url}#/models`);
+
     // Two versions side by side on the same split: metrics, score histograms with thresholds, PR curves.
     const comparison = page.getByLabel('Compare two versions');
     await comparison.getByLabel('Version A').selectOption('1');

@@ -145,6 +145,13 @@ export type Annotation = { id?: number; author?: string; updatedAt?: string } & 
   | { shape: 'good' }
 );
 
+/** The labels of one image wherever it was labelled (any project), with the class names and colours. */
+export interface StoredImageLabels {
+  width: number;
+  height: number;
+  annotations: (Annotation & { className: string | null; color: string | null })[];
+}
+
 export interface ImageAnnotations {
   datasetId: number;
   imageId: number;
@@ -395,6 +402,8 @@ export interface ArgusApi {
   /** Starts watching a hot folder; runs until the job is cancelled (or once through). Progress counts inspected files. */
   watchFolder(input: WatchFolderInput): Promise<JobStatus>;
   listModels(input: { projectId?: number }): Promise<ModelVersionSummary[]>;
+  /** The labels stored for an image (by content digest) in any project; empty when it was never labelled. */
+  getImageLabels(input: { sha256: string }): Promise<StoredImageLabels>;
   /** The annotations of one image of a dataset (in its project). */
   getImageAnnotations(input: { datasetId: number; imageId: number }): Promise<ImageAnnotations>;
   /**

@@ -92,6 +92,7 @@ export const apiSchemas = {
   lockEngineer: none,
   setEngineerPin: z.object({ pin: z.string().regex(/^\d{4,12}$/, 'must be 4 to 12 digits') }).strict(),
   getImageAnnotations: z.object({ datasetId: id, imageId: id }).strict(),
+  getImageLabels: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
   exportDataset: z.object({ datasetId: id, path: z.string().min(1).max(4096) }).strict(),
   rankImagesForLabelling: z.object({ datasetId: id, model: z.union([id, z.literal('production')]).optional(), device }).strict(),
   suggestRegions: z.object({ datasetId: id, imageId: id, model: z.union([id, z.literal('production')]).optional(), device }).strict(),

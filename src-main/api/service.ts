@@ -6,7 +6,7 @@ import { downloadVerified } from '../model/weights-download.ts';
 import type {
   Annotation, ApiInput, DailyCounts, LabellingRanking, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
   DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectFilesResult, InspectionQuery,
-  InspectionRecord, JobStatus, ModelVersionSummary, Project, RegionSuggestions, Role, SessionInfo, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
+  InspectionRecord, JobStatus, ModelVersionSummary, Project, RegionSuggestions, Role, SessionInfo, StoredImageLabels, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from './contract.ts';
 import { evaluateAnomaly } from '../anomaly/evaluate.ts';
 import { trainAnomaly, verifyModelFiles } from '../anomaly/train.ts';
@@ -27,7 +27,7 @@ import { ArgusError, toErrorBody } from './errors.ts';
 import { appPath } from './resources.ts';
 import { type CallerSession, ENGINEER_METHODS, hashPin, pinMatches, type StoredPin } from './roles.ts';
 import { apiSchemas, isApiMethod } from './schemas.ts';
-import { getImageAnnotations, saveImageAnnotations } from '../datasets/annotation-editing.ts';
+import { getImageAnnotations, getImageLabels, saveImageAnnotations } from '../datasets/annotation-editing.ts';
 import { exportDataset } from '../datasets/exporter.ts';
 import { importDataset } from '../datasets/importer.ts';
 import { JobRunner } from '../jobs/job-runner.ts';
@@ -291,6 +291,10 @@ export class ArgusService implements ArgusApi {
 
   async listModels(input: { projectId?: number }): Promise<ModelVersionSummary[]> {
     return this.store.models.list(input.projectId);
+  }
+
+  async getImageLabels(input: { sha256: string }): Promise<StoredImageLabels> {
+    return getImageLabels(this.store, input.sha256);
   }
 
   async getImageAnnotations(input: { datasetId: number; imageId: number }): Promise<ImageAnnotations> {

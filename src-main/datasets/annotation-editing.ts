@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { Annotation, ImageAnnotations } from '../api/contract.ts';
+import type { Annotation, ImageAnnotations, StoredImageLabels } from '../api/contract.ts';
 import { ArgusError } from '../api/errors.ts';
 import { decodeRuns, encodeRuns } from '../common/geometry.ts';
 import { decodeLabelMask } from '../images/decode.ts';
@@ -24,6 +24,21 @@ async function toApi(store: Store, a: StoredAnnotation, size: number): Promise<A
   const mask = await decodeLabelMask(await store.blobs.get(sha256));
   if (mask.data.length !== size) throw new ArgusError('bad_input', `Mask of annotation ${a.id} does not match its image size`);
   return { ...meta, shape: 'mask', classIndex, runs: encodeRuns(mask.data.map((v) => (v === value ? 1 : 0))) };
+}
+
+/** Every project's annotations of the image with this digest (for showing labels next to an inspection). */
+export async function getImageLabels(store: Store, sha256: string): Promise<StoredImageLabels> {
+  const image = store.datasets.imageBySha256(sha256);
+  if (!image) return { width: 0, height: 0, annotations: [] };
+  const annotations: StoredImageLabels['annotations'] = [];
+  for (const project of store.projects.list()) {
+    for (const a of store.annotations.forImage(project.id, image.id)) {
+      if (a.shape === 'good') continue;
+      const cls = project.classes.find((c) => c.index === a.classIndex);
+      annotations.push({ ...(await toApi(store, a, image.width * image.height)), className: cls?.name ?? null, color: cls?.color ?? null });
+    }
+  }
+  return { width: image.width, height: image.height, annotations };
 }
 
 export async function getImageAnnotations(store: Store, datasetId: number, imageId: number): Promise<ImageAnnotations> {

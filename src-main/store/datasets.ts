@@ -162,6 +162,10 @@ export class DatasetRepository {
     ).get(datasetId, imageId) as { split: Split; label: ImageLabel; width: number; height: number; sha256: string } | undefined;
   }
 
+  imageBySha256(sha256: string): { id: number; width: number; height: number } | undefined {
+    return this.db.prepare('SELECT id, width, height FROM images WHERE sha256 = ?').get(sha256) as { id: number; width: number; height: number } | undefined;
+  }
+
   setLabel(datasetId: number, imageId: number, label: ImageLabel): void {
     this.db.prepare('UPDATE dataset_images SET label = ? WHERE dataset_id = ? AND image_id = ?').run(label, datasetId, imageId);
   }

@@ -212,6 +212,8 @@ export const en = {
   'export.progress': 'Exporting {done}/{total}…',
   'export.done': 'Exported {images} images ({masks} label masks) to {path}',
   'settings.auditExport': 'Export audit log (CSV)',
+  'inspect.labelLayer': 'Labels',
+  'inspect.labels': '{n} stored labels shown (dashed, in class colours)',
   'models.empty': 'No model versions yet. Train one with: argus train --mode anomaly --dataset <folder>',
   'models.name': 'Name',
   'models.status': 'Status',

@@ -214,6 +214,8 @@ export const zhCN: Record<MessageKey, string> = {
   'export.progress': '正在导出 {done}/{total}…',
   'export.done': '已导出 {images} 张图像（{masks} 个标签掩膜）到 {path}',
   'settings.auditExport': '导出审计日志（CSV）',
+  'inspect.labelLayer': '标注',
+  'inspect.labels': '显示 {n} 个已存标注（虚线，类别颜色）',
   'models.empty': '还没有模型版本。可用以下命令训练：argus train --mode anomaly --dataset <文件夹>',
   'models.name': '名称',
   'models.status': '状态',

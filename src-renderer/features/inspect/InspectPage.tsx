@@ -16,6 +16,7 @@ export function InspectPage() {
   const [results, setResults] = useState<InspectionRecord[]>([]);
   const [selected, setSelected] = useState(0);
   const [showHeatmap, setShowHeatmap] = useState(true);
+  const [showLabels, setShowLabels] = useState(true);
   const [opacity, setOpacity] = useState(0.7);
   const [preview, setPreview] = useState({ image: 0.5, pixel: 0.5 });
   const [confirming, setConfirming] = useState(false);
@@ -54,6 +55,7 @@ export function InspectPage() {
       if (e.key === 'ArrowDown' || e.key === 'j') setSelected((s) => Math.min(results.length - 1, s + 1));
       if (e.key === 'ArrowUp' || e.key === 'k') setSelected((s) => Math.max(0, s - 1));
       if (e.key === 'h') setShowHeatmap((v) => !v);
+      if (e.key === 'a') setShowLabels((v) => !v);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -108,6 +110,7 @@ export function InspectPage() {
             </ul>
             <div className="viewer-controls">
               <label><input type="checkbox" checked={showHeatmap} onChange={(e) => setShowHeatmap(e.target.checked)} /> {t('inspect.heatmap')} (H)</label>
+              <label><input type="checkbox" checked={showLabels} onChange={(e) => setShowLabels(e.target.checked)} /> {t('inspect.labelLayer')} (A)</label>
               <label>{t('inspect.opacity')} <input type="range" min={0.1} max={1} step={0.05} value={opacity} onChange={(e) => setOpacity(Number(e.target.value))} /></label>
               <label>{t('inspect.imageThreshold')} <input type="range" min={0.05} max={0.95} step={0.01} value={preview.image} aria-label={t('inspect.imageThreshold')} onChange={(e) => setPreview({ ...preview, image: Number(e.target.value) })} /> <output>{preview.image.toFixed(2)}</output></label>
               <label>{t('inspect.pixelThreshold')} <input type="range" min={0.05} max={0.95} step={0.01} value={preview.pixel} aria-label={t('inspect.pixelThreshold')} onChange={(e) => setPreview({ ...preview, pixel: Number(e.target.value) })} /> <output>{preview.pixel.toFixed(2)}</output></label>
@@ -127,7 +130,7 @@ export function InspectPage() {
               <small className="muted">{t('inspect.keys')}</small>
             </div>
           </div>
-          {results[selected] && <InspectionViewer inspection={results[selected]} showHeatmap={showHeatmap} opacity={opacity} preview={preview} />}
+          {results[selected] && <InspectionViewer inspection={results[selected]} showHeatmap={showHeatmap} opacity={opacity} preview={preview} showLabels={showLabels} />}
         </div>
       )}
     </section>

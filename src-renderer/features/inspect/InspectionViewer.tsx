@@ -1,8 +1,9 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { InspectionRecord } from '../../../src-main/api/contract.ts';
+import type { InspectionRecord, StoredImageLabels } from '../../../src-main/api/contract.ts';
+import { decodeRuns } from '../../../src-main/common/geometry.ts';
 import { decide, type ImageThresholds } from '../../../src-main/common/decision.ts';
 import { extractRegions } from '../../../src-main/common/regions.ts';
-import { client } from '../../api/client.ts';
+import { api, client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { colourHeatmap, loadImage } from './heatmap.ts';
 import { ZoomStage } from './ZoomStage.tsx';
@@ -28,8 +29,18 @@ const MIN_REGION_AREA = 16;
  * With preview thresholds other than the calibrated ones, verdict and regions are re-derived from
  * the stored raw score and heatmap, without running the model again.
  */
-export function InspectionViewer({ inspection, showHeatmap, opacity, preview = { image: 0.5, pixel: 0.5 } }: { inspection: InspectionRecord; showHeatmap: boolean; opacity: number; preview?: PreviewThresholds }) {
+export function InspectionViewer({ inspection, showHeatmap, opacity, preview = { image: 0.5, pixel: 0.5 }, showLabels = true }: { inspection: InspectionRecord; showHeatmap: boolean; opacity: number; preview?: PreviewThresholds; showLabels?: boolean }) {
   const { t } = useI18n();
+  // Labels a QA engineer stored for this very image (same content), drawn as their own layer.
+  const [labels, setLabels] = useState<StoredImageLabels | null>(null);
+  useEffect(() => {
+    let live = true;
+    setLabels(null);
+    if (inspection.imageSha256) void api.getImageLabels({ sha256: inspection.imageSha256 }).then((l) => live && setLabels(l), () => undefined);
+    return () => {
+      live = false;
+    };
+  }, [inspection.imageSha256]);
   const overlay = useRef<HTMLCanvasElement>(null);
   const [size, setSize] = useState<{ width: number; height: number } | null>(null);
   const [heatmap, setHeatmap] = useState<ImageData | null>(null);
@@ -71,6 +82,7 @@ export function InspectionViewer({ inspection, showHeatmap, opacity, preview = {
     if (showHeatmap && heatmap && heatmap.width === size.width && heatmap.height === size.height) ctx.putImageData(colourHeatmap(heatmap, opacity), 0, 0);
     ctx.lineWidth = Math.max(2, size.width / 400);
     ctx.font = `${Math.max(14, size.width / 60)}px sans-serif`;
+    if (showLabels && labels && labels.width === size.width && labels.height === size.height) drawLabels(ctx, labels);
     for (const r of regions) {
       const [x1, y1, x2, y2] = r.box;
       ctx.strokeStyle = '#00e5ff';
@@ -78,7 +90,7 @@ export function InspectionViewer({ inspection, showHeatmap, opacity, preview = {
       ctx.fillStyle = '#00e5ff';
       ctx.fillText(r.score.toFixed(2), x1, Math.max(12, y1 - 4));
     }
-  }, [size, heatmap, showHeatmap, opacity, regions]);
+  }, [size, heatmap, showHeatmap, opacity, regions, labels, showLabels]);
 
   return (
     <div className="viewer" data-testid="inspection-viewer">
@@ -105,6 +117,9 @@ export function InspectionViewer({ inspection, showHeatmap, opacity, preview = {
           {Math.round(Number(inspection.timings.total ?? 0))} ms
         </div>
         <div className="muted" data-testid="region-count">{t('inspect.regions', { n: regions.length })}</div>
+        {labels && labels.annotations.length > 0 && (
+          <div className="muted" data-testid="label-count">{t('inspect.labels', { n: labels.annotations.length })}</div>
+        )}
         {regions.length > 0 && (
           <table className="table compact">
             <thead><tr><th>#</th><th>{t('inspect.regionScore')}</th><th>{t('inspect.regionArea')}</th><th>{t('inspect.regionBox')}</th></tr></thead>
@@ -118,4 +133,38 @@ export function InspectionViewer({ inspection, showHeatmap, opacity, preview = {
       </div>
     </div>
   );
+}
+
+/** Stored labels in their class colours: masks filled (translucent), boxes and polygons dashed. */
+function drawLabels(ctx: CanvasRenderingContext2D, labels: StoredImageLabels): void {
+  const { width, height } = labels;
+  const masks = labels.annotations.filter((a) => a.shape === 'mask');
+  if (masks.length) {
+    const layer = ctx.getImageData(0, 0, width, height);
+    for (const a of masks) {
+      if (a.shape !== 'mask') continue;
+      const colour = a.color ?? '#ff00ff';
+      const rgb = [1, 3, 5].map((i) => parseInt(colour.slice(i, i + 2), 16));
+      decodeRuns(a.runs, width * height).forEach((v, p) => {
+        if (!v) return;
+        const o = p * 4;
+        // Blend 50 % of the class colour over whatever is drawn already.
+        for (let c = 0; c < 3; c++) layer.data[o + c] = (layer.data[o + c] + rgb[c]) >> 1;
+        layer.data[o + 3] = Math.max(layer.data[o + 3], 160);
+      });
+    }
+    ctx.putImageData(layer, 0, 0);
+  }
+  ctx.save();
+  ctx.setLineDash([6, 4]);
+  for (const a of labels.annotations) {
+    if (a.shape !== 'box' && a.shape !== 'polygon') continue;
+    ctx.strokeStyle = a.color ?? '#ff00ff';
+    ctx.beginPath();
+    if (a.shape === 'box') ctx.rect(a.box[0], a.box[1], a.box[2] - a.box[0], a.box[3] - a.box[1]);
+    else a.points.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+    ctx.closePath();
+    ctx.stroke();
+  }
+  ctx.restore();
 }
