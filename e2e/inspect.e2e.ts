@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../src-main/testing/fixtures.ts';
@@ -152,6 +152,33 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
     await app.screenshot('inspect-hot-folder');
     await card.getByRole('button', { name: 'Stop watching' }).click();
     await expect.poll(() => page.getByTestId('hot-status').textContent()).toMatch(/Stopped · 1 inspected/);
+    expect(app.consoleErrors).toEqual([]);
+  });
+
+  it('inspects images chosen with the file picker or dropped on the page; uploads stay inside the data directory', async () => {
+    const { page } = app;
+    await page.getByRole('link', { name: 'Inspect' }).click();
+    await page.getByLabel('Choose images to inspect').setInputFiles([join(work.path, 'incoming', 'part-001.png'), join(work.path, 'incoming', 'part-002.png')]);
+    const list = page.getByRole('list', { name: 'Results', exact: true });
+    await expect.poll(() => list.textContent(), { timeout: 60_000 }).toMatch(/OKpart-001\.png.*NGpart-002\.png/);
+
+    const bytes = readFileSync(join(work.path, 'incoming', 'part-003.png')).toString('base64');
+    const transfer = await page.evaluateHandle((b64) => {
+      const browser = globalThis as unknown as {
+        DataTransfer: new () => { items: { add(file: unknown): void } };
+        File: new (parts: unknown[], name: string, options: object) => unknown;
+      };
+      const dt = new browser.DataTransfer();
+      dt.items.add(new browser.File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], '../../escape.png', { type: 'image/png' }));
+      return dt;
+    }, bytes);
+    await page.getByTestId('drop-zone').dispatchEvent('drop', { dataTransfer: transfer });
+    await expect.poll(() => list.textContent(), { timeout: 60_000 }).toMatch(/^OKescape\.png/);
+    const uploads = readdirSync(join(app.dataDir, 'uploads'));
+    expect(uploads).toHaveLength(2);
+    expect(readdirSync(join(app.dataDir, 'uploads', uploads.sort()[1]))).toEqual(['escape.png']);
+    expect(existsSync(join(app.dataDir, '..', 'escape.png'))).toBe(false);
+    await app.screenshot('inspect-uploaded');
     expect(app.consoleErrors).toEqual([]);
   });
 });

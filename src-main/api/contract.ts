@@ -247,6 +247,13 @@ export interface InspectFilesInput {
   device?: ExecutionProviderChoice;
 }
 
+/** Images handed over by the UI (file picker, drag and drop) rather than as paths on the station. */
+export interface InspectUploadsInput {
+  model: number | 'production';
+  files: { name: string; dataBase64: string }[];
+  device?: ExecutionProviderChoice;
+}
+
 export interface WatchFolderInput {
   folder: string;
   model: number | 'production';
@@ -393,6 +400,8 @@ export interface ArgusApi {
   trainModel(input: TrainModelInput): Promise<JobStatus>;
   /** Starts an evaluation; the job's result holds the metrics. */
   evaluateModel(input: EvaluateModelInput): Promise<JobStatus>;
+  /** Stores uploaded images under the data directory and inspects them like inspectFiles. */
+  inspectUploads(input: InspectUploadsInput): Promise<JobStatus>;
   /** Starts inspecting files; the job's result is an InspectFilesResult. */
   inspectFiles(input: InspectFilesInput): Promise<JobStatus>;
   /** Checks a ResNet-50 safetensors file and makes it the backbone for training. */

@@ -9,6 +9,8 @@ const none = z.undefined().or(z.object({}).strict());
 const device = z.enum(['auto', 'cpu', 'cuda', 'webgpu']).optional();
 const multipleOf32 = z.number().int().min(64).max(4096).refine((v) => v % 32 === 0, 'must be a multiple of 32');
 const MAX_PIXELS = 100_000_000;
+/** One uploaded image of at most 64 MB (base64 is 4/3 of that). */
+export const MAX_UPLOAD_BASE64 = Math.ceil((64 * 2 ** 20 * 4) / 3);
 const coordinate = z.number().finite().min(-1e6).max(1e6);
 const classIndex = z.number().int().min(1).max(255);
 /** Fields a stored annotation comes back with; only `id` matters when it is saved again. */
@@ -70,6 +72,11 @@ export const apiSchemas = {
     model: z.union([id, z.literal('production')]),
     paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000),
     outDir: z.string().min(1).max(4096).optional(),
+    device,
+  }).strict(),
+  inspectUploads: z.object({
+    model: z.union([id, z.literal('production')]),
+    files: z.array(z.object({ name: z.string().min(1).max(255), dataBase64: z.string().min(1).max(MAX_UPLOAD_BASE64) }).strict()).min(1).max(200),
     device,
   }).strict(),
   importBackboneWeights: z.object({ path: z.string().min(1).max(4096) }).strict(),

@@ -1,11 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '../store/atomic-file.ts';
 import { downloadVerified } from '../model/weights-download.ts';
 import type {
   Annotation, ApiInput, DailyCounts, LabellingRanking, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
-  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectFilesResult, InspectionQuery,
+  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectUploadsInput, InspectFilesResult, InspectionQuery,
   InspectionRecord, JobStatus, ModelVersionSummary, Project, RegionSuggestions, Role, SessionInfo, StoredImageLabels, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from './contract.ts';
 import { evaluateAnomaly } from '../anomaly/evaluate.ts';
@@ -227,6 +229,23 @@ export class ArgusService implements ArgusApi {
 
   private modelFor(ref: number | 'production'): ModelVersion {
     return ref === 'production' ? this.store.models.production() : this.store.models.get(ref);
+  }
+
+  async inspectUploads(input: InspectUploadsInput): Promise<JobStatus> {
+    this.modelFor(input.model);
+    // Uploads are kept like the line's files: each batch in its own folder, names reduced to a safe base name.
+    const folder = join(this.store.dataDir, 'uploads', `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`);
+    const used = new Set<string>();
+    const paths: string[] = [];
+    for (const file of input.files) {
+      let name = basename(file.name).replace(/[^\w.\- ]+/g, '_').replace(/^\.+/, '') || 'image';
+      for (let k = 1; used.has(name); k++) name = `${k}-${name}`;
+      used.add(name);
+      const path = join(folder, name);
+      await writeFileAtomic(path, Buffer.from(file.dataBase64, 'base64'));
+      paths.push(path);
+    }
+    return this.inspectFiles({ model: input.model, paths, device: input.device });
   }
 
   async inspectFiles(input: InspectFilesInput): Promise<JobStatus> {

@@ -29,6 +29,7 @@ export interface RunningWebServer {
 }
 
 const MAX_BODY_BYTES = 1_000_000;
+const MAX_UPLOAD_BODY_BYTES = 256 * 2 ** 20;
 const MAX_DRAIN_BYTES = 64_000_000;
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml',
@@ -84,7 +85,8 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     }
     if (url.pathname.startsWith('/api/')) {
       if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'invalid_argument', message: 'Use POST' } });
-      const body = await readBody(req);
+      // Uploaded images may be large; every other call is small.
+      const body = await readBody(req, url.pathname === '/api/inspectUploads' ? MAX_UPLOAD_BODY_BYTES : MAX_BODY_BYTES);
       if (body === null) return sendJson(res, 413, { ok: false, error: { code: 'invalid_argument', message: 'Request body too large' } });
       let input: unknown;
       try {
@@ -164,16 +166,16 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** The request body, or null when it is over the limit (the rest is read and dropped, so the client sees the 413). */
-async function readBody(req: IncomingMessage): Promise<Buffer | null> {
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_DRAIN_BYTES) {
+    if (size > Math.max(limit, MAX_DRAIN_BYTES)) {
       req.destroy();
       return null;
     }
-    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
+    if (size <= limit) chunks.push(chunk as Buffer);
   }
-  return size > MAX_BODY_BYTES ? null : Buffer.concat(chunks);
+  return size > limit ? null : Buffer.concat(chunks);
 }

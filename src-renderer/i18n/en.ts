@@ -214,6 +214,8 @@ export const en = {
   'settings.auditExport': 'Export audit log (CSV)',
   'inspect.labelLayer': 'Labels',
   'inspect.labels': '{n} stored labels shown (dashed, in class colours)',
+  'inspect.drop': 'Drop images here, or choose files',
+  'inspect.choose': 'Choose images to inspect',
   'models.empty': 'No model versions yet. Train one with: argus train --mode anomaly --dataset <folder>',
   'models.name': 'Name',
   'models.status': 'Status',

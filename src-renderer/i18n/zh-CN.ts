@@ -216,6 +216,8 @@ export const zhCN: Record<MessageKey, string> = {
   'settings.auditExport': '导出审计日志（CSV）',
   'inspect.labelLayer': '标注',
   'inspect.labels': '显示 {n} 个已存标注（虚线，类别颜色）',
+  'inspect.drop': '将图像拖放到此处，或选择文件',
+  'inspect.choose': '选择要检测的图像',
   'models.empty': '还没有模型版本。可用以下命令训练：argus train --mode anomaly --dataset <文件夹>',
   'models.name': '名称',
   'models.status': '状态',

@@ -24,6 +24,20 @@ export function InspectPage() {
   const { isEngineer } = useSession();
   const job = useJob(jobId);
   const selectedModel = results[selected]?.modelVersionId ?? null;
+  const [dragging, setDragging] = useState(false);
+
+  // Images picked or dropped in the UI travel to the engine, which keeps and inspects them.
+  const upload = async (list: FileList | null): Promise<void> => {
+    const files = [...(list ?? [])];
+    if (files.length === 0) return;
+    setError(null);
+    try {
+      const encoded = await Promise.all(files.map(async (f) => ({ name: f.name, dataBase64: toBase64(new Uint8Array(await f.arrayBuffer())) })));
+      setJobId((await api.inspectUploads({ model: 'production', files: encoded })).id);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
 
   // A QA engineer can make the what-if thresholds the model's own (audited; new inspections use them).
   const applyThresholds = async (): Promise<void> => {
@@ -84,6 +98,12 @@ export function InspectPage() {
           <textarea name="paths" rows={2} value={paths} onChange={(e) => setPaths(e.target.value)} placeholder="/data/line-3/incoming" disabled={running} />
         </label>
         <button type="submit" className="primary" disabled={running || !paths.trim()}>{t('inspect.run')}</button>
+        <label className={`drop-zone${dragging ? ' dragging' : ''}`} data-testid="drop-zone"
+          onDragOver={(e) => { e.preventDefault(); setDragging(true); }} onDragLeave={() => setDragging(false)}
+          onDrop={(e) => { e.preventDefault(); setDragging(false); void upload(e.dataTransfer.files); }}>
+          {t('inspect.drop')}
+          <input type="file" multiple accept="image/*,.bmp,.tif,.tiff" aria-label={t('inspect.choose')} disabled={running} onChange={(e) => void upload(e.target.files)} />
+        </label>
         {running && job && <span className="muted">{t('inspect.progress', { done: job.done, total: job.total })}</span>}
       </form>
       <HotFolderCard onOpen={(inspection) => {
@@ -135,4 +155,10 @@ export function InspectPage() {
       )}
     </section>
   );
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }
