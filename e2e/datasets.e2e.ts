@@ -46,6 +46,15 @@ describe('Datasets workspace (browser mode, Chromium)', () => {
 
     await page.getByLabel('Label').selectOption('defect');
     await expect.poll(() => thumbnails.count()).toBe(6);
+    await page.getByLabel('Label').selectOption('');
+    await page.getByLabel('Class').selectOption({ label: 'scratch' });
+    await expect.poll(() => thumbnails.count()).toBe(6);
+    await page.getByLabel('Class').selectOption('');
+    await page.getByLabel('Defects drawn').selectOption('no');
+    await expect.poll(() => thumbnails.count()).toBe(6);
+    await page.getByLabel('Defects drawn').selectOption('');
+    await page.getByLabel('Label').selectOption('defect');
+    await expect.poll(() => thumbnails.count()).toBe(6);
     await expect.poll(() => page.getByText('2 regions').count()).toBe(6);
     const shot = await app.screenshot('datasets-browse');
     expect(shot).toMatch(/test-results\/e2e\/datasets-browse\.png$/);

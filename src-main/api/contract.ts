@@ -89,6 +89,10 @@ export interface DatasetImageQuery {
   datasetId: number;
   split?: Split;
   label?: ImageLabel;
+  /** Only images with an annotation of this class (project class index). */
+  classIndex?: number;
+  /** true: images with at least one defect annotation; false: images without any. */
+  annotated?: boolean;
   offset?: number;
   limit?: number;
 }

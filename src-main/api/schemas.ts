@@ -30,7 +30,9 @@ export const apiSchemas = {
   }).strict(),
   listDatasets: z.object({ projectId: id.optional() }).strict(),
   getDataset: z.object({ datasetId: id }).strict(),
-  listDatasetImages: z.object({ datasetId: id, split: split.optional(), label: label.optional(), ...page }).strict(),
+  listDatasetImages: z.object({
+    datasetId: id, split: split.optional(), label: label.optional(), classIndex: z.number().int().min(1).max(255).optional(), annotated: z.boolean().optional(), ...page,
+  }).strict(),
   importDataset: z.object({
     path: z.string().min(1).max(4096),
     projectId: id.optional(),

@@ -95,8 +95,15 @@ export class DatasetRepository {
 
   images(query: DatasetImageQuery): DatasetImagePage {
     const dataset = this.get(query.datasetId);
-    const where = `di.dataset_id = @datasetId AND (@split IS NULL OR di.split = @split) AND (@label IS NULL OR di.label = @label)`;
-    const params = { datasetId: query.datasetId, split: query.split ?? null, label: query.label ?? null };
+    const defectAnnotation = `SELECT 1 FROM annotations a WHERE a.image_id = di.image_id AND a.project_id = @projectId AND a.shape != 'good'`;
+    const where = `di.dataset_id = @datasetId AND (@split IS NULL OR di.split = @split) AND (@label IS NULL OR di.label = @label)
+      AND (@classIndex IS NULL OR EXISTS (SELECT 1 FROM annotations a JOIN defect_classes c ON c.id = a.class_id
+        WHERE a.image_id = di.image_id AND a.project_id = @projectId AND c.class_index = @classIndex))
+      AND (@annotated IS NULL OR (@annotated = 1) = EXISTS (${defectAnnotation}))`;
+    const params = {
+      datasetId: query.datasetId, split: query.split ?? null, label: query.label ?? null, projectId: dataset.projectId,
+      classIndex: query.classIndex ?? null, annotated: query.annotated === undefined ? null : Number(query.annotated),
+    };
     const { total } = this.db.prepare(`SELECT count(*) AS total FROM dataset_images di WHERE ${where}`).get(params) as { total: number };
     const rows = this.db
       .prepare(
@@ -107,7 +114,7 @@ export class DatasetRepository {
          FROM dataset_images di JOIN images i ON i.id = di.image_id
          WHERE ${where} ORDER BY di.file LIMIT @limit OFFSET @offset`,
       )
-      .all({ ...params, projectId: dataset.projectId, limit: query.limit ?? 100, offset: query.offset ?? 0 }) as {
+      .all({ ...params, limit: query.limit ?? 100, offset: query.offset ?? 0 }) as {
         id: number; sha256: string; width: number; height: number; file: string; split: Split; label: ImageLabel;
         annotation_count: number; class_names: string | null;
       }[];

@@ -11,10 +11,17 @@ export function DatasetBrowser({ dataset }: { dataset: DatasetSummary }) {
   const { t } = useI18n();
   const [split, setSplit] = useState<Split | ''>('');
   const [label, setLabel] = useState<ImageLabel | ''>('');
+  const [classIndex, setClassIndex] = useState('');
+  const [annotated, setAnnotated] = useState<'' | 'yes' | 'no'>('');
   const [offset, setOffset] = useState(0);
+  const projects = useAsync(() => api.listProjects(), []);
+  const classes = projects.data?.find((p) => p.id === dataset.projectId)?.classes ?? [];
   const page = useAsync(
-    () => api.listDatasetImages({ datasetId: dataset.id, split: split || undefined, label: label || undefined, offset, limit: PAGE_SIZE }),
-    [dataset.id, split, label, offset],
+    () => api.listDatasetImages({
+      datasetId: dataset.id, split: split || undefined, label: label || undefined, classIndex: classIndex ? Number(classIndex) : undefined,
+      annotated: annotated === '' ? undefined : annotated === 'yes', offset, limit: PAGE_SIZE,
+    }),
+    [dataset.id, split, label, classIndex, annotated, offset],
   );
   const total = page.data?.total ?? 0;
 
@@ -48,6 +55,19 @@ export function DatasetBrowser({ dataset }: { dataset: DatasetSummary }) {
           <select value={label} onChange={(e) => { setLabel(e.target.value as ImageLabel | ''); setOffset(0); }}>
             <option value="">{t('common.all')}</option>
             {(['good', 'defect', 'unlabeled'] as const).map((l) => <option key={l} value={l}>{t(`datasets.label.${l}`)}</option>)}
+          </select>
+        </label>
+        <label>{t('datasets.filter.class')}
+          <select value={classIndex} onChange={(e) => { setClassIndex(e.target.value); setOffset(0); }}>
+            <option value="">{t('common.all')}</option>
+            {classes.map((c) => <option key={c.index} value={c.index}>{c.name}</option>)}
+          </select>
+        </label>
+        <label>{t('datasets.filter.annotated')}
+          <select value={annotated} onChange={(e) => { setAnnotated(e.target.value as '' | 'yes' | 'no'); setOffset(0); }}>
+            <option value="">{t('common.all')}</option>
+            <option value="yes">{t('datasets.annotated.yes')}</option>
+            <option value="no">{t('datasets.annotated.no')}</option>
           </select>
         </label>
         <span className="muted">{total > 0 && t('datasets.showing', { from: offset + 1, to: Math.min(offset + PAGE_SIZE, total), total })}</span>
