@@ -6,7 +6,7 @@ import { planTiles, stitchTiles } from '../images/tiling.ts';
 import { buildNetwork } from '../model/network.ts';
 import type { BackboneWeights } from '../model/resnet50.ts';
 import { extractRegions } from '../common/regions.ts';
-import { createSession, type ReadySession, type SessionCache } from '../runtime/sessions.ts';
+import { createSession, openSession, type SessionSource } from '../runtime/sessions.ts';
 import { anomalyMap } from './anomaly-map.ts';
 import { type AnomalyThresholds, normalizeScore, verdictOf } from './calibration.ts';
 import { PATCH_LAYERS, type PatchLayers, patchFeatureHead } from './patch-features.ts';
@@ -85,21 +85,6 @@ export function buildPatchFeatureModel(backbone: BackboneWeights, config: Anomal
     stages: PATCH_LAYERS[config.layers].stages,
     heads: [patchFeatureHead({ layers: config.layers, dim: config.dim, seed: config.projectionSeed })],
   });
-}
-
-/**
- * Where a model's sessions come from: a shared cache (sessions outlive the detector and are
- * reused by the next job), or created for this detector alone (released with it).
- */
-export interface SessionSource {
-  cache?: SessionCache;
-  /** Cache key prefix identifying the model's files (e.g. their digests). */
-  key?: string;
-}
-
-export async function openSession(source: SessionSource, role: string, model: Uint8Array, provider: ExecutionProviderChoice, dims?: Record<string, number>): Promise<ReadySession & { owned: boolean }> {
-  if (source.cache && source.key) return { ...(await source.cache.get({ modelKey: `${source.key}:${role}`, model, provider, dims })), owned: false };
-  return { ...(await createSession({ model, provider, dims })), owned: true };
 }
 
 /** Runs the patch-feature network on images resized to the model's input. */

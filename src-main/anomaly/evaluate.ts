@@ -1,7 +1,8 @@
+import type { ImageScores } from '../api/contract.ts';
 import { decodeRgb } from '../images/preprocess.ts';
 import type { DatasetSample } from '../store/datasets.ts';
 import type { Store } from '../store/store.ts';
-import { type AnomalyThresholds, normalizeScore, verdictOf } from './calibration.ts';
+import { type AnomalyThresholds, calibrate, normalizeScore, verdictOf } from './calibration.ts';
 import type { AnomalyAnalysis, ImageAnalyser } from './detector.ts';
 import { defectMask } from './ground-truth.ts';
 import { auroc, HistogramAuroc, quantile } from './metrics.ts';
@@ -21,14 +22,6 @@ export interface AnomalyMetrics {
   /** Share of images that landed in the REVIEW band. */
   review_rate: number;
   ms_per_image: number;
-}
-
-/** Normalised image scores of an evaluation and the thresholds on the same scale. */
-export interface ImageScores {
-  good: number[];
-  defective: number[];
-  ng: number;
-  review: number;
 }
 
 /**
@@ -120,6 +113,34 @@ export async function scoreSamples(
     onImage?.(i + 1, labelled.length);
   }
   return board;
+}
+
+/** Sampling stride for the pixel scores used in calibration (every 4th pixel in x and y). */
+const CALIBRATION_PIXEL_STRIDE = 4;
+
+/**
+ * Thresholds for a freshly trained model from one pass over the validation split, which also
+ * gives the validation metrics: image scores, and a strided sample of pixel scores with their truth.
+ */
+export async function calibrateOn(
+  store: Store, detector: ImageAnalyser, samples: DatasetSample[], onImage?: (done: number, total: number) => void, signal?: AbortSignal,
+): Promise<{ thresholds: AnomalyThresholds; metrics: AnomalyMetrics }> {
+  const pixelScores: number[] = [];
+  const pixelDefective: number[] = [];
+  const board = await scoreSamples(store, detector, samples, onImage, signal, (analysis, truth) => {
+    for (let y = 0; y < analysis.height; y += CALIBRATION_PIXEL_STRIDE) {
+      for (let x = 0; x < analysis.width; x += CALIBRATION_PIXEL_STRIDE) {
+        const p = y * analysis.width + x;
+        pixelScores.push(analysis.heatmap[p]);
+        pixelDefective.push(truth?.[p] ?? 0);
+      }
+    }
+  });
+  const thresholds = calibrate({
+    goodScores: board.goodScores, defectScores: board.defectScores,
+    pixelScores: Float32Array.from(pixelScores), pixelDefective: Uint8Array.from(pixelDefective),
+  });
+  return { thresholds, metrics: board.metrics(thresholds) };
 }
 
 /** Image AUROC, pixel AUROC over every pixel at image resolution, and the decisions of the thresholds. */

@@ -10,10 +10,9 @@ import { sha256Hex } from '../store/blob-store.ts';
 import type { DatasetSample } from '../store/datasets.ts';
 import type { ModelVersion } from '../store/models.ts';
 import type { Store } from '../store/store.ts';
-import { calibrate } from './calibration.ts';
 import { greedyCoreset } from './coreset.ts';
 import { AnomalyDetector, type AnomalyConfig, buildPatchFeatureModel, DEFAULT_ANOMALY_CONFIG, PatchExtractor } from './detector.ts';
-import { scoreSamples } from './evaluate.ts';
+import { calibrateOn } from './evaluate.ts';
 import { quantile } from './metrics.ts';
 import { buildScorer } from './scorer.ts';
 
@@ -35,11 +34,8 @@ export interface TrainAnomalyResult {
   seconds: number;
 }
 
-/** Sampling stride for the pixel scores used in calibration (every 4th pixel in x and y). */
-const CALIBRATION_PIXEL_STRIDE = 4;
-
 /** Network input for the dataset: the training images' median aspect ratio, long side as configured. */
-function inputSizeFor(samples: DatasetSample[], longSide: number): { inputWidth: number; inputHeight: number } {
+export function inputSizeFor(samples: DatasetSample[], longSide: number): { inputWidth: number; inputHeight: number } {
   const aspect = quantile(samples.map((s) => s.width / s.height), 0.5);
   const round = (v: number): number => Math.max(64, Math.round(v / 32) * 32);
   return aspect >= 1
@@ -99,24 +95,7 @@ export async function trainAnomaly(store: Store, input: TrainAnomalyInput, ctx: 
     ctx.progress('selecting coreset', 1, 1);
 
     detector = await AnomalyDetector.fromBank(extractor, bank);
-    // One pass over the validation split serves calibration (a strided sample of pixel scores)
-    // and the validation metrics.
-    const pixelScores: number[] = [];
-    const pixelDefective: number[] = [];
-    const board = await scoreSamples(store, detector, validation, (d, t) => ctx.progress('calibrating', d, t), ctx.signal, (analysis, truth) => {
-      for (let y = 0; y < analysis.height; y += CALIBRATION_PIXEL_STRIDE) {
-        for (let x = 0; x < analysis.width; x += CALIBRATION_PIXEL_STRIDE) {
-          const p = y * analysis.width + x;
-          pixelScores.push(analysis.heatmap[p]);
-          pixelDefective.push(truth?.[p] ?? 0);
-        }
-      }
-    });
-    const thresholds = calibrate({
-      goodScores: board.goodScores, defectScores: board.defectScores,
-      pixelScores: Float32Array.from(pixelScores), pixelDefective: Uint8Array.from(pixelDefective),
-    });
-    const metrics = board.metrics(thresholds);
+    const { thresholds, metrics } = await calibrateOn(store, detector, validation, (d, t) => ctx.progress('calibrating', d, t), ctx.signal);
 
     const scorerModel = buildScorer(bank, config.dim);
     const files = [

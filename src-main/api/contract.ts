@@ -298,6 +298,20 @@ export interface JobStatus {
   training?: TrainingProgressInfo;
 }
 
+/** Normalised image scores of an evaluation (good and defective apart) and the thresholds on the same scale. */
+export interface ImageScores {
+  good: number[];
+  defective: number[];
+  ng: number;
+  review: number;
+}
+
+export interface TrainingValidation {
+  loss: number;
+  /** Pixel IoU per defect class at 1/4 resolution (argmax of the logits), by class name. */
+  iou: Record<string, number>;
+}
+
 export interface TrainingProgressInfo {
   phase: 'preparing' | 'training' | 'validating';
   epoch: number;
@@ -308,7 +322,7 @@ export interface TrainingProgressInfo {
   learningRate: number;
   etaSeconds: number | null;
   /** After each epoch: validation loss and pixel IoU per class. */
-  validation?: { loss: number; iou: Record<string, number> };
+  validation?: TrainingValidation;
   /** Training loss and validation loss of every finished epoch, for the loss chart. */
   history?: { epoch: number; trainLoss: number; validationLoss: number }[];
 }

@@ -17,7 +17,7 @@ import { evaluateSegment } from '../segment/evaluate.ts';
 import { trainSegmentInWorker } from '../segment/training-client.ts';
 import { HotFolder } from '../inspection/hot-folder.ts';
 import { expandImageFiles, inspectFiles } from '../inspection/inspect-files.ts';
-import { type BackboneWeights, loadResNet50Weights } from '../model/resnet50.ts';
+import { loadResNet50Weights } from '../model/resnet50.ts';
 import { type ImageAnalyser, judge } from '../anomaly/detector.ts';
 import type { AnomalyThresholds } from '../anomaly/calibration.ts';
 import { decodeRgb } from '../images/preprocess.ts';
@@ -160,11 +160,11 @@ export class ArgusService implements ArgusApi {
     });
   }
 
-  private backbone(): { weights: BackboneWeights; sha256: string; path: string } {
+  /** The imported backbone weights file (read by whichever thread trains). */
+  private backboneFile(): { sha256: string; path: string } {
     const setting = this.store.settings.get<{ sha256: string }>('backbone');
     if (!setting) throw new ArgusError('bad_input', 'No backbone weights imported yet: import a ResNet-50 safetensors file first (argus weights import <file>)');
-    const path = this.store.blobs.pathOf(setting.sha256);
-    return { weights: loadResNet50Weights(path), sha256: setting.sha256, path };
+    return { sha256: setting.sha256, path: this.store.blobs.pathOf(setting.sha256) };
   }
 
   async trainModel(input: TrainModelInput): Promise<JobStatus> {
@@ -175,7 +175,7 @@ export class ArgusService implements ArgusApi {
     const datasetId = input.datasetId ?? (resumed?.config.datasetId as number | undefined);
     if (datasetId === undefined) throw new ArgusError('invalid_argument', 'A dataset is required');
     const dataset = this.store.datasets.get(datasetId);
-    const backbone = this.backbone();
+    const backbone = this.backboneFile();
     if (input.mode === 'segment') {
       if (input.parentModelId !== undefined) this.store.models.get(input.parentModelId);
       const config = {
@@ -195,6 +195,7 @@ export class ArgusService implements ArgusApi {
         },
       }, ctx));
     }
+    const weights = loadResNet50Weights(backbone.path);
     return this.jobs.start('train', async (ctx): Promise<TrainModelResult> => {
       const config = {
         ...(input.inputSize ? { inputWidth: input.inputSize[0], inputHeight: input.inputSize[1] } : {}),
@@ -202,7 +203,7 @@ export class ArgusService implements ArgusApi {
         ...(input.layers ? { layers: input.layers } : {}),
       };
       const { model, seconds } = await trainAnomaly(this.store, {
-        datasetId: dataset.id, backbone: backbone.weights, backboneSha256: backbone.sha256, provider: input.device ?? 'auto',
+        datasetId: dataset.id, backbone: weights, backboneSha256: backbone.sha256, provider: input.device ?? 'auto',
         config, name: input.name, actor: this.actor,
       }, ctx);
       return { modelId: model.id, seconds, metrics: model.metrics };

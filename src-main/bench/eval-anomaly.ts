@@ -1,12 +1,10 @@
 // npm run eval:anomaly -- [--dataset DIR] [--weights FILE] [--input WxH] [--coreset N] [--layers c3+c4|c2+c3] [--device …] [--data-dir DIR]
 // The anomaly-mode quality gate: trains on the good train images of a dataset (bsdata by default),
 // evaluates on its test split, and prints one JSON object with the metrics and costs.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ExecutionProviderChoice, ImportResult, JobStatus, TrainModelResult } from '../api/contract.ts';
-import { ArgusService } from '../api/service.ts';
+import type { ExecutionProviderChoice, ImportResult, TrainModelResult } from '../api/contract.ts';
+import { openGateService } from './gate-service.ts';
 
 const SHARED = resolve(import.meta.dirname, '../../../shared');
 const { values } = parseArgs({
@@ -21,18 +19,7 @@ const { values } = parseArgs({
   },
 });
 
-const dataDir = values['data-dir'] ?? mkdtempSync(join(tmpdir(), 'argus-eval-'));
-const service = new ArgusService({ dataDir, actor: 'eval' });
-let lastLine = '';
-service.onEvent(({ job }) => {
-  const line = `${job.kind}: ${job.phase} ${job.total ? Math.floor((job.done / job.total) * 10) * 10 : 0}%`;
-  if (job.state === 'running' && line !== lastLine) process.stderr.write(`${(lastLine = line)}\n`);
-});
-const finish = async (started: JobStatus): Promise<unknown> => {
-  const job = await service.jobs.wait(started.id);
-  if (job.state !== 'succeeded') throw new Error(`${job.kind} failed: ${job.error?.message}`);
-  return job.result;
-};
+const { service, finish, close } = openGateService(values['data-dir']);
 
 try {
   await service.importBackboneWeights({ path: values.weights });
@@ -66,6 +53,5 @@ try {
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
-  await service.close();
-  if (!values['data-dir']) rmSync(dataDir, { recursive: true, force: true });
+  await close();
 }

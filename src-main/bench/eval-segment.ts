@@ -5,13 +5,11 @@
 // train split (thresholds picked on val), evaluates on its test split and prints one JSON object:
 // per-class pixel IoU, box AP@0.5, image recall at ≤ 0.5% false rejects, step time and memory.
 // --quick is a smoke run (tiny input, a few steps, a few test images) that CI executes.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ExecutionProviderChoice, ImportResult, JobStatus, TrainModelResult } from '../api/contract.ts';
+import type { ExecutionProviderChoice, ImportResult, TrainModelResult } from '../api/contract.ts';
+import { openGateService } from './gate-service.ts';
 import type { AnomalyThresholds } from '../anomaly/calibration.ts';
-import { ArgusService } from '../api/service.ts';
 import { loadDetector } from '../inspection/load-detector.ts';
 import { evaluateSegment } from '../segment/evaluate.ts';
 
@@ -38,22 +36,7 @@ const quick = values.quick;
 const number = (v: string | undefined, fallback?: number): number | undefined => (v === undefined ? fallback : Number(v));
 const QUICK_INPUT: Record<string, [number, number]> = { bsdata: [256, 96], 'neu-det': [96, 96] };
 
-const dataDir = values['data-dir'] ?? mkdtempSync(join(tmpdir(), 'argus-eval-'));
-const service = new ArgusService({ dataDir, actor: 'eval' });
-let lastLine = '';
-service.onEvent(({ job }) => {
-  const t = job.training;
-  const line = t?.phase === 'training'
-    ? `train: epoch ${t.epoch}/${t.epochs} step ${t.step}/${t.totalSteps} loss ${t.loss?.toFixed(4)} lr ${t.learningRate.toExponential(2)} eta ${Math.round(t.etaSeconds ?? 0)}s`
-    : t?.validation ? `train: epoch ${t.epoch} validation loss ${t.validation.loss.toFixed(4)} IoU ${JSON.stringify(t.validation.iou)}`
-      : `${job.kind}: ${job.phase} ${job.total ? Math.floor((job.done / job.total) * 10) * 10 : 0}%`;
-  if (job.state === 'running' && line !== lastLine) process.stderr.write(`${(lastLine = line)}\n`);
-});
-const finish = async (started: JobStatus): Promise<unknown> => {
-  const job = await service.jobs.wait(started.id);
-  if (job.state !== 'succeeded') throw new Error(`${job.kind} failed: ${job.error?.message}`);
-  return job.result;
-};
+const { service, finish, close } = openGateService(values['data-dir']);
 
 try {
   await service.importBackboneWeights({ path: values.weights });
@@ -100,6 +83,5 @@ try {
     peak_rss_mb_main: Math.round(process.resourceUsage().maxRSS / 1024),
   })}\n`);
 } finally {
-  await service.close();
-  if (!values['data-dir']) rmSync(dataDir, { recursive: true, force: true });
+  await close();
 }

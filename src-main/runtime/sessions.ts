@@ -113,3 +113,19 @@ export class SessionCache {
     await Promise.all(all.map((e) => e.then((s) => s.session.release()).catch(() => undefined)));
   }
 }
+
+/**
+ * Where a model's sessions come from: a shared cache (sessions outlive the detector and are
+ * reused by the next job), or created for this detector alone (released with it).
+ */
+export interface SessionSource {
+  cache?: SessionCache;
+  /** Cache key prefix identifying the model's files (e.g. their digests). */
+  key?: string;
+}
+
+/** A session for one of a model's graphs: from the source's cache, or owned by the caller. */
+export async function openSession(source: SessionSource, role: string, model: Uint8Array, provider: ExecutionProviderChoice, dims?: Record<string, number>): Promise<ReadySession & { owned: boolean }> {
+  if (source.cache && source.key) return { ...(await source.cache.get({ modelKey: `${source.key}:${role}`, model, provider, dims })), owned: false };
+  return { ...(await createSession({ model, provider, dims })), owned: true };
+}

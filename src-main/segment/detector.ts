@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderReport } from '../api/contract.ts';
-import type { AnomalyAnalysis, SessionSource } from '../anomaly/detector.ts';
-import { openSession } from '../anomaly/detector.ts';
+import type { AnomalyAnalysis } from '../anomaly/detector.ts';
+import { openSession, type SessionSource } from '../runtime/sessions.ts';
 import { resizeRgb, type RgbImage } from '../images/preprocess.ts';
 import { resizeMap } from '../postprocess/resize-map.ts';
 import type { SegmentNetworkConfig } from './network.ts';

@@ -1,5 +1,6 @@
 import type { AnomalyThresholds } from '../anomaly/calibration.ts';
-import { type AnomalyMetrics, AnomalyScoreboard, type ImageScores } from '../anomaly/evaluate.ts';
+import type { ImageScores } from '../api/contract.ts';
+import { type AnomalyMetrics, AnomalyScoreboard } from '../anomaly/evaluate.ts';
 import { type ImageAnalyser, judge } from '../anomaly/detector.ts';
 import { ArgusError } from '../api/errors.ts';
 import { extractRegions } from '../common/regions.ts';

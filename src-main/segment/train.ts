@@ -1,10 +1,9 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ExecutionProviderChoice } from '../api/contract.ts';
+import type { ExecutionProviderChoice, TrainingProgressInfo } from '../api/contract.ts';
 import { ArgusError } from '../api/errors.ts';
-import { calibrate } from '../anomaly/calibration.ts';
-import { scoreSamples } from '../anomaly/evaluate.ts';
-import { verifyModelFiles } from '../anomaly/train.ts';
+import { calibrateOn } from '../anomaly/evaluate.ts';
+import { inputSizeFor, verifyModelFiles } from '../anomaly/train.ts';
 import type { JobContext } from '../jobs/job-runner.ts';
 import { quantile } from '../anomaly/metrics.ts';
 import type { BackboneWeights } from '../model/resnet50.ts';
@@ -16,7 +15,7 @@ import type { Store } from '../store/store.ts';
 import { loadTrainingImages } from './data.ts';
 import { type SegmentModelConfig, SegmentDetector } from './detector.ts';
 import { buildSegmentInferenceModel, initialHeadTensors } from './network.ts';
-import { SegmentTrainer, type SegmentTrainingConfig, type TrainingProgress } from './trainer.ts';
+import { SegmentTrainer, type SegmentTrainingConfig } from './trainer.ts';
 
 export interface TrainSegmentInput {
   datasetId: number;
@@ -30,7 +29,7 @@ export interface TrainSegmentInput {
   actor: string;
   /** Continue this (interrupted) run from its last checkpoint. */
   resumeRunId?: number;
-  onProgress?: (p: TrainingProgress) => void;
+  onProgress?: (p: TrainingProgressInfo) => void;
 }
 
 export interface TrainSegmentResult {
@@ -39,14 +38,11 @@ export interface TrainSegmentResult {
   seconds: number;
 }
 
-const PIXEL_SAMPLE_STRIDE = 4;
-
-/** Network input for the training images: their median aspect ratio with the long side given, and the scale that maps images onto it. */
+/** Network input for the training images (as anomaly mode picks it, unless requested) and the scale that maps images onto it. */
 function inputGeometry(samples: DatasetSample[], longSide: number, requested?: { inputWidth?: number; inputHeight?: number }): { inputWidth: number; inputHeight: number; scale: number } {
-  const aspect = quantile(samples.map((s) => s.width / s.height), 0.5);
-  const round = (v: number): number => Math.max(64, Math.round(v / 32) * 32);
-  const inputWidth = requested?.inputWidth ?? (aspect >= 1 ? round(longSide) : round(longSide * aspect));
-  const inputHeight = requested?.inputHeight ?? (aspect >= 1 ? round(longSide / aspect) : round(longSide));
+  const fitted = inputSizeFor(samples, longSide);
+  const inputWidth = requested?.inputWidth ?? fitted.inputWidth;
+  const inputHeight = requested?.inputHeight ?? fitted.inputHeight;
   const scale = quantile(samples.map((s) => Math.min(inputWidth / s.width, inputHeight / s.height)), 0.5);
   return { inputWidth, inputHeight, scale };
 }
@@ -155,23 +151,8 @@ export async function trainSegment(store: Store, input: TrainSegmentInput, ctx: 
     const network = buildSegmentInferenceModel(input.backbone, (n) => tuned.get(n) ?? initial.get(n), config);
     const modelConfig: SegmentModelConfig = { classes, inputWidth: config.inputWidth, inputHeight: config.inputHeight, frozenStages: config.frozenStages, scale: config.scale };
     const detector = await SegmentDetector.create(network, modelConfig, outcome.provider.active ?? 'cpu');
-    const pixelScores: number[] = [];
-    const pixelDefective: number[] = [];
-    let board;
-    try {
-      board = await scoreSamples(store, detector, validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal, (analysis, truth) => {
-        for (let y = 0; y < analysis.height; y += PIXEL_SAMPLE_STRIDE) {
-          for (let x = 0; x < analysis.width; x += PIXEL_SAMPLE_STRIDE) {
-            pixelScores.push(analysis.heatmap[y * analysis.width + x]);
-            pixelDefective.push(truth?.[y * analysis.width + x] ?? 0);
-          }
-        }
-      });
-    } finally {
-      await detector.release();
-    }
-    const thresholds = calibrate({ goodScores: board.goodScores, defectScores: board.defectScores, pixelScores: Float32Array.from(pixelScores), pixelDefective: Uint8Array.from(pixelDefective) });
-    const metrics = board.metrics(thresholds);
+    const { thresholds, metrics } = await calibrateOn(store, detector, validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal)
+      .finally(() => detector.release());
     const weightsFile = Buffer.concat(encodeSafetensors(tuned));
     const files = [{ role: 'network.onnx', bytes: network }, { role: 'tuned.safetensors', bytes: weightsFile }];
     const stored = await Promise.all(files.map(async (f) => ({ role: f.role, sha256: await store.blobs.put(f.bytes), bytes: f.bytes.length })));

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import type { ExecutionProviderChoice, ExecutionProviderReport } from '../api/contract.ts';
+import type { ExecutionProviderChoice, ExecutionProviderReport, TrainingProgressInfo, TrainingValidation } from '../api/contract.ts';
 import { ArgusError } from '../api/errors.ts';
 import { seededRandom } from '../model/init.ts';
 import type { BackboneWeights } from '../model/resnet50.ts';
@@ -30,28 +30,10 @@ export interface SegmentTrainingConfig extends SegmentNetworkConfig {
   clipNorm: number;
 }
 
-export interface ValidationResult {
-  loss: number;
-  /** Pixel IoU per defect class at 1/4 resolution (argmax of the logits), by class name. */
-  iou: Record<string, number>;
-}
-
-export interface TrainingProgress {
-  phase: 'preparing' | 'training' | 'validating';
-  epoch: number;
-  epochs: number;
-  step: number;
-  totalSteps: number;
-  loss: number | null;
-  learningRate: number;
-  etaSeconds: number | null;
-  validation?: ValidationResult;
-}
-
 export interface EpochRecord {
   epoch: number;
   trainLoss: number;
-  validation: ValidationResult;
+  validation: TrainingValidation;
   seconds: number;
 }
 
@@ -60,7 +42,7 @@ export interface TrainingOutcome {
   best: Map<string, Float32Tensor>;
   bestEpoch: number;
   /** Validation before the first step: what training improved on. */
-  initialValidation: ValidationResult | null;
+  initialValidation: TrainingValidation | null;
   epochs: EpochRecord[];
   stoppedEarly: boolean;
   provider: ExecutionProviderReport;
@@ -72,7 +54,7 @@ interface CheckpointState {
   step: number;
   bestLoss: number;
   bestEpoch: number;
-  initialValidation: ValidationResult | null;
+  initialValidation: TrainingValidation | null;
   epochs: EpochRecord[];
 }
 
@@ -107,7 +89,7 @@ export class SegmentTrainer {
     return `${this.checkpointDir}/best.safetensors`;
   }
 
-  async train(train: TrainingImage[], validation: TrainingImage[], provider: ExecutionProviderChoice, signal: AbortSignal, onProgress: (p: TrainingProgress) => void): Promise<TrainingOutcome> {
+  async train(train: TrainingImage[], validation: TrainingImage[], provider: ExecutionProviderChoice, signal: AbortSignal, onProgress: (p: TrainingProgressInfo) => void): Promise<TrainingOutcome> {
     const config = this.config;
     const cancelled = (): void => {
       if (signal.aborted) throw new ArgusError('cancelled', 'Training cancelled');
@@ -132,6 +114,9 @@ export class SegmentTrainer {
       }
       let state: CheckpointState = { epoch: 0, step: 0, bestLoss: Infinity, bestEpoch: -1, initialValidation: null, epochs: [] };
       if (existsSync(this.checkpointPath)) state = this.restore(params, states);
+      // Every event carries the finished epochs' losses, for the loss chart.
+      const emit = (p: TrainingProgressInfo): void =>
+        onProgress({ ...p, history: state.epochs.map((e) => ({ epoch: e.epoch, trainLoss: e.trainLoss, validationLoss: e.validation.loss })) });
 
       const trainBatches = new SegmentBatcher(this.store, train, this.geometry(), seededRandom(config.seed + state.epoch));
       const validationBatches = new SegmentBatcher(this.store, validation, this.geometry(), seededRandom(config.seed));
@@ -143,7 +128,7 @@ export class SegmentTrainer {
         new ort.Tensor('float32', batch.target, [config.batchSize, config.classes.length + 1, config.inputHeight / LOGIT_STRIDE, config.inputWidth / LOGIT_STRIDE]);
 
       if (state.epoch === 0 && !state.initialValidation) {
-        onProgress({ phase: 'validating', epoch: 0, epochs: config.epochs, step: 0, totalSteps, loss: null, learningRate: 0, etaSeconds: null });
+        emit({ phase: 'validating', epoch: 0, epochs: config.epochs, step: 0, totalSteps, loss: null, learningRate: 0, etaSeconds: null });
         state.initialValidation = await this.validate(evaluate.session, validationBatches, validation.length, features, targetTensor, params, cancelled);
       }
       let stepMs = 0;
@@ -178,12 +163,12 @@ export class SegmentTrainer {
           lossSum += loss;
           state.step++;
           const perStep = (performance.now() - started) / (state.step - startStep);
-          onProgress({
+          emit({
             phase: 'training', epoch: epoch + 1, epochs: config.epochs, step: state.step, totalSteps, loss, learningRate: lr,
             etaSeconds: ((totalSteps - state.step) * perStep) / 1000,
           });
         }
-        onProgress({ phase: 'validating', epoch: epoch + 1, epochs: config.epochs, step: state.step, totalSteps, loss: lossSum / config.stepsPerEpoch, learningRate: learningRateAt(state.step, config, totalSteps), etaSeconds: null });
+        emit({ phase: 'validating', epoch: epoch + 1, epochs: config.epochs, step: state.step, totalSteps, loss: lossSum / config.stepsPerEpoch, learningRate: learningRateAt(state.step, config, totalSteps), etaSeconds: null });
         const result = await this.validate(evaluate.session, validationBatches, validation.length, features, targetTensor, params, cancelled);
         state.epochs.push({ epoch: epoch + 1, trainLoss: lossSum / config.stepsPerEpoch, validation: result, seconds: (performance.now() - epochStarted) / 1000 });
         state.epoch = epoch + 1;
@@ -193,7 +178,7 @@ export class SegmentTrainer {
           await writeFileAtomic(this.bestPath, encodeSafetensors(toTensors(params)));
         }
         await this.save(params, states, state);
-        onProgress({ phase: 'validating', epoch: epoch + 1, epochs: config.epochs, step: state.step, totalSteps, loss: lossSum / config.stepsPerEpoch, learningRate: learningRateAt(state.step, config, totalSteps), etaSeconds: null, validation: result });
+        emit({ phase: 'validating', epoch: epoch + 1, epochs: config.epochs, step: state.step, totalSteps, loss: lossSum / config.stepsPerEpoch, learningRate: learningRateAt(state.step, config, totalSteps), etaSeconds: null, validation: result });
         if (epoch + 1 - state.bestEpoch >= config.patience && epoch + 1 < config.epochs) {
           stoppedEarly = true;
           break;
@@ -218,7 +203,7 @@ export class SegmentTrainer {
     session: ort.InferenceSession, batches: SegmentBatcher, count: number,
     features: (b: Batch) => Promise<Record<string, ort.Tensor>>, targetTensor: (b: Batch) => ort.Tensor,
     params: Map<string, ort.Tensor>, cancelled: () => void,
-  ): Promise<ValidationResult> {
+  ): Promise<TrainingValidation> {
     const { batchSize, classes } = this.config;
     const planes = classes.length + 1;
     const intersection = new Float64Array(planes);

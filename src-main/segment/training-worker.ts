@@ -16,14 +16,10 @@ port.on('message', (message: { type: 'cancel' }) => {
 });
 
 const store = new Store(request.dataDir);
-const history: { epoch: number; trainLoss: number; validationLoss: number }[] = [];
 try {
   const { model, runId, seconds } = await trainSegment(store, {
     ...request.input, backbone: loadResNet50Weights(request.weightsPath),
-    onProgress: (p) => {
-      if (p.validation && p.loss !== null && !history.some((h) => h.epoch === p.epoch)) history.push({ epoch: p.epoch, trainLoss: p.loss, validationLoss: p.validation.loss });
-      post({ type: 'training', info: { ...p, history: [...history] } });
-    },
+    onProgress: (info) => post({ type: 'training', info }),
   }, {
     signal: controller.signal,
     progress: (phase, done, total) => post({ type: 'progress', phase, done, total }),

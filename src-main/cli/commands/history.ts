@@ -1,8 +1,35 @@
 import { writeFileSync } from 'node:fs';
 import { ArgusError } from '../../api/errors.ts';
-import type { AuditEntry, InspectionRecord } from '../../api/contract.ts';
+import type { InspectionRecord } from '../../api/contract.ts';
 import { auditToCsv, inspectionsToCsv } from '../../common/csv-export.ts';
-import type { Command } from '../command.ts';
+import type { Command, CommandContext } from '../command.ts';
+
+const PAGE = 1000;
+
+/** Every row of a paged listing, page by page. */
+async function allPages<T>(page: (offset: number) => Promise<T[]>): Promise<T[]> {
+  const rows: T[] = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const next = await page(offset);
+    rows.push(...next);
+    if (next.length < PAGE) return rows;
+  }
+}
+
+/** Writes rows as CSV or JSON to --out, or to stdout. */
+function writeExport<T>(ctx: CommandContext, values: Record<string, unknown>, rows: T[], toCsv: (rows: T[]) => string, what: string): void {
+  const format = values.format as string;
+  const text = format === 'csv' ? toCsv(rows) : JSON.stringify(rows, null, 2) + '\n';
+  if (values.out) {
+    writeFileSync(values.out as string, text);
+    ctx.progress(`Wrote ${rows.length} ${what} to ${values.out as string}`);
+  } else process.stdout.write(text);
+}
+
+function checkFormat(values: Record<string, unknown>): void {
+  const format = values.format as string;
+  if (format !== 'csv' && format !== 'json') throw new ArgusError('invalid_argument', `--format must be csv or json, not ${format}`);
+}
 
 export const historyExport: Command = {
   name: 'history export',
@@ -10,23 +37,13 @@ export const historyExport: Command = {
   summary: 'Exports the inspection history (all matching records, newest first).',
   options: { format: { type: 'string', default: 'csv' }, out: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, verdict: { type: 'string' } },
   async run(ctx, values) {
-    const format = values.format as string;
-    if (format !== 'csv' && format !== 'json') throw new ArgusError('invalid_argument', `--format must be csv or json, not ${format}`);
-    const items: InspectionRecord[] = [];
-    for (let offset = 0; ; offset += 1000) {
-      const page = await ctx.service().listInspections({
-        offset, limit: 1000,
-        from: values.from as string | undefined, to: values.to as string | undefined,
-        verdict: values.verdict as InspectionRecord['verdict'] | undefined,
-      });
-      items.push(...page.items);
-      if (page.items.length < 1000) break;
-    }
-    const text = format === 'csv' ? inspectionsToCsv(items) : JSON.stringify(items, null, 2) + '\n';
-    if (values.out) {
-      writeFileSync(values.out as string, text);
-      ctx.progress(`Wrote ${items.length} inspections to ${values.out as string}`);
-    } else process.stdout.write(text);
+    checkFormat(values);
+    const items = await allPages(async (offset) => (await ctx.service().listInspections({
+      offset, limit: PAGE,
+      from: values.from as string | undefined, to: values.to as string | undefined,
+      verdict: values.verdict as InspectionRecord['verdict'] | undefined,
+    })).items);
+    writeExport(ctx, values, items, inspectionsToCsv, 'inspections');
   },
 };
 
@@ -36,18 +53,7 @@ export const auditExport: Command = {
   summary: 'Exports the audit log (who changed what and when: imports, labels, training, thresholds, promotions, roles).',
   options: { format: { type: 'string', default: 'csv' }, out: { type: 'string' } },
   async run(ctx, values) {
-    const format = values.format as string;
-    if (format !== 'csv' && format !== 'json') throw new ArgusError('invalid_argument', `--format must be csv or json, not ${format}`);
-    const entries: AuditEntry[] = [];
-    for (let offset = 0; ; offset += 1000) {
-      const page = await ctx.service().listAuditLog({ offset, limit: 1000 });
-      entries.push(...page);
-      if (page.length < 1000) break;
-    }
-    const text = format === 'csv' ? auditToCsv(entries) : JSON.stringify(entries, null, 2) + '\n';
-    if (values.out) {
-      writeFileSync(values.out as string, text);
-      ctx.progress(`Wrote ${entries.length} audit entries to ${values.out as string}`);
-    } else process.stdout.write(text);
+    checkFormat(values);
+    writeExport(ctx, values, await allPages((offset) => ctx.service().listAuditLog({ offset, limit: PAGE })), auditToCsv, 'audit entries');
   },
 };

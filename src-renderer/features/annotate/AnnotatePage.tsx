@@ -113,15 +113,19 @@ export function AnnotatePage() {
   }, [datasetId, imageId, images.data]);
 
   // Autosave shortly after every change; leaving the page or the image saves at once.
+  /** Shows a new state of the document and schedules its save. */
+  const apply = (next: AnnotationDocument): void => {
+    setDoc(next);
+    docRef.current = next;
+    setSaveState('pending');
+    window.clearTimeout(saveTimer.current);
+    saveTimer.current = window.setTimeout(() => void save(), SAVE_DELAY_MS);
+  };
   const commit = (before: AnnotationDocument, after: AnnotationDocument): void => {
     if (!isEngineer) return;
     setPast((p) => [...p.slice(-HISTORY_LIMIT + 1), before]);
     setFuture([]);
-    setDoc(after);
-    docRef.current = after;
-    setSaveState('pending');
-    window.clearTimeout(saveTimer.current);
-    saveTimer.current = window.setTimeout(() => void save(), SAVE_DELAY_MS);
+    apply(after);
   };
   useEffect(() => {
     const flush = (): void => {
@@ -140,7 +144,7 @@ export function AnnotatePage() {
     setFuture((f) => [snapshot(doc), ...f]);
     setPast((p) => p.slice(0, -1));
     maskLayers.current.clear();
-    commitWithoutHistory(previous);
+    apply(previous);
   };
   const redo = (): void => {
     if (!doc || future.length === 0) return;
@@ -148,14 +152,7 @@ export function AnnotatePage() {
     setPast((p) => [...p, snapshot(doc)]);
     setFuture(rest);
     maskLayers.current.clear();
-    commitWithoutHistory(next);
-  };
-  const commitWithoutHistory = (next: AnnotationDocument): void => {
-    setDoc(next);
-    docRef.current = next;
-    setSaveState('pending');
-    window.clearTimeout(saveTimer.current);
-    saveTimer.current = window.setTimeout(() => void save(), SAVE_DELAY_MS);
+    apply(next);
   };
 
   const colourOf = (index: number): string => classes.find((c) => c.index === index)?.color ?? '#ff3b30';

@@ -3,6 +3,7 @@ import type { InspectionQuery, Verdict } from '../../../src-main/api/contract.ts
 import { inspectionsToCsv } from '../../../src-main/common/csv-export.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
+import { downloadText } from '../common/download.ts';
 import { useAsync } from '../common/hooks.ts';
 import { InspectionViewer } from '../inspect/InspectionViewer.tsx';
 import { DailyChart } from './DailyChart.tsx';
@@ -13,15 +14,6 @@ const EXPORT_LIMIT = 1000;
 /** Day boundaries of a date input (local midnight) as ISO instants. */
 const startOf = (date: string): string | undefined => (date ? new Date(`${date}T00:00:00`).toISOString() : undefined);
 const endOf = (date: string): string | undefined => (date ? new Date(new Date(`${date}T00:00:00`).getTime() + 86_400_000).toISOString() : undefined);
-
-function download(name: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 /** Every inspection, filtered by time, verdict, model and operator; daily counts and NG rate; export. */
 export function HistoryPage() {
@@ -45,8 +37,8 @@ export function HistoryPage() {
   const exportAs = async (format: 'csv' | 'json'): Promise<void> => {
     const { items } = await api.listInspections({ ...query, limit: EXPORT_LIMIT });
     const stamp = new Date().toISOString().slice(0, 10);
-    if (format === 'csv') download(`argus-history-${stamp}.csv`, inspectionsToCsv(items), 'text/csv');
-    else download(`argus-history-${stamp}.json`, `${JSON.stringify(items, null, 2)}\n`, 'application/json');
+    if (format === 'csv') downloadText(`argus-history-${stamp}.csv`, inspectionsToCsv(items), 'text/csv');
+    else downloadText(`argus-history-${stamp}.json`, `${JSON.stringify(items, null, 2)}\n`, 'application/json');
   };
 
   return (

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { DatasetSummary, JobStatus, ModelVersionSummary, Split } from '../../../src-main/api/contract.ts';
+import type { DatasetSummary, ImageScores, JobStatus, ModelVersionSummary, Split } from '../../../src-main/api/contract.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 
@@ -14,7 +14,7 @@ interface Evaluation {
   ms_per_image: number;
   mean_box_ap50?: number;
   pixel_iou?: Record<string, number>;
-  image_scores: { good: number[]; defective: number[]; ng: number; review: number };
+  image_scores: ImageScores;
 }
 
 const ROWS: { key: keyof Evaluation; label: string }[] = [
@@ -124,7 +124,7 @@ export function ModelComparison({ models, datasets }: { models: ModelVersionSumm
 const W = 320;
 const H = 140;
 
-function ScoreHistogram({ scores, label, goodLabel, defectLabel }: { scores: Evaluation['image_scores']; label: string; goodLabel: string; defectLabel: string }) {
+function ScoreHistogram({ scores, label, goodLabel, defectLabel }: { scores: ImageScores; label: string; goodLabel: string; defectLabel: string }) {
   const count = (values: number[]): number[] => {
     const bins = new Array(BINS).fill(0);
     for (const v of values) bins[Math.min(BINS - 1, Math.floor(v * BINS))]++;
@@ -150,7 +150,7 @@ function ScoreHistogram({ scores, label, goodLabel, defectLabel }: { scores: Eva
   );
 }
 
-function PrecisionRecall({ scores, label }: { scores: Evaluation['image_scores']; label: string }) {
+function PrecisionRecall({ scores, label }: { scores: ImageScores; label: string }) {
   const points = Array.from({ length: 51 }, (_, i) => i / 50).map((cut) => {
     const tp = scores.defective.filter((s) => s >= cut).length;
     const fp = scores.good.filter((s) => s >= cut).length;

@@ -1,6 +1,7 @@
 import { auditToCsv } from '../../../src-main/common/csv-export.ts';
 import { api } from '../../api/client.ts';
 import { type Language, LANGUAGES, useI18n } from '../../i18n/i18n.tsx';
+import { downloadText } from '../common/download.ts';
 import { useAsync } from '../common/hooks.ts';
 import { RolesCard } from './RolesCard.tsx';
 
@@ -16,12 +17,7 @@ export function SettingsPage() {
       entries.push(...page);
       if (page.length < 1000) break;
     }
-    const url = URL.createObjectURL(new Blob([auditToCsv(entries)], { type: 'text/csv' }));
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = `argus-audit-${new Date().toISOString().slice(0, 10)}.csv`;
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    downloadText(`argus-audit-${new Date().toISOString().slice(0, 10)}.csv`, auditToCsv(entries), 'text/csv');
   };
   return (
     <section className="page">

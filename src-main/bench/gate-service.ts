@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JobStatus } from '../api/contract.ts';
+import { ArgusService } from '../api/service.ts';
+
+export interface GateService {
+  service: ArgusService;
+  /** Waits for a job and returns its result; a failed job throws. */
+  finish(started: JobStatus): Promise<unknown>;
+  /** Closes the service and removes the data directory when it was a temporary one. */
+  close(): Promise<void>;
+}
+
+/** What a running job is doing, as one progress line (training jobs with their loss). */
+function describe(job: JobStatus): string {
+  const t = job.training;
+  if (t?.phase === 'training') {
+    return `train: epoch ${t.epoch}/${t.epochs} step ${t.step}/${t.totalSteps} loss ${t.loss?.toFixed(4)} lr ${t.learningRate.toExponential(2)} eta ${Math.round(t.etaSeconds ?? 0)}s`;
+  }
+  if (t?.validation) return `train: epoch ${t.epoch} validation loss ${t.validation.loss.toFixed(4)} IoU ${JSON.stringify(t.validation.iou)}`;
+  return `${job.kind}: ${job.phase} ${job.total ? Math.floor((job.done / job.total) * 10) * 10 : 0}%`;
+}
+
+/** The engine for a quality-gate command, on `dataDir` or a fresh temporary one, with progress on stderr. */
+export function openGateService(dataDir?: string): GateService {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'argus-eval-'));
+  const service = new ArgusService({ dataDir: dir, actor: 'eval' });
+  let lastLine = '';
+  service.onEvent(({ job }) => {
+    const line = describe(job);
+    if (job.state === 'running' && line !== lastLine) process.stderr.write(`${(lastLine = line)}\n`);
+  });
+  return {
+    service,
+    async finish(started) {
+      const job = await service.jobs.wait(started.id);
+      if (job.state !== 'succeeded') throw new Error(`${job.kind} failed: ${job.error?.message}`);
+      return job.result;
+    },
+    async close() {
+      await service.close();
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
