@@ -99,4 +99,25 @@ describe.skipIf(!hasShared)('Roles (browser mode, Chromium)', () => {
     await app.screenshot('settings-roles-engineer');
     expect(app.consoleErrors.filter((e) => !/403|Forbidden/.test(e))).toEqual([]);
   });
+
+  it('optimises a version to int8 and shows its accuracy check against the parent', async () => {
+    const { page } = app;
+    await page.goto(`${app.url}#/models`);
+    const form = page.getByRole('form', { name: 'Optimise for deployment' });
+    await form.getByLabel('Model version').selectOption('1');
+    await form.getByLabel('Precision').selectOption('int8');
+    await form.getByLabel('Calibration').selectOption('percentile');
+    await form.getByRole('button', { name: 'Optimise' }).click();
+    const result = page.getByTestId('optimize-result');
+    await expect.poll(() => result.textContent(), { timeout: 90_000 }).toMatch(/Model #3 (passed its accuracy check|stays a candidate)/);
+    expect(await result.textContent()).toMatch(/Image AUROC\d\.\d{3}\d\.\d{3}Pixel IoU/);
+    const passed = /passed its accuracy check/.test((await result.textContent())!);
+    const row = page.getByTestId('model-3');
+    await expect.poll(() => row.textContent()).toMatch(/anomaly · int8/);
+    await expect.poll(() => row.textContent()).toMatch(/from #1/);
+    expect(await page.getByTestId('guard-3').textContent()).toBe(passed ? 'Accuracy check passed' : 'Inspects worse than its parent: cannot be promoted');
+    expect(await row.getByRole('button', { name: 'Promote to production' }).isDisabled()).toBe(!passed);
+    await app.screenshot('models-optimize');
+    expect(app.consoleErrors.filter((e) => !/403|Forbidden/.test(e))).toEqual([]);
+  });
 });

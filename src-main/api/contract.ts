@@ -72,6 +72,8 @@ export interface DatasetSummary {
 }
 
 export type ImportFormat = 'manifest' | 'coco' | 'folder';
+/** Argus manifest folder (label mask PNGs), or COCO JSON (RLE masks and boxes). */
+export type ExportFormat = 'manifest' | 'coco';
 
 export interface DatasetImage {
   imageId: number;
@@ -121,7 +123,7 @@ export interface ImportResult {
   seconds: number;
 }
 
-export type JobKind = 'import' | 'export' | 'train' | 'evaluate' | 'inspect' | 'download' | 'watch' | 'rank';
+export type JobKind = 'import' | 'export' | 'train' | 'evaluate' | 'inspect' | 'download' | 'watch' | 'rank' | 'optimize';
 
 export interface ModelVersionSummary {
   id: number;
@@ -240,6 +242,44 @@ export interface EvaluateModelInput {
   datasetId: number;
   split: Split;
   device?: ExecutionProviderChoice;
+}
+
+export interface OptimizeModelInput {
+  modelId: number;
+  /** int8: calibrated post-training quantisation (CPU); fp16: half precision (GPU execution providers). */
+  precision: 'int8' | 'fp16';
+  /** int8: the dataset whose train images calibrate activation ranges (default: the model's own). */
+  calibrationDatasetId?: number;
+  /** int8: activation ranges from the extremes seen, or from the 0.01%/99.99% quantiles (default). */
+  method?: 'minmax' | 'percentile';
+  /** int8: weight precision; 7 (default) keeps x86 CPUs without VNNI from saturating, 8 suits CPUs with VNNI. */
+  weightBits?: 7 | 8;
+  /** Where the accuracy guard runs the parent and the optimised version. */
+  device?: ExecutionProviderChoice;
+}
+
+/** Image AUROC and pixel IoU on the validation split (null where the split cannot measure it). */
+export interface GuardMetrics {
+  image_auroc: number | null;
+  /** Segment models: mean over classes; anomaly models: the anomalous area at the pixel threshold. */
+  pixel_iou: number | null;
+}
+
+/** The accuracy guard of an optimised version: its validation metrics against its parent's. */
+export interface GuardVerdict {
+  passed: boolean;
+  split: 'val';
+  datasetId: number;
+  parent: GuardMetrics;
+  optimized: GuardMetrics;
+  /** Why the version cannot be promoted (when it failed). */
+  reason?: string;
+}
+
+export interface OptimizeModelResult {
+  modelId: number;
+  guard: GuardVerdict;
+  seconds: number;
 }
 
 export interface InspectFilesInput {
@@ -418,6 +458,11 @@ export interface ArgusApi {
   trainModel(input: TrainModelInput): Promise<JobStatus>;
   /** Starts an evaluation; the job's result holds the metrics. */
   evaluateModel(input: EvaluateModelInput): Promise<JobStatus>;
+  /**
+   * Starts making an int8 or fp16 child of a model version; the job's result is an
+   * OptimizeModelResult. The child is a candidate that can be promoted only if its accuracy guard passed.
+   */
+  optimizeModel(input: OptimizeModelInput): Promise<JobStatus>;
   /** Stores uploaded images under the data directory and inspects them like inspectFiles. */
   inspectUploads(input: InspectUploadsInput): Promise<JobStatus>;
   /** Starts inspecting files; the job's result is an InspectFilesResult. */
@@ -454,8 +499,11 @@ export interface ArgusApi {
   setEngineerPin(input: { pin: string }): Promise<SessionInfo>;
   /** What a model (the production one by default) finds in a dataset image, as suggestions to label. */
   suggestRegions(input: { datasetId: number; imageId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<RegionSuggestions>;
-  /** Starts writing a dataset as an Argus manifest folder (images, label masks, boxes, splits) into a new or empty folder. */
-  exportDataset(input: { datasetId: number; path: string }): Promise<JobStatus>;
+  /**
+   * Starts writing a dataset into a new or empty folder: its images, splits, labels, boxes and pixel
+   * labels, as an Argus manifest (default) or COCO JSON.
+   */
+  exportDataset(input: { datasetId: number; path: string; format?: ExportFormat }): Promise<JobStatus>;
   /** Starts scoring a dataset's images with a model (production by default); the job's result is a LabellingRanking. */
   rankImagesForLabelling(input: { datasetId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<JobStatus>;
   /** Training runs, newest first, with whether each can be resumed. */

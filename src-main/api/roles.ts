@@ -9,6 +9,7 @@ import { ArgusError } from './errors.ts';
 export const ENGINEER_METHODS: ReadonlySet<ApiMethod> = new Set<ApiMethod>([
   'createProject', 'importDataset', 'saveImageAnnotations', 'trainModel', 'promoteModel', 'rollbackModel',
   'importBackboneWeights', 'downloadBackboneWeights', 'setEngineerPin', 'setModelThresholds', 'exportDataset',
+  'optimizeModel',
 ]);
 
 /** One caller of the API (an app window, a browser tab): the role it has been granted. */

@@ -70,6 +70,10 @@ export const apiSchemas = {
     layers: z.enum(['c3+c4', 'c2+c3']).optional(),
   }).strict(),
   evaluateModel: z.object({ modelId: id, datasetId: id, split, device }).strict(),
+  optimizeModel: z.object({
+    modelId: id, precision: z.enum(['int8', 'fp16']), calibrationDatasetId: id.optional(), method: z.enum(['minmax', 'percentile']).optional(),
+    weightBits: z.union([z.literal(7), z.literal(8)]).optional(), device,
+  }).strict(),
   inspectFiles: z.object({
     model: z.union([id, z.literal('production')]),
     paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000),
@@ -102,7 +106,7 @@ export const apiSchemas = {
   setEngineerPin: z.object({ pin: z.string().regex(/^\d{4,12}$/, 'must be 4 to 12 digits') }).strict(),
   getImageAnnotations: z.object({ datasetId: id, imageId: id }).strict(),
   getImageLabels: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
-  exportDataset: z.object({ datasetId: id, path: z.string().min(1).max(4096) }).strict(),
+  exportDataset: z.object({ datasetId: id, path: z.string().min(1).max(4096), format: z.enum(['manifest', 'coco']).optional() }).strict(),
   rankImagesForLabelling: z.object({ datasetId: id, model: z.union([id, z.literal('production')]).optional(), device }).strict(),
   suggestRegions: z.object({ datasetId: id, imageId: id, model: z.union([id, z.literal('production')]).optional(), device }).strict(),
   saveImageAnnotations: z.object({

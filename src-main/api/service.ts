@@ -7,8 +7,8 @@ import { writeFileAtomic } from '../store/atomic-file.ts';
 import { downloadVerified } from '../model/weights-download.ts';
 import type {
   Annotation, ApiInput, DailyCounts, LabellingRanking, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
-  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectUploadsInput, InspectFilesResult, InspectionQuery,
-  InspectionRecord, JobStatus, ModelVersionSummary, Project, RegionSuggestions, Role, SessionInfo, StoredImageLabels, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
+  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExportFormat, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectUploadsInput, InspectFilesResult, InspectionQuery,
+  InspectionRecord, JobStatus, ModelVersionSummary, OptimizeModelInput, OptimizeModelResult, Project, RegionSuggestions, Role, SessionInfo, StoredImageLabels, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from './contract.ts';
 import { evaluateAnomaly } from '../anomaly/evaluate.ts';
 import { trainAnomaly, verifyModelFiles } from '../anomaly/train.ts';
@@ -33,6 +33,7 @@ import { getImageAnnotations, getImageLabels, saveImageAnnotations } from '../da
 import { exportDataset } from '../datasets/exporter.ts';
 import { importDataset } from '../datasets/importer.ts';
 import { JobRunner } from '../jobs/job-runner.ts';
+import { optimizeModel, promotionBlocker } from '../optimize/optimize-model.ts';
 import { Store } from '../store/store.ts';
 
 export interface ServiceOptions {
@@ -228,6 +229,15 @@ export class ArgusService implements ArgusApi {
     });
   }
 
+  async optimizeModel(input: OptimizeModelInput): Promise<JobStatus> {
+    this.store.models.get(input.modelId);
+    if (input.calibrationDatasetId !== undefined) this.store.datasets.get(input.calibrationDatasetId);
+    return this.jobs.start('optimize', async (ctx): Promise<OptimizeModelResult> => {
+      const { model, guard, seconds } = await optimizeModel(this.store, { ...input, provider: input.device ?? 'auto', actor: this.actor }, ctx);
+      return { modelId: model.id, guard, seconds };
+    });
+  }
+
   private modelFor(ref: number | 'production'): ModelVersion {
     return ref === 'production' ? this.store.models.production() : this.store.models.get(ref);
   }
@@ -325,11 +335,11 @@ export class ArgusService implements ArgusApi {
     return saveImageAnnotations(this.store, input.datasetId, input.imageId, input.annotations, this.actor);
   }
 
-  async exportDataset(input: { datasetId: number; path: string }): Promise<JobStatus> {
+  async exportDataset(input: { datasetId: number; path: string; format?: ExportFormat }): Promise<JobStatus> {
     const dataset = this.store.datasets.get(input.datasetId);
     return this.jobs.start('export', async (ctx) => {
-      const result = await exportDataset(this.store, dataset.id, input.path, (d, t) => ctx.progress('exporting', d, t), ctx.signal);
-      this.store.history.audit(this.actor, 'dataset.export', `dataset:${dataset.id}`, { path: result.path, images: result.images });
+      const result = await exportDataset(this.store, dataset.id, input.path, input.format ?? 'manifest', (d, t) => ctx.progress('exporting', d, t), ctx.signal);
+      this.store.history.audit(this.actor, 'dataset.export', `dataset:${dataset.id}`, { path: result.path, format: result.format, images: result.images });
       return result;
     });
   }
@@ -433,7 +443,10 @@ export class ArgusService implements ArgusApi {
 
   async promoteModel(input: { modelId: number }): Promise<ModelVersionSummary> {
     // Production is never handed to a model whose files are missing or damaged.
-    await verifyModelFiles(this.store, this.store.models.get(input.modelId));
+    const candidate = this.store.models.get(input.modelId);
+    const blocker = promotionBlocker(candidate);
+    if (blocker) throw new ArgusError('conflict', blocker);
+    await verifyModelFiles(this.store, candidate);
     return this.store.transaction(() => {
       const before = this.store.models.list(this.store.models.get(input.modelId).projectId).find((m) => m.status === 'production');
       const promoted = this.store.models.promote(input.modelId);

@@ -1,11 +1,14 @@
-// npm run bench -- [--json] [--size 512] [--batch 1] [--runs 10] [--device auto|cpu|cuda|webgpu] [--fp16]
-//                  [--weights FILE] [--image FILE]
+// npm run bench -- [--json] [--size 512] [--batch 1] [--runs 10] [--device auto|cpu|cuda|webgpu] [--fp16 | --int8]
+//                  [--weights FILE] [--image FILE] [--calib-images 16] [--method percentile|minmax] [--weight-bits 7|8]
 // Times the detector pipeline (decode → preprocess → ResNet-50 + FPN + segmentation head →
 // heatmap and regions at the image's resolution) against the bare network on a ready tensor.
+// --int8 times the network after static quantisation (QDQ, per-channel int8 weights), its
+// activation ranges calibrated on bsdata train images resized to the bench size.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import type { ExecutionProviderChoice } from '../api/contract.ts';
 import { decodeRgb, resizeRgb } from '../images/preprocess.ts';
@@ -18,6 +21,8 @@ import { extractRegions } from '../common/regions.ts';
 import { resizeMap } from '../postprocess/resize-map.ts';
 import { defectProbability, pixelsTensor } from '../segment/detector.ts';
 import { createSession } from '../runtime/sessions.ts';
+import { type CalibrationMethod, collectRanges } from '../optimize/calibrate.ts';
+import { calibrationTensors, decodeModel, planQuantization, quantizeModel } from '../optimize/quantize.ts';
 
 const SHARED = resolve(import.meta.dirname, '../../../shared');
 
@@ -32,6 +37,10 @@ const { values } = parseArgs({
     weights: { type: 'string', default: join(SHARED, 'models/resnet50-imagenet.safetensors') },
     image: { type: 'string' },
     fp16: { type: 'boolean', default: false },
+    int8: { type: 'boolean', default: false },
+    'calib-images': { type: 'string', default: '16' },
+    method: { type: 'string', default: 'percentile' },
+    'weight-bits': { type: 'string', default: '7' },
   },
 });
 const size = Number(values.size);
@@ -39,6 +48,19 @@ const batch = Number(values.batch);
 const runs = Number(values.runs);
 if (size % 32 !== 0 || !(batch >= 1) || !(runs >= 1)) throw new Error('--size must be a multiple of 32; --batch and --runs at least 1');
 const log = (text: string): void => void (values.json || process.stderr.write(`${text}\n`));
+
+/** Calibration images: bsdata's first train images, or noise when the shared data is absent. */
+async function* calibrationInputs(count: number, size: number): AsyncGenerator<Record<string, ort.Tensor>> {
+  const manifest = join(SHARED, 'datasets/bsdata/manifest.json');
+  const samples = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { samples: { file: string; split: string }[] }).samples : [];
+  const files = samples.filter((e) => e.split === 'train').slice(0, count).map((e) => join(SHARED, 'datasets/bsdata', e.file));
+  for (const file of files) yield { image: pixelsTensor([await resizeRgb(await decodeRgb(readFileSync(file)), size, size)]) };
+  for (let i = files.length; i < count; i++) {
+    const noise = new Uint8Array(size * size * 3);
+    for (let k = 0; k < noise.length; k++) noise[k] = ((k + i * 7919) * 2654435761) >>> 24;
+    yield { image: new ort.Tensor('uint8', noise, [1, size, size, 3]) };
+  }
+}
 
 async function benchImage(): Promise<{ bytes: Buffer; name: string }> {
   if (values.image) return { bytes: readFileSync(values.image), name: values.image };
@@ -69,27 +91,41 @@ async function main(): Promise<void> {
     extraTensors: (name) => fpn.get(name) ?? head.get(name),
     heads: [segmentationHead(1, (name) => head.get(name))],
   });
-  const model = values.fp16 ? convertToFloat16(built) : built;
+  if (values.fp16 && values.int8) throw new Error('--fp16 and --int8 exclude each other');
+  let model = values.fp16 ? convertToFloat16(built) : built;
   const msBuild = performance.now() - t;
+  let msCalibrate = 0;
+  if (values.int8) {
+    t = performance.now();
+    const tensors = calibrationTensors(planQuantization(decodeModel(built)));
+    const ranges = await collectRanges(built, tensors, () => calibrationInputs(Number(values['calib-images']), size), values.method as CalibrationMethod);
+    model = quantizeModel(built, ranges, { weightBits: Number(values['weight-bits']) === 8 ? 8 : 7 });
+    msCalibrate = performance.now() - t;
+    log(`int8: ${tensors.length} activations calibrated (${values.method}) and quantised in ${msCalibrate.toFixed(0)} ms`);
+  }
   t = performance.now();
-  const { session, report } = await createSession({
-    model, provider: values.device as ExecutionProviderChoice, dims: { N: batch, H: size, W: size }, threads: availableParallelism(),
+  const open = (bytes: Uint8Array) => createSession({
+    model: bytes, provider: values.device as ExecutionProviderChoice, dims: { N: batch, H: size, W: size }, threads: availableParallelism(),
   });
+  const { session, report } = await open(model);
   const msSession = performance.now() - t;
   log(`model ${(model.length / 1e6).toFixed(1)} MB built in ${msBuild.toFixed(0)} ms; session on ${report.active} in ${msSession.toFixed(0)} ms`);
+  // With --int8 the float graph is timed too, alternating with the int8 one run by run, so the
+  // speed-up is measured under the same conditions (this machine's speed drifts between runs).
+  const reference = values.int8 ? (await open(built)).session : undefined;
 
-  const stage = { decode: [] as number[], preprocess: [] as number[], network: [] as number[], postprocess: [] as number[], e2e: [] as number[], raw: [] as number[] };
   const ready = pixelsTensor(await Promise.all(Array.from({ length: batch }, async () => resizeRgb(await decodeRgb(image.bytes), size, size))));
-  const warmup = Number(values.warmup);
-  for (let i = 0; i < warmup + runs; i++) {
-    const record = i >= warmup;
-    // Pipeline: what inspecting `batch` images costs, end to end.
+  const newStages = () => ({ decode: [] as number[], preprocess: [] as number[], network: [] as number[], postprocess: [] as number[], e2e: [] as number[], raw: [] as number[] });
+  const stage = newStages();
+  const referenceStage = newStages();
+  /** One end-to-end inspection of `batch` images, then the bare network on a ready tensor. */
+  const timeOnce = async (on: typeof session, into: ReturnType<typeof newStages> | null): Promise<{ e2e: number; raw: number }> => {
     const t0 = performance.now();
     const decoded = await Promise.all(Array.from({ length: batch }, () => decodeRgb(image.bytes)));
     const t1 = performance.now();
     const input = pixelsTensor(await Promise.all(decoded.map((d) => resizeRgb(d, size, size))));
     const t2 = performance.now();
-    const output = await session.run({ image: input });
+    const output = await on.run({ image: input });
     const t3 = performance.now();
     for (let b = 0; b < batch; b++) {
       const cells = defectProbability(output.seg_logits, b);
@@ -97,22 +133,28 @@ async function main(): Promise<void> {
       extractRegions(resizeMap(cells.map, cells.width, cells.height, width, height), width, height, 0.5, 16);
     }
     const t4 = performance.now();
-    // Bare network on an already prepared tensor.
     const r0 = performance.now();
-    await session.run({ image: ready });
+    await on.run({ image: ready });
     const raw = performance.now() - r0;
-    if (record) {
-      stage.decode.push(t1 - t0); stage.preprocess.push(t2 - t1); stage.network.push(t3 - t2);
-      stage.postprocess.push(t4 - t3); stage.e2e.push(t4 - t0); stage.raw.push(raw);
+    if (into) {
+      into.decode.push(t1 - t0); into.preprocess.push(t2 - t1); into.network.push(t3 - t2);
+      into.postprocess.push(t4 - t3); into.e2e.push(t4 - t0); into.raw.push(raw);
     }
-    log(`run ${i + 1}/${warmup + runs}${record ? '' : ' (warm-up)'}: end-to-end ${(t4 - t0).toFixed(1)} ms, raw ${raw.toFixed(1)} ms`);
+    return { e2e: t4 - t0, raw };
+  };
+  const warmup = Number(values.warmup);
+  for (let i = 0; i < warmup + runs; i++) {
+    const record = i >= warmup;
+    const measured = await timeOnce(session, record ? stage : null);
+    if (reference) await timeOnce(reference, record ? referenceStage : null);
+    log(`run ${i + 1}/${warmup + runs}${record ? '' : ' (warm-up)'}: end-to-end ${measured.e2e.toFixed(1)} ms, raw ${measured.raw.toFixed(1)} ms`);
   }
   const round = (x: number): number => Math.round(x * 100) / 100;
   const result = {
     ep: report.active,
     ep_fallbacks: report.fallbacks,
     input: `${size}x${size}`,
-    precision: values.fp16 ? 'fp16' : 'fp32',
+    precision: values.fp16 ? 'fp16' : values.int8 ? 'int8' : 'fp32',
     batch,
     runs,
     image: image.name,
@@ -127,12 +169,18 @@ async function main(): Promise<void> {
     ratio_e2e_over_raw: round(median(stage.e2e) / median(stage.raw)),
     images_per_s: round((1000 * batch) / median(stage.e2e)),
     ms_model_build: round(msBuild),
+    ...(values.int8 ? {
+      ms_calibrate_quantize: round(msCalibrate), calibration: values.method, weight_bits: Number(values['weight-bits']),
+      fp32_ms_end_to_end: round(median(referenceStage.e2e)), fp32_ms_raw_network: round(median(referenceStage.raw)), fp32_model_bytes: built.length,
+      speedup_end_to_end: round(median(referenceStage.e2e) / median(stage.e2e)), speedup_raw_network: round(median(referenceStage.raw) / median(stage.raw)),
+    } : {}),
     ms_session_create: round(msSession),
     model_bytes: model.length,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     threads: availableParallelism(),
   };
   await session.release();
+  await reference?.release();
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${JSON.stringify(result, null, 2)}\n`);
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import { ArgusError } from '../api/errors.ts';
+import type { CocoRle } from '../common/coco-rle.ts';
 import type { ParsedDataset, ParsedSample } from './parsed.ts';
 
 const Coco = z.object({
@@ -24,7 +25,7 @@ const Coco = z.object({
   categories: z.array(z.looseObject({ id: z.number().int(), name: z.string().min(1) })).min(1).max(255),
 });
 
-/** COCO detection/segmentation JSON: boxes and polygon segmentations (RLE masks are refused). */
+/** COCO detection/segmentation JSON: boxes, polygon segmentations and RLE masks (list or compact string counts). */
 export function parseCoco(jsonFile: string): ParsedDataset {
   let json: unknown;
   try {
@@ -63,7 +64,11 @@ export function parseCoco(jsonFile: string): ParsedDataset {
         sample.polygons.push({ points, classIndex });
       }
     } else if (seg && !Array.isArray(seg)) {
-      problems.push(`annotations[${n}]: RLE segmentations are not supported; export polygons`);
+      const rle = seg as Partial<CocoRle>;
+      const sizeOk = Array.isArray(rle.size) && rle.size.length === 2 && rle.size.every((v) => Number.isInteger(v) && v > 0);
+      const countsOk = typeof rle.counts === 'string' || (Array.isArray(rle.counts) && rle.counts.every((v) => Number.isInteger(v) && v >= 0));
+      if (!sizeOk || !countsOk) return void problems.push(`annotations[${n}]: an RLE segmentation needs size [height, width] and counts`);
+      (sample.rleMasks ??= []).push({ rle: rle as CocoRle, classIndex });
     } else if (annotation.bbox) {
       const [x, y, w, h] = annotation.bbox;
       sample.boxes.push({ box: [x, y, x + w, y + h], classIndex });
@@ -73,7 +78,7 @@ export function parseCoco(jsonFile: string): ParsedDataset {
     throw new ArgusError('bad_input', `${jsonFile} has ${problems.length} bad annotations:\n  ${problems.slice(0, 20).join('\n  ')}`);
   }
   for (const sample of samples.values()) {
-    sample.label ??= sample.polygons.length + sample.boxes.length > 0 ? 'defect' : undefined;
+    sample.label ??= sample.polygons.length + sample.boxes.length + (sample.rleMasks?.length ?? 0) > 0 ? 'defect' : undefined;
   }
   return {
     format: 'coco',

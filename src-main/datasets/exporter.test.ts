@@ -45,7 +45,29 @@ describe('dataset export', () => {
     // Exporting over it again is refused: nothing is overwritten.
     expect((await a.jobs.wait((await a.exportDataset({ datasetId, path: target })).id)).error?.message).toMatch(/not empty/);
 
-    const again = await b.jobs.wait((await b.importDataset({ path: target })).id);
+    await expectSameDataset(target, datasetId, 'manifest');
+
+    // COCO: the same content as annotations.json, pixel labels as RLE masks.
+    const cocoTarget = join(out.path, 'blemish-coco');
+    const coco = await a.jobs.wait((await a.exportDataset({ datasetId, path: cocoTarget, format: 'coco' })).id);
+    expect(coco.state, JSON.stringify(coco.error)).toBe('succeeded');
+    expect(coco.result).toMatchObject({ format: 'coco', images: 18, masks: 13 });
+    const json = JSON.parse(readFileSync(join(cocoTarget, 'annotations.json'), 'utf8'));
+    expect(json.categories).toEqual([{ id: 1, name: 'blemish' }]);
+    expect(json.images[0]).toMatchObject({ id: 1, width: 96, height: 64, split: expect.any(String) });
+    const drawn = json.annotations.filter((x: { image_id: number }) => json.images[x.image_id - 1].file_name === good.file);
+    // The drawn image: its pixels as one RLE mask (box + polygon + stroke) and the box on its own.
+    expect(drawn).toHaveLength(2);
+    expect(drawn[0]).toMatchObject({ category_id: 1, segmentation: { size: [64, 96], counts: expect.any(Array) } });
+    expect(drawn[1]).toMatchObject({ category_id: 1, bbox: [4, 5, 16, 13] });
+    await expectSameDataset(cocoTarget, datasetId, 'coco');
+  });
+
+  /** Imports an export into the second data directory and compares it with the original, pixel label by pixel label. */
+  async function expectSameDataset(folder: string, datasetId: number, format: 'manifest' | 'coco'): Promise<void> {
+    const again = await b.jobs.wait((await b.importDataset({ path: folder, name: `copy-${format}`, projectName: `copy-${format}` })).id);
+    expect(again.state, JSON.stringify(again.error)).toBe('succeeded');
+    expect(again.result).toMatchObject({ format });
     const copyId = (again.result as { datasetId: number }).datasetId;
     const original = a.store.datasets.samples(datasetId);
     const copy = b.store.datasets.samples(copyId);
@@ -53,5 +75,5 @@ describe('dataset export', () => {
     for (const [i, sample] of original.entries()) {
       expect(Buffer.from(await labelMap(b.store, copy[i])).equals(Buffer.from(await labelMap(a.store, sample))), sample.file).toBe(true);
     }
-  });
+  }
 });

@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { ImageLabel, ImportDatasetInput, ImportFormat, ImportResult, Split } from '../api/contract.ts';
 import { ArgusError, isStorageFailure } from '../api/errors.ts';
+import sharp from 'sharp';
+import { decodeCocoRle } from '../common/coco-rle.ts';
 import { decodeForImport, decodeLabelMask, type ImageInfo } from '../images/decode.ts';
 import { sha256Hex } from '../store/blob-store.ts';
 import type { Store } from '../store/store.ts';
@@ -172,6 +174,23 @@ async function checkSample(store: Store, source: ParsedDataset, sample: ParsedSa
       throw new ArgusError('bad_input', `mask ${sample.mask} is ${decoded.width}×${decoded.height} but the image is ${info.width}×${info.height}`);
     }
     mask = { sha256: await store.blobs.put(maskBytes), values: distinctNonZero(decoded.data) };
+  } else if (sample.rleMasks?.length) {
+    const labels = new Uint8Array(info.width * info.height);
+    for (const { rle, classIndex } of sample.rleMasks) {
+      let decoded;
+      try {
+        decoded = decodeCocoRle(rle);
+      } catch (error) {
+        throw new ArgusError('bad_input', `RLE mask: ${(error as Error).message}`);
+      }
+      if (decoded.width !== info.width || decoded.height !== info.height) {
+        throw new ArgusError('bad_input', `RLE mask is ${decoded.width}×${decoded.height} but the image is ${info.width}×${info.height}`);
+      }
+      for (let p = 0; p < labels.length; p++) if (decoded.mask[p]) labels[p] = classIndex;
+    }
+    // Stored as a label mask, like a manifest's mask file.
+    const maskBytes = await sharp(Buffer.from(labels), { raw: { width: info.width, height: info.height, channels: 1 } }).png().toBuffer();
+    mask = { sha256: await store.blobs.put(maskBytes), values: distinctNonZero(labels) };
   }
   // Files first, rows later: a crash between the two leaves only unreferenced blobs.
   await store.blobs.put(bytes, sha256);

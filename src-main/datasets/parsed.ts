@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { ImageLabel, ImportFormat, Split } from '../api/contract.ts';
 import { ArgusError } from '../api/errors.ts';
+import type { CocoRle } from '../common/coco-rle.ts';
 
 /** A dataset as read from any supported source format, before any file is decoded. */
 export interface ParsedDataset {
@@ -21,6 +22,8 @@ export interface ParsedSample {
   boxes: { box: [number, number, number, number]; classIndex: number }[];
   polygons: { points: [number, number][]; classIndex: number }[];
   mask?: string;
+  /** Run-length masks (COCO RLE), painted into one label mask in order. */
+  rleMasks?: { rle: CocoRle; classIndex: number }[];
 }
 
 /** Resolves a path from a dataset file and refuses anything that leaves the dataset folder. */

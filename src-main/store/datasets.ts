@@ -177,6 +177,13 @@ export class DatasetRepository {
     this.db.prepare('UPDATE dataset_images SET label = ? WHERE dataset_id = ? AND image_id = ?').run(label, datasetId, imageId);
   }
 
+  /** The dataset a snapshot was taken of. */
+  datasetOfSnapshot(snapshotId: number): number {
+    const row = this.db.prepare('SELECT dataset_id FROM dataset_snapshots WHERE id = ?').get(snapshotId) as { dataset_id: number } | undefined;
+    if (!row) throw new ArgusError('not_found', `No dataset snapshot ${snapshotId}`);
+    return row.dataset_id;
+  }
+
   /** Freezes the dataset as it is now (images, splits, labels, annotations) for a training run. */
   snapshot(datasetId: number): number {
     return this.db.transaction(() => {

@@ -87,6 +87,11 @@ export class ModelRepository {
     return this.get(id);
   }
 
+  updateMetrics(id: number, metrics: Record<string, unknown>): ModelVersion {
+    this.db.prepare('UPDATE model_versions SET metrics = ? WHERE id = ?').run(JSON.stringify(metrics), id);
+    return this.get(id);
+  }
+
   private toVersion(row: Row): ModelVersion {
     const files = this.db.prepare('SELECT role, sha256, bytes FROM model_files WHERE model_version_id = ? ORDER BY role').all(row.id) as ModelFile[];
     return {

@@ -78,13 +78,16 @@ export const datasetShow: Command = {
 
 export const datasetExport: Command = {
   name: 'dataset export',
-  usage: 'dataset export <name|id> --out DIR',
-  summary: 'Writes a dataset as an Argus manifest folder (images, label masks of everything drawn or imported, boxes, splits).',
-  options: { out: { type: 'string' }, project: { type: 'string' } },
+  usage: 'dataset export <name|id> --out DIR [--format manifest|coco]',
+  summary: 'Writes a dataset (images, splits, labels, boxes and the pixel labels of everything drawn or imported) as an Argus manifest folder or COCO JSON.',
+  options: { out: { type: 'string' }, project: { type: 'string' }, format: { type: 'string', default: 'manifest' } },
   async run(ctx, values, [ref]) {
     const service = ctx.service();
     const datasetId = await resolveDataset(ctx, service, requireArg(ref, 'dataset'), values.project as string | undefined);
-    const result = await followJob<{ path: string; images: number; masks: number; seconds: number }>(ctx, service, await service.exportDataset({ datasetId, path: resolve(requireArg(values.out as string, '--out')) }));
-    ctx.out(ctx.json ? JSON.stringify(result) : `Exported ${result.images} images (${result.masks} label masks) to ${result.path} in ${result.seconds.toFixed(1)} s`);
+    const format = values.format as string;
+    if (format !== 'manifest' && format !== 'coco') throw new ArgusError('invalid_argument', '--format must be manifest or coco');
+    const result = await followJob<{ path: string; images: number; masks: number; seconds: number }>(ctx, service, await service.exportDataset({ datasetId, path: resolve(requireArg(values.out as string, '--out')), format }));
+    const masks = format === 'coco' ? 'RLE masks' : 'label masks';
+    ctx.out(ctx.json ? JSON.stringify(result) : `Exported ${result.images} images (${result.masks} ${masks}) to ${result.path} in ${result.seconds.toFixed(1)} s`);
   },
 };

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { BackboneInfo, ExecutionProviderChoice, InspectFilesResult, Split, TrainModelResult } from '../../api/contract.ts';
+import type { BackboneInfo, ExecutionProviderChoice, InspectFilesResult, OptimizeModelResult, Split, TrainModelResult } from '../../api/contract.ts';
 import { ArgusError } from '../../api/errors.ts';
 import { type Command, intArg, requireArg, table } from '../command.ts';
 import { resolveDataset } from './datasets-ref.ts';
@@ -144,6 +144,41 @@ export const modelPromote: Command = {
   async run(ctx, _values, [id]) {
     const model = await ctx.service().promoteModel({ modelId: intArg(requireArg(id, 'model id'), 'model id')! });
     ctx.out(ctx.json ? JSON.stringify(model) : `Model ${model.id} "${model.name}" is now in production`);
+  },
+};
+
+export const modelOptimize: Command = {
+  name: 'model optimize',
+  usage: 'model optimize <id> --int8 [--calib <dir|name|id>] [--method percentile|minmax] [--weight-bits 7|8] | --fp16  [--device …] [--json]',
+  summary: 'Makes an int8 (calibrated on the project\'s images) or fp16 child of a model version, checked against it on the validation split.',
+  options: {
+    int8: { type: 'boolean', default: false }, fp16: { type: 'boolean', default: false }, calib: { type: 'string' }, method: { type: 'string' },
+    'weight-bits': { type: 'string' }, device: { type: 'string' },
+  },
+  async run(ctx, values, [id]) {
+    const service = ctx.service();
+    if (values.int8 === values.fp16) throw new ArgusError('invalid_argument', 'Choose one of --int8 or --fp16');
+    const method = values.method as string | undefined;
+    if (method !== undefined && method !== 'percentile' && method !== 'minmax') throw new ArgusError('invalid_argument', '--method must be percentile or minmax');
+    const bits = values['weight-bits'] as string | undefined;
+    if (bits !== undefined && bits !== '7' && bits !== '8') throw new ArgusError('invalid_argument', '--weight-bits must be 7 or 8');
+    if (values.fp16 && (values.calib || method || bits)) throw new ArgusError('invalid_argument', '--calib, --method and --weight-bits apply to --int8 only');
+    const calibrationDatasetId = values.calib ? await resolveDataset(ctx, service, values.calib as string) : undefined;
+    const result = await followJob<OptimizeModelResult>(ctx, service, await service.optimizeModel({
+      modelId: intArg(requireArg(id, 'model id'), 'model id')!, precision: values.int8 ? 'int8' : 'fp16',
+      calibrationDatasetId, method, weightBits: bits ? (Number(bits) as 7 | 8) : undefined, device: deviceOf(values.device),
+    }));
+    if (ctx.json) return ctx.out(JSON.stringify(result));
+    const { guard } = result;
+    const fmt = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(4));
+    ctx.out(table([
+      ['VAL METRIC', 'PARENT', 'OPTIMISED'],
+      ['image AUROC', fmt(guard.parent.image_auroc), fmt(guard.optimized.image_auroc)],
+      ['pixel IoU', fmt(guard.parent.pixel_iou), fmt(guard.optimized.pixel_iou)],
+    ]));
+    ctx.out(guard.passed
+      ? `Model ${result.modelId} passed its accuracy check and can be promoted (${result.seconds.toFixed(0)} s)`
+      : `Model ${result.modelId} stays a candidate that cannot be promoted. ${guard.reason}`);
   },
 };
 

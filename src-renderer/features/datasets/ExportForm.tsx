@@ -1,14 +1,16 @@
 import { type FormEvent, useState } from 'react';
+import type { ExportFormat } from '../../../src-main/api/contract.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useJob } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
 
-/** Exports the dataset as an Argus manifest folder (what was drawn in Argus included) into a new folder on the station. */
+/** Exports the dataset as an Argus manifest folder or COCO JSON (what was drawn in Argus included) into a new folder on the station. */
 export function ExportForm({ datasetId }: { datasetId: number }) {
   const { t } = useI18n();
   const { isEngineer } = useSession();
   const [path, setPath] = useState('');
+  const [format, setFormat] = useState<ExportFormat>('manifest');
   const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const job = useJob(jobId);
@@ -18,7 +20,7 @@ export function ExportForm({ datasetId }: { datasetId: number }) {
     e.preventDefault();
     setError(null);
     try {
-      setJobId((await api.exportDataset({ datasetId, path: path.trim() })).id);
+      setJobId((await api.exportDataset({ datasetId, path: path.trim(), format })).id);
     } catch (err) {
       setError((err as Error).message);
     }
@@ -27,6 +29,12 @@ export function ExportForm({ datasetId }: { datasetId: number }) {
   return (
     <form className="export-form" onSubmit={submit} aria-label={t('export.title')}>
       <label>{t('export.path')}<input value={path} onChange={(e) => setPath(e.target.value)} placeholder="/data/exports/line-3" required /></label>
+      <label>{t('export.format')}
+        <select value={format} onChange={(e) => setFormat(e.target.value as ExportFormat)}>
+          <option value="manifest">{t('export.manifest')}</option>
+          <option value="coco">{t('export.coco')}</option>
+        </select>
+      </label>
       <button type="submit" disabled={job?.state === 'running'}>{t('export.start')}</button>
       {job?.state === 'running' && <span className="muted">{t('export.progress', { done: job.done, total: job.total })}</span>}
       {result && <span className="notice success" role="status">{t('export.done', { images: result.images, masks: result.masks, path: result.path })}</span>}

@@ -1,18 +1,27 @@
 import { useState } from 'react';
-import type { ModelVersionSummary } from '../../../src-main/api/contract.ts';
+import type { GuardVerdict, ModelVersionSummary } from '../../../src-main/api/contract.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
 import { ModelComparison } from './ModelComparison.tsx';
+import { OptimizeForm } from './OptimizeForm.tsx';
 
-/** A validation metric; precision/recall-type ones mean nothing when validation had no defective images. */
+/**
+ * A validation metric; precision/recall-type ones mean nothing when validation had no defective
+ * images. An optimised version shows what its accuracy check measured.
+ */
 const metric = (m: ModelVersionSummary, key: string): string => {
-  const validation = m.metrics.validation as Record<string, unknown> | undefined;
+  const guard = m.metrics.guard as GuardVerdict | undefined;
+  const validation = (m.metrics.validation ?? guard?.optimized) as Record<string, unknown> | undefined;
   if (key === 'f1' && validation?.defective === 0) return '–';
   const value = validation?.[key];
   return typeof value === 'number' ? value.toFixed(3) : '–';
 };
+
+const guardOf = (m: ModelVersionSummary): GuardVerdict | undefined => m.metrics.guard as GuardVerdict | undefined;
+/** An optimised version that has not passed its accuracy check cannot be promoted (the engine refuses it too). */
+const blocked = (m: ModelVersionSummary): boolean => m.config.optimization !== undefined && guardOf(m)?.passed !== true;
 
 /** Model versions with their validation metrics; promote a candidate or roll production back. */
 export function ModelsPage() {
@@ -58,7 +67,11 @@ export function ModelsPage() {
             {models.data.map((m) => (
               <tr key={m.id} data-testid={`model-${m.id}`}>
                 <td>{m.id}</td>
-                <td><strong>{m.name}</strong><div className="muted">{m.mode}</div></td>
+                <td>
+                  <strong>{m.name}</strong>
+                  <div className="muted">{m.mode} · {String(m.config.precision ?? 'fp32')}</div>
+                  {guardOf(m) && <div className={`chip ${guardOf(m)!.passed ? 'status-production' : 'status-blocked'}`} title={guardOf(m)!.reason} data-testid={`guard-${m.id}`}>{guardOf(m)!.passed ? t('models.guardPassed') : t('models.guardFailed')}</div>}
+                </td>
                 <td><span className={`chip status-${m.status}`}>{t(`models.status.${m.status}`)}</span></td>
                 <td>{metric(m, 'image_auroc')}</td>
                 <td>{metric(m, 'pixel_auroc')}</td>
@@ -72,7 +85,7 @@ export function ModelsPage() {
                 <td>{new Date(m.createdAt).toLocaleString()}</td>
                 <td>
                   {m.status !== 'production' && (
-                    <button className="primary" disabled={busy || !isEngineer} title={isEngineer ? undefined : t('roles.engineerOnly')} onClick={() => act(() => api.promoteModel({ modelId: m.id }))}>{t('models.promote')}</button>
+                    <button className="primary" disabled={busy || !isEngineer || blocked(m)} title={blocked(m) ? guardOf(m)?.reason ?? t('models.guardMissing') : isEngineer ? undefined : t('roles.engineerOnly')} onClick={() => act(() => api.promoteModel({ modelId: m.id }))}>{t('models.promote')}</button>
                   )}
                 </td>
               </tr>
@@ -80,6 +93,7 @@ export function ModelsPage() {
           </tbody>
         </table>
       )}
+      {models.data && isEngineer && <OptimizeForm models={models.data} onDone={models.reload} />}
       {models.data && models.data.length > 1 && datasets.data && <ModelComparison models={models.data} datasets={datasets.data} />}
       <p className="muted">{t('models.hint')}</p>
       {!isEngineer && <p className="notice" data-testid="engineer-only">{t('roles.engineerOnly')}</p>}

@@ -1,0 +1,150 @@
+import * as ort from 'onnxruntime-node';
+import type { ExecutionProviderChoice, GuardMetrics, GuardVerdict, OptimizeModelInput as OptimizeRequest } from '../api/contract.ts';
+import { ArgusError } from '../api/errors.ts';
+import type { AnomalyConfig } from '../anomaly/detector.ts';
+import { calibrateOn } from '../anomaly/evaluate.ts';
+import { verifyModelFiles } from '../anomaly/train.ts';
+import { matchColour } from '../images/colour-stats.ts';
+import { decodeRgb, type RgbImage, resizeRgb } from '../images/preprocess.ts';
+import { loadDetector } from '../inspection/load-detector.ts';
+import type { JobContext } from '../jobs/job-runner.ts';
+import { convertToFloat16 } from '../model/float16.ts';
+import { networkSize, pixelsTensor, type SegmentModelConfig } from '../segment/detector.ts';
+import type { ModelVersion } from '../store/models.ts';
+import type { Store } from '../store/store.ts';
+import { guardMetrics, judgeOptimization } from './accuracy-guard.ts';
+import { type CalibrationMethod, collectRanges } from './calibrate.ts';
+import { calibrationTensors, decodeModel, DEFAULT_WEIGHT_BITS, planQuantization, quantizeModel } from './quantize.ts';
+
+export interface OptimizeModelInput extends Omit<OptimizeRequest, 'device'> {
+  method?: CalibrationMethod;
+  /** Calibration images, spread evenly over the train split. */
+  calibrationImages?: number;
+  provider: ExecutionProviderChoice;
+  actor: string;
+}
+
+export interface OptimizeModelResult {
+  model: ModelVersion;
+  guard: GuardVerdict;
+  seconds: number;
+}
+
+export const DEFAULT_CALIBRATION_IMAGES = 32;
+
+/** The graph of each mode that carries the network (the anomaly scorer's distances stay float32). */
+const NETWORK_ROLE: Record<string, string> = { anomaly: 'features.onnx', segment: 'network.onnx' };
+
+/** The image as the model's network receives it. */
+async function networkInput(model: ModelVersion, image: RgbImage): Promise<ort.Tensor> {
+  if (model.mode === 'anomaly') {
+    const config = model.config as unknown as AnomalyConfig;
+    const matched = config.colourReference ? matchColour(image, config.colourReference) : image;
+    return pixelsTensor([await resizeRgb(matched, config.inputWidth, config.inputHeight)]);
+  }
+  const size = networkSize(image.width, image.height, (model.config as unknown as SegmentModelConfig).scale);
+  return pixelsTensor([await resizeRgb(image, size.width, size.height)]);
+}
+
+function spread<T>(items: T[], count: number): T[] {
+  if (items.length <= count) return items;
+  return Array.from({ length: count }, (_, i) => items[Math.floor(((i + 0.5) * items.length) / count)]);
+}
+
+/** Why a model version may not go to production: an optimised one must have passed its accuracy guard. */
+export function promotionBlocker(model: ModelVersion): string | null {
+  if (!model.config.optimization) return null;
+  const guard = model.metrics.guard as GuardVerdict | undefined;
+  if (!guard) return `Model ${model.id} cannot be promoted: its accuracy check against model ${model.parentId} did not finish (optimise the parent again)`;
+  return guard.passed ? null : `Model ${model.id} cannot be promoted: ${guard.reason}`;
+}
+
+/**
+ * Makes an int8 (QDQ, calibrated on the project's images) or fp16 copy of a model version's
+ * network, registers it as a candidate child of the version, and runs the accuracy guard: both
+ * versions on the validation split; a version that inspects worse than allowed cannot be promoted.
+ */
+export async function optimizeModel(store: Store, input: OptimizeModelInput, ctx: JobContext): Promise<OptimizeModelResult> {
+  const started = performance.now();
+  const parent = store.models.get(input.modelId);
+  const role = NETWORK_ROLE[parent.mode];
+  if (!role) throw new ArgusError('invalid_argument', `Model ${parent.id} is a ${parent.mode} model; only anomaly and segment models can be optimised`);
+  const precision = (parent.config.precision as string | undefined) ?? 'fp32';
+  if (precision !== 'fp32') throw new ArgusError('invalid_argument', `Model ${parent.id} is already ${precision}; optimise its fp32 parent instead`);
+  const files = await verifyModelFiles(store, parent);
+  const network = files.get(role);
+  if (!network) throw new ArgusError('bad_input', `Model ${parent.id} lacks its ${role} file`);
+
+  const trainedOn = parent.snapshotId !== null ? store.datasets.datasetOfSnapshot(parent.snapshotId) : undefined;
+  const calibrationDatasetId = input.calibrationDatasetId ?? trainedOn;
+  const guardDatasetId = trainedOn ?? calibrationDatasetId;
+  if (guardDatasetId === undefined) throw new ArgusError('invalid_argument', `Model ${parent.id} records no dataset; name one to calibrate and check it on`);
+  const validation = store.datasets.samples(guardDatasetId, 'val').filter((s) => s.label !== 'unlabeled');
+  if (validation.length === 0) throw new ArgusError('bad_input', `Dataset ${guardDatasetId} has no labelled val images to check the optimised model against`);
+
+  let optimized: Uint8Array;
+  let optimization: Record<string, unknown>;
+  if (input.precision === 'int8') {
+    const method = input.method ?? 'percentile';
+    const calibration = spread(store.datasets.samples(calibrationDatasetId!, 'train'), input.calibrationImages ?? DEFAULT_CALIBRATION_IMAGES);
+    if (calibration.length === 0) throw new ArgusError('bad_input', `Dataset ${calibrationDatasetId} has no train images to calibrate on`);
+    const inputs = async function* (): AsyncGenerator<Record<string, ort.Tensor>> {
+      for (const sample of calibration) {
+        if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Optimisation cancelled');
+        yield { image: await networkInput(parent, await decodeRgb(await store.blobs.get(sample.sha256))) };
+      }
+    };
+    const plan = planQuantization(decodeModel(network));
+    const ranges = await collectRanges(network, calibrationTensors(plan), inputs, method, (pass, done) =>
+      ctx.progress(method === 'percentile' ? `calibrating (pass ${pass} of 2)` : 'calibrating', done, calibration.length));
+    const weightBits = input.weightBits ?? DEFAULT_WEIGHT_BITS;
+    optimized = quantizeModel(network, ranges, { weightBits });
+    optimization = {
+      precision: 'int8', method, weightBits, calibrationDatasetId, calibrationImages: calibration.map((s) => s.imageId),
+      quantizedLayers: plan.nodes.size,
+    };
+  } else {
+    optimized = convertToFloat16(network);
+    optimization = { precision: 'fp16' };
+  }
+
+  const optimizedFile = { role, sha256: await store.blobs.put(optimized), bytes: optimized.length };
+  const stored = store.transaction(() => store.models.create({
+    projectId: parent.projectId,
+    parentId: parent.id,
+    name: `${parent.name} ${input.precision}`,
+    mode: parent.mode,
+    classes: parent.classes,
+    snapshotId: parent.snapshotId,
+    config: { ...parent.config, precision: input.precision, optimization },
+    metrics: {},
+    thresholds: parent.thresholds,
+    files: parent.files.map((f) => (f.role === role ? optimizedFile : f)),
+  }));
+
+  const measure = async (model: ModelVersion, label: string, recalibrate = false): Promise<{ metrics: GuardMetrics; model: ModelVersion }> => {
+    const detector = await loadDetector(store, model, input.provider);
+    try {
+      if (recalibrate) {
+        const { thresholds } = await calibrateOn(store, detector, validation, (d, t) => ctx.progress(`calibrating ${label} thresholds on val`, d, t), ctx.signal);
+        model = store.models.updateThresholds(model.id, { ...thresholds });
+      }
+      return { metrics: await guardMetrics(store, model, detector, validation, (d, t) => ctx.progress(`checking ${label} on val`, d, t), ctx.signal), model };
+    } finally {
+      await detector.release();
+    }
+  };
+  const before = await measure(parent, 'parent');
+  // Anomaly scores are raw patch distances, whose scale moves with the features' precision: the
+  // child's thresholds are calibrated on val as training calibrated the parent's. Segment scores
+  // are probabilities, and the child keeps the parent's thresholds.
+  const after = await measure(stored, input.precision, parent.mode === 'anomaly');
+  const guard = judgeOptimization(before.metrics, after.metrics, guardDatasetId);
+  const seconds = (performance.now() - started) / 1000;
+  const model = store.transaction(() => {
+    const updated = store.models.updateMetrics(stored.id, { guard, optimizeSeconds: seconds });
+    store.history.audit(input.actor, 'model.optimize', `model:${updated.id}`, { parent: parent.id, precision: input.precision, passed: guard.passed });
+    return updated;
+  });
+  return { model, guard, seconds };
+}
