@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeManifestDataset } from '../src-main/testing/fixtures.ts';
@@ -43,6 +43,14 @@ describe('Datasets workspace (browser mode, Chromium)', () => {
     await exportForm.getByRole('button', { name: 'Export' }).click();
     await exportForm.getByRole('status').filter({ hasText: /Exported 12 images \(6 label masks\)/ }).waitFor();
     expect(existsSync(join(dataset.path, 'exported', 'manifest.json'))).toBe(true);
+    // And as COCO JSON, pixel labels as RLE masks.
+    await exportForm.getByLabel('Export to a new folder').fill(join(dataset.path, 'exported-coco'));
+    await exportForm.getByLabel('Format').selectOption('coco');
+    await exportForm.getByRole('button', { name: 'Export' }).click();
+    await exportForm.getByRole('status').filter({ hasText: /Exported 12 images \(6 RLE masks\) as COCO JSON/ }).waitFor();
+    const coco = JSON.parse(readFileSync(join(dataset.path, 'exported-coco', 'annotations.json'), 'utf8'));
+    expect(coco.images).toHaveLength(12);
+    expect(coco.annotations.filter((a: { segmentation?: unknown }) => a.segmentation)).toHaveLength(6);
 
     await page.getByLabel('Label').selectOption('defect');
     await expect.poll(() => thumbnails.count()).toBe(6);

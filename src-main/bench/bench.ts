@@ -1,11 +1,14 @@
 // npm run bench -- [--json] [--size 512] [--batch 1] [--runs 10] [--device auto|cpu|cuda|webgpu] [--fp16 | --int8]
 //                  [--weights FILE] [--image FILE] [--calib-images 16] [--method percentile|minmax] [--weight-bits 7|8]
+//                  [--profile]
 // Times the detector pipeline (decode → preprocess → ResNet-50 + FPN + segmentation head →
 // heatmap and regions at the image's resolution) against the bare network on a ready tensor.
 // --int8 times the network after static quantisation (QDQ, per-channel int8 weights), its
-// activation ranges calibrated on bsdata train images resized to the bench size.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+// activation ranges calibrated on bsdata train images resized to the bench size. --profile adds
+// onnxruntime's own account of one run on the CPU provider: nodes and milliseconds per kernel type
+// (QLinearConv for integer convolutions, Conv/FusedConv for float ones).
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
@@ -41,6 +44,7 @@ const { values } = parseArgs({
     'calib-images': { type: 'string', default: '16' },
     method: { type: 'string', default: 'percentile' },
     'weight-bits': { type: 'string', default: '7' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const size = Number(values.size);
@@ -73,6 +77,31 @@ async function benchImage(): Promise<{ bytes: Buffer; name: string }> {
   const noise = Buffer.alloc(1130 * 460 * 3);
   for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
   return { bytes: await sharp(noise, { raw: { width: 1130, height: 460, channels: 3 } }).jpeg().toBuffer(), name: 'synthetic 1130x460 JPEG' };
+}
+
+/** Kernels onnxruntime ran for one inference on the CPU provider: count and total ms per op type. */
+async function profileKernels(model: Uint8Array, feeds: Record<string, ort.Tensor>, dims: Record<string, number>): Promise<Record<string, { nodes: number; ms: number }>> {
+  const dir = mkdtempSync(join(tmpdir(), 'argus-profile-'));
+  try {
+    const session = await ort.InferenceSession.create(model, {
+      executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: availableParallelism(), freeDimensionOverrides: dims,
+      enableProfiling: true, profileFilePrefix: join(dir, 'profile'), logSeverityLevel: 4,
+    });
+    await session.run(feeds);
+    session.endProfiling();
+    await session.release();
+    const events = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]), 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[];
+    const kernels: Record<string, { nodes: number; ms: number }> = {};
+    for (const e of events) {
+      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || !e.args?.op_name) continue;
+      const k = (kernels[e.args.op_name] ??= { nodes: 0, ms: 0 });
+      k.nodes++;
+      k.ms = Math.round((k.ms + e.dur / 1000) * 100) / 100;
+    }
+    return Object.fromEntries(Object.entries(kernels).sort((a, b) => b[1].ms - a[1].ms));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const median = (xs: number[]): number => {
@@ -181,6 +210,7 @@ async function main(): Promise<void> {
   };
   await session.release();
   await reference?.release();
+  if (values.profile) Object.assign(result, { kernels: await profileKernels(model, { image: ready }, { N: batch, H: size, W: size }) });
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${JSON.stringify(result, null, 2)}\n`);
 }
 

@@ -216,6 +216,7 @@ export const zhCN: Record<MessageKey, string> = {
   'export.coco': 'COCO JSON（RLE 掩膜和框）',
   'export.progress': '正在导出 {done}/{total}…',
   'export.done': '已导出 {images} 张图像（{masks} 个标签掩膜）到 {path}',
+  'export.doneCoco': '已将 {images} 张图像（{masks} 个 RLE 掩膜）以 COCO JSON 导出到 {path}',
   'settings.auditExport': '导出审计日志（CSV）',
   'inspect.labelLayer': '标注',
   'inspect.labels': '显示 {n} 个已存标注（虚线，类别颜色）',

@@ -14,7 +14,7 @@ export function ExportForm({ datasetId }: { datasetId: number }) {
   const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const job = useJob(jobId);
-  const result = job?.state === 'succeeded' ? (job.result as { path: string; images: number; masks: number }) : null;
+  const result = job?.state === 'succeeded' ? (job.result as { path: string; images: number; masks: number; format: ExportFormat }) : null;
 
   const submit = async (e: FormEvent): Promise<void> => {
     e.preventDefault();
@@ -37,7 +37,7 @@ export function ExportForm({ datasetId }: { datasetId: number }) {
       </label>
       <button type="submit" disabled={job?.state === 'running'}>{t('export.start')}</button>
       {job?.state === 'running' && <span className="muted">{t('export.progress', { done: job.done, total: job.total })}</span>}
-      {result && <span className="notice success" role="status">{t('export.done', { images: result.images, masks: result.masks, path: result.path })}</span>}
+      {result && <span className="notice success" role="status">{t(result.format === 'coco' ? 'export.doneCoco' : 'export.done', { images: result.images, masks: result.masks, path: result.path })}</span>}
       {(error || job?.state === 'failed') && <span className="notice error" role="alert">{error ?? job?.error?.message}</span>}
     </form>
   );
