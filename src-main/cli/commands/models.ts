@@ -129,11 +129,17 @@ export const modelList: Command = {
     if (ctx.json) return ctx.out(JSON.stringify(models));
     if (models.length === 0) return ctx.out('No model versions yet.');
     const auroc = (m: (typeof models)[number]): string => {
-      // Not measurable (null) when the validation split has no defective images.
-      const v = (m.metrics.validation as { image_auroc?: number | null } | undefined)?.image_auroc;
+      // Not measurable (null) when the validation split has no defective images; an optimised
+      // version shows what its accuracy check measured.
+      const measured = (m.metrics.validation ?? (m.metrics.guard as { optimized?: unknown } | undefined)?.optimized) as { image_auroc?: number | null } | undefined;
+      const v = measured?.image_auroc;
       return typeof v === 'number' ? v.toFixed(3) : '-';
     };
-    ctx.out(table([['ID', 'NAME', 'MODE', 'STATUS', 'VAL AUROC', 'CREATED'], ...models.map((m) => [m.id, m.name, m.mode, m.status, auroc(m), m.createdAt.slice(0, 19)])]));
+    const precision = (m: (typeof models)[number]): string => {
+      const guard = m.metrics.guard as { passed?: boolean } | undefined;
+      return `${String(m.config.precision ?? 'fp32')}${m.config.optimization ? (guard?.passed ? '' : ' (blocked)') : ''}`;
+    };
+    ctx.out(table([['ID', 'NAME', 'MODE', 'STATUS', 'VAL AUROC', 'CREATED', 'PRECISION'], ...models.map((m) => [m.id, m.name, m.mode, m.status, auroc(m), m.createdAt.slice(0, 19), precision(m)])]));
   },
 };
 
