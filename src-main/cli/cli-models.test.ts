@@ -95,4 +95,19 @@ describe.skipIf(!hasShared)('argus train / model / inspect / eval', () => {
     writeFileSync(join(work.path, 'fake.safetensors'), 'nope');
     expect((await argus('weights', 'import', join(work.path, 'fake.safetensors'), '--data-dir', data.path)).stderr).toMatch(/not a valid safetensors file/);
   });
+
+  it('makes an int8 version with model optimize and lists it with its precision', async () => {
+    const both = await argus('model', 'optimize', String(modelId), '--int8', '--fp16', '--data-dir', data.path);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/Choose one of --int8 or --fp16/);
+    expect((await argus('model', 'optimize', String(modelId), '--int8', '--weight-bits', '9', '--data-dir', data.path)).stderr).toMatch(/--weight-bits must be 7 or 8/);
+    const optimized = await argus('model', 'optimize', String(modelId), '--int8', '--method', 'minmax', '--device', 'cpu', '--json', '--data-dir', data.path);
+    expect(optimized.code, optimized.stderr).toBe(0);
+    const result = JSON.parse(optimized.stdout);
+    // The val split has only good images: image AUROC cannot be measured for either version.
+    expect(result).toMatchObject({ modelId: 2, guard: { split: 'val', parent: { image_auroc: null }, optimized: { image_auroc: null } } });
+    const listed = await argus('model', 'list', '--data-dir', data.path);
+    expect(listed.stdout).toMatch(/^2\s+anomaly cli-line int8\s+anomaly\s+candidate\s+-\s+\S+\s+int8( \(blocked\))?$/m);
+    expect(listed.stdout).toMatch(/^1\s+anomaly cli-line\s+anomaly\s+production\s+-\s+\S+\s+fp32$/m);
+  });
 });
