@@ -7,6 +7,8 @@ import { greedyCoreset } from './coreset.ts';
 import { auroc, bestF1, HistogramAuroc, quantile } from './metrics.ts';
 import { buildScorer, scorePatches } from './scorer.ts';
 import { gaussianBlur } from './anomaly-map.ts';
+import type { AnomalyAnalysis } from './detector.ts';
+import { AnomalyScoreboard } from './evaluate.ts';
 
 describe('nearest-neighbour scorer', () => {
   it('computes the distance to the nearest bank entry, in chunks, as brute force does', async () => {
@@ -66,6 +68,22 @@ describe('metrics', () => {
     expect(grown.value()).toBeCloseTo(auroc([10, 40, 35, 80, 0.001], [false, false, true, true, false]), 6);
     expect(bestF1([0.9, 0.8, 0.3, 0.2], [true, true, false, false])).toEqual({ threshold: 0.8, precision: 1, recall: 1, f1: 1 });
     expect(quantile([3, 1, 2], 0.5)).toBe(2);
+  });
+
+  it('image AUROC within one image size: a score that only tells formats apart gets no credit there', () => {
+    const board = new AnomalyScoreboard();
+    const image = (rawScore: number, width: number, height: number): AnomalyAnalysis =>
+      ({ rawScore, heatmap: new Float32Array(width * height), width, height, ms: { network: 0, scoring: 0, map: 0 } });
+    for (const s of [1, 2, 3]) board.add(image(s, 20, 10), false, null, 1);
+    for (const s of [2.5, 4]) board.add(image(s, 20, 10), true, new Uint8Array(200), 1);
+    board.add(image(10, 40, 16), true, new Uint8Array(640), 1); // a defect in a format no good image has
+    const thresholds = calibrate({ goodScores: board.goodScores, defectScores: board.defectScores, pixelScores: Float32Array.of(0, 1), pixelDefective: Uint8Array.of(0, 1) });
+    const metrics = board.metrics(thresholds);
+    expect(metrics.image_auroc).toBeCloseTo(8 / 9, 9);
+    expect(metrics.image_auroc_same_size).toBeCloseTo(5 / 6, 9);
+    const goodOnly = new AnomalyScoreboard();
+    goodOnly.add(image(1, 20, 10), false, null, 1);
+    expect(goodOnly.metrics(thresholds).image_auroc_same_size).toBeNull();
   });
 });
 

@@ -230,8 +230,6 @@ export function judge(analysis: AnomalyAnalysis, thresholds: AnomalyThresholds, 
   };
 }
 
-
-
 /** The class of most above-threshold pixels in the region's box ("anomaly" for anomaly models). */
 function regionClass(analysis: AnomalyAnalysis, [x1, y1, x2, y2]: [number, number, number, number], threshold: number): string {
   const { classMap, classNames } = analysis;

@@ -12,6 +12,12 @@ export interface AnomalyMetrics {
   good: number;
   defective: number;
   image_auroc: number;
+  /**
+   * Image AUROC among the images of the most common size that has both good and defective ones
+   * (null when no size has both). When a dataset's defective images come in other formats than
+   * its good ones, image AUROC also rewards telling formats apart; this one cannot.
+   */
+  image_auroc_same_size: number | null;
   pixel_auroc: number;
   /** At the calibrated NG threshold, NG counted as the positive decision. */
   precision: number;
@@ -33,10 +39,12 @@ export class AnomalyScoreboard {
   private readonly scores: number[] = [];
   private readonly defective: boolean[] = [];
   private readonly times: number[] = [];
+  private readonly sizes: string[] = [];
   private readonly pixels = new HistogramAuroc(1);
 
   add(analysis: AnomalyAnalysis, isDefective: boolean, truth: Uint8Array | null, ms: number): void {
     this.scores.push(analysis.rawScore);
+    this.sizes.push(`${analysis.width}x${analysis.height}`);
     this.defective.push(isDefective);
     this.times.push(ms);
     this.pixels.add(analysis.heatmap, (p) => truth !== null && truth[p] === 1);
@@ -59,6 +67,15 @@ export class AnomalyScoreboard {
     };
   }
 
+  private sameSizeAuroc(): number | null {
+    const groups = new Map<string, number[]>();
+    this.sizes.forEach((size, i) => groups.set(size, [...(groups.get(size) ?? []), i]));
+    const mixed = [...groups.values()].filter((g) => g.some((i) => this.defective[i]) && g.some((i) => !this.defective[i]));
+    if (mixed.length === 0) return null;
+    const largest = mixed.reduce((a, b) => (b.length > a.length ? b : a));
+    return auroc(largest.map((i) => this.scores[i]), largest.map((i) => this.defective[i]));
+  }
+
   metrics(thresholds: AnomalyThresholds): AnomalyMetrics {
     const counts = { tp: 0, fp: 0, fn: 0, tn: 0, review: 0 };
     this.scores.forEach((score, i) => {
@@ -79,6 +96,7 @@ export class AnomalyScoreboard {
       good,
       defective,
       image_auroc: auroc(this.scores, this.defective),
+      image_auroc_same_size: this.sameSizeAuroc(),
       pixel_auroc: this.pixels.value(),
       precision,
       recall,

@@ -184,6 +184,7 @@ export const en = {
   'models.comparing': 'Evaluating…',
   'models.comparisonTable': 'Comparison',
   'models.imageAurocShort': 'Image AUROC',
+  'models.imageAurocSameSize': 'Image AUROC (one image size)',
   'models.pixelAurocShort': 'Pixel AUROC',
   'models.precision': 'Precision',
   'models.recall': 'Recall',

@@ -5,6 +5,7 @@ import { useI18n } from '../../i18n/i18n.tsx';
 
 interface Evaluation {
   image_auroc: number;
+  image_auroc_same_size: number | null;
   pixel_auroc: number;
   precision: number;
   recall: number;
@@ -18,7 +19,8 @@ interface Evaluation {
 }
 
 const ROWS: { key: keyof Evaluation; label: string }[] = [
-  { key: 'image_auroc', label: 'models.imageAurocShort' }, { key: 'pixel_auroc', label: 'models.pixelAurocShort' },
+  { key: 'image_auroc', label: 'models.imageAurocShort' }, { key: 'image_auroc_same_size', label: 'models.imageAurocSameSize' },
+  { key: 'pixel_auroc', label: 'models.pixelAurocShort' },
   { key: 'precision', label: 'models.precision' }, { key: 'recall', label: 'models.recall' }, { key: 'f1', label: 'F1' },
   { key: 'false_reject_rate', label: 'models.falseRejectsShort' }, { key: 'miss_rate', label: 'models.missRate' },
   { key: 'mean_box_ap50', label: 'models.boxAp' }, { key: 'ms_per_image', label: 'models.msPerImage' },
