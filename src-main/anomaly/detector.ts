@@ -87,6 +87,16 @@ export function buildPatchFeatureModel(backbone: BackboneWeights, config: Anomal
   });
 }
 
+/** The image as an anomaly model sees it: colour-matched to training when the model asks for it. */
+export function preparedImage(config: AnomalyConfig, image: RgbImage): RgbImage {
+  return config.colourReference ? matchColour(image, config.colourReference) : image;
+}
+
+/** A whole (prepared) image resized to the network input, as training extracts it. */
+export function networkImage(config: AnomalyConfig, image: RgbImage): Promise<RgbImage> {
+  return resizeRgb(image, config.inputWidth, config.inputHeight);
+}
+
 /** Runs the patch-feature network on images resized to the model's input. */
 export class PatchExtractor {
   private constructor(private readonly session: ort.InferenceSession, readonly config: AnomalyConfig, readonly provider: ExecutionProviderReport, private readonly owned: boolean) {}
@@ -98,12 +108,12 @@ export class PatchExtractor {
 
   /** Patch features of the image resized to the network input. */
   async extract(image: RgbImage): Promise<PatchGrid> {
-    return this.run(await resizeRgb(image, this.config.inputWidth, this.config.inputHeight));
+    return this.run(await networkImage(this.config, image));
   }
 
   /** The image as the model sees it (colour-matched to training when the model asks for it). */
   prepare(image: RgbImage): RgbImage {
-    return this.config.colourReference ? matchColour(image, this.config.colourReference) : image;
+    return preparedImage(this.config, image);
   }
 
   /** Patch features of an image already at the network input size. */

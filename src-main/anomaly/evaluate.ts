@@ -1,4 +1,4 @@
-import type { ImageScores } from '../api/contract.ts';
+import type { AnomalyMetrics, ImageScores } from '../api/contract.ts';
 import { decodeRgb } from '../images/preprocess.ts';
 import type { DatasetSample } from '../store/datasets.ts';
 import type { Store } from '../store/store.ts';
@@ -6,29 +6,6 @@ import { type AnomalyThresholds, calibrate, normalizeScore, verdictOf } from './
 import type { AnomalyAnalysis, ImageAnalyser } from './detector.ts';
 import { defectMask } from './ground-truth.ts';
 import { auroc, HistogramAuroc, quantile } from './metrics.ts';
-
-export interface AnomalyMetrics {
-  images: number;
-  good: number;
-  defective: number;
-  image_auroc: number;
-  /**
-   * Image AUROC among the images of the most common size that has both good and defective ones
-   * (null when no size has both). When a dataset's defective images come in other formats than
-   * its good ones, image AUROC also rewards telling formats apart; this one cannot.
-   */
-  image_auroc_same_size: number | null;
-  pixel_auroc: number;
-  /** At the calibrated NG threshold, NG counted as the positive decision. */
-  precision: number;
-  recall: number;
-  f1: number;
-  false_reject_rate: number;
-  miss_rate: number;
-  /** Share of images that landed in the REVIEW band. */
-  review_rate: number;
-  ms_per_image: number;
-}
 
 /**
  * Collects what the metrics need while images are analysed once: image scores, every pixel's

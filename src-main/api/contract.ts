@@ -339,6 +339,42 @@ export interface JobStatus {
 }
 
 /** Normalised image scores of an evaluation (good and defective apart) and the thresholds on the same scale. */
+/** What evaluating a model on a dataset split measures (every mode). */
+export interface AnomalyMetrics {
+  images: number;
+  good: number;
+  defective: number;
+  image_auroc: number;
+  /**
+   * Image AUROC among the images of the most common size that has both good and defective ones
+   * (null when no size has both). When a dataset's defective images come in other formats than
+   * its good ones, image AUROC also rewards telling formats apart; this one cannot.
+   */
+  image_auroc_same_size: number | null;
+  pixel_auroc: number;
+  /** At the calibrated NG threshold, NG counted as the positive decision. */
+  precision: number;
+  recall: number;
+  f1: number;
+  false_reject_rate: number;
+  miss_rate: number;
+  /** Share of images that landed in the REVIEW band. */
+  review_rate: number;
+  ms_per_image: number;
+}
+
+/** Segmentation models measure these as well. */
+export interface SegmentMetrics extends AnomalyMetrics {
+  /** Pixel IoU per class: predicted class where the heatmap passes the pixel threshold, against the labels. */
+  pixel_iou: Record<string, number>;
+  /** Average precision of regions as boxes at IoU ≥ 0.5, per class, and their mean. */
+  box_ap50: Record<string, number>;
+  mean_box_ap50: number;
+  /** Share of defective images flagged NG when the NG threshold rejects at most 0.5% of good images. */
+  recall_at_half_percent_frr: number | null;
+  image_scores: ImageScores;
+}
+
 export interface ImageScores {
   good: number[];
   defective: number[];

@@ -25,7 +25,8 @@ import { resizeMap } from '../postprocess/resize-map.ts';
 import { defectProbability, pixelsTensor } from '../segment/detector.ts';
 import { createSession } from '../runtime/sessions.ts';
 import { type CalibrationMethod, collectRanges } from '../optimize/calibrate.ts';
-import { calibrationTensors, decodeModel, planQuantization, quantizeModel } from '../optimize/quantize.ts';
+import { decodeModel } from '../model/onnx-model.ts';
+import { calibrationTensors, planQuantization, quantizeModel } from '../optimize/quantize.ts';
 
 const SHARED = resolve(import.meta.dirname, '../../../shared');
 

@@ -4,7 +4,7 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ExecutionProviderChoice, ImportResult, TrainModelResult } from '../api/contract.ts';
-import { openGateService } from './gate-service.ts';
+import { openGateService, round4 } from './gate-service.ts';
 
 const SHARED = resolve(import.meta.dirname, '../../../shared');
 const { values } = parseArgs({
@@ -34,20 +34,19 @@ try {
   const test = (await finish(await service.evaluateModel({ modelId: trained.modelId, datasetId: imported.datasetId, split: 'test', device }))) as Record<string, number>;
   const model = service.store.models.get(trained.modelId);
   const config = model.config as Record<string, number>;
-  const round = (x: unknown): unknown => (typeof x === 'number' && !Number.isInteger(x) ? Math.round(x * 10000) / 10000 : x);
   const result = {
     dataset: values.dataset,
     split: 'test',
-    ...Object.fromEntries(Object.entries(test).map(([k, v]) => [k, round(v)])),
-    validation: Object.fromEntries(Object.entries(model.metrics.validation as Record<string, number>).map(([k, v]) => [k, round(v)])),
+    ...Object.fromEntries(Object.entries(test).map(([k, v]) => [k, round4(v)])),
+    validation: Object.fromEntries(Object.entries(model.metrics.validation as Record<string, number>).map(([k, v]) => [k, round4(v)])),
     thresholds: model.thresholds,
     input: `${config.inputWidth}x${config.inputHeight}`,
     train_images: config.trainImages,
-    train_seconds: round(trained.seconds),
+    train_seconds: round4(trained.seconds),
     bank_size: config.bankSize,
-    bank_mb: round((config.bankSize * config.dim * 4) / 2 ** 20),
+    bank_mb: round4((config.bankSize * config.dim * 4) / 2 ** 20),
     feature_dim: config.dim,
-    model_files_mb: round(model.files.reduce((s, f) => s + f.bytes, 0) / 2 ** 20),
+    model_files_mb: round4(model.files.reduce((s, f) => s + f.bytes, 0) / 2 ** 20),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     rss_growth_during_training_mb: Math.round((process.memoryUsage().rss - rssBefore) / 2 ** 20),
   };

@@ -5,7 +5,7 @@
 // and child on the test split and prints both, with the accuracy guard's verdict on val.
 import { parseArgs } from 'node:util';
 import type { DatasetSummary, ExecutionProviderChoice, OptimizeModelResult } from '../api/contract.ts';
-import { openGateService } from './gate-service.ts';
+import { openGateService, round4 } from './gate-service.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,10 +33,9 @@ try {
     weightBits: values['weight-bits'] ? (Number(values['weight-bits']) as 7 | 8) : undefined,
   }))) as OptimizeModelResult;
   const keep = ['image_auroc', 'pixel_auroc', 'pixel_iou', 'mean_box_ap50', 'f1', 'precision', 'recall', 'false_reject_rate', 'miss_rate', 'recall_at_half_percent_frr', 'ms_per_image'];
-  const round = (x: unknown): unknown => (typeof x === 'number' && !Number.isInteger(x) ? Math.round(x * 10000) / 10000 : x);
   const test = async (modelId: number): Promise<Record<string, unknown>> => {
     const metrics = (await finish(await service.evaluateModel({ modelId, datasetId: dataset.id, split: 'test', device }))) as Record<string, unknown>;
-    return Object.fromEntries(keep.filter((k) => k in metrics).map((k) => [k, typeof metrics[k] === 'object' ? metrics[k] : round(metrics[k])]));
+    return Object.fromEntries(keep.filter((k) => k in metrics).map((k) => [k, typeof metrics[k] === 'object' ? metrics[k] : round4(metrics[k])]));
   };
   const network = (id: number): number => service.store.models.get(id).files.filter((f) => f.role.endsWith('.onnx')).reduce((s, f) => s + f.bytes, 0);
   const result = {
@@ -46,8 +45,8 @@ try {
     model: optimized.modelId,
     optimization: service.store.models.get(optimized.modelId).config.optimization,
     guard: optimized.guard,
-    optimize_seconds: round(optimized.seconds),
-    onnx_mb: { parent: round(network(parentId) / 2 ** 20), optimized: round(network(optimized.modelId) / 2 ** 20) },
+    optimize_seconds: round4(optimized.seconds),
+    onnx_mb: { parent: round4(network(parentId) / 2 ** 20), optimized: round4(network(optimized.modelId) / 2 ** 20) },
     test: { parent: await test(parentId), optimized: await test(optimized.modelId) },
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -8,7 +8,7 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ExecutionProviderChoice, ImportResult, TrainModelResult } from '../api/contract.ts';
-import { openGateService } from './gate-service.ts';
+import { openGateService, round4 } from './gate-service.ts';
 import type { AnomalyThresholds } from '../anomaly/calibration.ts';
 import { loadDetector } from '../inspection/load-detector.ts';
 import { evaluateSegment } from '../segment/evaluate.ts';
@@ -64,7 +64,7 @@ try {
   }
   const config = model.config as Record<string, unknown> & { training: Record<string, unknown> };
   const round = (x: unknown): unknown => {
-    if (typeof x === 'number') return Number.isInteger(x) ? x : Math.round(x * 10000) / 10000;
+    if (typeof x === 'number') return round4(x);
     if (x && typeof x === 'object' && !Array.isArray(x)) return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, round(v)]));
     return x;
   };

@@ -12,6 +12,9 @@ export interface GateService {
   close(): Promise<void>;
 }
 
+/** A non-integer number to 4 decimals, for the gates' JSON; anything else as it is. */
+export const round4 = (x: unknown): unknown => (typeof x === 'number' && !Number.isInteger(x) ? Math.round(x * 10000) / 10000 : x);
+
 /** What a running job is doing, as one progress line (training jobs with their loss). */
 function describe(job: JobStatus): string {
   const t = job.training;

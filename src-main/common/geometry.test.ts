@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRuns, encodeRuns, fillPolygon, type Point, strokeSegment } from './geometry.ts';
+import { decodeRuns, encodeRuns, fillPolygon, insidePolygon, type Point, strokeSegment } from './geometry.ts';
 
 describe('polygon rasterisation', () => {
-  /** Reference: a pixel is inside when its centre is, by the even-odd rule. */
-  const inside = (points: [number, number][], x: number, y: number): boolean => {
-    let result = false;
-    for (let i = 0, j = points.length - 1; i < points.length; j = i++) {
-      const [xi, yi] = points[i];
-      const [xj, yj] = points[j];
-      if (yi > y !== yj > y && x < xi + ((y - yi) / (yj - yi)) * (xj - xi)) result = !result;
-    }
-    return result;
-  };
+  /** Reference: a pixel is inside when its centre is (point by point, not the scanline fill). */
+  const inside = (points: [number, number][], x: number, y: number): boolean => insidePolygon(points, x, y);
 
   it('fills exactly the pixels whose centres lie inside, for convex, concave and self-touching shapes', () => {
     const shapes: [number, number][][] = [

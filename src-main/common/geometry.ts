@@ -3,6 +3,17 @@
 
 export type Point = [number, number];
 
+/** Whether a point lies inside the polygon, by the even-odd rule. */
+export function insidePolygon(points: Point[], x: number, y: number): boolean {
+  let inside = false;
+  for (let i = 0, j = points.length - 1; i < points.length; j = i++) {
+    const [xi, yi] = points[i];
+    const [xj, yj] = points[j];
+    if (yi > y !== yj > y && x < xi + ((y - yi) / (yj - yi)) * (xj - xi)) inside = !inside;
+  }
+  return inside;
+}
+
 /** Even-odd scanline fill of the pixels whose centres lie inside the polygon. */
 export function fillPolygon(out: Uint8Array, width: number, height: number, points: Point[], value: number): void {
   const crossings: number[] = [];

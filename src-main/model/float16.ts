@@ -1,5 +1,5 @@
 import onnxProto from 'onnx-proto';
-import { ArgusError } from '../api/errors.ts';
+import { decodeModel, initializerFloats } from './onnx-model.ts';
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -47,20 +47,14 @@ const cast = (name: string, input: string, output: string, to: number): onnxProt
  * distances (MatMul, Gemm), softmax and exponentials compute in float32.
  */
 export function convertToFloat16(modelBytes: Uint8Array): Uint8Array {
-  let model: onnxProto.onnx.ModelProto;
-  try {
-    model = onnx.ModelProto.decode(modelBytes);
-  } catch (error) {
-    throw new ArgusError('bad_input', `Not an ONNX model: ${(error as Error).message}`);
-  }
+  const model = decodeModel(modelBytes);
   const graph = model.graph!;
   const keepFloat32 = new Set<string>();
   for (const node of graph.node ?? []) if (node.opType === 'Resize' && node.input?.[2]) keepFloat32.add(node.input[2]);
 
   for (const tensor of graph.initializer ?? []) {
     if (tensor.dataType !== FLOAT || keepFloat32.has(tensor.name!)) continue;
-    const raw = tensor.rawData!;
-    const values = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    const values = initializerFloats(tensor);
     const halves = new Uint16Array(values.length);
     for (let i = 0; i < values.length; i++) halves[i] = toHalfBits(values[i]);
     tensor.dataType = FLOAT16;

@@ -1,7 +1,8 @@
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { ArgusError } from '../api/errors.ts';
-import { decodeModel, type TensorRange } from './quantize.ts';
+import { decodeModel } from '../model/onnx-model.ts';
+import type { TensorRange } from './quantize.ts';
 
 const { onnx } = onnxProto;
 

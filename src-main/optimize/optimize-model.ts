@@ -1,20 +1,20 @@
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice, GuardMetrics, GuardVerdict, OptimizeModelInput as OptimizeRequest } from '../api/contract.ts';
 import { ArgusError } from '../api/errors.ts';
-import type { AnomalyConfig } from '../anomaly/detector.ts';
+import { type AnomalyConfig, networkImage as anomalyNetworkImage, preparedImage } from '../anomaly/detector.ts';
 import { calibrateOn } from '../anomaly/evaluate.ts';
 import { verifyModelFiles } from '../anomaly/train.ts';
-import { matchColour } from '../images/colour-stats.ts';
-import { decodeRgb, type RgbImage, resizeRgb } from '../images/preprocess.ts';
+import { decodeRgb, type RgbImage } from '../images/preprocess.ts';
 import { loadDetector } from '../inspection/load-detector.ts';
 import type { JobContext } from '../jobs/job-runner.ts';
 import { convertToFloat16 } from '../model/float16.ts';
-import { networkSize, pixelsTensor, type SegmentModelConfig } from '../segment/detector.ts';
+import { decodeModel } from '../model/onnx-model.ts';
+import { networkImage as segmentNetworkImage, pixelsTensor, type SegmentModelConfig } from '../segment/detector.ts';
 import type { ModelVersion } from '../store/models.ts';
 import type { Store } from '../store/store.ts';
 import { guardMetrics, judgeOptimization } from './accuracy-guard.ts';
 import { type CalibrationMethod, collectRanges } from './calibrate.ts';
-import { calibrationTensors, decodeModel, DEFAULT_WEIGHT_BITS, planQuantization, quantizeModel } from './quantize.ts';
+import { calibrationTensors, DEFAULT_WEIGHT_BITS, planQuantization, quantizeModel } from './quantize.ts';
 
 export interface OptimizeModelInput extends Omit<OptimizeRequest, 'device'> {
   method?: CalibrationMethod;
@@ -39,11 +39,9 @@ const NETWORK_ROLE: Record<string, string> = { anomaly: 'features.onnx', segment
 async function networkInput(model: ModelVersion, image: RgbImage): Promise<ort.Tensor> {
   if (model.mode === 'anomaly') {
     const config = model.config as unknown as AnomalyConfig;
-    const matched = config.colourReference ? matchColour(image, config.colourReference) : image;
-    return pixelsTensor([await resizeRgb(matched, config.inputWidth, config.inputHeight)]);
+    return pixelsTensor([await anomalyNetworkImage(config, preparedImage(config, image))]);
   }
-  const size = networkSize(image.width, image.height, (model.config as unknown as SegmentModelConfig).scale);
-  return pixelsTensor([await resizeRgb(image, size.width, size.height)]);
+  return pixelsTensor([await segmentNetworkImage(model.config as unknown as SegmentModelConfig, image)]);
 }
 
 function spread<T>(items: T[], count: number): T[] {
@@ -88,10 +86,17 @@ export async function optimizeModel(store: Store, input: OptimizeModelInput, ctx
     const method = input.method ?? 'percentile';
     const calibration = spread(store.datasets.samples(calibrationDatasetId!, 'train'), input.calibrationImages ?? DEFAULT_CALIBRATION_IMAGES);
     if (calibration.length === 0) throw new ArgusError('bad_input', `Dataset ${calibrationDatasetId} has no train images to calibrate on`);
+    // Decoded and resized once: the percentile method reads them in two passes.
+    const feeds: Record<string, ort.Tensor>[] = [];
+    for (const [i, sample] of calibration.entries()) {
+      if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Optimisation cancelled');
+      feeds.push({ image: await networkInput(parent, await decodeRgb(await store.blobs.get(sample.sha256))) });
+      ctx.progress('reading calibration images', i + 1, calibration.length);
+    }
     const inputs = async function* (): AsyncGenerator<Record<string, ort.Tensor>> {
-      for (const sample of calibration) {
+      for (const feed of feeds) {
         if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Optimisation cancelled');
-        yield { image: await networkInput(parent, await decodeRgb(await store.blobs.get(sample.sha256))) };
+        yield feed;
       }
     };
     const plan = planQuantization(decodeModel(network));

@@ -9,7 +9,8 @@ import { GraphBuilder } from '../model/onnx-graph.ts';
 import { hasShared, SHARED_WEIGHTS, tempDir, writeBlemishDataset } from '../testing/fixtures.ts';
 import { judgeOptimization } from './accuracy-guard.ts';
 import { collectRanges } from './calibrate.ts';
-import { activationParams, calibrationTensors, decodeModel, planQuantization, quantizeModel, quantizeWeights } from './quantize.ts';
+import { decodeModel } from '../model/onnx-model.ts';
+import { activationParams, calibrationTensors, planQuantization, quantizeModel, quantizeWeights } from './quantize.ts';
 
 const randomFloats = (n: number, seed: number, scale = 1): Float32Array => {
   const random = seededRandom(seed);

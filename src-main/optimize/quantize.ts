@@ -1,5 +1,6 @@
 import onnxProto from 'onnx-proto';
 import { ArgusError } from '../api/errors.ts';
+import { decodeModel, initializerFloats } from '../model/onnx-model.ts';
 
 const { onnx } = onnxProto;
 const DataType = onnx.TensorProto.DataType;
@@ -37,14 +38,6 @@ export interface QuantizeOptions {
 
 export const DEFAULT_WEIGHT_BITS = 7;
 
-
-export function decodeModel(bytes: Uint8Array): ModelProto {
-  try {
-    return onnx.ModelProto.decode(bytes);
-  } catch (error) {
-    throw new ArgusError('bad_input', `Not an ONNX model: ${(error as Error).message}`);
-  }
-}
 
 function consumersOf(nodes: NodeProto[]): Map<string, NodeProto[]> {
   const consumers = new Map<string, NodeProto[]>();
@@ -145,15 +138,6 @@ export function quantizeWeights(weights: Float32Array, channels: number, bits: 7
   return { data, scales };
 }
 
-function floatData(tensor: onnxProto.onnx.ITensorProto): Float32Array {
-  if (tensor.dataType !== DataType.FLOAT) throw new ArgusError('bad_input', `Initializer ${tensor.name} is not float32`);
-  if (tensor.rawData?.byteLength) {
-    const raw = tensor.rawData;
-    return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  }
-  return Float32Array.from(tensor.floatData ?? []);
-}
-
 const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /**
@@ -212,7 +196,7 @@ export function quantizeModel(modelBytes: Uint8Array, ranges: Map<string, Tensor
     if (plan.nodes.has(node.name!) && node.opType === 'Conv') {
       const weight = initializerByName.get(node.input[1])!;
       const channels = Number(weight.dims![0]);
-      const { data, scales } = quantizeWeights(floatData(weight), channels, options.weightBits);
+      const { data, scales } = quantizeWeights(initializerFloats(weight), channels, options.weightBits);
       const w = node.input[1];
       tensor(`${w}:int8`, DataType.INT8, weight.dims!.map(Number), data);
       tensor(`${w}:scale`, DataType.FLOAT, [channels], scales);
@@ -223,7 +207,7 @@ export function quantizeModel(modelBytes: Uint8Array, ranges: Map<string, Tensor
         const b = node.input[2];
         const inputScale = activation.get(sources[0])!.scale;
         const biasScales = scales.map((s) => s * inputScale);
-        const bias = floatData(initializerByName.get(b)!);
+        const bias = initializerFloats(initializerByName.get(b)!);
         tensor(`${b}:int32`, DataType.INT32, [channels], Int32Array.from(bias, (v, c) => Math.round(v / biasScales[c])));
         tensor(`${b}:scale`, DataType.FLOAT, [channels], biasScales);
         tensor(`${b}:zero`, DataType.INT32, [channels], new Int32Array(channels));

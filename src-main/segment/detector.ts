@@ -58,6 +58,12 @@ export function networkSize(width: number, height: number, scale: number): { wid
   return { width: round(width), height: round(height) };
 }
 
+/** An image resized by the model's training scale, as the network receives it. */
+export async function networkImage(config: SegmentModelConfig, image: RgbImage): Promise<RgbImage> {
+  const size = networkSize(image.width, image.height, config.scale);
+  return size.width === image.width && size.height === image.height ? image : resizeRgb(image, size.width, size.height);
+}
+
 /** A fine-tuned segmentation model ready to inspect: defect probability per pixel and its class. */
 export class SegmentDetector {
   private constructor(private readonly session: ort.InferenceSession, readonly config: SegmentModelConfig, readonly provider: ExecutionProviderReport, private readonly owned: boolean) {}
@@ -69,9 +75,7 @@ export class SegmentDetector {
 
   async analyse(image: RgbImage): Promise<AnomalyAnalysis> {
     const t0 = performance.now();
-    const size = networkSize(image.width, image.height, this.config.scale);
-    const input = size.width === image.width && size.height === image.height ? image : await resizeRgb(image, size.width, size.height);
-    const { seg_logits } = await this.session.run({ image: pixelsTensor([input]) });
+    const { seg_logits } = await this.session.run({ image: pixelsTensor([await networkImage(this.config, image)]) });
     const t1 = performance.now();
     const cells = defectProbability(seg_logits);
     const heatmap = resizeMap(cells.map, cells.width, cells.height, image.width, image.height);

@@ -1,6 +1,6 @@
 import type { AnomalyThresholds } from '../anomaly/calibration.ts';
-import type { ImageScores } from '../api/contract.ts';
-import { type AnomalyMetrics, AnomalyScoreboard } from '../anomaly/evaluate.ts';
+import type { SegmentMetrics } from '../api/contract.ts';
+import { AnomalyScoreboard } from '../anomaly/evaluate.ts';
 import { type ImageAnalyser, judge } from '../anomaly/detector.ts';
 import { ArgusError } from '../api/errors.ts';
 import { extractRegions } from '../common/regions.ts';
@@ -9,16 +9,6 @@ import { decodeRgb } from '../images/preprocess.ts';
 import type { DatasetSample } from '../store/datasets.ts';
 import type { Store } from '../store/store.ts';
 
-export interface SegmentMetrics extends AnomalyMetrics {
-  /** Pixel IoU per class: predicted class where the heatmap passes the pixel threshold, against the labels. */
-  pixel_iou: Record<string, number>;
-  /** Average precision of regions as boxes at IoU ≥ 0.5, per class, and their mean. */
-  box_ap50: Record<string, number>;
-  mean_box_ap50: number;
-  /** Share of defective images flagged NG when the NG threshold rejects at most 0.5% of good images. */
-  recall_at_half_percent_frr: number | null;
-  image_scores: ImageScores;
-}
 
 type Box = [number, number, number, number];
 

@@ -1,5 +1,5 @@
 import type { Annotation } from '../../../src-main/api/contract.ts';
-import { decodeRuns, encodeRuns, type Point } from '../../../src-main/common/geometry.ts';
+import { decodeRuns, encodeRuns, insidePolygon, type Point } from '../../../src-main/common/geometry.ts';
 
 /** A vector annotation on the canvas; `id` is the stored id (absent until first saved). */
 export type VectorShape =
@@ -71,16 +71,6 @@ export function shapeAt(doc: AnnotationDocument, [x, y]: Point): VectorShape | u
     if (s.shape === 'polygon' && insidePolygon(s.points, x, y)) return s;
   }
   return undefined;
-}
-
-function insidePolygon(points: Point[], x: number, y: number): boolean {
-  let inside = false;
-  for (let i = 0, j = points.length - 1; i < points.length; j = i++) {
-    const [xi, yi] = points[i];
-    const [xj, yj] = points[j];
-    if (yi > y !== yj > y && x < xi + ((y - yi) / (yj - yi)) * (xj - xi)) inside = !inside;
-  }
-  return inside;
 }
 
 export function moveShape(s: VectorShape, dx: number, dy: number): VectorShape {

@@ -1,22 +1,10 @@
 import { useEffect, useState } from 'react';
-import type { DatasetSummary, ImageScores, JobStatus, ModelVersionSummary, Split } from '../../../src-main/api/contract.ts';
+import type { AnomalyMetrics, DatasetSummary, ImageScores, JobStatus, ModelVersionSummary, SegmentMetrics, Split } from '../../../src-main/api/contract.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 
-interface Evaluation {
-  image_auroc: number;
-  image_auroc_same_size: number | null;
-  pixel_auroc: number;
-  precision: number;
-  recall: number;
-  f1: number;
-  false_reject_rate: number;
-  miss_rate: number;
-  ms_per_image: number;
-  mean_box_ap50?: number;
-  pixel_iou?: Record<string, number>;
-  image_scores: ImageScores;
-}
+/** What an evaluation job returns: every mode's metrics, segmentation's where the model has them. */
+type Evaluation = AnomalyMetrics & Partial<Pick<SegmentMetrics, 'mean_box_ap50' | 'pixel_iou'>> & { image_scores: ImageScores };
 
 const ROWS: { key: keyof Evaluation; label: string }[] = [
   { key: 'image_auroc', label: 'models.imageAurocShort' }, { key: 'image_auroc_same_size', label: 'models.imageAurocSameSize' },
