@@ -1,4 +1,5 @@
 import { resizeMap } from '../postprocess/resize-map.ts';
+import { quantile } from './metrics.ts';
 
 /** Separable Gaussian blur with edge replication. */
 export function gaussianBlur(map: Float32Array, width: number, height: number, sigma: number): Float32Array {
@@ -29,11 +30,16 @@ export function gaussianBlur(map: Float32Array, width: number, height: number, s
 
 /**
  * Patch distances (feature resolution) → smoothed anomaly map; the image score is its maximum,
- * the heatmap is the smoothed map resized to the image's own size.
+ * the heatmap is the smoothed map resized to the image's own size. With `aboveMedian` the heatmap
+ * shows how far each place lies above the image's median patch distance (never below 0): where
+ * the part differs from its own usual surface, so an unfamiliar but uniform part does not light
+ * up everywhere. The image score stays absolute.
  */
-export function anomalyMap(distances: Float32Array, featureWidth: number, featureHeight: number, imageWidth: number, imageHeight: number, sigma: number) {
+export function anomalyMap(distances: Float32Array, featureWidth: number, featureHeight: number, imageWidth: number, imageHeight: number, sigma: number, aboveMedian = false) {
   const smooth = gaussianBlur(distances, featureWidth, featureHeight, sigma);
   let score = -Infinity;
   for (const v of smooth) if (v > score) score = v;
-  return { score, heatmap: resizeMap(smooth, featureWidth, featureHeight, imageWidth, imageHeight) };
+  const baseline = aboveMedian ? quantile(smooth, 0.5) : 0;
+  const shown = aboveMedian ? smooth.map((v) => Math.max(0, v - baseline)) : smooth;
+  return { score, heatmap: resizeMap(shown, featureWidth, featureHeight, imageWidth, imageHeight) };
 }

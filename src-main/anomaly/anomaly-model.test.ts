@@ -75,6 +75,22 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
     }
   });
 
+  it('finds a blemish on the image edge', async () => {
+    const model = service.store.models.get(modelId);
+    expect(model.config).toMatchObject({ heatmapAboveMedian: true });
+    const detector = await loadAnomalyDetector(service.store, model, 'cpu');
+    try {
+      const blemish = { x: 3, y: 50, r: 6 };
+      const analysis = await detector.analyse(await decodeRgb(await pngOf(texture(W, H, 997, blemish), W, H)));
+      let peak = 0;
+      for (let i = 1; i < analysis.heatmap.length; i++) if (analysis.heatmap[i] > analysis.heatmap[peak]) peak = i;
+      expect(Math.hypot((peak % W) - blemish.x, Math.floor(peak / W) - blemish.y)).toBeLessThan(12);
+      expect(judge(analysis, model.thresholds as unknown as AnomalyThresholds, 4).verdict).toBe('NG');
+    } finally {
+      await detector.release();
+    }
+  });
+
   it('analyses a much larger image in tiles at the training scale and still finds the blemish', async () => {
     const model = service.store.models.get(modelId);
     const detector = await loadAnomalyDetector(service.store, model, 'cpu');

@@ -6,7 +6,7 @@ import { calibrate, normalizeScore, verdictOf } from './calibration.ts';
 import { greedyCoreset } from './coreset.ts';
 import { auroc, bestF1, HistogramAuroc, quantile } from './metrics.ts';
 import { buildScorer, scorePatches } from './scorer.ts';
-import { gaussianBlur } from './anomaly-map.ts';
+import { anomalyMap, gaussianBlur } from './anomaly-map.ts';
 import type { AnomalyAnalysis } from './detector.ts';
 import { AnomalyScoreboard } from './evaluate.ts';
 
@@ -137,5 +137,19 @@ describe('anomaly map smoothing', () => {
     expect(blurred[12]).toBeGreaterThan(blurred[11]);
     expect(blurred[11]).toBeCloseTo(blurred[13], 6);
     expect(blurred[7]).toBeCloseTo(blurred[17], 6);
+  });
+
+  it('shows the excess over the image median when asked, keeping the absolute image score', () => {
+    const distances = new Float32Array(100).fill(10);
+    distances[55] = 14;
+    const raw = anomalyMap(distances, 10, 10, 20, 20, 0);
+    const relative = anomalyMap(distances, 10, 10, 20, 20, 0, true);
+    expect(relative.score).toBe(raw.score);
+    expect(raw.score).toBe(14);
+    expect(Math.min(...raw.heatmap)).toBe(10);
+    expect(Math.min(...relative.heatmap)).toBe(0);
+    expect(Math.max(...relative.heatmap)).toBeCloseTo(Math.max(...raw.heatmap) - 10, 5);
+    const peak = relative.heatmap.indexOf(Math.max(...relative.heatmap));
+    expect(Math.abs((peak % 20) - 11) <= 1 && Math.abs(Math.floor(peak / 20) - 11) <= 1).toBe(true);
   });
 });
