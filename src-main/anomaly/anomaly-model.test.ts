@@ -3,7 +3,7 @@ import { ArgusService } from '../api/service.ts';
 import { decodeRgb } from '../images/preprocess.ts';
 import { hasShared, jpegOf, pngBomb, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../testing/fixtures.ts';
 import type { AnomalyThresholds } from './calibration.ts';
-import { judge } from './detector.ts';
+import { type AnomalyAnalysis, judge } from './detector.ts';
 import { loadAnomalyDetector } from './train.ts';
 import { join } from 'node:path';
 
@@ -11,6 +11,13 @@ import { join } from 'node:path';
  * A model learned from a few images of a striped texture must light up a dark blemish planted
  * on an unseen image, at the blemish, and pass an unseen clean image.
  */
+/** Image coordinates of the heatmap's maximum. */
+function hottestPixel(analysis: AnomalyAnalysis): { x: number; y: number } {
+  let peak = 0;
+  for (let i = 1; i < analysis.heatmap.length; i++) if (analysis.heatmap[i] > analysis.heatmap[peak]) peak = i;
+  return { x: peak % analysis.width, y: Math.floor(peak / analysis.width) };
+}
+
 describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
   const data = tempDir();
   const dataset = tempDir();
@@ -58,10 +65,8 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
     try {
       const blemish = { x: 118, y: 64, r: 6 };
       const defective = await detector.analyse(await decodeRgb(await pngOf(texture(W, H, 999, blemish), W, H)));
-      let peak = 0;
-      for (let i = 1; i < defective.heatmap.length; i++) if (defective.heatmap[i] > defective.heatmap[peak]) peak = i;
-      const [px, py] = [peak % W, Math.floor(peak / W)];
-      expect(Math.hypot(px - blemish.x, py - blemish.y)).toBeLessThan(12);
+      const peak = hottestPixel(defective);
+      expect(Math.hypot(peak.x - blemish.x, peak.y - blemish.y)).toBeLessThan(12);
       const verdict = judge(defective, thresholds, 4);
       expect(verdict.verdict).toBe('NG');
       const [x1, y1, x2, y2] = verdict.regions[0].box;
@@ -82,9 +87,8 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
     try {
       const blemish = { x: 3, y: 50, r: 6 };
       const analysis = await detector.analyse(await decodeRgb(await pngOf(texture(W, H, 997, blemish), W, H)));
-      let peak = 0;
-      for (let i = 1; i < analysis.heatmap.length; i++) if (analysis.heatmap[i] > analysis.heatmap[peak]) peak = i;
-      expect(Math.hypot((peak % W) - blemish.x, Math.floor(peak / W) - blemish.y)).toBeLessThan(12);
+      const peak = hottestPixel(analysis);
+      expect(Math.hypot(peak.x - blemish.x, peak.y - blemish.y)).toBeLessThan(12);
       expect(judge(analysis, model.thresholds as unknown as AnomalyThresholds, 4).verdict).toBe('NG');
     } finally {
       await detector.release();
@@ -99,9 +103,8 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
       const blemish = { x: 400, y: 210, r: 6 };
       const analysis = await detector.analyse(await decodeRgb(await pngOf(texture(big.width, big.height, 4242, blemish), big.width, big.height)));
       expect(analysis).toMatchObject(big);
-      let peak = 0;
-      for (let i = 1; i < analysis.heatmap.length; i++) if (analysis.heatmap[i] > analysis.heatmap[peak]) peak = i;
-      expect(Math.hypot((peak % big.width) - blemish.x, Math.floor(peak / big.width) - blemish.y)).toBeLessThan(12);
+      const peak = hottestPixel(analysis);
+      expect(Math.hypot(peak.x - blemish.x, peak.y - blemish.y)).toBeLessThan(12);
       expect(judge(analysis, model.thresholds as unknown as AnomalyThresholds, 4).verdict).toBe('NG');
     } finally {
       await detector.release();
