@@ -83,4 +83,26 @@ describe.skipIf(!hasShared)('Training workspace (browser mode, Chromium)', () =>
     await app.screenshot('annotate-ranked');
     expect(app.consoleErrors).toEqual([]);
   }, 300_000);
+
+  it('trains an anomaly model with an ignored border; the form refuses one that is not whole pixels', async () => {
+    const { page } = app;
+    await page.goto(`${app.url}#/training`);
+    const form = page.getByRole('form', { name: 'Settings' });
+    await form.getByLabel('Mode').selectOption('anomaly');
+    await form.getByLabel('Input size (W×H)').fill(`${BLEMISH_IMAGE.width}x${BLEMISH_IMAGE.height}`);
+    await form.getByLabel('Device').selectOption('cpu');
+    const border = form.getByLabel('Ignored border (px)');
+    await border.fill('2.5');
+    await form.getByRole('button', { name: 'Start training' }).click();
+    expect(await border.evaluate((el) => (el as unknown as { validity: { valid: boolean } }).validity.valid)).toBe(false);
+    expect(await cli(app.dataDir, 'model', 'list')).not.toMatch(/anomaly/);
+
+    await border.fill('8');
+    await form.getByRole('button', { name: 'Start training' }).click();
+    const log = page.getByRole('list', { name: 'Log' });
+    await expect.poll(() => log.textContent(), { timeout: 180_000, interval: 1000 }).toMatch(/model version #2 registered as a candidate/);
+    const models = JSON.parse(await cli(app.dataDir, 'model', 'list', '--json')) as { mode: string; config: { ignoredBorder?: number } }[];
+    expect(models.filter((m) => m.mode === 'anomaly').map((m) => m.config.ignoredBorder)).toEqual([8]);
+    expect(app.consoleErrors).toEqual([]);
+  }, 240_000);
 });

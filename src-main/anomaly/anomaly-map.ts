@@ -29,6 +29,20 @@ export function gaussianBlur(map: Float32Array, width: number, height: number, s
 }
 
 /**
+ * Takes the outer `cellsX` columns and `cellsY` rows of a patch-distance map out of inspection, in
+ * place: they get the lowest distance inside, so they never carry the image score or a region. A
+ * border that would leave nothing inside is ignored.
+ */
+export function excludeBorder(distances: Float32Array, width: number, height: number, cellsX: number, cellsY: number): void {
+  if (cellsX <= 0 && cellsY <= 0) return;
+  if (2 * cellsX >= width || 2 * cellsY >= height) return;
+  const inside = (x: number, y: number): boolean => x >= cellsX && x < width - cellsX && y >= cellsY && y < height - cellsY;
+  let lowest = Infinity;
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (inside(x, y)) lowest = Math.min(lowest, distances[y * width + x]);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (!inside(x, y)) distances[y * width + x] = lowest;
+}
+
+/**
  * Patch distances (feature resolution) → smoothed anomaly map; the image score is its maximum,
  * the heatmap is the smoothed map resized to the image's own size. With `aboveMedian` the heatmap
  * shows how far each place lies above the image's median patch distance (never below 0): where

@@ -95,6 +95,37 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
     }
   });
 
+  it('leaves an ignored border out of inspection, in whole images and in tiles', async () => {
+    const model = service.store.models.get(modelId);
+    const thresholds = model.thresholds as unknown as AnomalyThresholds;
+    const withBorder = { ...model, config: { ...model.config, ignoredBorder: 32 } };
+    const plain = await loadAnomalyDetector(service.store, model, 'cpu');
+    const bordered = await loadAnomalyDetector(service.store, withBorder, 'cpu');
+    try {
+      const edge = await decodeRgb(await pngOf(texture(W, H, 997, { x: 3, y: 50, r: 6 }), W, H));
+      const seen = await plain.analyse(edge);
+      const ignored = await bordered.analyse(edge);
+      expect(ignored.rawScore).toBeLessThan(seen.rawScore);
+      expect(judge(ignored, thresholds, 4).verdict).not.toBe('NG');
+      expect(judge(ignored, thresholds, 4).regions).toEqual([]);
+      const borderMax = (a: { heatmap: Float32Array }): number => {
+        let max = 0;
+        for (let y = 0; y < H; y++) for (let x = 0; x < 8; x++) max = Math.max(max, a.heatmap[y * W + x]);
+        return max;
+      };
+      expect(borderMax(ignored)).toBeLessThan(0.05 * borderMax(seen));
+
+      const big = { width: 3 * W, height: 3 * H };
+      const blemish = { x: 400, y: 210, r: 6 };
+      const tiled = await bordered.analyse(await decodeRgb(await pngOf(texture(big.width, big.height, 4242, blemish), big.width, big.height)));
+      const peak = hottestPixel(tiled);
+      expect(Math.hypot(peak.x - blemish.x, peak.y - blemish.y)).toBeLessThan(12);
+      expect(judge(tiled, thresholds, 4).verdict).toBe('NG');
+    } finally {
+      await Promise.all([plain.release(), bordered.release()]);
+    }
+  });
+
   it('analyses a much larger image in tiles at the training scale and still finds the blemish', async () => {
     const model = service.store.models.get(modelId);
     const detector = await loadAnomalyDetector(service.store, model, 'cpu');

@@ -6,7 +6,7 @@ import { calibrate, normalizeScore, verdictOf } from './calibration.ts';
 import { greedyCoreset } from './coreset.ts';
 import { auroc, bestF1, HistogramAuroc, quantile } from './metrics.ts';
 import { buildScorer, scorePatches } from './scorer.ts';
-import { anomalyMap, gaussianBlur } from './anomaly-map.ts';
+import { anomalyMap, excludeBorder, gaussianBlur } from './anomaly-map.ts';
 import type { AnomalyAnalysis } from './detector.ts';
 import { AnomalyScoreboard } from './evaluate.ts';
 
@@ -113,6 +113,15 @@ describe('calibration', () => {
     expect(goodScores.filter((s) => verdictOf(s, t) === 'OK').length).toBeGreaterThanOrEqual(4);
     expect(t.pixel.threshold).toBeGreaterThan(t.pixel.goodMedian);
   });
+
+  it('with defective images labelled without regions: a finite pixel threshold from the pixels seen', () => {
+    const pixelScores = Float32Array.from({ length: 2000 }, (_, i) => i / 100);
+    const t = calibrate({ goodScores: [1, 1.2, 1.4], defectScores: [4, 5], pixelScores, pixelDefective: new Uint8Array(2000) });
+    expect(t.method).toBe('f1');
+    expect(Number.isFinite(t.pixel.threshold)).toBe(true);
+    expect(t.pixel.threshold).toBeCloseTo(quantile(pixelScores, 0.999), 6);
+    expect(JSON.parse(JSON.stringify(t)).pixel.threshold).toBe(t.pixel.threshold);
+  });
 });
 
 describe('live threshold decisions', () => {
@@ -151,5 +160,28 @@ describe('anomaly map smoothing', () => {
     expect(Math.max(...relative.heatmap)).toBeCloseTo(Math.max(...raw.heatmap) - 10, 5);
     const peak = relative.heatmap.indexOf(Math.max(...relative.heatmap));
     expect(Math.abs((peak % 20) - 11) <= 1 && Math.abs(Math.floor(peak / 20) - 11) <= 1).toBe(true);
+  });
+
+  it('leaves an excluded border out of the score and the heatmap, and ignores a border that would leave nothing', () => {
+    const distances = new Float32Array(100).fill(10);
+    distances[4 * 10 + 5] = 14; // inside
+    distances[0 * 10 + 3] = 30; // top row
+    distances[6 * 10 + 9] = 25; // right column
+    const cropped = distances.slice();
+    excludeBorder(cropped, 10, 10, 1, 1);
+    expect(cropped[3]).toBe(10);
+    expect(cropped[69]).toBe(10);
+    expect(cropped[45]).toBe(14);
+    const map = anomalyMap(cropped, 10, 10, 20, 20, 0, true);
+    expect(map.score).toBe(14);
+    const peak = map.heatmap.indexOf(Math.max(...map.heatmap));
+    expect([Math.floor((peak % 20) / 2), Math.floor(peak / 20 / 2)]).toEqual([5, 4]);
+    // Only columns excluded: the top row's peak still counts.
+    const sides = distances.slice();
+    excludeBorder(sides, 10, 10, 1, 0);
+    expect(anomalyMap(sides, 10, 10, 10, 10, 0).score).toBe(30);
+    const whole = distances.slice();
+    excludeBorder(whole, 10, 10, 5, 5);
+    expect([...whole]).toEqual([...distances]);
   });
 });

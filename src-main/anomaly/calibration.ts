@@ -59,7 +59,7 @@ export function calibrate(input: CalibrationInput): AnomalyThresholds {
     return {
       method: 'good-quantile',
       image: { ng, review: Math.min(review, ng), goodMedian },
-      pixel: { threshold: Math.max(quantile(goodPixels, GOOD_PIXEL_QUANTILE), pixelGoodMedian + 1e-6), goodMedian: pixelGoodMedian },
+      pixel: goodPixelThreshold(goodPixels, pixelGoodMedian),
     };
   }
   const scores = [...input.goodScores, ...input.defectScores];
@@ -74,12 +74,20 @@ export function calibrate(input: CalibrationInput): AnomalyThresholds {
   const ascending = [...input.defectScores].sort((a, b) => a - b);
   const reviewCut = ascending[Math.floor((1 - REVIEW_DEFECT_RECALL) * ascending.length)];
   const review = Math.min(ng, Math.max(goodMedian + 1e-6, reviewCut));
-  const pixel = bestF1(input.pixelScores, Array.from(input.pixelDefective, Boolean));
+  // Defective images labelled without regions mark no pixel: the pixels cannot pick an F1 cut.
+  const pixel = input.pixelDefective.includes(1)
+    ? { threshold: Math.max(bestF1(input.pixelScores, Array.from(input.pixelDefective, Boolean)).threshold, pixelGoodMedian + 1e-6), goodMedian: pixelGoodMedian }
+    : goodPixelThreshold(goodPixels, pixelGoodMedian);
   return {
     method: 'f1',
     image: { ng: Math.max(ng, goodMedian + 1e-6), review, goodMedian },
-    pixel: { threshold: Math.max(pixel.threshold, pixelGoodMedian + 1e-6), goodMedian: pixelGoodMedian },
+    pixel,
   };
+}
+
+/** A pixel threshold from good pixels alone: a high quantile, above their median. */
+function goodPixelThreshold(goodPixels: ArrayLike<number>, goodMedian: number): AnomalyThresholds['pixel'] {
+  return { threshold: Math.max(quantile(goodPixels, GOOD_PIXEL_QUANTILE), goodMedian + 1e-6), goodMedian };
 }
 
 export const verdictOf = (score: number, t: AnomalyThresholds): Verdict => decide(score, t.image);

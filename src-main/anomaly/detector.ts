@@ -7,7 +7,7 @@ import { buildNetwork } from '../model/network.ts';
 import type { BackboneWeights } from '../model/resnet50.ts';
 import { extractRegions } from '../common/regions.ts';
 import { createSession, openSession, type SessionSource } from '../runtime/sessions.ts';
-import { anomalyMap } from './anomaly-map.ts';
+import { anomalyMap, excludeBorder } from './anomaly-map.ts';
 import { type AnomalyThresholds, normalizeScore, verdictOf } from './calibration.ts';
 import { PATCH_LAYERS, type PatchLayers, patchFeatureHead } from './patch-features.ts';
 import { buildScorer, scorePatches } from './scorer.ts';
@@ -53,6 +53,12 @@ export interface AnomalyConfig {
    * existed show raw distances.
    */
   heatmapAboveMedian?: boolean;
+  /**
+   * Image pixels along every edge that are not inspected: they count towards neither the image
+   * score nor the regions (the heatmap shows 0 there). For frames whose border cuts through
+   * structure that differs between camera positions (a thread flank, a part's end).
+   */
+  ignoredBorder?: number;
 }
 
 const TILING_MARGIN = 1.25;
@@ -209,9 +215,10 @@ export class AnomalyDetector {
     const stride = PATCH_LAYERS[this.config.layers ?? 'c3+c4'].stride;
     const scaledWidth = Math.ceil((image.width * scaleX) / stride) * stride;
     const scaledHeight = Math.ceil((image.height * scaleY) / stride) * stride;
-    let field: { map: Float32Array; cols: number; rows: number };
+    // scaleX/Y: network pixels per image pixel.
+    let field: { map: Float32Array; cols: number; rows: number; scaleX: number; scaleY: number };
     if (scaledWidth <= inputWidth * TILING_MARGIN && scaledHeight <= inputHeight * TILING_MARGIN) {
-      field = await distancesOf(image, true);
+      field = { ...(await distancesOf(image, true)), scaleX: inputWidth / image.width, scaleY: inputHeight / image.height };
     } else {
       // Large image: tiles of the network input at the training scale, stitched on the feature grid.
       const scaled = await resizeRgb(image, scaledWidth, scaledHeight);
@@ -221,9 +228,11 @@ export class AnomalyDetector {
       const cols = scaledWidth / stride;
       const rows = scaledHeight / stride;
       const grid = tiles.map((t) => ({ x: t.x / stride, y: t.y / stride, width: t.width / stride, height: t.height / stride }));
-      field = { map: stitchTiles(maps, grid, cols, rows, TILE_OVERLAP / stride), cols, rows };
+      field = { map: stitchTiles(maps, grid, cols, rows, TILE_OVERLAP / stride), cols, rows, scaleX, scaleY };
     }
     const t2 = performance.now();
+    const border = this.config.ignoredBorder ?? 0;
+    if (border > 0) excludeBorder(field.map, field.cols, field.rows, Math.round((border * field.scaleX) / stride), Math.round((border * field.scaleY) / stride));
     const { score, heatmap } = anomalyMap(field.map, field.cols, field.rows, image.width, image.height, this.config.blurSigma, this.config.heatmapAboveMedian === true);
     ms.map = performance.now() - t2;
     return { rawScore: score, heatmap, width: image.width, height: image.height, ms };

@@ -229,6 +229,8 @@ export interface TrainModelInput {
   coresetSize?: number;
   /** Backbone stages describing a patch: 'c3+c4' (default) or 'c2+c3' (finer, for very small defects). */
   layers?: 'c3+c4' | 'c2+c3';
+  /** Anomaly: image pixels along every edge left out of inspection (default 0: the whole image). */
+  ignoredBorder?: number;
 }
 
 export interface TrainModelResult {

@@ -68,6 +68,7 @@ export const apiSchemas = {
     inputSize: z.tuple([multipleOf32, multipleOf32]).optional(),
     coresetSize: z.number().int().min(16).max(200_000).optional(),
     layers: z.enum(['c3+c4', 'c2+c3']).optional(),
+    ignoredBorder: z.number().int().min(0).max(10_000).optional(),
   }).strict(),
   evaluateModel: z.object({ modelId: id, datasetId: id, split, device }).strict(),
   optimizeModel: z.object({

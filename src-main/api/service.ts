@@ -202,6 +202,7 @@ export class ArgusService implements ArgusApi {
         ...(input.inputSize ? { inputWidth: input.inputSize[0], inputHeight: input.inputSize[1] } : {}),
         ...(input.coresetSize ? { coresetSize: input.coresetSize } : {}),
         ...(input.layers ? { layers: input.layers } : {}),
+        ...(input.ignoredBorder ? { ignoredBorder: input.ignoredBorder } : {}),
       };
       const { model, seconds } = await trainAnomaly(this.store, {
         datasetId: dataset.id, backbone: weights, backboneSha256: backbone.sha256, provider: input.device ?? 'auto',

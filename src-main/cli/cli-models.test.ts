@@ -49,6 +49,12 @@ describe.skipIf(!hasShared)('argus train / model / inspect / eval', () => {
     expect(plain.stdout).toMatch(/^1\s+anomaly cli-line\s+anomaly\s+candidate\s+-\s/m);
   });
 
+  it('refuses an ignored border that is not a whole number of pixels', async () => {
+    const run = await argus('train', '--mode', 'anomaly', '--dataset', join(work.path, 'ds'), '--border', '2.5', '--data-dir', data.path);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--border must be a positive integer, not "2.5"/);
+  });
+
   it('inspects a folder with the production model: results.jsonl, 16-bit heatmaps, history, per-file errors', async () => {
     const notYet = await argus('inspect', '--model', 'production', '--out', join(work.path, 'out'), join(work.path, 'line'), '--data-dir', data.path);
     expect(notYet.code).toBe(1);

@@ -77,6 +77,8 @@ export const en = {
   'training.frozen.3': 'stem … layer3',
   'training.inputSize': 'Input size (W×H)',
   'training.inputAuto': 'from the images',
+  'training.border': 'Ignored border (px)',
+  'training.borderHint': 'Edge pixels left out of inspection, e.g. where the frame cuts through a part’s edge',
   'training.badInput': 'Input size must be WIDTHxHEIGHT, e.g. 512x224',
   'training.device': 'Device',
   'training.start': 'Start training',

@@ -79,6 +79,8 @@ export const zhCN: Record<MessageKey, string> = {
   'training.frozen.3': 'stem … layer3',
   'training.inputSize': '输入尺寸（宽×高）',
   'training.inputAuto': '按图像自动',
+  'training.border': '忽略边框（像素）',
+  'training.borderHint': '不参与检测的边缘像素，例如画面边缘切过零件轮廓的地方',
   'training.badInput': '输入尺寸格式应为 宽x高，例如 512x224',
   'training.device': '设备',
   'training.start': '开始训练',

@@ -37,13 +37,13 @@ export const weightsDownload: Command = {
 export const train: Command = {
   name: 'train',
   usage: 'train --mode anomaly|segment --dataset <dir|name|id> [--project NAME] [--weights FILE] [--device auto|cpu|cuda|webgpu] [--input WxH] [--name NAME]\n'
-    + '        anomaly: [--coreset N] [--layers c3+c4|c2+c3]\n'
+    + '        anomaly: [--coreset N] [--layers c3+c4|c2+c3] [--border PX]\n'
     + '        segment: [--parent MODEL] [--epochs N] [--batch N] [--lr X] [--frozen-stages 1|2|3] [--steps-per-epoch N] [--optimizer adamw|sgd]\n'
     + '  train --mode segment --resume RUN   continues an interrupted run from its last checkpoint',
   summary: 'Trains a model version from the dataset (anomaly: from its good train images; segment: fine-tunes on its labelled defects) and prints its id.',
   options: {
     mode: { type: 'string', default: 'anomaly' }, dataset: { type: 'string' }, project: { type: 'string' }, weights: { type: 'string' },
-    device: { type: 'string' }, input: { type: 'string' }, coreset: { type: 'string' }, name: { type: 'string' }, layers: { type: 'string' },
+    device: { type: 'string' }, input: { type: 'string' }, coreset: { type: 'string' }, name: { type: 'string' }, layers: { type: 'string' }, border: { type: 'string' },
     parent: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, 'frozen-stages': { type: 'string' },
     'steps-per-epoch': { type: 'string' }, resume: { type: 'string' }, optimizer: { type: 'string' },
   },
@@ -78,7 +78,7 @@ export const train: Command = {
         stepsPerEpoch: intArg(values['steps-per-epoch'], '--steps-per-epoch'), optimizer,
       });
     } else {
-      started = await service.trainModel({ mode: 'anomaly', ...common, coresetSize: intArg(values.coreset, '--coreset'), layers });
+      started = await service.trainModel({ mode: 'anomaly', ...common, coresetSize: intArg(values.coreset, '--coreset'), layers, ignoredBorder: intArg(values.border, '--border') });
     }
     const result = await followJob<TrainModelResult>(ctx, service, started);
     ctx.out(ctx.json ? JSON.stringify({ id: result.modelId, metrics: result.metrics, seconds: result.seconds }) : String(result.modelId));

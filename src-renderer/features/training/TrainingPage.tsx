@@ -29,6 +29,7 @@ export function TrainingPage() {
   const [learningRate, setLearningRate] = useState('0.0001');
   const [frozen, setFrozen] = useState<1 | 2 | 3>(2);
   const [inputSize, setInputSize] = useState('');
+  const [border, setBorder] = useState('0');
   const [device, setDevice] = useState<ExecutionProviderChoice>('auto');
   const [jobId, setJobId] = useState<string | null>(() => sessionStorage.getItem(JOB_KEY));
   const [error, setError] = useState<string | null>(null);
@@ -81,9 +82,11 @@ export function TrainingPage() {
       setError(t('training.badInput'));
       return;
     }
+    // The field's own constraints (whole pixels, 0 or more) keep the form from submitting anything else.
+    const ignoredBorder = Number(border || '0');
     const common = { datasetId, device, inputSize: size ? [Number(size[1]), Number(size[2])] as [number, number] : undefined };
     void start(mode === 'anomaly'
-      ? { mode: 'anomaly', ...common }
+      ? { mode: 'anomaly', ...common, ...(ignoredBorder > 0 ? { ignoredBorder } : {}) }
       : { mode: 'segment', ...common, parentModelId: parentId ?? undefined, epochs: Number(epochs), batchSize: Number(batch), learningRate: Number(learningRate), frozenStages: frozen });
   };
 
@@ -112,6 +115,12 @@ export function TrainingPage() {
               {datasets.data?.map((d) => <option key={d.id} value={d.id}>{d.name} ({d.counts.total})</option>)}
             </select>
           </label>
+          {mode === 'anomaly' && (
+            <label>{t('training.border')}
+              <input type="number" min={0} step={1} value={border} onChange={(e) => setBorder(e.target.value)} disabled={running} />
+              <small className="muted">{t('training.borderHint')}</small>
+            </label>
+          )}
           {mode === 'segment' && (
             <>
               <label>{t('training.baseModel')}
