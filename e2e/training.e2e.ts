@@ -98,6 +98,7 @@ describe.skipIf(!hasShared)('Training workspace (browser mode, Chromium)', () =>
     expect(await cli(app.dataDir, 'model', 'list')).not.toMatch(/anomaly/);
 
     await border.fill('8');
+    await app.screenshot('training-anomaly-border');
     await form.getByRole('button', { name: 'Start training' }).click();
     const log = page.getByRole('list', { name: 'Log' });
     await expect.poll(() => log.textContent(), { timeout: 180_000, interval: 1000 }).toMatch(/model version #2 registered as a candidate/);
