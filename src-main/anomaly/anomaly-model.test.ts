@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgusService } from '../api/service.ts';
-import { decodeRgb } from '../images/preprocess.ts';
+import { decodeRgb, type RgbImage } from '../images/preprocess.ts';
 import { hasShared, jpegOf, pngBomb, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../testing/fixtures.ts';
 import type { AnomalyThresholds } from './calibration.ts';
 import { type AnomalyAnalysis, judge } from './detector.ts';
@@ -11,11 +11,16 @@ import { join } from 'node:path';
  * A model learned from a few images of a striped texture must light up a dark blemish planted
  * on an unseen image, at the blemish, and pass an unseen clean image.
  */
-/** Image coordinates of the heatmap's maximum. */
-function hottestPixel(analysis: AnomalyAnalysis): { x: number; y: number } {
+/** Pixels from the heatmap's maximum to the blemish's centre. */
+function peakDistance(analysis: AnomalyAnalysis, blemish: { x: number; y: number }): number {
   let peak = 0;
   for (let i = 1; i < analysis.heatmap.length; i++) if (analysis.heatmap[i] > analysis.heatmap[peak]) peak = i;
-  return { x: peak % analysis.width, y: Math.floor(peak / analysis.width) };
+  return Math.hypot((peak % analysis.width) - blemish.x, Math.floor(peak / analysis.width) - blemish.y);
+}
+
+/** The synthetic texture as a decoded image, as inspection would receive it. */
+async function textureImage(width: number, height: number, seed: number, blemish?: { x: number; y: number; r: number }): Promise<RgbImage> {
+  return decodeRgb(await pngOf(texture(width, height, seed, blemish), width, height));
 }
 
 describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
@@ -24,6 +29,10 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
   let service: ArgusService;
   let modelId: number;
   const W = 160, H = 96;
+  const edgeBlemish = { x: 3, y: 50, r: 6 };
+  // A part three times the training size, analysed in tiles at the training scale.
+  const big = { width: 3 * W, height: 3 * H };
+  const bigBlemish = { x: 400, y: 210, r: 6 };
 
   beforeAll(async () => {
     const samples: unknown[] = [];
@@ -64,15 +73,14 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
     const detector = await loadAnomalyDetector(service.store, model, 'cpu');
     try {
       const blemish = { x: 118, y: 64, r: 6 };
-      const defective = await detector.analyse(await decodeRgb(await pngOf(texture(W, H, 999, blemish), W, H)));
-      const peak = hottestPixel(defective);
-      expect(Math.hypot(peak.x - blemish.x, peak.y - blemish.y)).toBeLessThan(12);
+      const defective = await detector.analyse(await textureImage(W, H, 999, blemish));
+      expect(peakDistance(defective, blemish)).toBeLessThan(12);
       const verdict = judge(defective, thresholds, 4);
       expect(verdict.verdict).toBe('NG');
       const [x1, y1, x2, y2] = verdict.regions[0].box;
       expect(x1 <= blemish.x && blemish.x < x2 && y1 <= blemish.y && blemish.y < y2).toBe(true);
 
-      const clean = await detector.analyse(await decodeRgb(await pngOf(texture(W, H, 998), W, H)));
+      const clean = await detector.analyse(await textureImage(W, H, 998));
       expect(judge(clean, thresholds, 4).verdict).not.toBe('NG');
       expect(clean.rawScore).toBeLessThan(defective.rawScore);
     } finally {
@@ -85,10 +93,8 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
     expect(model.config).toMatchObject({ heatmapAboveMedian: true });
     const detector = await loadAnomalyDetector(service.store, model, 'cpu');
     try {
-      const blemish = { x: 3, y: 50, r: 6 };
-      const analysis = await detector.analyse(await decodeRgb(await pngOf(texture(W, H, 997, blemish), W, H)));
-      const peak = hottestPixel(analysis);
-      expect(Math.hypot(peak.x - blemish.x, peak.y - blemish.y)).toBeLessThan(12);
+      const analysis = await detector.analyse(await textureImage(W, H, 997, edgeBlemish));
+      expect(peakDistance(analysis, edgeBlemish)).toBeLessThan(12);
       expect(judge(analysis, model.thresholds as unknown as AnomalyThresholds, 4).verdict).toBe('NG');
     } finally {
       await detector.release();
@@ -102,7 +108,7 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
     const plain = await loadAnomalyDetector(service.store, model, 'cpu');
     const bordered = await loadAnomalyDetector(service.store, withBorder, 'cpu');
     try {
-      const edge = await decodeRgb(await pngOf(texture(W, H, 997, { x: 3, y: 50, r: 6 }), W, H));
+      const edge = await textureImage(W, H, 997, edgeBlemish);
       const seen = await plain.analyse(edge);
       const ignored = await bordered.analyse(edge);
       expect(ignored.rawScore).toBeLessThan(seen.rawScore);
@@ -115,11 +121,8 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
       };
       expect(borderMax(ignored)).toBeLessThan(0.05 * borderMax(seen));
 
-      const big = { width: 3 * W, height: 3 * H };
-      const blemish = { x: 400, y: 210, r: 6 };
-      const tiled = await bordered.analyse(await decodeRgb(await pngOf(texture(big.width, big.height, 4242, blemish), big.width, big.height)));
-      const peak = hottestPixel(tiled);
-      expect(Math.hypot(peak.x - blemish.x, peak.y - blemish.y)).toBeLessThan(12);
+      const tiled = await bordered.analyse(await textureImage(big.width, big.height, 4242, bigBlemish));
+      expect(peakDistance(tiled, bigBlemish)).toBeLessThan(12);
       expect(judge(tiled, thresholds, 4).verdict).toBe('NG');
     } finally {
       await Promise.all([plain.release(), bordered.release()]);
@@ -130,12 +133,9 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
     const model = service.store.models.get(modelId);
     const detector = await loadAnomalyDetector(service.store, model, 'cpu');
     try {
-      const big = { width: 3 * W, height: 3 * H };
-      const blemish = { x: 400, y: 210, r: 6 };
-      const analysis = await detector.analyse(await decodeRgb(await pngOf(texture(big.width, big.height, 4242, blemish), big.width, big.height)));
+      const analysis = await detector.analyse(await textureImage(big.width, big.height, 4242, bigBlemish));
       expect(analysis).toMatchObject(big);
-      const peak = hottestPixel(analysis);
-      expect(Math.hypot(peak.x - blemish.x, peak.y - blemish.y)).toBeLessThan(12);
+      expect(peakDistance(analysis, bigBlemish)).toBeLessThan(12);
       expect(judge(analysis, model.thresholds as unknown as AnomalyThresholds, 4).verdict).toBe('NG');
     } finally {
       await detector.release();

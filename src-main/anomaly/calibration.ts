@@ -38,20 +38,16 @@ export function calibrate(input: CalibrationInput): AnomalyThresholds {
     // Every validation image is defective (e.g. a box-labelled set): only the pixels tell good
     // from bad, so an image is NG where any pixel passes the F1-optimal pixel threshold.
     if (input.defectScores.length === 0 || !input.pixelDefective.includes(0)) throw new ArgusError('bad_input', 'Calibration needs defect-free validation images or defect-free pixels');
-    const background = input.pixelScores.filter((_, i) => !input.pixelDefective[i]);
-    const goodMedian = quantile(background, 0.5);
-    const pixel = bestF1(input.pixelScores, Array.from(input.pixelDefective, Boolean));
-    const threshold = Math.max(pixel.threshold, goodMedian + 1e-6);
+    const pixel = pixelThreshold(input);
+    const { threshold, goodMedian } = pixel;
     return {
       method: 'pixel-f1',
       image: { ng: threshold, review: Math.max(goodMedian + 1e-6, (goodMedian + threshold) / 2), goodMedian },
-      pixel: { threshold, goodMedian },
+      pixel,
     };
   }
   const goodMedian = quantile(input.goodScores, 0.5);
   const goodMax = Math.max(...input.goodScores);
-  const goodPixels = input.pixelScores.filter((_, i) => !input.pixelDefective[i]);
-  const pixelGoodMedian = quantile(goodPixels, 0.5);
   if (input.defectScores.length === 0) {
     const spread = Math.max(goodMax - goodMedian, 1e-6);
     const ng = goodMax + GOOD_ONLY_MARGIN * spread;
@@ -59,7 +55,7 @@ export function calibrate(input: CalibrationInput): AnomalyThresholds {
     return {
       method: 'good-quantile',
       image: { ng, review: Math.min(review, ng), goodMedian },
-      pixel: goodPixelThreshold(goodPixels, pixelGoodMedian),
+      pixel: pixelThreshold(input),
     };
   }
   const scores = [...input.goodScores, ...input.defectScores];
@@ -74,20 +70,22 @@ export function calibrate(input: CalibrationInput): AnomalyThresholds {
   const ascending = [...input.defectScores].sort((a, b) => a - b);
   const reviewCut = ascending[Math.floor((1 - REVIEW_DEFECT_RECALL) * ascending.length)];
   const review = Math.min(ng, Math.max(goodMedian + 1e-6, reviewCut));
-  // Defective images labelled without regions mark no pixel: the pixels cannot pick an F1 cut.
-  const pixel = input.pixelDefective.includes(1)
-    ? { threshold: Math.max(bestF1(input.pixelScores, Array.from(input.pixelDefective, Boolean)).threshold, pixelGoodMedian + 1e-6), goodMedian: pixelGoodMedian }
-    : goodPixelThreshold(goodPixels, pixelGoodMedian);
   return {
     method: 'f1',
     image: { ng: Math.max(ng, goodMedian + 1e-6), review, goodMedian },
-    pixel,
+    pixel: pixelThreshold(input),
   };
 }
 
-/** A pixel threshold from good pixels alone: a high quantile, above their median. */
-function goodPixelThreshold(goodPixels: ArrayLike<number>, goodMedian: number): AnomalyThresholds['pixel'] {
-  return { threshold: Math.max(quantile(goodPixels, GOOD_PIXEL_QUANTILE), goodMedian + 1e-6), goodMedian };
+/**
+ * F1-optimal on the pixels when some are marked defective; otherwise (good images only, or defects
+ * labelled without regions) a high quantile of the good pixels. Always above their median.
+ */
+function pixelThreshold({ pixelScores, pixelDefective }: CalibrationInput): AnomalyThresholds['pixel'] {
+  const goodPixels = pixelScores.filter((_, i) => !pixelDefective[i]);
+  const goodMedian = quantile(goodPixels, 0.5);
+  const cut = pixelDefective.includes(1) ? bestF1(pixelScores, Array.from(pixelDefective, Boolean)).threshold : quantile(goodPixels, GOOD_PIXEL_QUANTILE);
+  return { threshold: Math.max(cut, goodMedian + 1e-6), goodMedian };
 }
 
 export const verdictOf = (score: number, t: AnomalyThresholds): Verdict => decide(score, t.image);
