@@ -83,6 +83,7 @@ describe.skipIf(!hasShared)('Roles (browser mode, Chromium)', () => {
     await comparison.getByRole('button', { name: 'Evaluate both' }).click();
     const table = page.getByRole('table', { name: 'Comparison' });
     await expect.poll(() => table.textContent(), { timeout: 60_000 }).toMatch(/Image AUROC\d\.\d{3}\d\.\d{3}/);
+    expect(await table.textContent()).toMatch(/Heatmap peak on the defect\d\.\d{3}\d\.\d{3}/);
     expect(await comparison.locator('[data-kind="defective"]').count()).toBe(40);
     expect(await comparison.locator('[data-threshold="ng"]').count()).toBe(2);
     expect(await comparison.locator('[data-series="recall"]').count()).toBe(2);

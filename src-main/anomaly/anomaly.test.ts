@@ -8,7 +8,7 @@ import { auroc, bestF1, HistogramAuroc, quantile } from './metrics.ts';
 import { buildScorer, scorePatches } from './scorer.ts';
 import { anomalyMap, excludeBorder, gaussianBlur } from './anomaly-map.ts';
 import type { AnomalyAnalysis } from './detector.ts';
-import { AnomalyScoreboard } from './evaluate.ts';
+import { AnomalyScoreboard, PEAK_TOLERANCE_PX, peakOnDefect } from './evaluate.ts';
 
 describe('nearest-neighbour scorer', () => {
   it('computes the distance to the nearest bank entry, in chunks, as brute force does', async () => {
@@ -84,6 +84,30 @@ describe('metrics', () => {
     const goodOnly = new AnomalyScoreboard();
     goodOnly.add(image(1, 20, 10), false, null, 1);
     expect(goodOnly.metrics(thresholds).image_auroc_same_size).toBeNull();
+    expect(goodOnly.metrics(thresholds).peak_on_defect_rate).toBeNull();
+  });
+
+  it('peak on the defect: the heatmap’s hottest pixel on a marked pixel or within 8 px of one', () => {
+    const [width, height] = [60, 20];
+    const truth = new Uint8Array(width * height);
+    for (let y = 8; y < 12; y++) for (let x = 10; x < 14; x++) truth[y * width + x] = 1; // a 4×4 defect at (10..13, 8..11)
+    const peakAt = (x: number, y: number): AnomalyAnalysis => {
+      const heatmap = new Float32Array(width * height).fill(0.1);
+      heatmap[y * width + x] = 1;
+      return { rawScore: 1, heatmap, width, height, ms: { network: 0, scoring: 0, map: 0 } };
+    };
+    expect(peakOnDefect(peakAt(11, 9), truth)).toBe(true);
+    expect(peakOnDefect(peakAt(13 + PEAK_TOLERANCE_PX, 11), truth)).toBe(true);
+    expect(peakOnDefect(peakAt(14 + PEAK_TOLERANCE_PX, 11), truth)).toBe(false);
+    expect(peakOnDefect(peakAt(50, 2), truth)).toBe(false);
+
+    const board = new AnomalyScoreboard();
+    board.add(peakAt(11, 9), true, truth, 1);
+    board.add(peakAt(50, 2), true, truth, 1);
+    board.add(peakAt(12, 10), true, new Uint8Array(width * height), 1); // defective, nothing marked: not counted
+    board.add(peakAt(11, 9), false, null, 1);
+    const thresholds = calibrate({ goodScores: board.goodScores, defectScores: board.defectScores, pixelScores: Float32Array.of(0, 1), pixelDefective: Uint8Array.of(0, 1) });
+    expect(board.metrics(thresholds).peak_on_defect_rate).toBe(0.5);
   });
 });
 

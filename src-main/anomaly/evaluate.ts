@@ -18,6 +18,8 @@ export class AnomalyScoreboard {
   private readonly times: number[] = [];
   private readonly sizes: string[] = [];
   private readonly pixels = new HistogramAuroc(1);
+  private peaksOnDefect = 0;
+  private marked = 0;
 
   add(analysis: AnomalyAnalysis, isDefective: boolean, truth: Uint8Array | null, ms: number): void {
     this.scores.push(analysis.rawScore);
@@ -25,6 +27,10 @@ export class AnomalyScoreboard {
     this.defective.push(isDefective);
     this.times.push(ms);
     this.pixels.add(analysis.heatmap, (p) => truth !== null && truth[p] === 1);
+    if (isDefective && truth?.includes(1)) {
+      this.marked++;
+      if (peakOnDefect(analysis, truth)) this.peaksOnDefect++;
+    }
   }
 
   get goodScores(): number[] {
@@ -81,9 +87,28 @@ export class AnomalyScoreboard {
       false_reject_rate: good ? counts.fp / good : 0,
       miss_rate: defective ? counts.fn / defective : 0,
       review_rate: this.scores.length ? counts.review / this.scores.length : 0,
+      peak_on_defect_rate: this.marked ? this.peaksOnDefect / this.marked : null,
       ms_per_image: quantile(this.times, 0.5),
     };
   }
+}
+
+/** How far (image pixels) the heatmap's hottest pixel may lie from a marked pixel and still count as on the defect: one feature cell. */
+export const PEAK_TOLERANCE_PX = 8;
+
+/** Whether the heatmap's hottest pixel lies on a marked pixel of `truth`, or within PEAK_TOLERANCE_PX of one. */
+export function peakOnDefect(analysis: AnomalyAnalysis, truth: Uint8Array): boolean {
+  const { heatmap, width, height } = analysis;
+  let peak = 0;
+  for (let p = 1; p < heatmap.length; p++) if (heatmap[p] > heatmap[peak]) peak = p;
+  const px = peak % width;
+  const py = Math.floor(peak / width);
+  for (let y = Math.max(0, py - PEAK_TOLERANCE_PX); y <= Math.min(height - 1, py + PEAK_TOLERANCE_PX); y++) {
+    for (let x = Math.max(0, px - PEAK_TOLERANCE_PX); x <= Math.min(width - 1, px + PEAK_TOLERANCE_PX); x++) {
+      if (truth[y * width + x] === 1) return true;
+    }
+  }
+  return false;
 }
 
 /**

@@ -362,6 +362,12 @@ export interface AnomalyMetrics {
   miss_rate: number;
   /** Share of images that landed in the REVIEW band. */
   review_rate: number;
+  /**
+   * Of the defective images with marked defect pixels, the share whose heatmap peaks on a marked
+   * pixel (within 8 px): whether the place that decides the image score is the defect itself, or
+   * something else on a part that also has a defect. Null when no image has marked pixels.
+   */
+  peak_on_defect_rate: number | null;
   ms_per_image: number;
 }
 

@@ -11,6 +11,7 @@ const ROWS: { key: keyof Evaluation; label: string }[] = [
   { key: 'pixel_auroc', label: 'models.pixelAurocShort' },
   { key: 'precision', label: 'models.precision' }, { key: 'recall', label: 'models.recall' }, { key: 'f1', label: 'F1' },
   { key: 'false_reject_rate', label: 'models.falseRejectsShort' }, { key: 'miss_rate', label: 'models.missRate' },
+  { key: 'peak_on_defect_rate', label: 'models.peakOnDefect' },
   { key: 'mean_box_ap50', label: 'models.boxAp' }, { key: 'ms_per_image', label: 'models.msPerImage' },
 ];
 const BINS = 20;
