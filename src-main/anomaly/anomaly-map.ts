@@ -28,6 +28,13 @@ export function gaussianBlur(map: Float32Array, width: number, height: number, s
   return out;
 }
 
+/** Where a row-major map is highest (the first such place). */
+export function heatmapPeak(heatmap: ArrayLike<number>, width: number): { x: number; y: number } {
+  let peak = 0;
+  for (let p = 1; p < heatmap.length; p++) if (heatmap[p] > heatmap[peak]) peak = p;
+  return { x: peak % width, y: Math.floor(peak / width) };
+}
+
 /**
  * Takes the outer `cellsX` columns and `cellsY` rows of a patch-distance map out of inspection, in
  * place: they get the lowest distance inside, so they never carry the image score or a region. A

@@ -3,6 +3,7 @@ import { ArgusService } from '../api/service.ts';
 import { decodeRgb, type RgbImage } from '../images/preprocess.ts';
 import { hasShared, jpegOf, pngBomb, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../testing/fixtures.ts';
 import type { AnomalyThresholds } from './calibration.ts';
+import { heatmapPeak } from './anomaly-map.ts';
 import { type AnomalyAnalysis, judge } from './detector.ts';
 import { loadAnomalyDetector } from './train.ts';
 import { join } from 'node:path';
@@ -13,9 +14,8 @@ import { join } from 'node:path';
  */
 /** Pixels from the heatmap's maximum to the blemish's centre. */
 function peakDistance(analysis: AnomalyAnalysis, blemish: { x: number; y: number }): number {
-  let peak = 0;
-  for (let i = 1; i < analysis.heatmap.length; i++) if (analysis.heatmap[i] > analysis.heatmap[peak]) peak = i;
-  return Math.hypot((peak % analysis.width) - blemish.x, Math.floor(peak / analysis.width) - blemish.y);
+  const peak = heatmapPeak(analysis.heatmap, analysis.width);
+  return Math.hypot(peak.x - blemish.x, peak.y - blemish.y);
 }
 
 /** The synthetic texture as a decoded image, as inspection would receive it. */

@@ -4,6 +4,7 @@ import type { DatasetSample } from '../store/datasets.ts';
 import type { Store } from '../store/store.ts';
 import { type AnomalyThresholds, calibrate, normalizeScore, verdictOf } from './calibration.ts';
 import type { AnomalyAnalysis, ImageAnalyser } from './detector.ts';
+import { heatmapPeak } from './anomaly-map.ts';
 import { defectMask } from './ground-truth.ts';
 import { auroc, HistogramAuroc, quantile } from './metrics.ts';
 
@@ -99,10 +100,7 @@ export const PEAK_TOLERANCE_PX = 8;
 /** Whether the heatmap's hottest pixel lies on a marked pixel of `truth`, or within PEAK_TOLERANCE_PX of one. */
 export function peakOnDefect(analysis: AnomalyAnalysis, truth: Uint8Array): boolean {
   const { heatmap, width, height } = analysis;
-  let peak = 0;
-  for (let p = 1; p < heatmap.length; p++) if (heatmap[p] > heatmap[peak]) peak = p;
-  const px = peak % width;
-  const py = Math.floor(peak / width);
+  const { x: px, y: py } = heatmapPeak(heatmap, width);
   for (let y = Math.max(0, py - PEAK_TOLERANCE_PX); y <= Math.min(height - 1, py + PEAK_TOLERANCE_PX); y++) {
     for (let x = Math.max(0, px - PEAK_TOLERANCE_PX); x <= Math.min(width - 1, px + PEAK_TOLERANCE_PX); x++) {
       if (truth[y * width + x] === 1) return true;
