@@ -5,6 +5,7 @@ import type { ImageLabel, ImportDatasetInput, ImportFormat, ImportResult, Split 
 import { ArgusError, isStorageFailure } from '../api/errors.ts';
 import sharp from 'sharp';
 import { decodeCocoRle } from '../common/coco-rle.ts';
+import { forEachConcurrently } from '../common/concurrency.ts';
 import { decodeForImport, decodeLabelMask, type ImageInfo } from '../images/decode.ts';
 import { sha256Hex } from '../store/blob-store.ts';
 import type { Store } from '../store/store.ts';
@@ -252,15 +253,4 @@ function distinctNonZero(data: Uint8Array): number[] {
   const values: number[] = [];
   for (let v = 1; v < 256; v++) if (seen[v]) values.push(v);
   return values;
-}
-
-async function forEachConcurrently<T>(items: T[], concurrency: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      await fn(items[index], index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
