@@ -84,7 +84,26 @@ describe('metrics', () => {
     const goodOnly = new AnomalyScoreboard();
     goodOnly.add(image(1, 20, 10), false, null, 1);
     expect(goodOnly.metrics(thresholds).image_auroc_same_size).toBeNull();
+    expect(goodOnly.metrics(thresholds).image_auroc_within_group).toBeNull();
     expect(goodOnly.metrics(thresholds).peak_on_defect_rate).toBeNull();
+  });
+
+  it('image AUROC within each camera group: a camera whose parts all score higher costs nothing there', () => {
+    const board = new AnomalyScoreboard();
+    const image = (rawScore: number): AnomalyAnalysis => ({ rawScore, heatmap: new Float32Array(4), width: 2, height: 2, ms: { network: 0, scoring: 0, map: 0 } });
+    const add = (score: number, defective: boolean, group: string | null) => board.add(image(score), defective, defective ? new Uint8Array(4) : null, 1, group);
+    // Camera A ranks perfectly; camera B too, but its good parts score above A's defects.
+    [1, 2].forEach((s) => add(s, false, 'A'));
+    [3, 4].forEach((s) => add(s, true, 'A'));
+    [5, 7].forEach((s) => add(s, false, 'B'));
+    [6, 8].forEach((s) => add(s, true, 'B'));
+    add(9, true, 'C'); // a group with defects only: no AUROC of its own
+    add(0, false, null); // an image without a group counts only in the plain AUROC
+    const thresholds = calibrate({ goodScores: board.goodScores, defectScores: board.defectScores, pixelScores: Float32Array.of(0, 1), pixelDefective: Uint8Array.of(0, 1) });
+    const metrics = board.metrics(thresholds);
+    expect(metrics.image_auroc_by_group).toEqual({ A: 1, B: 0.75 });
+    expect(metrics.image_auroc_within_group).toBeCloseTo(0.875, 9);
+    expect(metrics.image_auroc).toBeCloseTo(auroc([1, 2, 5, 7, 0, 3, 4, 6, 8, 9], [false, false, false, false, false, true, true, true, true, true]), 9);
   });
 
   it('peak on the defect: the heatmap’s hottest pixel on a marked pixel or within 8 px of one', () => {

@@ -18,13 +18,15 @@ export class AnomalyScoreboard {
   private readonly defective: boolean[] = [];
   private readonly times: number[] = [];
   private readonly sizes: string[] = [];
+  private readonly groups: (string | null)[] = [];
   private readonly pixels = new HistogramAuroc(1);
   private peaksOnDefect = 0;
   private marked = 0;
 
-  add(analysis: AnomalyAnalysis, isDefective: boolean, truth: Uint8Array | null, ms: number): void {
+  add(analysis: AnomalyAnalysis, isDefective: boolean, truth: Uint8Array | null, ms: number, group: string | null = null): void {
     this.scores.push(analysis.rawScore);
     this.sizes.push(`${analysis.width}x${analysis.height}`);
+    this.groups.push(group);
     this.defective.push(isDefective);
     this.times.push(ms);
     this.pixels.add(analysis.heatmap, (p) => truth !== null && truth[p] === 1);
@@ -51,13 +53,27 @@ export class AnomalyScoreboard {
     };
   }
 
+  /** Image indices by key (null keys left out), only the keys holding both good and defective images. */
+  private mixedBy(keys: (string | null)[]): Map<string, number[]> {
+    const byKey = new Map<string, number[]>();
+    keys.forEach((key, i) => key !== null && byKey.set(key, [...(byKey.get(key) ?? []), i]));
+    return new Map([...byKey].filter(([, g]) => g.some((i) => this.defective[i]) && g.some((i) => !this.defective[i])));
+  }
+
+  private aurocOf(indices: number[]): number {
+    return auroc(indices.map((i) => this.scores[i]), indices.map((i) => this.defective[i]));
+  }
+
   private sameSizeAuroc(): number | null {
-    const groups = new Map<string, number[]>();
-    this.sizes.forEach((size, i) => groups.set(size, [...(groups.get(size) ?? []), i]));
-    const mixed = [...groups.values()].filter((g) => g.some((i) => this.defective[i]) && g.some((i) => !this.defective[i]));
+    const mixed = [...this.mixedBy(this.sizes).values()];
     if (mixed.length === 0) return null;
-    const largest = mixed.reduce((a, b) => (b.length > a.length ? b : a));
-    return auroc(largest.map((i) => this.scores[i]), largest.map((i) => this.defective[i]));
+    return this.aurocOf(mixed.reduce((a, b) => (b.length > a.length ? b : a)));
+  }
+
+  private groupAurocs(): Record<string, number> | null {
+    const mixed = this.mixedBy(this.groups);
+    if (mixed.size === 0) return null;
+    return Object.fromEntries([...mixed].sort(([a], [b]) => a.localeCompare(b)).map(([group, indices]) => [group, this.aurocOf(indices)]));
   }
 
   metrics(thresholds: AnomalyThresholds): AnomalyMetrics {
@@ -75,12 +91,16 @@ export class AnomalyScoreboard {
     const defective = counts.tp + counts.fn;
     const precision = counts.tp + counts.fp ? counts.tp / (counts.tp + counts.fp) : 0;
     const recall = defective ? counts.tp / defective : 0;
+    const byGroup = this.groupAurocs();
+    const groupValues = byGroup ? Object.values(byGroup) : [];
     return {
       images: this.scores.length,
       good,
       defective,
       image_auroc: auroc(this.scores, this.defective),
       image_auroc_same_size: this.sameSizeAuroc(),
+      image_auroc_within_group: byGroup ? groupValues.reduce((a, b) => a + b, 0) / groupValues.length : null,
+      image_auroc_by_group: byGroup,
       pixel_auroc: this.pixels.value(),
       precision,
       recall,
@@ -126,7 +146,7 @@ export async function scoreSamples(
     const analysis = await detector.analyse(await decodeRgb(await store.blobs.get(sample.sha256)));
     const ms = performance.now() - started;
     const truth = sample.label === 'defect' ? await defectMask(store, sample) : null;
-    board.add(analysis, sample.label === 'defect', truth, ms);
+    board.add(analysis, sample.label === 'defect', truth, ms, sample.group);
     visit?.(analysis, truth, sample);
     onImage?.(i + 1, labelled.length);
   }

@@ -353,6 +353,14 @@ export interface AnomalyMetrics {
    * its good ones, image AUROC also rewards telling formats apart; this one cannot.
    */
   image_auroc_same_size: number | null;
+  /**
+   * Image AUROC within each group (camera position, station, line; from the dataset source) that
+   * has both good and defective images, and their mean; null when no group has both. A station
+   * judges its own camera's images against one threshold, so this is the ranking that matters
+   * there; a plain image AUROC also asks scores to be comparable across cameras.
+   */
+  image_auroc_within_group: number | null;
+  image_auroc_by_group: Record<string, number> | null;
   pixel_auroc: number;
   /** At the calibrated NG threshold, NG counted as the positive decision. */
   precision: number;

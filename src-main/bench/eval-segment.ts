@@ -63,23 +63,18 @@ try {
     await detector.release();
   }
   const config = model.config as Record<string, unknown> & { training: Record<string, unknown> };
-  const round = (x: unknown): unknown => {
-    if (typeof x === 'number') return round4(x);
-    if (x && typeof x === 'object' && !Array.isArray(x)) return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, round(v)]));
-    return x;
-  };
   const epochs = model.metrics.epochs as { epoch: number; trainLoss: number; validation: { loss: number; iou: Record<string, number> } }[];
   process.stdout.write(`${JSON.stringify({
     dataset: datasetDir, split: 'test', quick, test_images: test.length,
-    ...(round(metrics) as object),
+    ...(round4(metrics) as object),
     thresholds: model.thresholds,
-    input: `${config.inputWidth}x${config.inputHeight}`, scale: round(config.scale), frozen_stages: config.frozenStages,
+    input: `${config.inputWidth}x${config.inputHeight}`, scale: round4(config.scale), frozen_stages: config.frozenStages,
     batch: config.training.batchSize, epochs_run: epochs.length, best_epoch: config.bestEpoch, steps_per_epoch: config.training.stepsPerEpoch,
-    learning_rate: config.training.learningRate, class_weights: round(config.training.classWeights),
-    initial_validation_loss: round((model.metrics.initialValidation as { loss: number } | null)?.loss),
-    epoch_history: epochs.map((e) => ({ epoch: e.epoch, train_loss: round(e.trainLoss), val_loss: round(e.validation.loss), val_iou: round(e.validation.iou) })),
-    ms_per_step: round(config.msPerStep), provider: config.provider, train_seconds: round(trained.seconds),
-    model_files_mb: round(model.files.reduce((s, f) => s + f.bytes, 0) / 2 ** 20),
+    learning_rate: config.training.learningRate, class_weights: round4(config.training.classWeights),
+    initial_validation_loss: round4((model.metrics.initialValidation as { loss: number } | null)?.loss),
+    epoch_history: epochs.map((e) => ({ epoch: e.epoch, train_loss: round4(e.trainLoss), val_loss: round4(e.validation.loss), val_iou: round4(e.validation.iou) })),
+    ms_per_step: round4(config.msPerStep), provider: config.provider, train_seconds: round4(trained.seconds),
+    model_files_mb: round4(model.files.reduce((s, f) => s + f.bytes, 0) / 2 ** 20),
     peak_rss_mb_main: Math.round(process.resourceUsage().maxRSS / 1024),
   })}\n`);
 } finally {

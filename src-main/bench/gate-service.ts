@@ -12,8 +12,13 @@ export interface GateService {
   close(): Promise<void>;
 }
 
-/** A non-integer number to 4 decimals, for the gates' JSON; anything else as it is. */
-export const round4 = (x: unknown): unknown => (typeof x === 'number' && !Number.isInteger(x) ? Math.round(x * 10000) / 10000 : x);
+/** Non-integer numbers to 4 decimals (inside arrays and objects too), for the gates' JSON; anything else as it is. */
+export const round4 = (x: unknown): unknown => {
+  if (typeof x === 'number') return Number.isInteger(x) ? x : Math.round(x * 10000) / 10000;
+  if (Array.isArray(x)) return x.map(round4);
+  if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, round4(v)]));
+  return x;
+};
 
 /** What a running job is doing, as one progress line (training jobs with their loss). */
 function describe(job: JobStatus): string {

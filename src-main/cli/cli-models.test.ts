@@ -96,6 +96,9 @@ describe.skipIf(!hasShared)('argus train / model / inspect / eval', () => {
     const evaluated = await argus('eval', '--model', String(modelId), '--dataset', 'cli-line', '--split', 'val', '--json', '--data-dir', data.path);
     expect(evaluated.code, evaluated.stderr).toBe(0);
     expect(JSON.parse(evaluated.stdout)).toMatchObject({ modelId, split: 'val', images: 2, good: 2, defective: 0, false_reject_rate: 0 });
+    const table = await argus('eval', '--model', String(modelId), '--dataset', 'cli-line', '--split', 'val', '--data-dir', data.path);
+    expect(table.stdout).toMatch(/^false_reject_rate\s+0$/m);
+    expect(table.stdout).not.toMatch(/object Object|image_scores/);
     expect((await argus('eval', '--model', '99', '--dataset', 'cli-line', '--data-dir', data.path)).stderr).toMatch(/No model version 99/);
     expect((await argus('train', '--mode', 'detect', '--dataset', 'cli-line', '--data-dir', data.path)).code).toBe(2);
     writeFileSync(join(work.path, 'fake.safetensors'), 'nope');

@@ -12,6 +12,7 @@ const Coco = z.object({
       file_name: z.string().min(1),
       split: z.enum(['train', 'val', 'test']).optional(),
       label: z.enum(['good', 'defect']).optional(),
+      group: z.string().min(1).max(200).nullable().optional(),
     }),
   ),
   annotations: z.array(
@@ -44,7 +45,7 @@ export function parseCoco(jsonFile: string): ParsedDataset {
   const classIndexOf = new Map(categories.map((c, i) => [c.id, i + 1]));
   const samples = new Map<number, ParsedSample>();
   for (const image of coco.images) {
-    samples.set(image.id, { file: image.file_name, split: image.split, label: image.label, boxes: [], polygons: [] });
+    samples.set(image.id, { file: image.file_name, split: image.split, label: image.label, group: image.group ?? undefined, boxes: [], polygons: [] });
   }
   const problems: string[] = [];
   coco.annotations.forEach((annotation, n) => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgusService } from '../api/service.ts';
 import { encodeRuns, strokeSegment } from '../common/geometry.ts';
 import { tempDir, writeBlemishDataset } from '../testing/fixtures.ts';
+import type { DatasetSample } from '../store/datasets.ts';
 import { labelMap } from './label-map.ts';
 
 describe('dataset export', () => {
@@ -71,7 +72,9 @@ describe('dataset export', () => {
     const copyId = (again.result as { datasetId: number }).datasetId;
     const original = a.store.datasets.samples(datasetId);
     const copy = b.store.datasets.samples(copyId);
-    expect(copy.map((s) => [s.file, s.sha256, s.split, s.label])).toEqual(original.map((s) => [s.file, s.sha256, s.split, s.label]));
+    const row = (s: DatasetSample) => [s.file, s.sha256, s.split, s.label, s.group];
+    expect(copy.map(row)).toEqual(original.map(row));
+    expect(new Set(original.map((s) => s.group))).toEqual(new Set(['cam-a', 'cam-b', null]));
     for (const [i, sample] of original.entries()) {
       expect(Buffer.from(await labelMap(b.store, copy[i])).equals(Buffer.from(await labelMap(a.store, sample))), sample.file).toBe(true);
     }

@@ -73,6 +73,7 @@ function manifestWriter(root: string, name: string, classes: ProjectClasses): Ex
         file: sample.file,
         split: sample.split,
         ...(sample.label === 'unlabeled' ? {} : { label: sample.label }),
+        ...(sample.group === null ? {} : { group: sample.group }),
         boxes: sample.boxes.map((b) => [...b.box, b.classIndex]),
         ...(mask ? { mask } : {}),
       });
@@ -87,7 +88,7 @@ function manifestWriter(root: string, name: string, classes: ProjectClasses): Ex
 
 /**
  * COCO detection/segmentation JSON. Category ids are the project's class indices; images carry
- * Argus's split and label as extra fields (other tools ignore them). Pixel labels (masks,
+ * Argus's split, label and group as extra fields (other tools ignore them). Pixel labels (masks,
  * polygons, brush strokes) go out as one uncompressed RLE annotation per image and class; boxes
  * as box-only annotations.
  */
@@ -100,6 +101,7 @@ function cocoWriter(root: string, name: string, classes: ProjectClasses): Export
       images.push({
         id: imageId, file_name: sample.file, width: sample.width, height: sample.height, split: sample.split,
         ...(sample.label === 'unlabeled' ? {} : { label: sample.label }),
+        ...(sample.group === null ? {} : { group: sample.group }),
       });
       let written = 0;
       // Box-only images keep their boxes as they are; anything finer is exported as pixels.

@@ -134,7 +134,7 @@ export async function importDataset(store: Store, input: ImportDatasetInput, opt
         source: `${source.format}:${source.root}`,
       });
       const label = labelOf(item);
-      if (store.datasets.addImage(datasetId, image.id, item.sample.file, item.sample.split ?? splitFromDigest(item.sha256), label)) imagesAdded++;
+      if (store.datasets.addImage(datasetId, image.id, item.sample.file, item.sample.split ?? splitFromDigest(item.sha256), label, item.sample.group ?? null)) imagesAdded++;
       for (const a of annotationsOf(item, label, classMap)) {
         const classId = a.classIndex === null ? null : store.projects.classId(projectId, a.classIndex);
         const added = store.annotations.add({

@@ -16,6 +16,7 @@ const Manifest = z.object({
       label: z.enum(['good', 'defect']).optional(),
       boxes: z.array(Box).optional(),
       mask: z.string().min(1).nullable().optional(),
+      group: z.string().min(1).max(200).nullable().optional(),
     }),
   ),
 });
@@ -47,6 +48,7 @@ export function parseManifest(root: string): ParsedDataset {
       boxes: (s.boxes ?? []).map(([x1, y1, x2, y2, c]) => ({ box: [x1, y1, x2, y2] as [number, number, number, number], classIndex: c })),
       polygons: [],
       mask: s.mask ?? undefined,
+      group: s.group ?? undefined,
     })),
   };
 }

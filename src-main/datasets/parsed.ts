@@ -24,6 +24,8 @@ export interface ParsedSample {
   mask?: string;
   /** Run-length masks (COCO RLE), painted into one label mask in order. */
   rleMasks?: { rle: CocoRle; classIndex: number }[];
+  /** Where the image was taken (camera position, station, line), when the source says. */
+  group?: string;
 }
 
 /** Resolves a path from a dataset file and refuses anything that leaves the dataset folder. */

@@ -93,7 +93,7 @@ export async function evaluateSegment(
     const ms = performance.now() - started;
     const labels = await labelMap(store, sample);
     const defective = sample.label === 'defect';
-    board.add(analysis, defective, defective ? labels.map((v) => (v ? 1 : 0)) : null, ms);
+    board.add(analysis, defective, defective ? labels.map((v) => (v ? 1 : 0)) : null, ms, sample.group);
     for (let p = 0; p < labels.length; p++) {
       const predicted = analysis.heatmap[p] >= thresholds.pixel.threshold ? (analysis.classMap?.[p] ?? 1) : 0;
       const actual = labels[p];

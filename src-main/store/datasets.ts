@@ -24,6 +24,8 @@ export interface DatasetSample {
   height: number;
   split: Split;
   label: ImageLabel;
+  /** Where the image was taken (camera position, station, line), when its source said. */
+  group: string | null;
   /** Label masks: blob digest and the value marking this class in it. */
   masks: { sha256: string; value: number; classIndex: number; imported: boolean }[];
   /** Box ([x1, y1, x2, y2]) and polygon annotations, in image pixels. */
@@ -61,13 +63,13 @@ export class DatasetRepository {
   }
 
   /** Adds the image to the dataset. An image already there keeps its split: splits never change. */
-  addImage(datasetId: number, imageId: number, file: string, split: Split, label: ImageLabel): boolean {
+  addImage(datasetId: number, imageId: number, file: string, split: Split, label: ImageLabel, group: string | null = null): boolean {
     const result = this.db
       .prepare(
-        `INSERT INTO dataset_images (dataset_id, image_id, file, split, label, added_at) VALUES (?, ?, ?, ?, ?, ?)
+        `INSERT INTO dataset_images (dataset_id, image_id, file, split, label, group_name, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (dataset_id, image_id) DO NOTHING`,
       )
-      .run(datasetId, imageId, file, split, label, nowIso());
+      .run(datasetId, imageId, file, split, label, group, nowIso());
     return result.changes > 0;
   }
 
@@ -136,10 +138,10 @@ export class DatasetRepository {
     const dataset = this.get(datasetId);
     const rows = this.db
       .prepare(
-        `SELECT i.id, i.sha256, i.width, i.height, di.file, di.split, di.label FROM dataset_images di JOIN images i ON i.id = di.image_id
+        `SELECT i.id, i.sha256, i.width, i.height, di.file, di.split, di.label, di.group_name FROM dataset_images di JOIN images i ON i.id = di.image_id
          WHERE di.dataset_id = @datasetId AND (@split IS NULL OR di.split = @split) ORDER BY di.file`,
       )
-      .all({ datasetId, split: split ?? null }) as { id: number; sha256: string; width: number; height: number; file: string; split: Split; label: ImageLabel }[];
+      .all({ datasetId, split: split ?? null }) as { id: number; sha256: string; width: number; height: number; file: string; split: Split; label: ImageLabel; group_name: string | null }[];
     const masks = this.db.prepare(
       `SELECT a.geometry, c.class_index, a.import_key IS NOT NULL AS imported FROM annotations a JOIN defect_classes c ON c.id = a.class_id
        WHERE a.project_id = ? AND a.image_id = ? AND a.shape = 'mask'`,
@@ -151,7 +153,7 @@ export class DatasetRepository {
     return rows.map((r) => {
       const drawn = shapes.all(dataset.projectId, r.id) as { shape: 'box' | 'polygon'; geometry: string; class_index: number; imported: number }[];
       return {
-        imageId: r.id, sha256: r.sha256, file: r.file, width: r.width, height: r.height, split: r.split, label: r.label,
+        imageId: r.id, sha256: r.sha256, file: r.file, width: r.width, height: r.height, split: r.split, label: r.label, group: r.group_name,
         boxes: drawn.filter((a) => a.shape === 'box').map((a) => ({ box: JSON.parse(a.geometry) as [number, number, number, number], classIndex: a.class_index, imported: !!a.imported })),
         polygons: drawn.filter((a) => a.shape === 'polygon').map((a) => ({ points: JSON.parse(a.geometry) as [number, number][], classIndex: a.class_index, imported: !!a.imported })),
         masks: (masks.all(dataset.projectId, r.id) as { geometry: string; class_index: number; imported: number }[]).map((m) => {

@@ -188,6 +188,10 @@ export const migrations: string[] = [
   -- The raw anomaly score beside the normalised one, so a result can be reported again exactly.
   ALTER TABLE inspections ADD COLUMN raw_score REAL;
   `,
+  /* 3 */ `
+  -- Where an image was taken (a camera position, station or line), as the dataset source names it.
+  ALTER TABLE dataset_images ADD COLUMN group_name TEXT;
+  `,
 ];
 
 export const latestSchemaVersion = migrations.length;

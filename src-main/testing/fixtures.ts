@@ -104,7 +104,8 @@ export const BLEMISH_IMAGE = { width: 96, height: 64 };
 
 /**
  * A small segmentation set of 96×64 striped parts; defective ones carry a dark blemish with its
- * mask (class "blemish"). Train: 4 good + 8 defective; val: 2 good + 4 defective.
+ * mask (class "blemish"). Train: 4 good + 8 defective; val: 2 good + 4 defective. Every image
+ * but the last names its camera (group "cam-a" or "cam-b", alternating).
  */
 export async function writeBlemishDataset(root: string): Promise<void> {
   const { width: W, height: H } = BLEMISH_IMAGE;
@@ -112,12 +113,13 @@ export async function writeBlemishDataset(root: string): Promise<void> {
   const add = async (file: string, split: string, seed: number, blemish?: { x: number; y: number; r: number }) => {
     writeFile(join(root, file), await pngOf(texture(W, H, seed, blemish), W, H));
     if (blemish) writeFile(join(root, `masks/${file}`), await maskOf(W, H, blemish));
-    samples.push({ file, split, label: blemish ? 'defect' : 'good', ...(blemish ? { mask: `masks/${file}` } : {}) });
+    samples.push({ file, split, label: blemish ? 'defect' : 'good', group: samples.length % 2 ? 'cam-b' : 'cam-a', ...(blemish ? { mask: `masks/${file}` } : {}) });
   };
   for (let i = 0; i < 4; i++) await add(`train/g${i}.png`, 'train', i);
   for (let i = 0; i < 8; i++) await add(`train/d${i}.png`, 'train', 50 + i, { x: 16 + ((i * 23) % 64), y: 14 + ((i * 11) % 36), r: 5 + (i % 3) });
   for (let i = 0; i < 2; i++) await add(`val/g${i}.png`, 'val', 100 + i);
   for (let i = 0; i < 4; i++) await add(`val/d${i}.png`, 'val', 200 + i, { x: 24 + 16 * i, y: 20 + 6 * i, r: 6 });
+  delete (samples[samples.length - 1] as { group?: string }).group;
   writeFile(join(root, 'manifest.json'), JSON.stringify({ name: 'blemish', classes: { 1: 'blemish' }, samples }));
 }
 

@@ -187,6 +187,7 @@ export const en = {
   'models.comparisonTable': 'Comparison',
   'models.imageAurocShort': 'Image AUROC',
   'models.imageAurocSameSize': 'Image AUROC (one image size)',
+  'models.imageAurocWithinGroup': 'Image AUROC (within each camera group, mean)',
   'models.peakOnDefect': 'Heatmap peak on the defect',
   'models.pixelAurocShort': 'Pixel AUROC',
   'models.precision': 'Precision',

@@ -98,7 +98,13 @@ export const evaluate: Command = {
     const datasetId = await resolveDataset(ctx, service, requireArg(values.dataset as string, '--dataset'));
     const metrics = await followJob<Record<string, unknown>>(ctx, service, await service.evaluateModel({ modelId, datasetId, split, device: deviceOf(values.device) }));
     if (ctx.json) return ctx.out(JSON.stringify(metrics));
-    ctx.out(table([['METRIC', 'VALUE'], ...Object.entries(metrics).map(([k, v]) => [k, typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v)])]));
+    const value = (v: unknown): string => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v));
+    const rows = Object.entries(metrics).flatMap(([k, v]): string[][] => {
+      if (k === 'image_scores') return []; // histogram data, in --json
+      if (v !== null && typeof v === 'object') return Object.entries(v).map(([sub, x]) => [`${k}.${sub}`, value(x)]);
+      return [[k, value(v)]];
+    });
+    ctx.out(table([['METRIC', 'VALUE'], ...rows]));
   },
 };
 

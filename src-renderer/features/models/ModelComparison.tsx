@@ -8,6 +8,7 @@ type Evaluation = AnomalyMetrics & Partial<Pick<SegmentMetrics, 'mean_box_ap50' 
 
 const ROWS: { key: keyof Evaluation; label: string }[] = [
   { key: 'image_auroc', label: 'models.imageAurocShort' }, { key: 'image_auroc_same_size', label: 'models.imageAurocSameSize' },
+  { key: 'image_auroc_within_group', label: 'models.imageAurocWithinGroup' },
   { key: 'pixel_auroc', label: 'models.pixelAurocShort' },
   { key: 'precision', label: 'models.precision' }, { key: 'recall', label: 'models.recall' }, { key: 'f1', label: 'F1' },
   { key: 'false_reject_rate', label: 'models.falseRejectsShort' }, { key: 'miss_rate', label: 'models.missRate' },
