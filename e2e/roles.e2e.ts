@@ -84,6 +84,8 @@ describe.skipIf(!hasShared)('Roles (browser mode, Chromium)', () => {
     const table = page.getByRole('table', { name: 'Comparison' });
     await expect.poll(() => table.textContent(), { timeout: 60_000 }).toMatch(/Image AUROC\d\.\d{3}\d\.\d{3}/);
     expect(await table.textContent()).toMatch(/Heatmap peak on the defect\d\.\d{3}\d\.\d{3}/);
+    // Per camera: the val images of each group that has good and defective ones, and their mean.
+    expect(await table.textContent()).toMatch(/within each camera group, mean\)\d\.\d{3}\d\.\d{3}… at cam-a\d\.\d{3}\d\.\d{3}… at cam-b\d\.\d{3}\d\.\d{3}/);
     expect(await comparison.locator('[data-kind="defective"]').count()).toBe(40);
     expect(await comparison.locator('[data-threshold="ng"]').count()).toBe(2);
     expect(await comparison.locator('[data-series="recall"]').count()).toBe(2);

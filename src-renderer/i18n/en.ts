@@ -188,6 +188,7 @@ export const en = {
   'models.imageAurocShort': 'Image AUROC',
   'models.imageAurocSameSize': 'Image AUROC (one image size)',
   'models.imageAurocWithinGroup': 'Image AUROC (within each camera group, mean)',
+  'models.imageAurocAtGroup': '… at {group}',
   'models.peakOnDefect': 'Heatmap peak on the defect',
   'models.pixelAurocShort': 'Pixel AUROC',
   'models.precision': 'Precision',

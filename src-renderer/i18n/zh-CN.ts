@@ -190,6 +190,7 @@ export const zhCN: Record<MessageKey, string> = {
   'models.imageAurocShort': '图像 AUROC',
   'models.imageAurocSameSize': '图像 AUROC（同一尺寸）',
   'models.imageAurocWithinGroup': '图像 AUROC（各相机分组内，平均）',
+  'models.imageAurocAtGroup': '… {group}',
   'models.peakOnDefect': '热力图峰值位于缺陷处',
   'models.pixelAurocShort': '像素 AUROC',
   'models.precision': '精确率',

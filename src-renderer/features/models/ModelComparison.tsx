@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { Fragment, useEffect, useState } from 'react';
 import type { AnomalyMetrics, DatasetSummary, ImageScores, JobStatus, ModelVersionSummary, SegmentMetrics, Split } from '../../../src-main/api/contract.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
@@ -16,6 +16,11 @@ const ROWS: { key: keyof Evaluation; label: string }[] = [
   { key: 'mean_box_ap50', label: 'models.boxAp' }, { key: 'ms_per_image', label: 'models.msPerImage' },
 ];
 const BINS = 20;
+
+/** The groups (cameras) either evaluation measured on its own, in name order. */
+function groupsOf(...evaluations: Evaluation[]): string[] {
+  return [...new Set(evaluations.flatMap((e) => Object.keys(e.image_auroc_by_group ?? {})))].sort();
+}
 
 async function evaluate(modelId: number, datasetId: number, split: Split): Promise<Evaluation> {
   let job: JobStatus = await api.evaluateModel({ modelId, datasetId, split });
@@ -90,11 +95,20 @@ export function ModelComparison({ models, datasets }: { models: ModelVersionSumm
             <thead><tr><th /><th>#{result.a.id} {result.a.name}</th><th>#{result.b.id} {result.b.name}</th></tr></thead>
             <tbody>
               {ROWS.map((row) => (
-                <tr key={row.key}>
-                  <td>{row.label.startsWith('models.') ? t(row.label as never) : row.label}</td>
-                  <td>{format(result.ea[row.key])}</td>
-                  <td>{format(result.eb[row.key])}</td>
-                </tr>
+                <Fragment key={row.key}>
+                  <tr>
+                    <td>{row.label.startsWith('models.') ? t(row.label as never) : row.label}</td>
+                    <td>{format(result.ea[row.key])}</td>
+                    <td>{format(result.eb[row.key])}</td>
+                  </tr>
+                  {row.key === 'image_auroc_within_group' && groupsOf(result.ea, result.eb).map((group) => (
+                    <tr key={group} className="sub-row">
+                      <td>{t('models.imageAurocAtGroup', { group })}</td>
+                      <td>{format(result.ea.image_auroc_by_group?.[group])}</td>
+                      <td>{format(result.eb.image_auroc_by_group?.[group])}</td>
+                    </tr>
+                  ))}
+                </Fragment>
               ))}
             </tbody>
           </table>
