@@ -61,6 +61,13 @@ describe('Datasets workspace (browser mode, Chromium)', () => {
     await page.getByLabel('Defects drawn').selectOption('no');
     await expect.poll(() => thumbnails.count()).toBe(6);
     await page.getByLabel('Defects drawn').selectOption('');
+    // The manifest names each image's station: filter by it, alone and with the label.
+    await page.getByLabel('Camera group').selectOption({ label: 'station-2 (6)' });
+    await expect.poll(() => thumbnails.count()).toBe(6);
+    expect(await page.getByTestId('thumbnail').locator('.thumb-name').evaluateAll((els) => els.every((e) => e.getAttribute('title')?.endsWith(' · station-2')))).toBe(true);
+    await page.getByLabel('Label').selectOption('defect');
+    await expect.poll(() => thumbnails.count()).toBe(3);
+    await page.getByLabel('Camera group').selectOption('');
     await page.getByLabel('Label').selectOption('defect');
     await expect.poll(() => thumbnails.count()).toBe(6);
     await expect.poll(() => page.getByText('2 regions').count()).toBe(6);

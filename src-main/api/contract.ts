@@ -69,6 +69,8 @@ export interface DatasetSummary {
   format: ImportFormat;
   createdAt: string;
   counts: SplitCounts;
+  /** Where its images were taken (camera positions, stations, lines), as its source named them, with image counts. */
+  groups: { name: string; images: number }[];
 }
 
 export type ImportFormat = 'manifest' | 'coco' | 'folder';
@@ -81,6 +83,8 @@ export interface DatasetImage {
   file: string;
   split: Split;
   label: ImageLabel;
+  /** Where the image was taken (camera position, station, line), when its source said. */
+  group: string | null;
   width: number;
   height: number;
   classes: string[];
@@ -95,6 +99,8 @@ export interface DatasetImageQuery {
   classIndex?: number;
   /** true: images with at least one defect annotation; false: images without any. */
   annotated?: boolean;
+  /** Only images taken at this group (camera position, station, line). */
+  group?: string;
   offset?: number;
   limit?: number;
 }

@@ -31,7 +31,8 @@ export const apiSchemas = {
   listDatasets: z.object({ projectId: id.optional() }).strict(),
   getDataset: z.object({ datasetId: id }).strict(),
   listDatasetImages: z.object({
-    datasetId: id, split: split.optional(), label: label.optional(), classIndex: z.number().int().min(1).max(255).optional(), annotated: z.boolean().optional(), ...page,
+    datasetId: id, split: split.optional(), label: label.optional(), classIndex: z.number().int().min(1).max(255).optional(), annotated: z.boolean().optional(),
+    group: z.string().min(1).max(200).optional(), ...page,
   }).strict(),
   importDataset: z.object({
     path: z.string().min(1).max(4096),

@@ -35,6 +35,12 @@ describe('dataset import', () => {
 
     const dataset = store.datasets.get(first.datasetId);
     expect(dataset.counts).toEqual({ total: 7, train: 3, val: 2, test: 2, good: 4, defect: 3, unlabeled: 0 });
+    // Each image's station, as the manifest names it: counted per group, and a filter.
+    expect(dataset.groups).toEqual([{ name: 'station-1', images: 4 }, { name: 'station-2', images: 3 }]);
+    const atStation2 = store.datasets.images({ datasetId: first.datasetId, group: 'station-2' });
+    expect(atStation2.total).toBe(3);
+    expect(atStation2.items.every((i) => i.group === 'station-2')).toBe(true);
+    expect(store.datasets.images({ datasetId: first.datasetId, group: 'station-2', label: 'good' }).items.map((i) => i.file)).toEqual(['good/g1.png', 'good/g3.png']);
     expect(store.projects.get(first.projectId).classes.map((c) => c.name)).toEqual(['scratch']);
     const defects = store.datasets.images({ datasetId: first.datasetId, label: 'defect' });
     expect(defects.items.every((i) => i.classes.includes('scratch') && i.annotationCount === 2)).toBe(true);

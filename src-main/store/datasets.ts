@@ -101,15 +101,17 @@ export class DatasetRepository {
     const where = `di.dataset_id = @datasetId AND (@split IS NULL OR di.split = @split) AND (@label IS NULL OR di.label = @label)
       AND (@classIndex IS NULL OR EXISTS (SELECT 1 FROM annotations a JOIN defect_classes c ON c.id = a.class_id
         WHERE a.image_id = di.image_id AND a.project_id = @projectId AND c.class_index = @classIndex))
-      AND (@annotated IS NULL OR (@annotated = 1) = EXISTS (${defectAnnotation}))`;
+      AND (@annotated IS NULL OR (@annotated = 1) = EXISTS (${defectAnnotation}))
+      AND (@group IS NULL OR di.group_name = @group)`;
     const params = {
       datasetId: query.datasetId, split: query.split ?? null, label: query.label ?? null, projectId: dataset.projectId,
       classIndex: query.classIndex ?? null, annotated: query.annotated === undefined ? null : Number(query.annotated),
+      group: query.group ?? null,
     };
     const { total } = this.db.prepare(`SELECT count(*) AS total FROM dataset_images di WHERE ${where}`).get(params) as { total: number };
     const rows = this.db
       .prepare(
-        `SELECT i.id, i.sha256, i.width, i.height, di.file, di.split, di.label,
+        `SELECT i.id, i.sha256, i.width, i.height, di.file, di.split, di.label, di.group_name,
            (SELECT count(*) FROM annotations a WHERE a.image_id = i.id AND a.project_id = @projectId AND a.shape != 'good') AS annotation_count,
            (SELECT group_concat(DISTINCT c.name) FROM annotations a JOIN defect_classes c ON c.id = a.class_id
              WHERE a.image_id = i.id AND a.project_id = @projectId) AS class_names
@@ -118,7 +120,7 @@ export class DatasetRepository {
       )
       .all({ ...params, limit: query.limit ?? 100, offset: query.offset ?? 0 }) as {
         id: number; sha256: string; width: number; height: number; file: string; split: Split; label: ImageLabel;
-        annotation_count: number; class_names: string | null;
+        group_name: string | null; annotation_count: number; class_names: string | null;
       }[];
     const items: DatasetImage[] = rows.map((r) => ({
       imageId: r.id,
@@ -126,6 +128,7 @@ export class DatasetRepository {
       file: r.file,
       split: r.split,
       label: r.label,
+      group: r.group_name,
       width: r.width,
       height: r.height,
       classes: r.class_names ? r.class_names.split(',') : [],
@@ -220,6 +223,9 @@ export class DatasetRepository {
       )
       .get(row.id) as Record<string, number | null>;
     const n = (k: string): number => Number(counts[k] ?? 0);
+    const groups = this.db
+      .prepare('SELECT group_name AS name, count(*) AS images FROM dataset_images WHERE dataset_id = ? AND group_name IS NOT NULL GROUP BY group_name ORDER BY group_name')
+      .all(row.id) as { name: string; images: number }[];
     return {
       id: row.id,
       projectId: row.project_id,
@@ -229,6 +235,7 @@ export class DatasetRepository {
       format: row.format,
       createdAt: row.created_at,
       counts: { total: n('total'), train: n('train'), val: n('val'), test: n('test'), good: n('good'), defect: n('defect'), unlabeled: n('unlabeled') },
+      groups,
     };
   }
 }

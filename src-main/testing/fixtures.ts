@@ -86,14 +86,14 @@ export async function writeManifestDataset(root: string, good: number, defect: n
   const samples: unknown[] = [];
   for (let i = 0; i < good; i++) {
     writeFile(join(root, `good/g${i}.png`), await pngOf(texture(width, height, 100 + i), width, height));
-    samples.push({ file: `good/g${i}.png`, split: splits[i % 3], label: 'good', classes: [], boxes: [] });
+    samples.push({ file: `good/g${i}.png`, split: splits[i % 3], label: 'good', group: `station-${1 + (i % 2)}`, classes: [], boxes: [] });
   }
   for (let i = 0; i < defect; i++) {
     const c = { x: 20 + ((i * 13) % (width - 40)), y: 20 + ((i * 7) % (height - 40)), r: 6 };
     writeFile(join(root, `images/d${i}.png`), await pngOf(texture(width, height, 500 + i, c), width, height));
     writeFile(join(root, `masks/d${i}.png`), await maskOf(width, height, c));
     samples.push({
-      file: `images/d${i}.png`, split: splits[i % 3], label: 'defect', classes: ['scratch'],
+      file: `images/d${i}.png`, split: splits[i % 3], label: 'defect', group: `station-${1 + (i % 2)}`, classes: ['scratch'],
       boxes: [[c.x - c.r, c.y - c.r, c.x + c.r + 1, c.y + c.r + 1, 1]], mask: `masks/d${i}.png`,
     });
   }

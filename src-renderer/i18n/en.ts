@@ -228,6 +228,7 @@ export const en = {
   'inspect.choose': 'Choose images to inspect',
   'datasets.filter.class': 'Class',
   'datasets.filter.annotated': 'Defects drawn',
+  'datasets.filter.group': 'Camera group',
   'datasets.annotated.yes': 'Some',
   'datasets.annotated.no': 'None',
   'models.empty': 'No model versions yet. Train one with: argus train --mode anomaly --dataset <folder>',

@@ -230,6 +230,7 @@ export const zhCN: Record<MessageKey, string> = {
   'inspect.choose': '选择要检测的图像',
   'datasets.filter.class': '类别',
   'datasets.filter.annotated': '缺陷标注',
+  'datasets.filter.group': '相机分组',
   'datasets.annotated.yes': '有',
   'datasets.annotated.no': '无',
   'models.empty': '还没有模型版本。可用以下命令训练：argus train --mode anomaly --dataset <文件夹>',

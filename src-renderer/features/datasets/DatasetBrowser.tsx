@@ -13,15 +13,16 @@ export function DatasetBrowser({ dataset }: { dataset: DatasetSummary }) {
   const [label, setLabel] = useState<ImageLabel | ''>('');
   const [classIndex, setClassIndex] = useState('');
   const [annotated, setAnnotated] = useState<'' | 'yes' | 'no'>('');
+  const [group, setGroup] = useState('');
   const [offset, setOffset] = useState(0);
   const projects = useAsync(() => api.listProjects(), []);
   const classes = projects.data?.find((p) => p.id === dataset.projectId)?.classes ?? [];
   const page = useAsync(
     () => api.listDatasetImages({
       datasetId: dataset.id, split: split || undefined, label: label || undefined, classIndex: classIndex ? Number(classIndex) : undefined,
-      annotated: annotated === '' ? undefined : annotated === 'yes', offset, limit: PAGE_SIZE,
+      annotated: annotated === '' ? undefined : annotated === 'yes', group: group || undefined, offset, limit: PAGE_SIZE,
     }),
-    [dataset.id, split, label, classIndex, annotated, offset],
+    [dataset.id, split, label, classIndex, annotated, group, offset],
   );
   const total = page.data?.total ?? 0;
 
@@ -70,6 +71,14 @@ export function DatasetBrowser({ dataset }: { dataset: DatasetSummary }) {
             <option value="no">{t('datasets.annotated.no')}</option>
           </select>
         </label>
+        {dataset.groups.length > 0 && (
+          <label>{t('datasets.filter.group')}
+            <select value={group} onChange={(e) => { setGroup(e.target.value); setOffset(0); }}>
+              <option value="">{t('common.all')}</option>
+              {dataset.groups.map((g) => <option key={g.name} value={g.name}>{g.name} ({g.images})</option>)}
+            </select>
+          </label>
+        )}
         <span className="muted">{total > 0 && t('datasets.showing', { from: offset + 1, to: Math.min(offset + PAGE_SIZE, total), total })}</span>
         <span className="spacer" />
         <button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>{t('common.previous')}</button>
@@ -85,7 +94,7 @@ export function DatasetBrowser({ dataset }: { dataset: DatasetSummary }) {
               <span className={`chip split-${image.split}`}>{t(`datasets.split.${image.split}`)}</span>
               {image.annotationCount > 0 && <span className="chip">{t('datasets.regions', { n: image.annotationCount })}</span>}
             </div>
-            <div className="thumb-name" title={image.file}>{image.file.split('/').pop()}</div>
+            <div className="thumb-name" title={image.group ? `${image.file} · ${image.group}` : image.file}>{image.file.split('/').pop()}</div>
           </li>
         ))}
       </ul>
