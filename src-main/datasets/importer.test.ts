@@ -57,6 +57,24 @@ describe('dataset import', () => {
     store.close();
   });
 
+  it('re-importing a source that now names groups gives the images their groups and adds nothing else', async () => {
+    const root = fresh();
+    await writeManifestDataset(root, 2, 2);
+    const manifestPath = join(root, 'manifest.json');
+    const withGroups = readFileSync(manifestPath, 'utf8');
+    const manifest = JSON.parse(withGroups) as { samples: { group?: string }[] };
+    for (const s of manifest.samples) delete s.group;
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    const store = new Store(fresh());
+    const first = await importDataset(store, { path: root }, { actor: 'test' });
+    expect(store.datasets.get(first.datasetId).groups).toEqual([]);
+    writeFileSync(manifestPath, withGroups);
+    const again = await importDataset(store, { path: root }, { actor: 'test' });
+    expect(again).toMatchObject({ datasetId: first.datasetId, imagesAdded: 0, annotationsAdded: 0 });
+    expect(store.datasets.get(first.datasetId).groups).toEqual([{ name: 'station-1', images: 2 }, { name: 'station-2', images: 2 }]);
+    store.close();
+  });
+
   it('imports COCO boxes and polygons', async () => {
     const root = fresh();
     const raw = texture(80, 60, 1);

@@ -62,7 +62,11 @@ export class DatasetRepository {
     return Number(lastInsertRowid);
   }
 
-  /** Adds the image to the dataset. An image already there keeps its split: splits never change. */
+  /**
+   * Adds the image to the dataset; true when it was not there yet. An image already there keeps
+   * its split (splits never change) and label, and gains the group when it had none (a dataset
+   * imported before its source named groups).
+   */
   addImage(datasetId: number, imageId: number, file: string, split: Split, label: ImageLabel, group: string | null = null): boolean {
     const result = this.db
       .prepare(
@@ -70,6 +74,9 @@ export class DatasetRepository {
          ON CONFLICT (dataset_id, image_id) DO NOTHING`,
       )
       .run(datasetId, imageId, file, split, label, group, nowIso());
+    if (result.changes === 0 && group !== null) {
+      this.db.prepare('UPDATE dataset_images SET group_name = ? WHERE dataset_id = ? AND image_id = ? AND group_name IS NULL').run(group, datasetId, imageId);
+    }
     return result.changes > 0;
   }
 
