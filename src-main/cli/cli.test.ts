@@ -35,6 +35,10 @@ describe('argus CLI', () => {
     expect(listed).toMatchObject([{ name: 'week 12', projectName: 'Line 7', counts: { total: 4, good: 2, defect: 2 } }]);
     const shown = await run(['dataset', 'show', 'week 12', '--data-dir', data.path]);
     expect(shown.stdout).toMatch(/4 images \(train 2 \/ val 2 \/ test 0; good 2, defect 2, unlabelled 0\)/);
+    expect(shown.stdout).toMatch(/Groups: station-1 \(2\), station-2 \(2\)/);
+    const atStation = await run(['dataset', 'show', 'week 12', '--group', 'station-2', '--data-dir', data.path]);
+    expect(atStation.stdout.split('\n').filter((l) => l.includes('station-2') && l.includes('.png'))).toHaveLength(2);
+    expect(atStation.stdout).not.toMatch(/station-1 .*\.png|\.png.*station-1/);
     const projects = JSON.parse((await run(['project', 'list', '--json', '--data-dir', data.path])).stdout);
     expect(projects[0].classes.map((c: { name: string }) => c.name)).toEqual(['scratch', 'dent']);
   });

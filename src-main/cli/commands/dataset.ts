@@ -53,9 +53,9 @@ export const datasetList: Command = {
 
 export const datasetShow: Command = {
   name: 'dataset show',
-  usage: 'dataset show <id|name> [--split train|val|test] [--limit N]',
+  usage: 'dataset show <id|name> [--split train|val|test] [--group NAME] [--limit N]',
   summary: 'Shows a dataset and lists its images.',
-  options: { split: { type: 'string' }, limit: { type: 'string' } },
+  options: { split: { type: 'string' }, group: { type: 'string' }, limit: { type: 'string' } },
   async run(ctx, values, [ref]) {
     const service = ctx.service();
     const key = requireArg(ref, 'dataset id or name');
@@ -67,11 +67,13 @@ export const datasetShow: Command = {
       dataset = matches[0];
     }
     const split = values.split as 'train' | 'val' | 'test' | undefined;
-    const page = await service.listDatasetImages({ datasetId: dataset.id, split, limit: intArg(values.limit, '--limit') ?? 20 });
+    const group = values.group as string | undefined;
+    const page = await service.listDatasetImages({ datasetId: dataset.id, split, group, limit: intArg(values.limit, '--limit') ?? 20 });
     if (ctx.json) return ctx.out(JSON.stringify({ ...dataset, images: page }));
     ctx.out(`Dataset ${dataset.id} "${dataset.name}" in project "${dataset.projectName}" (${dataset.format} from ${dataset.sourcePath})`);
     ctx.out(countsLine(dataset));
-    ctx.out(table([['FILE', 'SPLIT', 'LABEL', 'SIZE', 'REGIONS'], ...page.items.map((i) => [i.file, i.split, i.label, `${i.width}x${i.height}`, i.annotationCount])]));
+    if (dataset.groups.length > 0) ctx.out(`Groups: ${dataset.groups.map((g) => `${g.name} (${g.images})`).join(', ')}`);
+    ctx.out(table([['FILE', 'SPLIT', 'LABEL', 'GROUP', 'SIZE', 'REGIONS'], ...page.items.map((i) => [i.file, i.split, i.label, i.group ?? '-', `${i.width}x${i.height}`, i.annotationCount])]));
     if (page.total > page.items.length) ctx.out(`… ${page.total - page.items.length} more`);
   },
 };
