@@ -41,8 +41,8 @@ try {
   const result = {
     dataset: values.dataset,
     split: 'test',
-    ...Object.fromEntries(Object.entries(test).map(([k, v]) => [k, round4(v)])),
-    validation: Object.fromEntries(Object.entries(model.metrics.validation as Record<string, number>).map(([k, v]) => [k, round4(v)])),
+    ...(round4(test) as object),
+    validation: round4(model.metrics.validation),
     thresholds: model.thresholds,
     input: `${config.inputWidth}x${config.inputHeight}`,
     ignored_border_px: config.ignoredBorder ?? 0,

@@ -35,7 +35,7 @@ try {
   const keep = ['image_auroc', 'pixel_auroc', 'pixel_iou', 'mean_box_ap50', 'f1', 'precision', 'recall', 'false_reject_rate', 'miss_rate', 'recall_at_half_percent_frr', 'ms_per_image'];
   const test = async (modelId: number): Promise<Record<string, unknown>> => {
     const metrics = (await finish(await service.evaluateModel({ modelId, datasetId: dataset.id, split: 'test', device }))) as Record<string, unknown>;
-    return Object.fromEntries(keep.filter((k) => k in metrics).map((k) => [k, typeof metrics[k] === 'object' ? metrics[k] : round4(metrics[k])]));
+    return Object.fromEntries(keep.filter((k) => k in metrics).map((k) => [k, round4(metrics[k])]));
   };
   const network = (id: number): number => service.store.models.get(id).files.filter((f) => f.role.endsWith('.onnx')).reduce((s, f) => s + f.bytes, 0);
   const result = {
