@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderReport, Verdict } from '../api/contract.ts';
 import { type ColourStats, matchColour } from '../images/colour-stats.ts';
 import { cropRgb, resizeRgb, type RgbImage } from '../images/preprocess.ts';
-import { planTiles, stitchTiles } from '../images/tiling.ts';
+import { planTiles, stitchTiles, type Tile } from '../images/tiling.ts';
 import { buildNetwork } from '../model/network.ts';
 import type { BackboneWeights } from '../model/resnet50.ts';
 import { extractRegions } from '../common/regions.ts';
@@ -59,6 +59,14 @@ export interface AnomalyConfig {
    * structure that differs between camera positions (a thread flank, a part's end).
    */
   ignoredBorder?: number;
+  /**
+   * Images are analysed at the training scale at their own size (rounded to 32 pixels) rather
+   * than stretched to the network input, so every image's surface looks as large to the model as
+   * in training. Models trained before it existed stretch images that fit the input.
+   */
+  ownSize?: boolean;
+  /** How the input size and scale were chosen (from the training images and defect sizes). */
+  inputReason?: string;
 }
 
 const TILING_MARGIN = 1.25;
@@ -90,6 +98,31 @@ export const DEFAULT_ANOMALY_CONFIG: AnomalyConfig = {
   heatmapAboveMedian: true,
 };
 
+/** How an image is covered at the model's scale: in one piece (network input of its own size) or in tiles. */
+export type AnalysisPlan =
+  | { kind: 'whole'; width: number; height: number }
+  | { kind: 'tiles'; width: number; height: number; tiles: Tile[] };
+
+/**
+ * The plan for a width×height image: at the training scale, an image that fits the network input
+ * (with TILING_MARGIN) is analysed whole — at its own scaled size for `ownSize` models, else
+ * stretched to the input — and a larger one in overlapping tiles of the input size.
+ */
+export function analysisPlan(config: AnomalyConfig, width: number, height: number): AnalysisPlan {
+  const { inputWidth, inputHeight } = config;
+  const stride = PATCH_LAYERS[config.layers ?? 'c3+c4'].stride;
+  const scaleX = config.trainScaleX ?? inputWidth / width;
+  const scaleY = config.trainScaleY ?? inputHeight / height;
+  const scaledWidth = Math.ceil((width * scaleX) / stride) * stride;
+  const scaledHeight = Math.ceil((height * scaleY) / stride) * stride;
+  if (scaledWidth <= inputWidth * TILING_MARGIN && scaledHeight <= inputHeight * TILING_MARGIN) {
+    if (!config.ownSize) return { kind: 'whole', width: inputWidth, height: inputHeight };
+    const round32 = (v: number): number => Math.max(64, Math.round(v / 32) * 32);
+    return { kind: 'whole', width: round32(width * scaleX), height: round32(height * scaleY) };
+  }
+  return { kind: 'tiles', width: scaledWidth, height: scaledHeight, tiles: planTiles(scaledWidth, scaledHeight, inputWidth, inputHeight, TILE_OVERLAP, stride) };
+}
+
 export interface PatchGrid {
   /** [rows × cols, dim], row-major patches. */
   data: Float32Array;
@@ -112,9 +145,13 @@ export function preparedImage(config: AnomalyConfig, image: RgbImage): RgbImage 
   return config.colourReference ? matchColour(image, config.colourReference) : image;
 }
 
-/** A whole (prepared) image resized to the network input, as training extracts it. */
-export function networkImage(config: AnomalyConfig, image: RgbImage): Promise<RgbImage> {
-  return resizeRgb(image, config.inputWidth, config.inputHeight);
+/** A (prepared) image as the network receives it: whole at the model's scale, or its first tile. */
+export async function networkImage(config: AnomalyConfig, image: RgbImage): Promise<RgbImage> {
+  const plan = analysisPlan(config, image.width, image.height);
+  const scaled = await resizeRgb(image, plan.width, plan.height);
+  if (plan.kind === 'whole') return scaled;
+  const [first] = plan.tiles;
+  return cropRgb(scaled, first.x, first.y, first.width, first.height);
 }
 
 /** Runs the patch-feature network on images resized to the model's input. */
@@ -122,13 +159,20 @@ export class PatchExtractor {
   private constructor(private readonly session: ort.InferenceSession, readonly config: AnomalyConfig, readonly provider: ExecutionProviderReport, private readonly owned: boolean) {}
 
   static async create(model: Uint8Array, config: AnomalyConfig, provider: ExecutionProviderChoice, source: SessionSource = {}): Promise<PatchExtractor> {
-    const { session, report, owned } = await openSession(source, 'features', model, provider, { N: 1, H: config.inputHeight, W: config.inputWidth });
+    // Own-size models meet every image size, so their session keeps height and width free.
+    const dims: Record<string, number> = config.ownSize ? { N: 1 } : { N: 1, H: config.inputHeight, W: config.inputWidth };
+    const { session, report, owned } = await openSession(source, 'features', model, provider, dims);
     return new PatchExtractor(session, config, report, owned);
   }
 
-  /** Patch features of the image resized to the network input. */
-  async extract(image: RgbImage): Promise<PatchGrid> {
-    return this.run(await networkImage(this.config, image));
+  /** Patch features covering a prepared image as analysis covers it: one grid, or one per tile. */
+  async gridsOf(image: RgbImage): Promise<PatchGrid[]> {
+    const plan = analysisPlan(this.config, image.width, image.height);
+    const scaled = await resizeRgb(image, plan.width, plan.height);
+    if (plan.kind === 'whole') return [await this.run(scaled)];
+    const grids: PatchGrid[] = [];
+    for (const tile of plan.tiles) grids.push(await this.run(cropRgb(scaled, tile.x, tile.y, tile.width, tile.height)));
+    return grids;
   }
 
   /** The image as the model sees it (colour-matched to training when the model asks for it). */
@@ -203,34 +247,31 @@ export class AnomalyDetector {
   async analyse(original: RgbImage): Promise<AnomalyAnalysis> {
     const ms = { network: 0, scoring: 0, map: 0 };
     const image = this.extractor.prepare(original);
-    const distancesOf = async (input: RgbImage, resize: boolean): Promise<{ map: Float32Array; cols: number; rows: number }> => {
+    const distancesOf = async (input: RgbImage): Promise<{ map: Float32Array; cols: number; rows: number }> => {
       const t0 = performance.now();
-      const grid = resize ? await this.extractor.extract(input) : await this.extractor.run(input);
+      const grid = await this.extractor.run(input);
       const t1 = performance.now();
       const map = await scorePatches(this.scorer, grid.data, this.config.dim, this.bankSize);
       ms.network += t1 - t0;
       ms.scoring += performance.now() - t1;
       return { map, cols: grid.cols, rows: grid.rows };
     };
-    const { inputWidth, inputHeight } = this.config;
-    const scaleX = this.config.trainScaleX ?? inputWidth / image.width;
-    const scaleY = this.config.trainScaleY ?? inputHeight / image.height;
     const stride = PATCH_LAYERS[this.config.layers ?? 'c3+c4'].stride;
-    const scaledWidth = Math.ceil((image.width * scaleX) / stride) * stride;
-    const scaledHeight = Math.ceil((image.height * scaleY) / stride) * stride;
+    const plan = analysisPlan(this.config, image.width, image.height);
+    const scaled = await resizeRgb(image, plan.width, plan.height);
     // scaleX/Y: network pixels per image pixel.
+    const scaleX = plan.width / image.width;
+    const scaleY = plan.height / image.height;
     let field: { map: Float32Array; cols: number; rows: number; scaleX: number; scaleY: number };
-    if (scaledWidth <= inputWidth * TILING_MARGIN && scaledHeight <= inputHeight * TILING_MARGIN) {
-      field = { ...(await distancesOf(image, true)), scaleX: inputWidth / image.width, scaleY: inputHeight / image.height };
+    if (plan.kind === 'whole') {
+      field = { ...(await distancesOf(scaled)), scaleX, scaleY };
     } else {
       // Large image: tiles of the network input at the training scale, stitched on the feature grid.
-      const scaled = await resizeRgb(image, scaledWidth, scaledHeight);
-      const tiles = planTiles(scaledWidth, scaledHeight, inputWidth, inputHeight, TILE_OVERLAP, stride);
       const maps: Float32Array[] = [];
-      for (const tile of tiles) maps.push((await distancesOf(cropRgb(scaled, tile.x, tile.y, tile.width, tile.height), false)).map);
-      const cols = scaledWidth / stride;
-      const rows = scaledHeight / stride;
-      const grid = tiles.map((t) => ({ x: t.x / stride, y: t.y / stride, width: t.width / stride, height: t.height / stride }));
+      for (const tile of plan.tiles) maps.push((await distancesOf(cropRgb(scaled, tile.x, tile.y, tile.width, tile.height))).map);
+      const cols = plan.width / stride;
+      const rows = plan.height / stride;
+      const grid = plan.tiles.map((t) => ({ x: t.x / stride, y: t.y / stride, width: t.width / stride, height: t.height / stride }));
       field = { map: stitchTiles(maps, grid, cols, rows, TILE_OVERLAP / stride), cols, rows, scaleX, scaleY };
     }
     const t2 = performance.now();

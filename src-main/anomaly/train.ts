@@ -15,6 +15,8 @@ import { AnomalyDetector, type AnomalyConfig, buildPatchFeatureModel, DEFAULT_AN
 import { calibrateOn } from './evaluate.ts';
 import { quantile } from './metrics.ts';
 import { buildScorer } from './scorer.ts';
+import { anomalyInputGeometry, defectShortSides } from './input-geometry.ts';
+import { PATCH_LAYERS } from './patch-features.ts';
 
 export interface TrainAnomalyInput {
   datasetId: number;
@@ -55,10 +57,16 @@ export async function trainAnomaly(store: Store, input: TrainAnomalyInput, ctx: 
   const validation = store.datasets.samples(dataset.id, 'val').filter((s) => s.label !== 'unlabeled');
   if (train.length === 0) throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no good images in its train split`);
   if (!validation.some((s) => s.label === 'good')) throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no good images in its val split to calibrate on`);
-  const longSide = Math.max(DEFAULT_ANOMALY_CONFIG.inputWidth, DEFAULT_ANOMALY_CONFIG.inputHeight);
-  const config: AnomalyConfig = { ...DEFAULT_ANOMALY_CONFIG, ...inputSizeFor(train, longSide), ...input.config };
-  config.trainScaleX = quantile(train.map((s) => config.inputWidth / s.width), 0.5);
-  config.trainScaleY = quantile(train.map((s) => config.inputHeight / s.height), 0.5);
+  const config: AnomalyConfig = { ...DEFAULT_ANOMALY_CONFIG, ...input.config };
+  if (input.config?.inputWidth && input.config.inputHeight) {
+    // An input size given by the user: every image is brought to it, as the plain PatchCore recipe does.
+    config.trainScaleX = quantile(train.map((s) => config.inputWidth / s.width), 0.5);
+    config.trainScaleY = quantile(train.map((s) => config.inputHeight / s.height), 0.5);
+  } else {
+    const stride = PATCH_LAYERS[config.layers].stride;
+    const geometry = anomalyInputGeometry(train, defectShortSides(validation.filter((s) => s.label === 'defect')), stride);
+    Object.assign(config, { inputWidth: geometry.inputWidth, inputHeight: geometry.inputHeight, trainScaleX: geometry.scale, trainScaleY: geometry.scale, ownSize: true, inputReason: geometry.reason });
+  }
 
   if (config.colourReference === undefined && input.matchColour !== false) {
     // The training images' average colour statistics become the reference every image is matched to.
@@ -80,11 +88,11 @@ export async function trainAnomaly(store: Store, input: TrainAnomalyInput, ctx: 
     let poolSize = 0;
     for (const [i, sample] of train.entries()) {
       if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Training cancelled');
-      const grid = await extractor.extract(extractor.prepare(await decodeRgb(await store.blobs.get(sample.sha256))));
-      const count = grid.rows * grid.cols;
+      const grids = await extractor.gridsOf(extractor.prepare(await decodeRgb(await store.blobs.get(sample.sha256))));
+      const patches = grids.flatMap((grid) => Array.from({ length: grid.rows * grid.cols }, (_, k) => grid.data.subarray(k * config.dim, (k + 1) * config.dim)));
       // A random subset of each image's patches (all of them when the image has fewer).
-      const picks = count <= perImage ? Array.from({ length: count }, (_, k) => k) : sampleWithoutReplacement(count, perImage, random);
-      for (const p of picks) pool.set(grid.data.subarray(p * config.dim, (p + 1) * config.dim), poolSize++ * config.dim);
+      const picks = patches.length <= perImage ? patches.map((_, k) => k) : sampleWithoutReplacement(patches.length, perImage, random);
+      for (const p of picks) pool.set(patches[p], poolSize++ * config.dim);
       ctx.progress('extracting features', i + 1, train.length);
     }
     ctx.progress('selecting coreset', 0, 1);
