@@ -145,7 +145,7 @@ describe('calibration', () => {
     expect(t.image.review).toBeGreaterThan(t.image.goodMedian);
     expect(t.pixel.threshold).toBe(9);
     expect(normalizeScore(t.image.ng, t.image.ng, t.image.goodMedian)).toBe(0.5);
-    expect(normalizeScore(t.image.goodMedian, t.image.ng, t.image.goodMedian)).toBe(0);
+    expect(normalizeScore(t.image.goodMedian, t.image.ng, t.image.goodMedian)).toBe(0.25);
   });
 
   it('with good images only: never a threshold that flags the good parts', () => {
@@ -173,10 +173,20 @@ describe('live threshold decisions', () => {
     expect(decide(10, t)).toBe('NG');
     expect(decide(9.5, t)).toBe('REVIEW');
     expect(decide(8, t)).toBe('OK');
-    expect(decide(10, t, 0.75)).toBe('OK'); // NG now at raw 12, REVIEW from 11
-    expect(decide(11.5, t, 0.75)).toBe('REVIEW');
-    expect(decide(8, t, 0.25)).toBe('NG'); // NG now at raw 8
-    expect(denormalizeScore(normalizeScore(9.3, 10, 6), 10, 6)).toBeCloseTo(9.3, 9);
+    expect(decide(10, t, 0.75)).toBe('OK'); // NG now at raw 14, REVIEW from 13
+    expect(decide(13.5, t, 0.75)).toBe('REVIEW');
+    expect(decide(7, t, 0.25)).toBe('NG'); // NG now at raw 6, the good median
+    for (const raw of [-50, 0, 6, 9.3, 10, 10.001, 25, 1e4]) expect(denormalizeScore(normalizeScore(raw, 10, 6), 10, 6)).toBeCloseTo(raw, 6);
+  });
+
+  it('normalised scores keep the order of every raw score, far beyond the threshold too, and stay inside (0, 1)', () => {
+    const raws = [-1e6, -100, 0, 5.99, 6, 9.999, 10, 10.001, 14, 50, 1e3, 1e5, 1e7];
+    const normalised = raws.map((r) => normalizeScore(r, 10, 6));
+    for (let i = 1; i < normalised.length; i++) expect(normalised[i]).toBeGreaterThan(normalised[i - 1]);
+    expect(Math.min(...normalised)).toBeGreaterThan(0);
+    expect(Math.max(...normalised)).toBeLessThan(1);
+    // Probability-like scores just below 1 still rank (a segment model's threshold near its good median).
+    expect(normalizeScore(0.9999, 0.6, 0.58)).toBeGreaterThan(normalizeScore(0.999, 0.6, 0.58));
   });
 });
 

@@ -27,13 +27,14 @@ describe('moving a model\'s thresholds', () => {
     const result = await dispatch(service, caller, 'setModelThresholds', { modelId, imageAt: 0.7, pixelAt: 0.4 });
     expect(result.ok).toBe(true);
     const moved = service.store.models.get(modelId).thresholds as typeof thresholds;
-    // 0.7 on the normalised scale: 0.2 above the old threshold, in units of 2·(ng − good median).
-    expect(moved.image.ng).toBeCloseTo(10 + 0.2 * 2 * 8, 10);
+    // 0.7 on the normalised scale: d = 2·0.7 − 1 = 0.4 → z = d / (1 − d) = 2/3 of (ng − good median) above the old threshold.
+    expect(moved.image.ng).toBeCloseTo(10 + (2 / 3) * 8, 10);
     expect(moved.image.ng - moved.image.review).toBeCloseTo(2, 10);
-    expect(moved.pixel.threshold).toBeCloseTo(6 - 0.1 * 2 * 5, 10);
+    // 0.4: d = −0.2 → z = −0.25.
+    expect(moved.pixel.threshold).toBeCloseTo(6 - 0.25 * 5, 10);
     // A score the old thresholds called NG is now below the new NG threshold but inside REVIEW.
-    expect(decide(12, thresholds.image)).toBe('NG');
-    expect(decide(12, moved.image)).toBe('REVIEW');
+    expect(decide(14, thresholds.image)).toBe('NG');
+    expect(decide(14, moved.image)).toBe('REVIEW');
     expect(normalizeScore(moved.image.ng, moved.image.ng, moved.image.goodMedian)).toBe(0.5);
     const [entry] = await service.listAuditLog({});
     expect(entry).toMatchObject({ actor: 'qa-lin (QA engineer)', action: 'model.thresholds', target: `model:${modelId}` });

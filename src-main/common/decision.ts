@@ -8,13 +8,23 @@ export interface ImageThresholds {
   goodMedian: number;
 }
 
-/** Raw → [0, 1] with the good median at 0 and the threshold at 0.5. */
-export const normalizeScore = (raw: number, threshold: number, goodMedian: number): number =>
-  Math.min(1, Math.max(0, 0.5 + (raw - threshold) / (2 * (threshold - goodMedian))));
+/**
+ * Raw → (0, 1): the threshold at 0.5, the good median at 0.25, strictly increasing everywhere.
+ * With z the distance from the threshold in units of (threshold − good median), the score is
+ * 0.5 + z / (2 (1 + |z|)): it approaches 0 and 1 only slowly, so scores far beyond the
+ * threshold (where a line works at strict false-reject rates) keep their order instead of all
+ * reading 1.
+ */
+export function normalizeScore(raw: number, threshold: number, goodMedian: number): number {
+  const z = (raw - threshold) / Math.max(threshold - goodMedian, Number.MIN_VALUE);
+  return 0.5 + z / (2 * (1 + Math.abs(z)));
+}
 
-/** The inverse of normalizeScore (within [0, 1]): the raw score at a normalised position. */
-export const denormalizeScore = (normalized: number, threshold: number, goodMedian: number): number =>
-  threshold + (normalized - 0.5) * 2 * (threshold - goodMedian);
+/** The inverse of normalizeScore: the raw score at a normalised position in (0, 1). */
+export function denormalizeScore(normalized: number, threshold: number, goodMedian: number): number {
+  const d = Math.min(1 - 1e-12, Math.max(-1 + 1e-12, 2 * normalized - 1));
+  return threshold + (d / (1 - Math.abs(d))) * (threshold - goodMedian);
+}
 
 /**
  * The verdict for a raw score. `ngAt` moves the NG threshold on the normalised scale (0.5 = as
