@@ -42,7 +42,13 @@ describe.skipIf(!hasShared)('Roles (browser mode, Chromium)', () => {
     // The engine refuses too, whatever the page shows: the same call made by hand.
     const refused = await page.evaluate(async () => {
       const response = await fetch('/api/promoteModel', {
-        method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Argus-Session': sessionStorage.getItem('argus.session')! }, body: JSON.stringify({ modelId: 1 }),
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json', 'X-Argus-Session': sessionStorage.getItem('argus.session')!,
+          // The page's own launch key, as the app's client sends it.
+          'X-Argus-Key': (globalThis as unknown as { document: { querySelector(s: string): { content: string } } }).document.querySelector('meta[name="argus-key"]').content,
+        },
+        body: JSON.stringify({ modelId: 1 }),
       });
       return { status: response.status, body: await response.json() };
     });
@@ -58,7 +64,7 @@ describe.skipIf(!hasShared)('Roles (browser mode, Chromium)', () => {
 
     await page.goto(`${app.url}#/models`);
     await page.getByTestId('model-1').getByRole('button', { name: 'Promote to production' }).click();
-    await expect.poll(() => page.getByTestId('model-1').textContent()).toMatch(/Production/);
+    await expect.poll(() => page.getByTestId('model-1').textContent(), { timeout: 30_000 }).toMatch(/Production/);
     // Inspecting an image that was labelled shows its stored labels as a layer that can be switched off.
     await page.goto(`${app.url}#/inspect`);
     await page.getByLabel('Images or folders on this station (one per line)').fill(join(work.path, 'blemish', 'val', 'd1.png'));

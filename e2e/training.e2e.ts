@@ -54,7 +54,8 @@ describe.skipIf(!hasShared)('Training workspace (browser mode, Chromium)', () =>
     const row = page.getByTestId('model-1');
     await expect.poll(() => row.textContent()).toMatch(/segment/);
     await row.getByRole('button', { name: 'Promote to production' }).click();
-    await expect.poll(() => row.textContent()).toMatch(/Production/);
+    // Promotion first verifies the model's files (a segment model's are large): allow for a loaded machine.
+    await expect.poll(() => row.textContent(), { timeout: 30_000 }).toMatch(/Production/);
     await app.screenshot('models-segment-promoted');
 
     // Model-assisted labelling: the promoted model suggests the blemish of a validation image, accepted as a box.

@@ -1,4 +1,5 @@
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { ApiMethod, Role } from './contract.ts';
 import { ArgusError } from './errors.ts';
 
@@ -12,26 +13,48 @@ export const ENGINEER_METHODS: ReadonlySet<ApiMethod> = new Set<ApiMethod>([
   'optimizeModel',
 ]);
 
-/** One caller of the API (an app window, a browser tab): the role it has been granted. */
+/** One caller of the API (an app window, a browser tab): the role it has been granted and the jobs it started. */
 export class CallerSession {
   role: Role = 'operator';
+  /** Jobs this caller started: an operator may cancel these, and only these. */
+  readonly jobs = new Set<string>();
+}
+
+/** Wrong PINs allowed before each further one costs a growing wait. */
+const FREE_ATTEMPTS = 3;
+const FIRST_DELAY_MS = 5_000;
+const MAX_DELAY_MS = 15 * 60_000;
+
+/**
+ * Slows PIN guessing for the whole station, whichever window, tab or session the guesses come
+ * from: attempts are checked one at a time, and after FREE_ATTEMPTS wrong ones each further wrong
+ * PIN locks unlocking for twice as long as the last (5 s, 10 s, … up to 15 min). A right PIN resets it.
+ */
+export class PinGuard {
   private failures = 0;
   private lockedUntil = 0;
+  private queue: Promise<unknown> = Promise.resolve();
 
-  /** Wrong PINs slow guessing down: after 5 in a row, unlocking is refused for 30 s. */
-  checkNotLocked(now = Date.now()): void {
-    if (now < this.lockedUntil) throw new ArgusError('forbidden', `Too many wrong PINs; try again in ${Math.ceil((this.lockedUntil - now) / 1000)} s`);
+  /** Runs one attempt after any attempt in progress; refused at once while locked. */
+  attempt<T>(verify: () => Promise<T>, now: () => number = Date.now): Promise<T> {
+    const run = async (): Promise<T> => {
+      const wait = this.lockedUntil - now();
+      if (wait > 0) throw new ArgusError('forbidden', `Too many wrong PINs; try again in ${Math.ceil(wait / 1000)} s`);
+      return verify();
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 
-  recordAttempt(ok: boolean, now = Date.now()): void {
-    if (ok) {
-      this.failures = 0;
-      return;
-    }
-    if (++this.failures >= 5) {
-      this.failures = 0;
-      this.lockedUntil = now + 30_000;
-    }
+  failed(now = Date.now()): void {
+    this.failures++;
+    if (this.failures >= FREE_ATTEMPTS) this.lockedUntil = now + Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (this.failures - FREE_ATTEMPTS));
+  }
+
+  succeeded(): void {
+    this.failures = 0;
+    this.lockedUntil = 0;
   }
 }
 
@@ -40,18 +63,20 @@ export interface StoredPin {
   hash: string;
 }
 
-const PIN_FORMAT = /^\d{4,12}$/;
+/** A PIN of 4 to 12 digits, or a passphrase of 8 to 128 characters. */
+export const PIN_FORMAT = /^(\d{4,12}|[^\n]{8,128})$/;
+const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, length: number) => Promise<Buffer>;
 
-/** A PIN is kept only as a salted scrypt hash. */
-export function hashPin(pin: string): StoredPin {
-  if (!PIN_FORMAT.test(pin)) throw new ArgusError('invalid_argument', 'The PIN must be 4 to 12 digits');
+/** A PIN is kept only as a salted scrypt hash (computed off the event loop). */
+export async function hashPin(pin: string): Promise<StoredPin> {
+  if (!PIN_FORMAT.test(pin)) throw new ArgusError('invalid_argument', 'The PIN must be 4 to 12 digits, or a passphrase of 8 to 128 characters');
   const salt = randomBytes(16);
-  return { salt: salt.toString('hex'), hash: scryptSync(pin, salt, 32).toString('hex') };
+  return { salt: salt.toString('hex'), hash: (await scryptAsync(pin, salt, 32)).toString('hex') };
 }
 
-export function pinMatches(pin: string, stored: StoredPin): boolean {
+export async function pinMatches(pin: string, stored: StoredPin): Promise<boolean> {
   if (!PIN_FORMAT.test(pin)) return false;
   const expected = Buffer.from(stored.hash, 'hex');
-  const actual = scryptSync(pin, Buffer.from(stored.salt, 'hex'), expected.length);
+  const actual = await scryptAsync(pin, Buffer.from(stored.salt, 'hex'), expected.length);
   return timingSafeEqual(actual, expected);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ApiMethod } from './contract.ts';
+import { PIN_FORMAT } from './roles.ts';
 
 const id = z.number().int().positive();
 const split = z.enum(['train', 'val', 'test']);
@@ -103,9 +104,9 @@ export const apiSchemas = {
   getSession: none,
   dailyInspectionCounts: z.object({ from: z.string().datetime().optional(), to: z.string().datetime().optional(), modelVersionId: id.optional() }).strict(),
   setModelThresholds: z.object({ modelId: id, imageAt: z.number().min(0.05).max(0.95), pixelAt: z.number().min(0.05).max(0.95) }).strict(),
-  unlockEngineer: z.object({ pin: z.string().max(64) }).strict(),
+  unlockEngineer: z.object({ pin: z.string().max(128) }).strict(),
   lockEngineer: none,
-  setEngineerPin: z.object({ pin: z.string().regex(/^\d{4,12}$/, 'must be 4 to 12 digits') }).strict(),
+  setEngineerPin: z.object({ pin: z.string().regex(PIN_FORMAT, 'must be 4 to 12 digits, or a passphrase of 8 to 128 characters') }).strict(),
   getImageAnnotations: z.object({ datasetId: id, imageId: id }).strict(),
   getImageLabels: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
   exportDataset: z.object({ datasetId: id, path: z.string().min(1).max(4096), format: z.enum(['manifest', 'coco']).optional() }).strict(),

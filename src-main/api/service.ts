@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { existsSync, readFileSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeFileAtomic } from '../store/atomic-file.ts';
@@ -27,7 +27,9 @@ import { SessionCache } from '../runtime/sessions.ts';
 import { quantile } from '../anomaly/metrics.ts';
 import { ArgusError, toErrorBody } from './errors.ts';
 import { appPath } from './resources.ts';
-import { type CallerSession, ENGINEER_METHODS, hashPin, pinMatches, type StoredPin } from './roles.ts';
+import { lockDataDir } from '../store/data-dir-lock.ts';
+import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
+import { type CallerSession, ENGINEER_METHODS, hashPin, PinGuard, pinMatches, type StoredPin } from './roles.ts';
 import { apiSchemas, isApiMethod } from './schemas.ts';
 import { getImageAnnotations, getImageLabels, saveImageAnnotations } from '../datasets/annotation-editing.ts';
 import { exportDataset } from '../datasets/exporter.ts';
@@ -40,6 +42,11 @@ export interface ServiceOptions {
   dataDir: string;
   /** Who acts through this service (recorded in the audit log). */
   actor?: string;
+  /**
+   * Reading only (listing, showing, exporting, evaluating): no lock on the data directory, so it
+   * may run beside the station's app. Everything else holds the directory's one-writer lock.
+   */
+  readOnly?: boolean;
 }
 
 const packageVersion = (): string => {
@@ -60,9 +67,20 @@ export class ArgusService implements ArgusApi {
   /** The role of the transport caller whose call is running (set by dispatch), for the audit log. */
   readonly callerRole = new AsyncLocalStorage<Role>();
   private lastProvider: ExecutionProviderReport = { requested: 'auto', active: null, fallbacks: [] };
+  /** Wrong PINs are counted for the station, whoever sends them. */
+  private readonly pinGuard = new PinGuard();
+
+  private readonly releaseLock: () => void;
 
   constructor(options: ServiceOptions) {
-    this.store = new Store(options.dataDir);
+    mkdirSync(options.dataDir, { recursive: true });
+    this.releaseLock = options.readOnly ? () => undefined : lockDataDir(options.dataDir);
+    try {
+      this.store = new Store(options.dataDir);
+    } catch (error) {
+      this.releaseLock();
+      throw error;
+    }
     this.station = options.actor ?? 'local';
   }
 
@@ -121,7 +139,10 @@ export class ArgusService implements ArgusApi {
   }
 
   async cancelJob(input: { jobId: string }): Promise<JobStatus> {
-    return this.jobs.cancel(input.jobId);
+    const job = this.jobs.get(input.jobId);
+    const cancelled = await this.jobs.cancel(input.jobId);
+    this.store.history.audit(this.actor, 'job.cancel', `job:${job.id}`, { kind: job.kind, state: job.state });
+    return cancelled;
   }
 
   async listInspections(input: InspectionQuery): Promise<{ items: InspectionRecord[]; total: number }> {
@@ -141,8 +162,8 @@ export class ArgusService implements ArgusApi {
   }
 
   async importBackboneWeights(input: { path: string }): Promise<BackboneInfo> {
+    const bytes = readUserFile(input.path, 'weights file', MAX_FILE_BYTES.weights);
     const weights = loadResNet50Weights(input.path);
-    const bytes = await readFile(input.path);
     const sha256 = await this.store.blobs.put(bytes);
     this.store.settings.set('backbone', { sha256 });
     this.store.history.audit(this.actor, 'backbone.import', `blob:${sha256}`, { path: input.path, bytes: bytes.length });
@@ -413,12 +434,19 @@ export class ArgusService implements ArgusApi {
 
   async unlockEngineer(input: { pin: string }): Promise<SessionInfo> {
     const stored = this.store.settings.get<StoredPin>('engineerPin');
-    if (stored && !pinMatches(input.pin, stored)) {
-      this.store.history.audit(this.actor, 'role.unlock-refused', 'role:engineer', {});
-      throw new ArgusError('forbidden', 'Wrong PIN');
-    }
-    this.store.history.audit(this.actor, 'role.unlock', 'role:engineer', {});
-    return { role: 'engineer', pinSet: stored !== undefined };
+    if (!stored) return { role: 'engineer', pinSet: false };
+    // Attempts run one at a time; while guessing is locked they are refused before any hashing
+    // (and unaudited, so a flood of guesses cannot flood the audit log).
+    return this.pinGuard.attempt(async () => {
+      if (!(await pinMatches(input.pin, stored))) {
+        this.pinGuard.failed();
+        this.store.history.audit(this.actor, 'role.unlock-refused', 'role:engineer', {});
+        throw new ArgusError('forbidden', 'Wrong PIN');
+      }
+      this.pinGuard.succeeded();
+      this.store.history.audit(this.actor, 'role.unlock', 'role:engineer', {});
+      return { role: 'engineer', pinSet: true };
+    });
   }
 
   async lockEngineer(): Promise<SessionInfo> {
@@ -427,7 +455,7 @@ export class ArgusService implements ArgusApi {
 
   async setEngineerPin(input: { pin: string }): Promise<SessionInfo> {
     const changed = this.store.settings.get<StoredPin>('engineerPin') !== undefined;
-    this.store.settings.set('engineerPin', hashPin(input.pin));
+    this.store.settings.set('engineerPin', await hashPin(input.pin));
     this.store.history.audit(this.actor, changed ? 'role.pin-changed' : 'role.pin-set', 'role:engineer', {});
     return { role: 'engineer', pinSet: true };
   }
@@ -481,6 +509,7 @@ export class ArgusService implements ArgusApi {
     await this.jobs.cancelAll();
     await this.sessions.clear();
     this.store.close();
+    this.releaseLock();
   }
 }
 
@@ -500,24 +529,38 @@ export async function dispatch(api: ArgusApi, caller: CallerSession, method: str
     // Roles are enforced once an engineer PIN exists; before that every caller is an engineer.
     const { pinSet } = await api.getSession();
     const role = pinSet ? caller.role : 'engineer';
-    if (ENGINEER_METHODS.has(method) && role !== 'engineer') {
-      return { ok: false, error: { code: 'forbidden', message: 'Only a QA engineer can do this: unlock the QA-engineer role with its PIN (Settings)' } };
+    if (role !== 'engineer') {
+      const refusal = ENGINEER_METHODS.has(method)
+        ? 'Only a QA engineer can do this: unlock the QA-engineer role with its PIN (Settings)'
+        : operatorRefusal(method, parsed.data, caller);
+      if (refusal) return { ok: false, error: { code: 'forbidden', message: refusal } };
     }
-    if (method === 'unlockEngineer') caller.checkNotLocked();
     const run = (): Promise<unknown> => call(api, method, parsed.data as ApiInput<typeof method>);
-    let value = await (api instanceof ArgusService ? api.callerRole.run(role, run) : run()).catch((error: unknown) => {
-      if (method === 'unlockEngineer') caller.recordAttempt(false);
-      throw error;
-    });
-    if (method === 'unlockEngineer' || method === 'lockEngineer' || method === 'setEngineerPin') {
-      if (method === 'unlockEngineer') caller.recordAttempt(true);
-      caller.role = (value as SessionInfo).role;
-    }
+    let value = await (api instanceof ArgusService ? api.callerRole.run(role, run) : run());
+    if (method === 'unlockEngineer' || method === 'lockEngineer' || method === 'setEngineerPin') caller.role = (value as SessionInfo).role;
+    if (isJobStatus(value)) caller.jobs.add(value.id);
     if (method === 'getSession') value = { ...(value as SessionInfo), role } satisfies SessionInfo;
     return { ok: true, value };
   } catch (error) {
     return { ok: false, error: toErrorBody(error) };
   }
+}
+
+/**
+ * What an operator may not do with a method operators may otherwise call: write outside the data
+ * directory or move files (a batch's outDir, the hot folder's sidecars, sorting and log), or
+ * cancel a job someone else started.
+ */
+function operatorRefusal(method: ApiMethod, input: unknown, caller: CallerSession): string | null {
+  const args = (input ?? {}) as Record<string, unknown>;
+  if (method === 'inspectFiles' && args.outDir !== undefined) return 'Only a QA engineer can choose where a batch writes its results';
+  if (method === 'watchFolder' && (args.sort || args.log !== undefined || args.sidecar)) return 'Only a QA engineer can start a hot folder that writes sidecars, sorts images or appends a log';
+  if (method === 'cancelJob' && !caller.jobs.has(String(args.jobId))) return 'Only a QA engineer can cancel a job another user started';
+  return null;
+}
+
+function isJobStatus(value: unknown): value is JobStatus {
+  return typeof value === 'object' && value !== null && typeof (value as JobStatus).id === 'string' && typeof (value as JobStatus).kind === 'string' && 'state' in value;
 }
 
 function call<M extends ApiMethod>(api: ArgusApi, method: M, input: ApiInput<M>): Promise<ApiOutput<M>> {

@@ -35,6 +35,8 @@ export interface Command {
   usage: string;
   summary: string;
   options?: ParseArgsConfig['options'];
+  /** Reads only: runs beside the station's app without taking the data directory's writer lock. */
+  readOnly?: boolean;
   run(ctx: CommandContext, values: Record<string, string | boolean | string[] | undefined>, positionals: string[]): Promise<void>;
 }
 
@@ -58,7 +60,7 @@ export async function runCommand(command: Command, argv: string[]): Promise<void
   let service: ArgusService | undefined;
   let lastProgress = '';
   const ctx: CommandContext = {
-    service: () => (service ??= new ArgusService({ dataDir: resolveDataDir(values['data-dir'] as string | undefined), actor: cliActor() })),
+    service: () => (service ??= new ArgusService({ dataDir: resolveDataDir(values['data-dir'] as string | undefined), actor: cliActor(), readOnly: command.readOnly })),
     json: Boolean(values.json),
     out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
     progress: (text) => {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
 import { basename, join, resolve } from 'node:path';
 import type { ImageLabel, ImportDatasetInput, ImportFormat, ImportResult, Split } from '../api/contract.ts';
 import { ArgusError, isStorageFailure } from '../api/errors.ts';
@@ -154,9 +154,8 @@ export async function importDataset(store: Store, input: ImportDatasetInput, opt
 
 async function checkSample(store: Store, source: ParsedDataset, sample: ParsedSample): Promise<CheckedSample> {
   const file = resolveInside(source.root, sample.file);
-  const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
-    throw new ArgusError('bad_input', error.code === 'ENOENT' ? 'file not found' : `cannot read (${error.code})`);
-  });
+  if (!existsSync(file)) throw new ArgusError('bad_input', 'file not found');
+  const bytes = readUserFile(file, 'image', MAX_FILE_BYTES.image);
   const sha256 = sha256Hex(bytes);
   const { info, thumbnail } = await decodeForImport(bytes);
   for (const { box } of sample.boxes) {
@@ -167,9 +166,9 @@ async function checkSample(store: Store, source: ParsedDataset, sample: ParsedSa
   }
   let mask: CheckedSample['mask'];
   if (sample.mask) {
-    const maskBytes = await readFile(resolveInside(source.root, sample.mask)).catch(() => {
-      throw new ArgusError('bad_input', `mask ${sample.mask} not found`);
-    });
+    const maskFile = resolveInside(source.root, sample.mask);
+    if (!existsSync(maskFile)) throw new ArgusError('bad_input', `mask ${sample.mask} not found`);
+    const maskBytes = readUserFile(maskFile, 'mask', MAX_FILE_BYTES.image);
     const decoded = await decodeLabelMask(maskBytes);
     if (decoded.width !== info.width || decoded.height !== info.height) {
       throw new ArgusError('bad_input', `mask ${sample.mask} is ${decoded.width}×${decoded.height} but the image is ${info.width}×${info.height}`);

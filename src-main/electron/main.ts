@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
 import { CONTENT_SECURITY_POLICY } from '../api/csp.ts';
 import { resolveDataDir } from '../api/data-dir.ts';
 import { CallerSession } from '../api/roles.ts';
@@ -7,6 +7,20 @@ import { ArgusService, dispatch } from '../api/service.ts';
 import { isAppUrl, mainWindowOptions } from './window-options.ts';
 
 const devServerUrl = process.env.ELECTRON_RENDERER_URL;
+const appPage = { indexFile: join(import.meta.dirname, '../renderer/index.html'), devServerUrl };
+
+// One Argus window per user session: a second start focuses the first instead of running a second
+// engine (and a second hot folder) on the same data directory.
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+  process.exit(0);
+}
+app.on('second-instance', () => {
+  const [window] = BrowserWindow.getAllWindows();
+  if (!window) return;
+  if (window.isMinimized()) window.restore();
+  window.focus();
+});
 
 protocol.registerSchemesAsPrivileged([{ scheme: 'argus-media', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
@@ -18,20 +32,17 @@ const callerOf = (id: number): CallerSession => callers.get(id) ?? callers.set(i
 function createWindow(): void {
   const window = new BrowserWindow(mainWindowOptions(join(import.meta.dirname, '../preload/index.cjs')));
   window.once('ready-to-show', () => window.show());
-  // No navigation away from the app and no new windows; links to the web open in the browser.
+  // No navigation away from the app, no new windows, and nothing handed to other programs.
   window.webContents.on('will-navigate', (event, url) => {
-    if (!isAppUrl(url, devServerUrl)) event.preventDefault();
+    if (!isAppUrl(url, appPage)) event.preventDefault();
   });
-  window.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
+  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   const unsubscribe = service.onEvent((event) => {
     if (!window.isDestroyed()) window.webContents.send('argus:event', event);
   });
   window.on('closed', unsubscribe);
   if (devServerUrl) void window.loadURL(devServerUrl);
-  else void window.loadFile(join(import.meta.dirname, '../renderer/index.html'));
+  else void window.loadFile(appPage.indexFile);
 }
 
 app.whenReady().then(() => {
@@ -45,7 +56,7 @@ app.whenReady().then(() => {
   });
   // Remote content is never loaded: only the app's files, its dev server and its media scheme.
   ses.webRequest.onBeforeRequest((details, callback) => {
-    const allowed = /^(file|argus-media|devtools|data|blob):/.test(details.url) || (devServerUrl !== undefined && details.url.startsWith(devServerUrl.replace(/\/$/, '')));
+    const allowed = /^(file|argus-media|devtools|data|blob):/.test(details.url) || (devServerUrl !== undefined && isAppUrl(details.url, appPage));
     callback({ cancel: !allowed });
   });
 
@@ -62,7 +73,7 @@ app.whenReady().then(() => {
 
   // One channel for the whole typed API; the sender must be one of our own pages.
   ipcMain.handle('argus:call', (event, method: unknown, input: unknown) => {
-    if (!event.senderFrame || !isAppUrl(event.senderFrame.url, devServerUrl)) {
+    if (!event.senderFrame || !isAppUrl(event.senderFrame.url, appPage)) {
       return { ok: false, error: { code: 'invalid_argument', message: 'Call from an unknown page refused' } };
     }
     return dispatch(service, callerOf(event.sender.id), String(method), input);

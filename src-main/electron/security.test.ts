@@ -22,10 +22,27 @@ describe('Electron security defaults', () => {
     expect(meta).toBe(CONTENT_SECURITY_POLICY.replace("; frame-ancestors 'none'", ''));
   });
 
-  it('allows navigation only within the app', () => {
-    expect(isAppUrl('file:///opt/argus/out/renderer/index.html', undefined)).toBe(true);
-    expect(isAppUrl('https://example.com/', undefined)).toBe(false);
-    expect(isAppUrl('http://localhost:5173/#/datasets', 'http://localhost:5173/')).toBe(true);
-    expect(isAppUrl('http://localhost:5174/', 'http://localhost:5173/')).toBe(false);
+  it('trusts exactly the app\'s own page: no other local file, no look-alike dev origin', () => {
+    const packaged = { indexFile: '/opt/argus/out/renderer/index.html' };
+    expect(isAppUrl('file:///opt/argus/out/renderer/index.html', packaged)).toBe(true);
+    expect(isAppUrl('file:///opt/argus/out/renderer/index.html#/models', packaged)).toBe(true);
+    expect(isAppUrl('file:///home/op/Downloads/evil.html', packaged)).toBe(false);
+    expect(isAppUrl('file:///opt/argus/out/renderer/other.html', packaged)).toBe(false);
+    expect(isAppUrl('file://server/share/opt/argus/out/renderer/index.html', packaged)).toBe(false);
+    expect(isAppUrl('https://example.com/', packaged)).toBe(false);
+    expect(isAppUrl('not a url', packaged)).toBe(false);
+    const dev = { ...packaged, devServerUrl: 'http://localhost:5173/' };
+    expect(isAppUrl('http://localhost:5173/#/datasets', dev)).toBe(true);
+    expect(isAppUrl('http://localhost:5174/', dev)).toBe(false);
+    expect(isAppUrl('http://localhost:5173.evil.example/', dev)).toBe(false);
+    expect(isAppUrl('http://localhost:5173@evil.example/', dev)).toBe(false);
+    expect(isAppUrl('file:///home/op/Downloads/evil.html', dev)).toBe(false);
+  });
+
+  it('takes the single-instance lock and opens nothing outside the app', () => {
+    const main = readFileSync(join(import.meta.dirname, 'main.ts'), 'utf8');
+    expect(main).toMatch(/requestSingleInstanceLock\(\)/);
+    expect(main).not.toMatch(/openExternal/);
+    expect(main).toMatch(/setWindowOpenHandler\(\(\) => \(\{ action: 'deny' \}\)\)/);
   });
 });

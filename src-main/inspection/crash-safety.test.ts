@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, utimesSync } from 'node:fs';
+import fs, { readdirSync, readFileSync, utimesSync } from 'node:fs';
+import fsp from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgusService } from '../api/service.ts';
@@ -111,5 +113,91 @@ describe.skipIf(!hasShared)('crash safety of batch inspection and the hot folder
     expect(readdirSync(dir).filter((f) => f.endsWith('.png'))).toEqual([]);
     const logged = readFileSync(join(work.path, 'hot.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).file.split('/').pop());
     expect(new Set(logged)).toEqual(new Set(names));
+  });
+
+  it('flushes every file to disk before the commit or the mark that relies on it', async () => {
+    const dir = join(work.path, 'ordered');
+    await writeParts(dir, 3);
+    const out = join(work.path, 'ordered-out');
+    const events: string[] = [];
+    // Intercept the file system where it flushes: FileHandle.sync (files) and fsyncSync (directories).
+    const paths = new Map<number, string>();
+    const original = { open: fsp.open, openSync: fs.openSync, fsyncSync: fs.fsyncSync };
+    fsp.open = (async (path: string, ...rest: unknown[]) => {
+      const handle = await (original.open as (...a: unknown[]) => Promise<fs.promises.FileHandle>)(path, ...rest);
+      const sync = handle.sync.bind(handle);
+      handle.sync = async () => {
+        await sync();
+        events.push(`sync ${String(path)}`);
+      };
+      return handle;
+    }) as typeof fsp.open;
+    fs.openSync = ((path: string, ...rest: unknown[]) => {
+      const fd = (original.openSync as (...a: unknown[]) => number)(path, ...rest);
+      paths.set(fd, String(path));
+      return fd;
+    }) as typeof fs.openSync;
+    fs.fsyncSync = (fd: number) => {
+      original.fsyncSync(fd);
+      events.push(`sync ${paths.get(fd)}`);
+    };
+    syncBuiltinESMExports();
+    const service = new ArgusService({ dataDir: data.path });
+    const transaction = service.store.transaction.bind(service.store);
+    service.store.transaction = <T>(fn: () => T): T => {
+      const result = transaction(fn);
+      events.push('commit');
+      return result;
+    };
+    const sinksDone = service.store.processed.sinksDone.bind(service.store.processed);
+    service.store.processed.sinksDone = (scope: string, path: string) => {
+      events.push(`sinks done ${path}`);
+      sinksDone(scope, path);
+    };
+    try {
+      const job = await service.jobs.wait((await service.inspectFiles({ model: 'production', paths: [dir], outDir: out, device: 'cpu' })).id);
+      expect(job.state, job.error?.message).toBe('succeeded');
+    } finally {
+      Object.assign(fs, { openSync: original.openSync, fsyncSync: original.fsyncSync });
+      fsp.open = original.open;
+      syncBuiltinESMExports();
+      await service.close();
+    }
+    const records = historyOf(dir).length;
+    expect(records).toBe(3);
+    const blobsDir = join(data.path, 'blobs');
+    let checked = 0;
+    events.forEach((event, i) => {
+      const before = events.slice(0, i);
+      if (event === 'commit') {
+        // Every blob file this inspection stores was flushed, and so was its shard folder (the rename).
+        const lastCommit = before.lastIndexOf('commit');
+        const since = before.slice(lastCommit + 1);
+        const blobFiles = since.filter((e) => e.startsWith(`sync ${blobsDir}/`) && e.endsWith('.tmp'));
+        for (const file of blobFiles) {
+          const shard = file.slice('sync '.length).split('/').slice(0, -1).join('/');
+          expect(since.indexOf(`sync ${shard}`), shard).toBeGreaterThan(since.indexOf(file));
+        }
+        checked++;
+      }
+      if (event.startsWith('sinks done ')) {
+        const file = event.slice('sinks done '.length);
+        const stem = file.split('/').pop()!.replace(/\.png$/, '');
+        const lastCommit = before.lastIndexOf('commit');
+        const since = before.slice(lastCommit + 1);
+        expect(since.some((e) => e.startsWith(`sync ${join(out, 'heatmaps', stem)}.png.`)), `heatmap of ${stem}`).toBe(true);
+        expect(since.includes(`sync ${join(out, 'heatmaps')}`), 'heatmap folder').toBe(true);
+        expect(since.includes(`sync ${join(out, 'results.jsonl')}`), 'results line').toBe(true);
+        checked++;
+      }
+    });
+    expect(checked).toBeGreaterThanOrEqual(6);
+    // The database commits with synchronous=FULL.
+    const store = new Store(data.path);
+    try {
+      expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
+    } finally {
+      store.close();
+    }
   });
 });

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { appendFile, open, rename, writeFile } from 'node:fs/promises';
-import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { extname, join, relative, resolve, sep } from 'node:path';
 import type { ImageAnalyser } from '../anomaly/detector.ts';
 import { ArgusError } from '../api/errors.ts';
 import { IMAGE_EXTENSIONS } from '../datasets/parsed.ts';
+import { appendDurably, renameDurably, writeFileAtomic } from '../store/atomic-file.ts';
 import type { ModelVersion } from '../store/models.ts';
 import type { Store } from '../store/store.ts';
 import { analyseFile, fileState, type InspectionLine, lineOf, recordInspection } from './inspect-files.ts';
@@ -126,14 +127,16 @@ export class HotFolder {
     return inspection.line;
   }
 
+  /** Runs after the result is committed; each sink is on disk before the ledger marks the sinks done. */
   private async runSinks(relativePath: string, line: InspectionLine): Promise<void> {
     const source = join(this.folder, relativePath);
-    if (this.options.log) await appendFile(this.options.log, `${JSON.stringify(line)}\n`);
+    if (this.options.log) await appendDurably(this.options.log, `${JSON.stringify(line)}\n`);
     let imagePath = source;
-    if (this.options.sort && existsSync(source)) {
-      imagePath = join(this.folder, line.verdict, relativePath);
-      mkdirSync(dirname(imagePath), { recursive: true });
-      await rename(source, imagePath);
+    if (this.options.sort) {
+      const sorted = join(this.folder, line.verdict, relativePath);
+      if (existsSync(source)) await renameDurably(source, sorted);
+      // Moved already when a crash came between the move and the mark.
+      if (existsSync(sorted)) imagePath = sorted;
     }
     if (this.options.sidecar) await writeFileAtomic(`${imagePath}.json`, `${JSON.stringify({ ...line, file: imagePath }, null, 2)}\n`);
     this.store.processed.sinksDone(this.scope, relativePath);
@@ -158,8 +161,3 @@ async function canOpen(path: string): Promise<boolean> {
   }
 }
 
-async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const temporary = `${path}.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, path);
-}

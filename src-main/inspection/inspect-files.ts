@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
 import { basename, extname, join, resolve } from 'node:path';
 import type { AnomalyThresholds } from '../anomaly/calibration.ts';
 import { type ImageAnalyser, judge, type Judgement } from '../anomaly/detector.ts';
@@ -9,6 +9,7 @@ import { type ImageInfo, readImageInfo } from '../images/decode.ts';
 import { decodeRgb } from '../images/preprocess.ts';
 import { IMAGE_EXTENSIONS } from '../datasets/parsed.ts';
 import type { ModelVersion } from '../store/models.ts';
+import { appendDurably, writeFileAtomic } from '../store/atomic-file.ts';
 import type { Store } from '../store/store.ts';
 import { heatmapPng } from './heatmap-png.ts';
 
@@ -59,9 +60,7 @@ export async function analyseFile(model: ModelVersion, detector: ImageAnalyser, 
   const minArea = Number((model.config as { minRegionArea?: number }).minRegionArea ?? 16);
   const started = performance.now();
   try {
-    const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => {
-      throw new ArgusError('bad_input', `cannot read the file (${e.code})`);
-    });
+    const bytes = readUserFile(file, 'image', MAX_FILE_BYTES.image);
     const info = await readImageInfo(bytes);
     const analysis = await detector.analyse(await decodeRgb(bytes));
     const judgement = judge(analysis, thresholds, minArea);
@@ -135,9 +134,10 @@ export async function inspectFiles(store: Store, model: ModelVersion, detector: 
   // Names fixed over the whole list, so a resumed run names heatmaps as the first one did.
   const usedStems = new Set<string>();
   const stems = new Map(files.map((f) => [f, uniqueStem(basename(f, extname(f)), usedStems)]));
+  // Outputs reach the disk before the ledger says they were written.
   const writeOutputs = async (line: InspectionLine, heatmap: Buffer | undefined): Promise<void> => {
-    if (heatmap) await writeFile(join(options.outDir, 'heatmaps', `${stems.get(line.file) ?? basename(line.file, extname(line.file))}.png`), heatmap);
-    await appendFile(join(options.outDir, 'results.jsonl'), `${JSON.stringify(line)}\n`);
+    if (heatmap) await writeFileAtomic(join(options.outDir, 'heatmaps', `${stems.get(line.file) ?? basename(line.file, extname(line.file))}.png`), heatmap);
+    await appendDurably(join(options.outDir, 'results.jsonl'), `${JSON.stringify(line)}\n`);
     store.processed.sinksDone(scope, line.file);
   };
   for (const pending of store.processed.pendingSinks(scope)) {

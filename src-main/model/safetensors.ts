@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
 import { ArgusError } from '../api/errors.ts';
 
 export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32' | 'I8' | 'U8' | 'BOOL';
@@ -52,13 +52,7 @@ export class SafetensorsFile {
   }
 
   static read(path: string): SafetensorsFile {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(path);
-    } catch (error) {
-      throw new ArgusError('not_found', `Cannot read weights file ${path}: ${(error as Error).message}`);
-    }
-    return SafetensorsFile.parse(bytes, path);
+    return SafetensorsFile.parse(readUserFile(path, 'weights file', MAX_FILE_BYTES.weights), path);
   }
 
   static parse(bytes: Buffer, label = 'weights file'): SafetensorsFile {

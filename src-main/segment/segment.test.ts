@@ -83,6 +83,8 @@ describe.skipIf(!hasShared)('supervised fine-tuning (segmentation)', () => {
   }, 120_000);
 
   it('a run killed with SIGKILL resumes from its last checkpoint and continues from the parent', async () => {
+    // The CLI trains as the data directory's one writer: this process lets go of it meanwhile.
+    await service.close();
     const run = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', 'train', '--mode', 'segment', '--dataset', String(datasetId),
       '--input', `${W}x${H}`, '--epochs', '3', '--batch', '4', '--steps-per-epoch', '3', '--device', 'cpu', '--parent', String(modelId), '--data-dir', data.path], { cwd: REPO, stdio: 'ignore' });
     const checkpoint = (): string | undefined => {
@@ -112,6 +114,7 @@ describe.skipIf(!hasShared)('supervised fine-tuning (segmentation)', () => {
 
     const { stdout } = await argus(['train', '--mode', 'segment', '--resume', String(killed.id), '--device', 'cpu', '--json'], data.path);
     const result = JSON.parse(stdout) as { id: number; metrics: { epochs: { epoch: number }[] } };
+    service = new ArgusService({ dataDir: data.path, actor: 'test' });
     const resumedModel = service.store.models.get(result.id);
     expect(service.store.models.list()).toHaveLength(modelsBefore + 1);
     expect(resumedModel.parentId).toBe(modelId);

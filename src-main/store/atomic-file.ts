@@ -1,18 +1,36 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
- * Writes a file so that readers (and a restart after a crash) see either the old content or the
- * new one in full: temporary file, flushed to disk, renamed into place.
+ * Flushes a directory's entries (a rename or a new file in it) to disk. Windows cannot open a
+ * directory for flushing; NTFS journals renames, so there is nothing more to do there.
  */
-export async function writeFileAtomic(target: string, bytes: Uint8Array | Uint8Array[]): Promise<void> {
+export function fsyncDirectory(directory: string): void {
+  if (process.platform === 'win32') return;
+  const fd = openSync(directory, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A temporary name beside `target` that no other writer (thread or process) will use. */
+export const temporaryNameFor = (target: string): string => `${target}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+
+/**
+ * Writes a file so that readers (and a restart after a crash or a power cut) see either the old
+ * content or the new one in full: temporary file, flushed to disk, renamed into place, and the
+ * directory flushed so the rename itself survives.
+ */
+export async function writeFileAtomic(target: string, bytes: Uint8Array | string | (Uint8Array | string)[]): Promise<void> {
   mkdirSync(dirname(target), { recursive: true });
-  const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+  const temporary = temporaryNameFor(target);
   const handle = await open(temporary, 'w');
   try {
-    for (const chunk of Array.isArray(bytes) ? bytes : [bytes]) await handle.write(chunk);
+    for (const chunk of Array.isArray(bytes) ? bytes : [bytes]) await handle.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     await handle.sync();
   } catch (error) {
     await handle.close();
@@ -21,4 +39,25 @@ export async function writeFileAtomic(target: string, bytes: Uint8Array | Uint8A
   }
   await handle.close();
   await rename(temporary, target);
+  fsyncDirectory(dirname(target));
+}
+
+/** Appends text and flushes it to disk before returning (a result line that was reported is kept). */
+export async function appendDurably(path: string, text: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  const handle = await open(path, 'a');
+  try {
+    await handle.write(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Moves a file and flushes both directories, so the move is on disk before anything records it. */
+export async function renameDurably(source: string, target: string): Promise<void> {
+  mkdirSync(dirname(target), { recursive: true });
+  await rename(source, target);
+  fsyncDirectory(dirname(target));
+  if (dirname(source) !== dirname(target)) fsyncDirectory(dirname(source));
 }

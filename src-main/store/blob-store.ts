@@ -18,7 +18,6 @@ export class BlobStore {
   constructor(root: string) {
     this.root = root;
     mkdirSync(root, { recursive: true });
-    this.removeStaleTemporaries();
   }
 
   pathOf(sha256: string): string {
@@ -50,19 +49,12 @@ export class BlobStore {
     }
   }
 
-  private removeStaleTemporaries(): void {
-    for (const shard of readdirSync(this.root, { withFileTypes: true })) {
-      if (!shard.isDirectory()) continue;
-      for (const name of readdirSync(join(this.root, shard.name))) {
-        if (name.endsWith('.tmp')) rmSync(join(this.root, shard.name, name), { force: true });
-      }
-    }
-  }
-
   /**
    * Deletes stored files whose digest is not in `referenced` and that are older than `graceMs`
-   * (a file written moments ago may belong to rows still being committed). Returns what was (or,
-   * with `dryRun`, would be) removed.
+   * (a file written moments ago may belong to rows still being committed), and temporary files
+   * a crashed writer left behind, as old. Opening the store never deletes anything: a temporary
+   * file may be another process's write in progress. Returns what was (or, with `dryRun`, would
+   * be) removed.
    */
   collectGarbage(referenced: ReadonlySet<string>, graceMs: number, dryRun = false, now = Date.now()): { files: number; bytes: number } {
     let files = 0;
@@ -70,7 +62,8 @@ export class BlobStore {
     for (const shard of readdirSync(this.root, { withFileTypes: true })) {
       if (!shard.isDirectory()) continue;
       for (const name of readdirSync(join(this.root, shard.name))) {
-        if (!/^[0-9a-f]{64}$/.test(name) || referenced.has(name)) continue;
+        const temporary = name.endsWith('.tmp');
+        if (!temporary && (!/^[0-9a-f]{64}$/.test(name) || referenced.has(name))) continue;
         const path = join(this.root, shard.name, name);
         const stat = statSync(path);
         if (now - stat.mtimeMs < graceMs) continue;

@@ -15,7 +15,9 @@ export function openDatabase(file: string, schema: string[] = migrations): Db {
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('synchronous = NORMAL');
+    // FULL: a committed transaction (an inspection and its processed-file mark) survives a power
+    // cut; NORMAL in WAL mode may roll the last commits back.
+    db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 5000');
     migrate(db, schema);
     return db;

@@ -1,4 +1,4 @@
-// Browser mode: `npm run web -- [--port 5170] [--host 127.0.0.1] [--token T] [--data-dir DIR]`
+// Browser mode: `npm run web -- [--port 5170] [--host 127.0.0.1] [--token T] [--allow-origin URL]… [--data-dir DIR]`
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { resolveDataDir } from '../api/data-dir.ts';
@@ -12,6 +12,7 @@ const { values } = parseArgs({
     token: { type: 'string', default: process.env.ARGUS_TOKEN },
     'data-dir': { type: 'string' },
     renderer: { type: 'string' },
+    'allow-origin': { type: 'string', multiple: true },
   },
 });
 
@@ -23,6 +24,7 @@ try {
     host: values.host,
     port: Number(values.port),
     token: values.token,
+    allowedOrigins: values['allow-origin'],
   });
   process.stdout.write(`Argus browser mode: ${server.url}  (data: ${service.store.dataDir})\n`);
   const stop = async (): Promise<void> => {

@@ -39,11 +39,14 @@ function electronClient(bridge: ArgusBridge): ArgusClient {
   };
 }
 
-/** Browser mode: POST /api/<method>, events over a WebSocket that reconnects. */
+/**
+ * Browser mode: POST /api/<method>, events over a WebSocket that reconnects. Every call carries
+ * the key the server put into this page (a page of another origin cannot read it); images and the
+ * event socket are authorised by the cookie that came with the page.
+ */
 function httpClient(): ArgusClient {
-  const token = new URLSearchParams(location.search).get('token');
-  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-  if (token) headers.Authorization = `Bearer ${token}`;
+  const key = document.querySelector<HTMLMetaElement>('meta[name="argus-key"]')?.content ?? '';
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-Argus-Key': key };
   // The tab's session: the server keeps its role (operator until the engineer PIN is given).
   const session = sessionStorage.getItem('argus.session') ?? crypto.randomUUID();
   sessionStorage.setItem('argus.session', session);
@@ -53,7 +56,6 @@ function httpClient(): ArgusClient {
   const connect = (): void => {
     const url = new URL('/events', location.href);
     url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    if (token) url.searchParams.set('token', token);
     socket = new WebSocket(url);
     socket.onmessage = (message) => {
       const event = JSON.parse(String(message.data)) as ArgusEvent;
@@ -71,7 +73,7 @@ function httpClient(): ArgusClient {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    mediaUrl: (variant, sha256) => `/media/${variant}/${sha256}${token ? `?token=${encodeURIComponent(token)}` : ''}`,
+    mediaUrl: (variant, sha256) => `/media/${variant}/${sha256}`,
   };
 }
 

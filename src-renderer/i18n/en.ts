@@ -163,7 +163,7 @@ export const en = {
   'roles.changePin': 'New QA-engineer PIN',
   'roles.savePin': 'Save PIN',
   'roles.pinSaved': 'PIN saved. Other windows now start as operators.',
-  'roles.pinFormat': '4 to 12 digits',
+  'roles.pinFormat': '4 to 12 digits, or a passphrase of 8 to 128 characters',
   'roles.engineerOnly': 'Promoting, rolling back, labelling, importing and training need the QA-engineer role: unlock it in Settings.',
   'inspect.applyThresholds': 'Apply to model #{id}',
   'inspect.applyConfirm': 'Make these the thresholds of model #{id} for new inspections? This is recorded in the audit log.',

@@ -165,7 +165,7 @@ export const zhCN: Record<MessageKey, string> = {
   'roles.changePin': '新的质量工程师 PIN',
   'roles.savePin': '保存 PIN',
   'roles.pinSaved': 'PIN 已保存。其他窗口将以操作员身份开始。',
-  'roles.pinFormat': '4 到 12 位数字',
+  'roles.pinFormat': '4 到 12 位数字，或 8 到 128 个字符的口令',
   'roles.engineerOnly': '发布、回滚、标注、导入和训练需要质量工程师角色：请在“设置”中解锁。',
   'inspect.applyThresholds': '应用到模型 #{id}',
   'inspect.applyConfirm': '将这些阈值设为模型 #{id} 的阈值并用于之后的检测？此操作会记录在审计日志中。',

@@ -40,6 +40,7 @@ const countsLine = (d: DatasetSummary): string =>
 
 export const datasetList: Command = {
   name: 'dataset list',
+  readOnly: true,
   usage: 'dataset list [--project ID]',
   summary: 'Lists datasets with their split and label counts.',
   options: { project: { type: 'string' } },
@@ -53,6 +54,7 @@ export const datasetList: Command = {
 
 export const datasetShow: Command = {
   name: 'dataset show',
+  readOnly: true,
   usage: 'dataset show <id|name> [--split train|val|test] [--group NAME] [--limit N]',
   summary: 'Shows a dataset and lists its images.',
   options: { split: { type: 'string' }, group: { type: 'string' }, limit: { type: 'string' } },

@@ -33,6 +33,7 @@ function checkFormat(values: Record<string, unknown>): void {
 
 export const historyExport: Command = {
   name: 'history export',
+  readOnly: true,
   usage: 'history export --format csv|json [--out FILE] [--from ISO] [--to ISO] [--verdict OK|NG|REVIEW|ERROR]',
   summary: 'Exports the inspection history (all matching records, newest first).',
   options: { format: { type: 'string', default: 'csv' }, out: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, verdict: { type: 'string' } },
@@ -49,6 +50,7 @@ export const historyExport: Command = {
 
 export const auditExport: Command = {
   name: 'audit export',
+  readOnly: true,
   usage: 'audit export --format csv|json [--out FILE]',
   summary: 'Exports the audit log (who changed what and when: imports, labels, training, thresholds, promotions, roles).',
   options: { format: { type: 'string', default: 'csv' }, out: { type: 'string' } },

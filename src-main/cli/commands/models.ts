@@ -87,6 +87,7 @@ export const train: Command = {
 
 export const evaluate: Command = {
   name: 'eval',
+  readOnly: true,
   usage: 'eval --model <id> --dataset <dir|name|id> [--split test|val|train] [--device …] [--json]',
   summary: 'Measures a model on a dataset split: image and pixel AUROC, precision/recall/F1, false rejects, misses.',
   options: { model: { type: 'string' }, dataset: { type: 'string' }, split: { type: 'string', default: 'test' }, device: { type: 'string' } },
@@ -127,6 +128,7 @@ export const inspect: Command = {
 
 export const modelList: Command = {
   name: 'model list',
+  readOnly: true,
   usage: 'model list [--project ID]',
   summary: 'Lists model versions with status and key metrics.',
   options: { project: { type: 'string' } },

@@ -18,6 +18,7 @@ export const projectCreate: Command = {
 
 export const projectList: Command = {
   name: 'project list',
+  readOnly: true,
   usage: 'project list',
   summary: 'Lists projects and their defect classes.',
   async run(ctx) {

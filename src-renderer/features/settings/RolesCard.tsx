@@ -40,7 +40,7 @@ export function RolesCard() {
       {message && <p className={`notice ${message.kind}`} role={message.kind === 'error' ? 'alert' : 'status'}>{message.text}</p>}
       {session.pinSet && !isEngineer && (
         <form onSubmit={unlock} className="row-form">
-          <label>{t('roles.pin')}<input type="password" inputMode="numeric" autoComplete="off" value={pin} onChange={(e) => setPin(e.target.value)} required /></label>
+          <label>{t('roles.pin')}<input type="password" autoComplete="off" value={pin} onChange={(e) => setPin(e.target.value)} required /></label>
           <button className="primary" type="submit">{t('roles.unlock')}</button>
         </form>
       )}
@@ -50,7 +50,7 @@ export function RolesCard() {
       {isEngineer && (
         <form onSubmit={savePin} className="row-form">
           <label>{session.pinSet ? t('roles.changePin') : t('roles.setPin')}
-            <input type="password" inputMode="numeric" autoComplete="new-password" pattern="\d{4,12}" title={t('roles.pinFormat')} value={newPin} onChange={(e) => setNewPin(e.target.value)} required />
+            <input type="password" autoComplete="new-password" pattern="\d{4,12}|.{8,128}" title={t('roles.pinFormat')} value={newPin} onChange={(e) => setNewPin(e.target.value)} required />
           </label>
           <button type="submit">{t('roles.savePin')}</button>
         </form>
