@@ -176,8 +176,10 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
     }, bytes);
     await page.getByTestId('drop-zone').dispatchEvent('drop', { dataTransfer: transfer });
     await expect.poll(() => list.textContent(), { timeout: 60_000 }).toMatch(/^OKescape\.png/);
-    const uploads = readdirSync(join(app.dataDir, 'uploads'));
+    // Each batch in a folder of its own; the files were streamed to uploads/staged first and all taken from there.
+    const uploads = readdirSync(join(app.dataDir, 'uploads')).filter((name) => name !== 'staged');
     expect(uploads).toHaveLength(2);
+    expect(readdirSync(join(app.dataDir, 'uploads', 'staged'))).toEqual([]);
     expect(readdirSync(join(app.dataDir, 'uploads', uploads.sort()[1]))).toEqual(['escape.png']);
     expect(existsSync(join(app.dataDir, '..', 'escape.png'))).toBe(false);
     await app.screenshot('inspect-uploaded');

@@ -299,10 +299,15 @@ export interface InspectFilesInput {
   device?: ExecutionProviderChoice;
 }
 
-/** Images handed over by the UI (file picker, drag and drop) rather than as paths on the station. */
+/**
+ * Images handed over by the UI (file picker, drag and drop) rather than as paths on the station:
+ * their bytes (the desktop app), or uploads already streamed to the station (browser mode's
+ * POST /upload, which answers each file's id).
+ */
 export interface InspectUploadsInput {
   model: number | 'production';
-  files: { name: string; dataBase64: string }[];
+  files?: { name: string; dataBase64: string }[];
+  uploads?: { id: string; name: string }[];
   device?: ExecutionProviderChoice;
 }
 

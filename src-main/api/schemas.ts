@@ -85,9 +85,10 @@ export const apiSchemas = {
   }).strict(),
   inspectUploads: z.object({
     model: z.union([id, z.literal('production')]),
-    files: z.array(z.object({ name: z.string().min(1).max(255), dataBase64: z.string().min(1).max(MAX_UPLOAD_BASE64) }).strict()).min(1).max(200),
+    files: z.array(z.object({ name: z.string().min(1).max(255), dataBase64: z.string().min(1).max(MAX_UPLOAD_BASE64) }).strict()).min(1).max(200).optional(),
+    uploads: z.array(z.object({ id: z.string().regex(/^[0-9a-f]{32}$/), name: z.string().min(1).max(255) }).strict()).min(1).max(10_000).optional(),
     device,
-  }).strict(),
+  }).strict().refine((v) => (v.files?.length ?? 0) + (v.uploads?.length ?? 0) > 0, 'give files or uploads'),
   importBackboneWeights: z.object({ path: z.string().min(1).max(4096) }).strict(),
   downloadBackboneWeights: z.object({ url: z.string().url().regex(/^https?:\/\//, 'must be http(s)'), sha256: z.string().regex(/^[0-9a-fA-F]{64}$/) }).strict(),
   watchFolder: z.object({

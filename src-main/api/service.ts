@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { writeFileAtomic } from '../store/atomic-file.ts';
 import { downloadVerified } from '../model/weights-download.ts';
 import type {
   Annotation, ApiInput, DailyCounts, LabellingRanking, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
@@ -28,6 +27,7 @@ import { quantile } from '../anomaly/metrics.ts';
 import { ArgusError, toErrorBody } from './errors.ts';
 import { appPath } from './resources.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
+import { renameDurably, writeFileAtomic, writeStreamAtomic } from '../store/atomic-file.ts';
 import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
 import { type CallerSession, ENGINEER_METHODS, hashPin, PinGuard, pinMatches, type StoredPin } from './roles.ts';
 import { apiSchemas, isApiMethod } from './schemas.ts';
@@ -48,6 +48,9 @@ export interface ServiceOptions {
    */
   readOnly?: boolean;
 }
+
+/** Folder under uploads/ where browser uploads wait for the inspection that takes them. */
+const STAGED_UPLOADS = 'staged';
 
 const packageVersion = (): string => {
   try {
@@ -269,16 +272,38 @@ export class ArgusService implements ArgusApi {
     // Uploads are kept like the line's files: each batch in its own folder, names reduced to a safe base name.
     const folder = join(this.store.dataDir, 'uploads', `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`);
     const used = new Set<string>();
-    const paths: string[] = [];
-    for (const file of input.files) {
-      let name = basename(file.name).replace(/[^\w.\- ]+/g, '_').replace(/^\.+/, '') || 'image';
+    const pathFor = (given: string): string => {
+      let name = basename(given).replace(/[^\w.\- ]+/g, '_').replace(/^\.+/, '') || 'image';
       for (let k = 1; used.has(name); k++) name = `${k}-${name}`;
       used.add(name);
-      const path = join(folder, name);
+      return join(folder, name);
+    };
+    const paths: string[] = [];
+    for (const upload of input.uploads ?? []) {
+      const staged = join(this.store.dataDir, 'uploads', STAGED_UPLOADS, upload.id);
+      if (!existsSync(staged)) throw new ArgusError('not_found', `No staged upload ${upload.id} (uploads are kept for a day)`);
+      const path = pathFor(upload.name);
+      await renameDurably(staged, path);
+      paths.push(path);
+    }
+    for (const file of input.files ?? []) {
+      const path = pathFor(file.name);
       await writeFileAtomic(path, Buffer.from(file.dataBase64, 'base64'));
       paths.push(path);
     }
     return this.inspectFiles({ model: input.model, paths, device: input.device });
+  }
+
+  /**
+   * Browser mode's upload: streams one file's bytes to disk under the data directory (at most
+   * `maxBytes`) and returns the id `inspectUploads` takes. Not part of the API: the HTTP adapter
+   * calls it with the request body, after the same checks as an API call.
+   */
+  async stageUpload(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<{ id: string }> {
+    const id = randomBytes(16).toString('hex');
+    const target = join(this.store.dataDir, 'uploads', STAGED_UPLOADS, id);
+    await writeStreamAtomic(target, body, maxBytes);
+    return { id };
   }
 
   async inspectFiles(input: InspectFilesInput): Promise<JobStatus> {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { ArgusError } from '../api/errors.ts';
 
 /**
  * Flushes a directory's entries (a rename or a new file in it) to disk. Windows cannot open a
@@ -40,6 +41,34 @@ export async function writeFileAtomic(target: string, bytes: Uint8Array | string
   await handle.close();
   await rename(temporary, target);
   fsyncDirectory(dirname(target));
+}
+
+/**
+ * Streams bytes to `target` as writeFileAtomic writes them (temporary file, flushed, renamed,
+ * folder flushed), refusing more than `maxBytes`: the temporary file is removed and nothing
+ * appears under the target's name.
+ */
+export async function writeStreamAtomic(target: string, body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<number> {
+  mkdirSync(dirname(target), { recursive: true });
+  const temporary = temporaryNameFor(target);
+  const handle = await open(temporary, 'w');
+  let total = 0;
+  try {
+    for await (const chunk of body) {
+      total += chunk.length;
+      if (total > maxBytes) throw new ArgusError('invalid_argument', `Upload larger than ${Math.round(maxBytes / 2 ** 20)} MB`);
+      await handle.write(chunk);
+    }
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  await rename(temporary, target);
+  fsyncDirectory(dirname(target));
+  return total;
 }
 
 /** Appends text and flushes it to disk before returning (a result line that was reported is kept). */

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AnnotationRepository } from './annotations.ts';
 import { BlobStore } from './blob-store.ts';
@@ -10,6 +10,9 @@ import { ModelRepository } from './models.ts';
 import { ProjectRepository } from './projects.ts';
 import { SettingsRepository } from './settings.ts';
 import { TrainingRunRepository } from './training-runs.ts';
+
+/** Browser uploads waiting for an inspection are removed by gc after a day. */
+const STAGED_UPLOAD_LIFETIME_MS = 24 * 3600_000;
 
 /**
  * Everything Argus keeps lives in one data directory:
@@ -79,7 +82,25 @@ export class Store {
     const grace = options.graceMs ?? 3600_000;
     const blobs = this.blobs.collectGarbage(referenced, grace, options.dryRun);
     const thumbnails = this.thumbnails.collectGarbage(referenced, grace, options.dryRun);
-    return { files: blobs.files + thumbnails.files, bytes: blobs.bytes + thumbnails.bytes };
+    const staged = this.collectStagedUploads(Math.max(grace, STAGED_UPLOAD_LIFETIME_MS), options.dryRun);
+    return { files: blobs.files + thumbnails.files + staged.files, bytes: blobs.bytes + thumbnails.bytes + staged.bytes };
+  }
+
+  /** Browser uploads that no inspection took (uploads/staged/), once older than `ageMs`. */
+  private collectStagedUploads(ageMs: number, dryRun = false, now = Date.now()): { files: number; bytes: number } {
+    const folder = join(this.dataDir, 'uploads', 'staged');
+    let files = 0;
+    let bytes = 0;
+    if (!existsSync(folder)) return { files, bytes };
+    for (const name of readdirSync(folder)) {
+      const path = join(folder, name);
+      const stat = statSync(path);
+      if (!stat.isFile() || now - stat.mtimeMs < ageMs) continue;
+      files++;
+      bytes += stat.size;
+      if (!dryRun) rmSync(path, { force: true });
+    }
+    return { files, bytes };
   }
 
   transaction<T>(fn: () => T): T {

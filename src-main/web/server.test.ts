@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -96,6 +96,37 @@ describe('browser mode server', () => {
     expect((await post('api/listProjects', '{}', { Origin: `http://127.0.0.1:${port}` })).status).toBe(200);
     const viaLocalhost = await rawRequest(new URL('api/listProjects', server.url).href, { method: 'POST', body: '{}', headers: { Host: `localhost:${port}`, Origin: `http://localhost:${port}`, 'Content-Type': 'application/json', 'X-Argus-Key': page.key } });
     expect(viaLocalhost.status).toBe(200);
+  });
+
+  it('streams an upload to the data directory, within its size limit and only for its own pages', async () => {
+    const upload = (body: Buffer, headers: Record<string, string> = {}) =>
+      fetch(new URL('upload', server.url), { method: 'POST', body, headers: { 'Content-Type': 'application/octet-stream', 'X-Argus-Key': page.key, ...headers } });
+    const image = Buffer.alloc(300_000, 7);
+    const staged = await upload(image);
+    expect(staged.status).toBe(200);
+    const { value } = (await staged.json()) as { value: { id: string } };
+    expect(value.id).toMatch(/^[0-9a-f]{32}$/);
+    expect(readFileSync(join(dir.path, 'data', 'uploads', 'staged', value.id)).equals(image)).toBe(true);
+    expect((await upload(image, { 'X-Argus-Key': 'guessed' })).status).toBe(401);
+    expect((await upload(image, { Origin: 'http://attacker.example' })).status).toBe(403);
+    expect((await upload(image, { 'Content-Type': 'text/plain' })).status).toBe(415);
+    // inspectUploads takes staged ids only: an id that was never staged is not found (no path games).
+    expect(await (await post('api/inspectUploads', JSON.stringify({ model: 'production', uploads: [{ id: 'f'.repeat(32), name: 'a.png' }] }))).json()).toMatchObject({ ok: false });
+    expect((await post('api/inspectUploads', JSON.stringify({ model: 'production', uploads: [{ id: '../../etc/passwd', name: 'a.png' }] }))).status).toBe(400);
+    const small = await startWebServer({ service, staticDir, maxUploadBytes: 100_000 });
+    try {
+      const smallPage = await openPage(small.url);
+      const big = await fetch(new URL('upload', small.url), { method: 'POST', body: image, headers: { 'Content-Type': 'application/octet-stream', 'X-Argus-Key': smallPage.key } });
+      expect(big.status).toBe(413);
+      // Streamed without a length (chunked): stopped at the limit, the partial file removed.
+      const chunked = new ReadableStream({ start(c) { for (let i = 0; i < 4; i++) c.enqueue(new Uint8Array(50_000)); c.close(); } });
+      const cut = await fetch(new URL('upload', small.url), { method: 'POST', body: chunked, duplex: 'half', headers: { 'Content-Type': 'application/octet-stream', 'X-Argus-Key': smallPage.key } } as RequestInit);
+      expect(cut.status).toBe(413);
+    } finally {
+      await small.close();
+    }
+    // Nothing is left behind by an upload that was refused.
+    expect(readdirSync(join(dir.path, 'data', 'uploads', 'staged'))).toEqual([value.id]);
   });
 
   it('opens the event socket only to its own pages', async () => {

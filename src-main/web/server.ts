@@ -26,6 +26,8 @@ export interface WebServerOptions {
   token?: string;
   /** Further origins (e.g. `http://station-7:5170` as a second PC reaches it) whose pages may use the API. */
   allowedOrigins?: string[];
+  /** Largest image POST /upload takes (default MAX_UPLOAD_BYTES). */
+  maxUploadBytes?: number;
 }
 
 export interface RunningWebServer {
@@ -59,7 +61,9 @@ function sameSecret(given: string | undefined, expected: string): boolean {
 }
 
 const MAX_BODY_BYTES = 1_000_000;
-const MAX_UPLOAD_BODY_BYTES = 256 * 2 ** 20;
+/** One uploaded image (POST /upload); the desktop app's base64 uploads through inspectUploads stay smaller. */
+const MAX_UPLOAD_BYTES = 512 * 2 ** 20;
+const MAX_INSPECT_UPLOADS_BODY_BYTES = 256 * 2 ** 20;
 const MAX_DRAIN_BYTES = 64_000_000;
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml',
@@ -76,6 +80,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     throw new Error(`Refusing to serve on ${host} without an access token (--token); only loopback is open without one.`);
   }
   const staticDir = resolve(options.staticDir);
+  const maxUploadBytes = options.maxUploadBytes ?? MAX_UPLOAD_BYTES;
   // A secret of this launch: the served page carries it and sends it with every call. A page of
   // another origin can neither read it (same-origin policy) nor reach this server under another
   // name (the Host check stops DNS rebinding), so it cannot act on the station.
@@ -144,6 +149,26 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     } catch {
       return sendJson(res, 400, { ok: false, error: { code: 'invalid_argument', message: 'Malformed percent-encoding in the path' } });
     }
+    if (pathname === '/upload') {
+      // An image for inspectUploads, streamed to disk (raw body) instead of base64 inside JSON.
+      if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'invalid_argument', message: 'Use POST' } });
+      if (!originAllowed(req, false)) return refuse(res, 403, 'Calls from pages of another origin are refused');
+      if (!/^application\/octet-stream\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+        return sendJson(res, 415, { ok: false, error: { code: 'invalid_argument', message: 'Content-Type must be application/octet-stream' } });
+      }
+      if (!apiAuthorized(req)) return refuse(res, 401, 'Missing or wrong access key or token');
+      if (Number(req.headers['content-length'] ?? 0) > maxUploadBytes) {
+        res.setHeader('Connection', 'close');
+        return sendJson(res, 413, { ok: false, error: { code: 'invalid_argument', message: 'Upload too large' } });
+      }
+      try {
+        const staged = await options.service.stageUpload(req, maxUploadBytes);
+        return sendJson(res, 200, { ok: true, value: staged });
+      } catch (error) {
+        res.setHeader('Connection', 'close');
+        return sendJson(res, 413, { ok: false, error: toErrorBody(error) });
+      }
+    }
     if (pathname.startsWith('/api/')) {
       if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'invalid_argument', message: 'Use POST' } });
       if (!originAllowed(req, false)) return refuse(res, 403, 'Calls from pages of another origin are refused');
@@ -152,7 +177,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       }
       if (!apiAuthorized(req)) return refuse(res, 401, 'Missing or wrong access key or token');
       // Uploaded images may be large; every other call is small.
-      const body = await readBody(req, pathname === '/api/inspectUploads' ? MAX_UPLOAD_BODY_BYTES : MAX_BODY_BYTES);
+      const body = await readBody(req, pathname === '/api/inspectUploads' ? MAX_INSPECT_UPLOADS_BODY_BYTES : MAX_BODY_BYTES);
       if (body === null) return sendJson(res, 413, { ok: false, error: { code: 'invalid_argument', message: 'Request body too large' } });
       let input: unknown;
       try {

@@ -18,6 +18,8 @@ export interface ArgusClient {
   api: ArgusApi;
   onEvent(listener: (event: ArgusEvent) => void): () => void;
   mediaUrl(variant: 'thumbnail' | 'original', sha256: string): string;
+  /** Browser mode: streams a file to the station (POST /upload) and returns its id for inspectUploads. */
+  stageUpload?(file: Blob): Promise<{ id: string }>;
 }
 
 /** The typed API as a proxy: every method is one invoke over whichever transport is present. */
@@ -74,6 +76,12 @@ function httpClient(): ArgusClient {
       return () => listeners.delete(listener);
     },
     mediaUrl: (variant, sha256) => `/media/${variant}/${sha256}`,
+    async stageUpload(file) {
+      const response = await fetch('/upload', { method: 'POST', headers: { ...headers, 'Content-Type': 'application/octet-stream' }, body: file });
+      const result = (await response.json()) as ApiResult<{ id: string }>;
+      if (!result.ok) throw new ApiError(result.error.code, result.error.message);
+      return result.value;
+    },
   };
 }
 

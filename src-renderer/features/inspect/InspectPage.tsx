@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import type { InspectFilesResult, InspectionRecord } from '../../../src-main/api/contract.ts';
-import { api } from '../../api/client.ts';
+import { api, client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useJob } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
@@ -32,8 +32,11 @@ export function InspectPage() {
     if (files.length === 0) return;
     setError(null);
     try {
-      const encoded = await Promise.all(files.map(async (f) => ({ name: f.name, dataBase64: toBase64(new Uint8Array(await f.arrayBuffer())) })));
-      setJobId((await api.inspectUploads({ model: 'production', files: encoded })).id);
+      // Browser mode streams each file to the station; the desktop app hands the bytes over directly.
+      const input = client.stageUpload
+        ? { uploads: await Promise.all(files.map(async (f) => ({ id: (await client.stageUpload!(f)).id, name: f.name }))) }
+        : { files: await Promise.all(files.map(async (f) => ({ name: f.name, dataBase64: toBase64(new Uint8Array(await f.arrayBuffer())) }))) };
+      setJobId((await api.inspectUploads({ model: 'production', ...input })).id);
     } catch (err) {
       setError((err as Error).message);
     }
