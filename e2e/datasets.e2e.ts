@@ -95,6 +95,12 @@ describe('Datasets workspace (browser mode, Chromium)', () => {
     await page.getByRole('link', { name: '数据集' }).click();
     await page.getByRole('button', { name: '导入数据集' }).waitFor();
     await app.screenshot('datasets-zh-CN');
+    // <html lang> follows the chosen language, also when the app starts with it.
+    const htmlLang = (): Promise<string> => page.evaluate(() => (globalThis as unknown as { document: { documentElement: { lang: string } } }).document.documentElement.lang);
+    expect(await htmlLang()).toBe('zh-CN');
+    await page.reload();
+    await page.getByRole('button', { name: '导入数据集' }).waitFor();
+    expect(await htmlLang()).toBe('zh-CN');
     expect(app.consoleErrors).toEqual([]);
   });
 });

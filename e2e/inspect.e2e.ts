@@ -109,7 +109,9 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
     await page.getByRole('search', { name: 'Filters' }).getByLabel('Verdict').selectOption('NG');
     await expect.poll(() => page.getByTestId('history-count').textContent()).toBe('1 of 1 inspections');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
-    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n');
+    const text = readFileSync((await download.path())!, 'utf8');
+    expect(text.startsWith('\uFEFF')).toBe(true);
+    const csv = text.trim().split('\n');
     expect(csv[0]).toBe('id,createdAt,sourcePath,imageSha256,modelVersionId,verdict,score,regions,error,operator');
     expect(csv).toHaveLength(2);
     expect(csv[1]).toContain('part-002.png');

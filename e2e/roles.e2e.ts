@@ -103,7 +103,7 @@ describe.skipIf(!hasShared)('Roles (browser mode, Chromium)', () => {
     await expect.poll(() => page.locator('table').textContent()).toMatch(/web \(QA engineer\)model\.promote/);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export audit log (CSV)' }).click()]);
     const csv = readFileSync((await download.path())!, 'utf8');
-    expect(csv.split('\n')[0]).toBe('id,at,actor,action,target,details');
+    expect(csv.split('\n')[0]).toBe('\uFEFFid,at,actor,action,target,details');
     expect(csv).toMatch(/web \(operator\),role\.unlock-refused/);
     await app.screenshot('settings-roles-engineer');
     expect(app.consoleErrors.filter((e) => !/403|Forbidden/.test(e))).toEqual([]);

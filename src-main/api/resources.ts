@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,3 +22,12 @@ export function appPath(...parts: string[]): string {
 }
 
 export const resourcePath = (...parts: string[]): string => appPath('resources', ...parts);
+
+/** The version in the app's package.json ("unknown" when it cannot be read). */
+export function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(appPath('package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}

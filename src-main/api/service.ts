@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -25,7 +25,7 @@ import type { ModelVersion } from '../store/models.ts';
 import { SessionCache } from '../runtime/sessions.ts';
 import { quantile } from '../anomaly/metrics.ts';
 import { ArgusError, toErrorBody } from './errors.ts';
-import { appPath } from './resources.ts';
+import { packageVersion } from './resources.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
 import { renameDurably, writeFileAtomic, writeStreamAtomic } from '../store/atomic-file.ts';
 import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
@@ -52,13 +52,6 @@ export interface ServiceOptions {
 /** Folder under uploads/ where browser uploads wait for the inspection that takes them. */
 const STAGED_UPLOADS = 'staged';
 
-const packageVersion = (): string => {
-  try {
-    return (JSON.parse(readFileSync(appPath('package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-};
 
 /** The engine behind every front end: the one implementation of ArgusApi. */
 export class ArgusService implements ArgusApi {

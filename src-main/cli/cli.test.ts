@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArgusService } from '../api/service.ts';
 import { tempDir, writeManifestDataset } from '../testing/fixtures.ts';
-import { inspectionsToCsv } from '../common/csv-export.ts';
+import { csvCell, inspectionsToCsv } from '../common/csv-export.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 const run = (args: string[], env: Record<string, string> = {}) =>
@@ -46,6 +47,9 @@ describe('argus CLI', () => {
   it('fails with one line and a non-zero exit code', async () => {
     const missing = await run(['dataset', 'import', '/no/such/dir', '--data-dir', data.path]);
     expect(missing).toMatchObject({ code: 1, stderr: 'argus: No such file or folder: /no/such/dir\n' });
+    const version = await run(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe(`argus ${JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).version}`);
     const unknown = await run(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command "frobnicate"/);
@@ -59,11 +63,21 @@ describe('argus CLI', () => {
     service.store.history.record({ imageId: null, sourcePath: '/line/a,"b".png', modelVersionId: null, verdict: 'NG', score: 0.91, regions: [{ box: [1, 2, 3, 4] }], thresholds: {}, timings: {}, error: null, operator: 'op1' });
     await service.close();
     const csv = await run(['history', 'export', '--format', 'csv', '--data-dir', data.path]);
+    // UTF-8 with a byte order mark, so Excel (a Chinese Windows PC too) reads it as UTF-8.
+    expect(csv.stdout.startsWith('\uFEFFid,')).toBe(true);
     const lines = csv.stdout.trim().split('\n');
     expect(lines[0]).toBe('id,createdAt,sourcePath,imageSha256,modelVersionId,verdict,score,regions,error,operator');
     expect(lines[1]).toMatch(/^1,\d{4}-.*Z,"\/line\/a,""b"".png",,,NG,0\.91,"\[{""box"":\[1,2,3,4\]}\]",,op1$/);
     const json = JSON.parse((await run(['history', 'export', '--format', 'json', '--data-dir', data.path])).stdout);
     expect(json[0]).toMatchObject({ verdict: 'NG', score: 0.91, operator: 'op1' });
-    expect(inspectionsToCsv([])).toBe('id,createdAt,sourcePath,imageSha256,modelVersionId,verdict,score,regions,error,operator\n');
+    expect(inspectionsToCsv([])).toBe('\uFEFFid,createdAt,sourcePath,imageSha256,modelVersionId,verdict,score,regions,error,operator\n');
+  });
+
+  it('keeps cells a spreadsheet would run as formulas as text, and numbers as numbers', () => {
+    expect(csvCell('=HYPERLINK("http://x","open")')).toBe('"\'=HYPERLINK(""http://x"",""open"")"');
+    for (const text of ['+1+1', '-2+3', '@SUM(A1)', '\tcmd', '\rcmd']) expect(csvCell(text).replace(/^"/, '')).toMatch(/^'/);
+    expect(csvCell(-0.25)).toBe('-0.25');
+    expect(csvCell('line-3/part.png')).toBe('line-3/part.png');
+    expect(csvCell('操作员 王')).toBe('操作员 王');
   });
 });

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { toErrorBody } from '../api/errors.ts';
+import { packageVersion } from '../api/resources.ts';
 import { type Command, runCommand } from './command.ts';
 import { classify } from './commands/classify.ts';
 import { evaluate, inspect, modelList, modelOptimize, modelPromote, modelRollback, train, weightsDownload, weightsImport } from './commands/models.ts';
@@ -16,6 +17,7 @@ const commands: Command[] = [
 function help(): string {
   return [
     'usage: argus <command> [options]   (every command takes --data-dir DIR and --json)',
+    '       argus --version',
     '',
     ...commands.map((c) => `  ${c.usage}\n      ${c.summary.split('\n')[0]}`),
     '',
@@ -24,6 +26,10 @@ function help(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === 'version') {
+    process.stdout.write(`argus ${packageVersion()}\n`);
+    return 0;
+  }
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
     process.stdout.write(`${help()}\n`);
     return 0;

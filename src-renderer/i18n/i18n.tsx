@@ -1,4 +1,4 @@
-import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import { en, type MessageKey } from './en.ts';
 import { zhCN } from './zh-CN.ts';
 
@@ -21,9 +21,12 @@ export function I18nProvider({ children }: { children: ReactNode }) {
   const [language, setLanguageState] = useState<Language>(initialLanguage);
   const setLanguage = useCallback((l: Language) => {
     localStorage.setItem('argus.language', l);
-    document.documentElement.lang = l;
     setLanguageState(l);
   }, []);
+  // The page's language (screen readers, fonts, hyphenation) follows the chosen one from the start.
+  useEffect(() => {
+    document.documentElement.lang = language;
+  }, [language]);
   const t = useCallback<Translate>(
     (key, params) => catalogs[language][key].replace(/\{(\w+)\}/g, (_, name: string) => String(params?.[name] ?? `{${name}}`)),
     [language],
