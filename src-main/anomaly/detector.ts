@@ -117,8 +117,9 @@ export function analysisPlan(config: AnomalyConfig, width: number, height: numbe
   const scaledHeight = Math.ceil((height * scaleY) / stride) * stride;
   if (scaledWidth <= inputWidth * TILING_MARGIN && scaledHeight <= inputHeight * TILING_MARGIN) {
     if (!config.ownSize) return { kind: 'whole', width: inputWidth, height: inputHeight };
-    const round32 = (v: number): number => Math.max(64, Math.round(v / 32) * 32);
-    return { kind: 'whole', width: round32(width * scaleX), height: round32(height * scaleY) };
+    // Rounded up, so no image loses pixels to the network's 32-pixel grid.
+    const ceil32 = (v: number): number => Math.max(64, Math.ceil(v / 32 - 1e-9) * 32);
+    return { kind: 'whole', width: ceil32(width * scaleX), height: ceil32(height * scaleY) };
   }
   return { kind: 'tiles', width: scaledWidth, height: scaledHeight, tiles: planTiles(scaledWidth, scaledHeight, inputWidth, inputHeight, TILE_OVERLAP, stride) };
 }
