@@ -61,9 +61,8 @@ function sameSecret(given: string | undefined, expected: string): boolean {
 }
 
 const MAX_BODY_BYTES = 1_000_000;
-/** One uploaded image (POST /upload); the desktop app's base64 uploads through inspectUploads stay smaller. */
+/** One uploaded image (POST /upload). API calls, inspectUploads included, carry no image bytes over HTTP. */
 const MAX_UPLOAD_BYTES = 512 * 2 ** 20;
-const MAX_INSPECT_UPLOADS_BODY_BYTES = 256 * 2 ** 20;
 const MAX_DRAIN_BYTES = 64_000_000;
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml',
@@ -176,8 +175,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
         return sendJson(res, 415, { ok: false, error: { code: 'invalid_argument', message: 'Content-Type must be application/json' } });
       }
       if (!apiAuthorized(req)) return refuse(res, 401, 'Missing or wrong access key or token');
-      // Uploaded images may be large; every other call is small.
-      const body = await readBody(req, pathname === '/api/inspectUploads' ? MAX_INSPECT_UPLOADS_BODY_BYTES : MAX_BODY_BYTES);
+      const body = await readBody(req, MAX_BODY_BYTES);
       if (body === null) return sendJson(res, 413, { ok: false, error: { code: 'invalid_argument', message: 'Request body too large' } });
       let input: unknown;
       try {
