@@ -52,24 +52,36 @@ describe('Datasets workspace (browser mode, Chromium)', () => {
     expect(coco.images).toHaveLength(12);
     expect(coco.annotations.filter((a: { segmentation?: unknown }) => a.segmentation)).toHaveLength(6);
 
+    // Each check waits until the grid shows the results of the filter just chosen (its data-filter),
+    // never a count that the previous filter's results happen to share.
+    const grid = page.locator('ul.thumb-grid');
+    const showing = async (filter: string | RegExp): Promise<void> => {
+      await expect.poll(() => grid.getAttribute('data-filter')).toMatch(typeof filter === 'string' ? new RegExp(`^${filter}$`) : filter);
+    };
     await page.getByLabel('Label').selectOption('defect');
-    await expect.poll(() => thumbnails.count()).toBe(6);
+    await showing('label=defect');
+    expect(await thumbnails.count()).toBe(6);
     await page.getByLabel('Label').selectOption('');
     await page.getByLabel('Class').selectOption({ label: 'scratch' });
-    await expect.poll(() => thumbnails.count()).toBe(6);
+    await showing(/^class=\d+$/);
+    expect(await thumbnails.count()).toBe(6);
     await page.getByLabel('Class').selectOption('');
     await page.getByLabel('Defects drawn').selectOption('no');
-    await expect.poll(() => thumbnails.count()).toBe(6);
+    await showing('annotated=no');
+    expect(await thumbnails.count()).toBe(6);
     await page.getByLabel('Defects drawn').selectOption('');
     // The manifest names each image's station: filter by it, alone and with the label.
     await page.getByLabel('Camera group').selectOption({ label: 'station-2 (6)' });
-    await expect.poll(() => thumbnails.count()).toBe(6);
+    await showing('group=station-2');
+    expect(await thumbnails.count()).toBe(6);
     expect(await page.getByTestId('thumbnail').locator('.thumb-name').evaluateAll((els) => els.every((e) => e.getAttribute('title')?.endsWith(' · station-2')))).toBe(true);
     await page.getByLabel('Label').selectOption('defect');
-    await expect.poll(() => thumbnails.count()).toBe(3);
+    await showing('label=defect group=station-2');
+    expect(await thumbnails.count()).toBe(3);
     await page.getByLabel('Camera group').selectOption('');
     await page.getByLabel('Label').selectOption('defect');
-    await expect.poll(() => thumbnails.count()).toBe(6);
+    await showing('label=defect');
+    expect(await thumbnails.count()).toBe(6);
     await expect.poll(() => page.getByText('2 regions').count()).toBe(6);
     const shot = await app.screenshot('datasets-browse');
     expect(shot).toMatch(/test-results\/e2e\/datasets-browse\.png$/);

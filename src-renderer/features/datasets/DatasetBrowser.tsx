@@ -17,10 +17,16 @@ export function DatasetBrowser({ dataset }: { dataset: DatasetSummary }) {
   const [offset, setOffset] = useState(0);
   const projects = useAsync(() => api.listProjects(), []);
   const classes = projects.data?.find((p) => p.id === dataset.projectId)?.classes ?? [];
+  // The filter a page of results answers, shown on the grid (data-filter) once they have arrived.
+  const filter = Object.entries({ split, label, class: classIndex, annotated, group, offset: offset || '' })
+    .filter(([, value]) => value !== '').map(([key, value]) => `${key}=${value}`).join(' ');
   const page = useAsync(
-    () => api.listDatasetImages({
-      datasetId: dataset.id, split: split || undefined, label: label || undefined, classIndex: classIndex ? Number(classIndex) : undefined,
-      annotated: annotated === '' ? undefined : annotated === 'yes', group: group || undefined, offset, limit: PAGE_SIZE,
+    async () => ({
+      filter,
+      ...(await api.listDatasetImages({
+        datasetId: dataset.id, split: split || undefined, label: label || undefined, classIndex: classIndex ? Number(classIndex) : undefined,
+        annotated: annotated === '' ? undefined : annotated === 'yes', group: group || undefined, offset, limit: PAGE_SIZE,
+      })),
     }),
     [dataset.id, split, label, classIndex, annotated, group, offset],
   );
@@ -85,7 +91,7 @@ export function DatasetBrowser({ dataset }: { dataset: DatasetSummary }) {
         <button disabled={offset + PAGE_SIZE >= total} onClick={() => setOffset(offset + PAGE_SIZE)}>{t('common.next')}</button>
       </div>
       {page.error && <p className="notice error">{page.error}</p>}
-      <ul className="thumb-grid" aria-busy={page.loading}>
+      <ul className="thumb-grid" aria-busy={page.loading} data-filter={page.loading ? undefined : page.data?.filter}>
         {page.data?.items.map((image) => (
           <li key={image.imageId} className="thumb" data-testid="thumbnail">
             <img src={client.mediaUrl('thumbnail', image.sha256)} alt={image.file} loading="lazy" />
