@@ -107,7 +107,7 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
     expect(await chart.locator('rect[data-verdict="NG"]').count()).toBe(1);
     expect(await chart.locator('[data-series="ng-rate"]').count()).toBe(1);
     await page.getByRole('search', { name: 'Filters' }).getByLabel('Verdict').selectOption('NG');
-    await expect.poll(() => page.getByTestId('history-count').textContent()).toBe('1 of 1 inspections');
+    await expect.poll(() => page.getByTestId('history-count').textContent()).toBe('1–1 of 1 inspections');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
     const text = readFileSync((await download.path())!, 'utf8');
     expect(text.startsWith('\uFEFF')).toBe(true);

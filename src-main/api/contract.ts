@@ -514,7 +514,8 @@ export interface ArgusApi {
   cancelJob(input: { jobId: string }): Promise<JobStatus>;
   listInspections(input: InspectionQuery): Promise<{ items: InspectionRecord[]; total: number }>;
   /** Inspections per day and verdict (for the daily counts and NG-rate chart). */
-  dailyInspectionCounts(input: { from?: string; to?: string; modelVersionId?: number }): Promise<DailyCounts[]>;
+  /** Per day and verdict, for the inspections the same filter as listInspections selects. */
+  dailyInspectionCounts(input: Omit<InspectionQuery, 'offset' | 'limit'>): Promise<DailyCounts[]>;
   getInspection(input: { inspectionId: number }): Promise<InspectionRecord>;
   listAuditLog(input: { offset?: number; limit?: number }): Promise<AuditEntry[]>;
   /** Starts training; the job's result is a TrainModelResult. */

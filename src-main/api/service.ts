@@ -145,7 +145,7 @@ export class ArgusService implements ArgusApi {
     return this.store.history.list(input);
   }
 
-  async dailyInspectionCounts(input: { from?: string; to?: string; modelVersionId?: number }): Promise<DailyCounts[]> {
+  async dailyInspectionCounts(input: Omit<InspectionQuery, 'offset' | 'limit'>): Promise<DailyCounts[]> {
     return this.store.history.dailyCounts(input);
   }
 

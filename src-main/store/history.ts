@@ -58,9 +58,7 @@ export class HistoryRepository {
   }
 
   list(q: InspectionQuery): { items: InspectionRecord[]; total: number } {
-    const where = `(@verdict IS NULL OR ins.verdict = @verdict) AND (@model IS NULL OR ins.model_version_id = @model)
-      AND (@operator IS NULL OR ins.operator = @operator) AND (@from IS NULL OR ins.created_at >= @from) AND (@to IS NULL OR ins.created_at < @to)`;
-    const params = { verdict: q.verdict ?? null, model: q.modelVersionId ?? null, operator: q.operator ?? null, from: q.from ?? null, to: q.to ?? null };
+    const { where, params } = filterOf(q);
     const { total } = this.db.prepare(`SELECT count(*) AS total FROM inspections ins WHERE ${where}`).get(params) as { total: number };
     const rows = this.db
       .prepare(
@@ -72,12 +70,12 @@ export class HistoryRepository {
   }
 
   /** Inspections per day (UTC) and verdict, oldest day first, for the daily counts and NG-rate chart. */
-  dailyCounts(q: Pick<InspectionQuery, 'from' | 'to' | 'modelVersionId'>): DailyCounts[] {
+  dailyCounts(q: Omit<InspectionQuery, 'offset' | 'limit'>): DailyCounts[] {
+    const { where, params } = filterOf(q);
     const rows = this.db.prepare(
-      `SELECT substr(created_at, 1, 10) AS day, verdict, count(*) AS n FROM inspections
-       WHERE (@from IS NULL OR created_at >= @from) AND (@to IS NULL OR created_at < @to) AND (@model IS NULL OR model_version_id = @model)
-       GROUP BY day, verdict ORDER BY day`,
-    ).all({ from: q.from ?? null, to: q.to ?? null, model: q.modelVersionId ?? null }) as { day: string; verdict: keyof Omit<DailyCounts, 'day'>; n: number }[];
+      `SELECT substr(ins.created_at, 1, 10) AS day, ins.verdict AS verdict, count(*) AS n FROM inspections ins
+       WHERE ${where} GROUP BY day, ins.verdict ORDER BY day`,
+    ).all(params) as { day: string; verdict: keyof Omit<DailyCounts, 'day'>; n: number }[];
     const days = new Map<string, DailyCounts>();
     for (const r of rows) {
       const entry = days.get(r.day) ?? { day: r.day, OK: 0, NG: 0, REVIEW: 0, ERROR: 0 };
@@ -95,4 +93,13 @@ export class HistoryRepository {
     const rows = this.db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?').all(limit, offset) as (Omit<AuditEntry, 'details'> & { details: string })[];
     return rows.map((r) => ({ ...r, details: JSON.parse(r.details) }));
   }
+}
+
+/** The WHERE clause (over `inspections ins`) and its parameters for a history filter: the list and the daily counts share it. */
+function filterOf(q: Omit<InspectionQuery, 'offset' | 'limit'>): { where: string; params: Record<string, string | number | null> } {
+  return {
+    where: `(@verdict IS NULL OR ins.verdict = @verdict) AND (@model IS NULL OR ins.model_version_id = @model)
+      AND (@operator IS NULL OR ins.operator = @operator) AND (@from IS NULL OR ins.created_at >= @from) AND (@to IS NULL OR ins.created_at < @to)`,
+    params: { verdict: q.verdict ?? null, model: q.modelVersionId ?? null, operator: q.operator ?? null, from: q.from ?? null, to: q.to ?? null },
+  };
 }

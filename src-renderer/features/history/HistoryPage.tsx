@@ -9,7 +9,8 @@ import { InspectionViewer } from '../inspect/InspectionViewer.tsx';
 import { DailyChart } from './DailyChart.tsx';
 
 const PAGE = 200;
-const EXPORT_LIMIT = 1000;
+/** Export reads the matching inspections in pages of this many (the API's largest page). */
+const EXPORT_PAGE = 1000;
 
 /** Day boundaries of a date input (local midnight) as ISO instants. */
 const startOf = (date: string): string | undefined => (date ? new Date(`${date}T00:00:00`).toISOString() : undefined);
@@ -28,14 +29,27 @@ export function HistoryPage() {
     modelVersionId: model ? Number(model) : undefined, operator: operator.trim() || undefined,
   };
   const key = JSON.stringify(query);
-  const history = useAsync(() => api.listInspections({ ...query, limit: PAGE }), [key]);
-  const daily = useAsync(() => api.dailyInspectionCounts({ from: query.from, to: query.to, modelVersionId: query.modelVersionId }), [key]);
+  const [page, setPage] = useState({ key, offset: 0 });
+  // A new filter starts again at its first page.
+  const offset = page.key === key ? page.offset : 0;
+  const history = useAsync(() => api.listInspections({ ...query, offset, limit: PAGE }), [key, offset]);
+  const daily = useAsync(() => api.dailyInspectionCounts(query), [key]);
+  const [exporting, setExporting] = useState<{ done: number; total: number } | null>(null);
   const models = useAsync(() => api.listModels({}), []);
   const [openId, setOpenId] = useState<number | null>(null);
   const open = history.data?.items.find((i) => i.id === openId);
 
+  // Every inspection the filter selects, however many, read page by page.
   const exportAs = async (format: 'csv' | 'json'): Promise<void> => {
-    const { items } = await api.listInspections({ ...query, limit: EXPORT_LIMIT });
+    const items = [];
+    for (let total = Infinity; items.length < total;) {
+      const next = await api.listInspections({ ...query, offset: items.length, limit: EXPORT_PAGE });
+      total = next.total;
+      items.push(...next.items);
+      setExporting({ done: items.length, total });
+      if (next.items.length === 0) break;
+    }
+    setExporting(null);
     const stamp = new Date().toISOString().slice(0, 10);
     if (format === 'csv') downloadText(`argus-history-${stamp}.csv`, inspectionsToCsv(items), 'text/csv');
     else downloadText(`argus-history-${stamp}.json`, `${JSON.stringify(items, null, 2)}\n`, 'application/json');
@@ -46,8 +60,9 @@ export function HistoryPage() {
       <header className="page-header">
         <h1>{t('history.title')}</h1>
         <div className="actions">
-          <button onClick={() => void exportAs('csv')}>{t('history.exportCsv')}</button>
-          <button onClick={() => void exportAs('json')}>{t('history.exportJson')}</button>
+          {exporting && <span className="muted" data-testid="export-progress">{t('history.exporting', { done: exporting.done, total: exporting.total })}</span>}
+          <button disabled={exporting !== null} onClick={() => void exportAs('csv')}>{t('history.exportCsv')}</button>
+          <button disabled={exporting !== null} onClick={() => void exportAs('json')}>{t('history.exportJson')}</button>
         </div>
       </header>
       <div className="filters history-filters" role="search" aria-label={t('history.filters')}>
@@ -77,7 +92,12 @@ export function HistoryPage() {
       {history.data?.total === 0 && <div className="empty-state"><p>{t('history.empty')}</p></div>}
       {history.data && history.data.total > 0 && (
         <>
-          <p className="muted" data-testid="history-count">{t('history.count', { shown: history.data.items.length, total: history.data.total })}</p>
+          <div className="row-form">
+            <p className="muted" data-testid="history-count">{t('history.count', { from: offset + 1, to: offset + history.data.items.length, total: history.data.total })}</p>
+            <span className="spacer" />
+            <button disabled={offset === 0} onClick={() => setPage({ key, offset: Math.max(0, offset - PAGE) })}>{t('common.previous')}</button>
+            <button disabled={offset + PAGE >= history.data.total} onClick={() => setPage({ key, offset: offset + PAGE })}>{t('common.next')}</button>
+          </div>
           <table className="table" aria-label={t('history.title')}>
             <thead><tr><th>{t('history.time')}</th><th>{t('history.file')}</th><th>{t('history.verdict')}</th><th>{t('history.score')}</th><th>{t('history.model')}</th><th>{t('history.operator')}</th></tr></thead>
             <tbody>
