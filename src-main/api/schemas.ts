@@ -5,6 +5,14 @@ import { PIN_FORMAT } from './roles.ts';
 const id = z.number().int().positive();
 const split = z.enum(['train', 'val', 'test']);
 const label = z.enum(['good', 'defect', 'unlabeled']);
+/** Which inspections a history query selects (the list and its daily counts). */
+const inspectionFilter = {
+  verdict: z.enum(['OK', 'NG', 'REVIEW', 'ERROR']).optional(),
+  modelVersionId: id.optional(),
+  operator: z.string().max(200).optional(),
+  from: z.string().datetime().optional(),
+  to: z.string().datetime().optional(),
+};
 const page = { offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(1000).optional() };
 const none = z.undefined().or(z.object({}).strict());
 const device = z.enum(['auto', 'cpu', 'cuda', 'webgpu']).optional();
@@ -44,14 +52,7 @@ export const apiSchemas = {
   }).strict(),
   getJob: z.object({ jobId: z.string().uuid() }).strict(),
   cancelJob: z.object({ jobId: z.string().uuid() }).strict(),
-  listInspections: z.object({
-    verdict: z.enum(['OK', 'NG', 'REVIEW', 'ERROR']).optional(),
-    modelVersionId: id.optional(),
-    operator: z.string().max(200).optional(),
-    from: z.string().datetime().optional(),
-    to: z.string().datetime().optional(),
-    ...page,
-  }).strict(),
+  listInspections: z.object({ ...inspectionFilter, ...page }).strict(),
   getInspection: z.object({ inspectionId: id }).strict(),
   listAuditLog: z.object(page).strict(),
   trainModel: z.object({
@@ -103,13 +104,7 @@ export const apiSchemas = {
   listModels: z.object({ projectId: id.optional() }).strict(),
   listTrainingRuns: none,
   getSession: none,
-  dailyInspectionCounts: z.object({
-    verdict: z.enum(['OK', 'NG', 'REVIEW', 'ERROR']).optional(),
-    modelVersionId: id.optional(),
-    operator: z.string().max(200).optional(),
-    from: z.string().datetime().optional(),
-    to: z.string().datetime().optional(),
-  }).strict(),
+  dailyInspectionCounts: z.object(inspectionFilter).strict(),
   setModelThresholds: z.object({ modelId: id, imageAt: z.number().min(0.05).max(0.95), pixelAt: z.number().min(0.05).max(0.95) }).strict(),
   unlockEngineer: z.object({ pin: z.string().max(128) }).strict(),
   lockEngineer: none,

@@ -27,28 +27,16 @@ export const temporaryNameFor = (target: string): string => `${target}.${process
  * directory flushed so the rename itself survives.
  */
 export async function writeFileAtomic(target: string, bytes: Uint8Array | string | (Uint8Array | string)[]): Promise<void> {
-  mkdirSync(dirname(target), { recursive: true });
-  const temporary = temporaryNameFor(target);
-  const handle = await open(temporary, 'w');
-  try {
-    for (const chunk of Array.isArray(bytes) ? bytes : [bytes]) await handle.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await unlink(temporary).catch(() => undefined);
-    throw error;
-  }
-  await handle.close();
-  await rename(temporary, target);
-  fsyncDirectory(dirname(target));
+  const chunks = (Array.isArray(bytes) ? bytes : [bytes]).map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+  await writeStreamAtomic(target, chunks, Infinity);
 }
 
 /**
- * Streams bytes to `target` as writeFileAtomic writes them (temporary file, flushed, renamed,
- * folder flushed), refusing more than `maxBytes`: the temporary file is removed and nothing
- * appears under the target's name.
+ * Streams bytes to `target` durably (temporary file, flushed, renamed, folder flushed), refusing
+ * more than `maxBytes`: the temporary file is then removed and nothing appears under the
+ * target's name.
  */
-export async function writeStreamAtomic(target: string, body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<number> {
+export async function writeStreamAtomic(target: string, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, maxBytes: number): Promise<number> {
   mkdirSync(dirname(target), { recursive: true });
   const temporary = temporaryNameFor(target);
   const handle = await open(temporary, 'w');
@@ -56,7 +44,7 @@ export async function writeStreamAtomic(target: string, body: AsyncIterable<Uint
   try {
     for await (const chunk of body) {
       total += chunk.length;
-      if (total > maxBytes) throw new ArgusError('invalid_argument', `Upload larger than ${Math.round(maxBytes / 2 ** 20)} MB`);
+      if (total > maxBytes) throw new ArgusError('invalid_argument', `Larger than the ${Math.round(maxBytes / 2 ** 20)} MB allowed`);
       await handle.write(chunk);
     }
     await handle.sync();
