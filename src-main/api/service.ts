@@ -52,7 +52,6 @@ export interface ServiceOptions {
 /** Folder under uploads/ where browser uploads wait for the inspection that takes them. */
 const STAGED_UPLOADS = 'staged';
 
-
 /** The engine behind every front end: the one implementation of ArgusApi. */
 export class ArgusService implements ArgusApi {
   readonly store: Store;
