@@ -3,8 +3,7 @@
 // npm run eval:boxes  (the same on neu-det)
 // The supervised quality gate: fine-tunes ResNet-50 + FPN + segmentation head on the dataset's
 // train split (thresholds picked on val), evaluates on its test split and prints one JSON object:
-// per-class pixel IoU, box AP@0.5, image recall at ≤ 0.5% false rejects, step time and memory,
-// and the rank-based image figures of the same model under the earlier max-probability image score.
+// per-class pixel IoU, box AP@0.5, image recall at ≤ 0.5% false rejects, step time and memory.
 // --quick is a smoke run (tiny input, a few steps, a few test images) that CI executes.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -63,22 +62,11 @@ try {
   } finally {
     await detector.release();
   }
-  // The same model and images scored by the highest defect probability (the image score before
-  // log-odds): only the rank-based figures compare, its thresholds being on another scale.
-  const byProbability = await loadDetector(service.store, { ...model, config: { ...model.config, imageScore: 'probability' } }, device);
-  let probabilityMetrics;
-  try {
-    probabilityMetrics = await evaluateSegment(service.store, byProbability, model.thresholds as unknown as AnomalyThresholds, model.classes, test);
-  } finally {
-    await byProbability.release();
-  }
   const config = model.config as Record<string, unknown> & { training: Record<string, unknown> };
   const epochs = model.metrics.epochs as { epoch: number; trainLoss: number; validation: { loss: number; iou: Record<string, number> } }[];
   process.stdout.write(`${JSON.stringify({
     dataset: datasetDir, split: 'test', quick, test_images: test.length,
     ...(round4(metrics) as object),
-    image_score: config.imageScore,
-    with_max_probability_score: round4({ image_auroc: probabilityMetrics.image_auroc, recall_at_half_percent_frr: probabilityMetrics.recall_at_half_percent_frr }),
     thresholds: model.thresholds,
     input: `${config.inputWidth}x${config.inputHeight}`, scale: round4(config.scale), frozen_stages: config.frozenStages,
     batch: config.training.batchSize, epochs_run: epochs.length, best_epoch: config.bestEpoch, steps_per_epoch: config.training.stepsPerEpoch,

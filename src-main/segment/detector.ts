@@ -11,12 +11,6 @@ export interface SegmentModelConfig extends SegmentNetworkConfig {
   /** Image → network scale used in training; inspection resizes every image by it. */
   scale: number;
   minRegionArea?: number;
-  /**
-   * The image score: 'log-odds' is the highest defect log-odds, ln(P(defect) / P(background)),
-   * computed from the logits, so it keeps ranking where probabilities round to 1 in float32.
-   * Models trained before it existed score the highest defect probability.
-   */
-  imageScore?: 'log-odds' | 'probability';
 }
 
 /** Stacks same-sized images into the network's uint8 NHWC input. */
@@ -29,35 +23,33 @@ export function pixelsTensor(images: RgbImage[]): ort.Tensor {
 }
 
 /**
- * Per-cell defect probability (1 − P(background), softmax over the class axis), the most likely
- * defect class of image `index` in logits [N, classes+1, h, w], and the highest defect log-odds
- * ln(Σ exp(defect logits) / exp(background logit)) over the cells, in double precision.
+ * Per-cell defect probability (1 − P(background), softmax over the class axis) and the most
+ * likely defect class of image `index` in logits [N, classes+1, h, w].
  */
-export function defectProbability(logits: ort.Tensor, index = 0): { map: Float32Array; classes: Uint8Array; width: number; height: number; maxLogOdds: number } {
+export function defectProbability(logits: ort.Tensor, index = 0): { map: Float32Array; classes: Uint8Array; width: number; height: number } {
   const [, channels, height, width] = logits.dims as number[];
   const plane = width * height;
   const data = logits.data as Float32Array;
   const base = index * channels * plane;
   const map = new Float32Array(plane);
   const classes = new Uint8Array(plane);
-  let maxLogOdds = -Infinity;
   for (let p = 0; p < plane; p++) {
     let max = -Infinity;
     for (let c = 0; c < channels; c++) max = Math.max(max, data[base + c * plane + p]);
-    let defects = 0;
-    const background = Math.exp(data[base + p] - max);
+    let sum = 0;
+    let background = 0;
     let best = 1;
-    for (let c = 1; c < channels; c++) {
+    for (let c = 0; c < channels; c++) {
       const v = data[base + c * plane + p];
-      defects += Math.exp(v - max);
-      if (v > data[base + best * plane + p]) best = c;
+      const e = Math.exp(v - max);
+      sum += e;
+      if (c === 0) background = e;
+      else if (v > data[base + best * plane + p]) best = c;
     }
-    map[p] = defects / (background + defects);
+    map[p] = 1 - background / sum;
     classes[p] = best;
-    // Summed apart from the background, so a tiny defect share is not lost to rounding.
-    maxLogOdds = Math.max(maxLogOdds, Math.log(defects) - Math.log(background));
   }
-  return { map, classes, width, height, maxLogOdds };
+  return { map, classes, width, height };
 }
 
 /** Network size for an image: scaled as in training, rounded to the network's stride of 32. */
@@ -88,8 +80,7 @@ export class SegmentDetector {
     const cells = defectProbability(seg_logits);
     const heatmap = resizeMap(cells.map, cells.width, cells.height, image.width, image.height);
     let rawScore = 0;
-    if (this.config.imageScore === 'log-odds') rawScore = cells.maxLogOdds;
-    else for (const v of heatmap) rawScore = Math.max(rawScore, v);
+    for (const v of heatmap) rawScore = Math.max(rawScore, v);
     const classMap = new Uint8Array(image.width * image.height);
     for (let y = 0; y < image.height; y++) {
       const cy = Math.min(cells.height - 1, Math.floor(((y + 0.5) * cells.height) / image.height));

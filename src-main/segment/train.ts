@@ -2,7 +2,6 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecutionProviderChoice, TrainingProgressInfo } from '../api/contract.ts';
 import { ArgusError } from '../api/errors.ts';
-import type { AnomalyThresholds } from '../anomaly/calibration.ts';
 import { calibrateOn } from '../anomaly/evaluate.ts';
 import { inputSizeFor, verifyModelFiles } from '../anomaly/train.ts';
 import type { JobContext } from '../jobs/job-runner.ts';
@@ -150,14 +149,10 @@ export async function trainSegment(store: Store, input: TrainSegmentInput, ctx: 
     ctx.progress('calibrating', 0, validationSamples.length);
     const tuned = outcome.best;
     const network = buildSegmentInferenceModel(input.backbone, (n) => tuned.get(n) ?? initial.get(n), config);
-    const modelConfig: SegmentModelConfig = {
-      classes, inputWidth: config.inputWidth, inputHeight: config.inputHeight, frozenStages: config.frozenStages, scale: config.scale, imageScore: 'log-odds',
-    };
+    const modelConfig: SegmentModelConfig = { classes, inputWidth: config.inputWidth, inputHeight: config.inputHeight, frozenStages: config.frozenStages, scale: config.scale };
     const detector = await SegmentDetector.create(network, modelConfig, outcome.provider.active ?? 'cpu');
-    const calibrated = await calibrateOn(store, detector, validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal)
+    const { thresholds, metrics } = await calibrateOn(store, detector, validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal)
       .finally(() => detector.release());
-    const { metrics } = calibrated;
-    const thresholds = imageThresholdsAsLogOdds(calibrated.thresholds);
     const weightsFile = Buffer.concat(encodeSafetensors(tuned));
     const files = [{ role: 'network.onnx', bytes: network }, { role: 'tuned.safetensors', bytes: weightsFile }];
     const stored = await Promise.all(files.map(async (f) => ({ role: f.role, sha256: await store.blobs.put(f.bytes), bytes: f.bytes.length })));
@@ -195,21 +190,4 @@ export async function loadSegmentDetector(store: Store, model: ModelVersion, pro
   const network = files.get('network.onnx');
   if (!network) throw new ArgusError('bad_input', `Model ${model.id} lacks its network.onnx file`);
   return SegmentDetector.create(network, model.config as unknown as SegmentModelConfig, provider, { cache: sessions, key: model.files.map((f) => f.sha256).join('+') });
-}
-
-/** ln(p / (1 − p)), with p kept off 0 and 1 so that a threshold stays finite. */
-const logOdds = (p: number): number => {
-  const q = Math.min(1 - 1e-12, Math.max(1e-12, p));
-  return Math.log(q) - Math.log1p(-q);
-};
-
-/**
- * With every validation image defective, calibration derives the image thresholds from the
- * pixel probabilities ('pixel-f1'); a log-odds image score needs them on its own scale. Other
- * methods calibrate on the image scores themselves.
- */
-function imageThresholdsAsLogOdds(thresholds: AnomalyThresholds): AnomalyThresholds {
-  if (thresholds.method !== 'pixel-f1') return thresholds;
-  const { ng, review, goodMedian } = thresholds.image;
-  return { ...thresholds, image: { ng: logOdds(ng), review: logOdds(review), goodMedian: logOdds(goodMedian) } };
 }
