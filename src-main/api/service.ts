@@ -157,8 +157,8 @@ export class ArgusService implements ArgusApi {
   }
 
   async importBackboneWeights(input: { path: string }): Promise<BackboneInfo> {
-    const bytes = readUserFile(input.path, 'weights file', MAX_FILE_BYTES.weights);
     const weights = loadResNet50Weights(input.path);
+    const bytes = await readUserFile(input.path, 'weights file', MAX_FILE_BYTES.weights);
     const sha256 = await this.store.blobs.put(bytes);
     this.store.settings.set('backbone', { sha256 });
     this.store.history.audit(this.actor, 'backbone.import', `blob:${sha256}`, { path: input.path, bytes: bytes.length });

@@ -1,4 +1,4 @@
-import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
+import { MAX_FILE_BYTES, readUserFileSync } from '../platform/user-file.ts';
 import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import { ArgusError } from '../api/errors.ts';
@@ -30,7 +30,7 @@ const Coco = z.object({
 export function parseCoco(jsonFile: string): ParsedDataset {
   let json: unknown;
   try {
-    json = JSON.parse(readUserFile(jsonFile, 'COCO file', MAX_FILE_BYTES.json).toString('utf8'));
+    json = JSON.parse(readUserFileSync(jsonFile, 'COCO file', MAX_FILE_BYTES.json).toString('utf8'));
   } catch (error) {
     throw new ArgusError('bad_input', `${jsonFile} is not valid JSON: ${(error as Error).message}`);
   }

@@ -155,7 +155,7 @@ export async function importDataset(store: Store, input: ImportDatasetInput, opt
 async function checkSample(store: Store, source: ParsedDataset, sample: ParsedSample): Promise<CheckedSample> {
   const file = resolveInside(source.root, sample.file);
   if (!existsSync(file)) throw new ArgusError('bad_input', 'file not found');
-  const bytes = readUserFile(file, 'image', MAX_FILE_BYTES.image);
+  const bytes = await readUserFile(file, 'image', MAX_FILE_BYTES.image);
   const sha256 = sha256Hex(bytes);
   const { info, thumbnail } = await decodeForImport(bytes);
   for (const { box } of sample.boxes) {
@@ -168,7 +168,7 @@ async function checkSample(store: Store, source: ParsedDataset, sample: ParsedSa
   if (sample.mask) {
     const maskFile = resolveInside(source.root, sample.mask);
     if (!existsSync(maskFile)) throw new ArgusError('bad_input', `mask ${sample.mask} not found`);
-    const maskBytes = readUserFile(maskFile, 'mask', MAX_FILE_BYTES.image);
+    const maskBytes = await readUserFile(maskFile, 'mask', MAX_FILE_BYTES.image);
     const decoded = await decodeLabelMask(maskBytes);
     if (decoded.width !== info.width || decoded.height !== info.height) {
       throw new ArgusError('bad_input', `mask ${sample.mask} is ${decoded.width}×${decoded.height} but the image is ${info.width}×${info.height}`);

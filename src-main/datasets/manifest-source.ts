@@ -1,4 +1,4 @@
-import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
+import { MAX_FILE_BYTES, readUserFileSync } from '../platform/user-file.ts';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { ArgusError } from '../api/errors.ts';
@@ -26,7 +26,7 @@ export function parseManifest(root: string): ParsedDataset {
   const file = join(root, 'manifest.json');
   let json: unknown;
   try {
-    json = JSON.parse(readUserFile(file, 'manifest', MAX_FILE_BYTES.json).toString('utf8'));
+    json = JSON.parse(readUserFileSync(file, 'manifest', MAX_FILE_BYTES.json).toString('utf8'));
   } catch (error) {
     throw new ArgusError('bad_input', `${file} is not valid JSON: ${(error as Error).message}`);
   }

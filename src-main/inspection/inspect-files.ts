@@ -60,7 +60,7 @@ export async function analyseFile(model: ModelVersion, detector: ImageAnalyser, 
   const minArea = Number((model.config as { minRegionArea?: number }).minRegionArea ?? 16);
   const started = performance.now();
   try {
-    const bytes = readUserFile(file, 'image', MAX_FILE_BYTES.image);
+    const bytes = await readUserFile(file, 'image', MAX_FILE_BYTES.image);
     const info = await readImageInfo(bytes);
     const analysis = await detector.analyse(await decodeRgb(bytes));
     const judgement = judge(analysis, thresholds, minArea);

@@ -1,4 +1,4 @@
-import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
+import { MAX_FILE_BYTES, readUserFileSync } from '../platform/user-file.ts';
 import { ArgusError } from '../api/errors.ts';
 
 export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32' | 'I8' | 'U8' | 'BOOL';
@@ -52,7 +52,7 @@ export class SafetensorsFile {
   }
 
   static read(path: string): SafetensorsFile {
-    return SafetensorsFile.parse(readUserFile(path, 'weights file', MAX_FILE_BYTES.weights), path);
+    return SafetensorsFile.parse(readUserFileSync(path, 'weights file', MAX_FILE_BYTES.weights), path);
   }
 
   static parse(bytes: Buffer, label = 'weights file'): SafetensorsFile {

@@ -1,4 +1,5 @@
-import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { ArgusError } from '../api/errors.ts';
 
 /** Largest files Argus reads from the user's disk, by kind. */
@@ -17,12 +18,14 @@ function kindOf(stat: Stats): string {
   return 'not a regular file';
 }
 
+const capitalised = (text: string): string => `${text[0].toUpperCase()}${text.slice(1)}`;
+
 /**
- * Reads a file the user named (weights, an image, a manifest) after checking that it is a
- * regular file of at most `maxBytes`: a device such as /dev/zero, a pipe or a folder gets a clear
- * error at once instead of a read that never ends.
+ * Checks a file the user named (weights, an image, a manifest) before it is read: it must be a
+ * regular file of at most `maxBytes`, so a device such as /dev/zero, a pipe or a folder gets a
+ * clear error at once instead of a read that never ends.
  */
-export function readUserFile(path: string, what: string, maxBytes: number): Buffer {
+function checkUserFile(path: string, what: string, maxBytes: number): void {
   let stat: Stats;
   try {
     stat = statSync(path);
@@ -30,23 +33,18 @@ export function readUserFile(path: string, what: string, maxBytes: number): Buff
     const code = (error as NodeJS.ErrnoException).code;
     throw new ArgusError(code === 'ENOENT' ? 'not_found' : 'bad_input', `Cannot read ${what} ${path} (${code ?? (error as Error).message})`);
   }
-  if (!stat.isFile()) throw new ArgusError('bad_input', `${what[0].toUpperCase()}${what.slice(1)} ${path} is ${kindOf(stat)}, not a file`);
-  if (stat.size > maxBytes) throw new ArgusError('bad_input', `${what[0].toUpperCase()}${what.slice(1)} ${path} is ${(stat.size / 2 ** 20).toFixed(0)} MB, more than the ${(maxBytes / 2 ** 20).toFixed(0)} MB allowed`);
-  const fd = openSync(path, 'r');
-  try {
-    // Read what the file holds now (it may have grown since the check), never more than the limit.
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(Math.max(stat.size - total, 1 << 16), maxBytes + 1 - total));
-      const n = chunk.length > 0 ? readSync(fd, chunk, 0, chunk.length, null) : 0;
-      if (n === 0) break;
-      chunks.push(chunk.subarray(0, n));
-      total += n;
-      if (total > maxBytes) throw new ArgusError('bad_input', `${what[0].toUpperCase()}${what.slice(1)} ${path} grew past the ${(maxBytes / 2 ** 20).toFixed(0)} MB allowed while it was read`);
-    }
-    return Buffer.concat(chunks, total);
-  } finally {
-    closeSync(fd);
-  }
+  if (!stat.isFile()) throw new ArgusError('bad_input', `${capitalised(what)} ${path} is ${kindOf(stat)}, not a file`);
+  if (stat.size > maxBytes) throw new ArgusError('bad_input', `${capitalised(what)} ${path} is ${(stat.size / 2 ** 20).toFixed(0)} MB, more than the ${(maxBytes / 2 ** 20).toFixed(0)} MB allowed`);
+}
+
+/** A checked user file's bytes, read off the event loop (inspection and import read many). */
+export async function readUserFile(path: string, what: string, maxBytes: number): Promise<Buffer> {
+  checkUserFile(path, what, maxBytes);
+  return readFile(path);
+}
+
+/** The same, for the synchronous parsers (weights, manifests, COCO files). */
+export function readUserFileSync(path: string, what: string, maxBytes: number): Buffer {
+  checkUserFile(path, what, maxBytes);
+  return readFileSync(path);
 }

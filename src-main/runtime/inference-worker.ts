@@ -6,7 +6,7 @@ import { serveInWorker } from './worker-rpc.ts';
 
 export const inferenceHandlers = {
   async classify(weightsPath: string, imagePath: string, provider: ExecutionProviderChoice, precision: 'fp32' | 'fp16' = 'fp32') {
-    return classifyImage(weightsPath, readUserFile(imagePath, 'image', MAX_FILE_BYTES.image), provider, precision);
+    return classifyImage(weightsPath, await readUserFile(imagePath, 'image', MAX_FILE_BYTES.image), provider, precision);
   },
 };
 

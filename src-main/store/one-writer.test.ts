@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgusService } from '../api/service.ts';
 import { analyseFile } from '../inspection/inspect-files.ts';
-import { readUserFile } from '../platform/user-file.ts';
+import { readUserFileSync } from '../platform/user-file.ts';
 import { tempDir, writeManifestDataset } from '../testing/fixtures.ts';
 
 const REPO = join(import.meta.dirname, '../..');
@@ -75,12 +75,12 @@ describe('files the user names are checked before they are read', () => {
   it('refuses /dev/zero, a pipe and a folder at once with a clear error', async () => {
     const fifo = join(dir.path, 'weights.safetensors');
     execFileSync('mkfifo', [fifo]);
-    expect(() => readUserFile('/dev/zero', 'weights file', 1 << 30)).toThrow(/\/dev\/zero is a character device, not a file/);
-    expect(() => readUserFile(fifo, 'weights file', 1 << 30)).toThrow(/is a pipe \(FIFO\), not a file/);
-    expect(() => readUserFile(dir.path, 'image', 1 << 20)).toThrow(/is a folder, not a file/);
-    expect(() => readUserFile(join(dir.path, 'missing.png'), 'image', 1 << 20)).toThrow(/Cannot read image .*ENOENT/);
+    expect(() => readUserFileSync('/dev/zero', 'weights file', 1 << 30)).toThrow(/\/dev\/zero is a character device, not a file/);
+    expect(() => readUserFileSync(fifo, 'weights file', 1 << 30)).toThrow(/is a pipe \(FIFO\), not a file/);
+    expect(() => readUserFileSync(dir.path, 'image', 1 << 20)).toThrow(/is a folder, not a file/);
+    expect(() => readUserFileSync(join(dir.path, 'missing.png'), 'image', 1 << 20)).toThrow(/Cannot read image .*ENOENT/);
     writeFileSync(join(dir.path, 'big.png'), Buffer.alloc(2048));
-    expect(() => readUserFile(join(dir.path, 'big.png'), 'image', 1024)).toThrow(/more than the/);
+    expect(() => readUserFileSync(join(dir.path, 'big.png'), 'image', 1024)).toThrow(/more than the/);
 
     // Through the CLI, as the user ran it: an error, not a hang.
     const data = join(dir.path, 'data');
