@@ -68,7 +68,7 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
     await expect.poll(() => stage.getAttribute('data-zoom')).toBe('1.00');
 
     // Moving the region threshold re-derives the regions live from the stored heatmap.
-    const regionArea = async () => (await page.locator('.viewer table tbody tr td:nth-child(3)').allTextContents()).reduce((sum, a) => sum + Number(a), 0);
+    const regionArea = async () => (await page.locator('.viewer table tbody tr td:nth-child(4)').allTextContents()).reduce((sum, a) => sum + Number(a), 0);
     const recorded = await regionArea();
     const setSlider = (name: string, value: number) =>
       page.getByRole('slider', { name }).evaluate((el, v) => {

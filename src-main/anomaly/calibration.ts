@@ -9,9 +9,11 @@ import { bestF1, quantile } from './metrics.ts';
  * heatmap is ≥ pixel. Normalised scores map the median good score to 0 and the threshold to 0.5.
  */
 export interface AnomalyThresholds {
-  method: 'f1' | 'good-quantile' | 'pixel-f1';
+  method: 'f1' | 'good-quantile' | 'pixel-f1' | 'box-f1';
   image: { ng: number; review: number; goodMedian: number };
   pixel: { threshold: number; goodMedian: number };
+  /** Detection models: the box score threshold of each class (F1-optimal on validation). */
+  classes?: Record<string, number>;
 }
 
 export interface CalibrationInput {

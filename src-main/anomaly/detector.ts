@@ -203,6 +203,15 @@ export interface AnomalyAnalysis {
   /** Segmentation models: the most likely defect class per pixel (1-based) and the class names. */
   classMap?: Uint8Array;
   classNames?: string[];
+  /** Detection models: every decoded box after NMS (the heatmap is their scores as a map). */
+  boxes?: DetectedBox[];
+}
+
+/** A box a detection model found: class name, raw score (√(class probability × centreness)) and image pixels. */
+export interface DetectedBox {
+  class: string;
+  score: number;
+  box: [number, number, number, number];
 }
 
 /** Anything that turns an image into an analysis: an anomaly or a segmentation model. */
@@ -291,6 +300,7 @@ export class AnomalyDetector {
 /** Verdict, normalised score and regions of an analysed image under the model's thresholds. */
 export function judge(analysis: AnomalyAnalysis, thresholds: AnomalyThresholds, minRegionArea: number): Judgement {
   const pixel = thresholds.pixel;
+  if (analysis.boxes) return judgeBoxes(analysis, analysis.boxes, thresholds);
   return {
     verdict: verdictOf(analysis.rawScore, thresholds),
     score: normalizeScore(analysis.rawScore, thresholds.image.ng, thresholds.image.goodMedian),
@@ -302,6 +312,27 @@ export function judge(analysis: AnomalyAnalysis, thresholds: AnomalyThresholds, 
       box: r.box,
       area: r.area,
     })),
+  };
+}
+
+/**
+ * A detection model's judgement: the regions are its boxes at or above their class's threshold
+ * (or the NG threshold, where that is lower), each scored against its class threshold.
+ */
+function judgeBoxes(analysis: AnomalyAnalysis, boxes: DetectedBox[], thresholds: AnomalyThresholds): Judgement {
+  const { image, pixel } = thresholds;
+  const regions = boxes.flatMap((b) => {
+    const threshold = thresholds.classes?.[b.class] ?? pixel.threshold;
+    if (b.score < Math.min(threshold, image.ng)) return [];
+    const score = normalizeScore(b.score, threshold, pixel.goodMedian);
+    const box = b.box.map((v) => Math.round(v)) as [number, number, number, number];
+    return [{ class: b.class, score, mean_score: score, box, area: (box[2] - box[0]) * (box[3] - box[1]) }];
+  });
+  return {
+    verdict: verdictOf(analysis.rawScore, thresholds),
+    score: normalizeScore(analysis.rawScore, image.ng, image.goodMedian),
+    rawScore: analysis.rawScore,
+    regions,
   };
 }
 

@@ -131,12 +131,16 @@ export interface ImportResult {
 
 export type JobKind = 'import' | 'export' | 'train' | 'evaluate' | 'inspect' | 'download' | 'watch' | 'rank' | 'optimize';
 
+/** The kinds of model Argus trains: anomaly (good images only), segmentation (masks), detection (boxes). */
+export type TrainableMode = 'anomaly' | 'segment' | 'detect';
+export type ModelMode = 'classify' | TrainableMode;
+
 export interface ModelVersionSummary {
   id: number;
   projectId: number;
   parentId: number | null;
   name: string;
-  mode: 'classify' | 'anomaly' | 'segment';
+  mode: ModelMode;
   status: ModelStatus;
   classes: string[];
   snapshotId: number | null;
@@ -212,21 +216,21 @@ export interface BackboneInfo {
 }
 
 export interface TrainModelInput {
-  mode: 'anomaly' | 'segment';
+  mode: TrainableMode;
   /** Required, except when resuming a run (which knows its dataset). */
   datasetId?: number;
-  /** Segment: fine-tune from this segmentation model version (its weights and input geometry). */
+  /** Segment, detect: fine-tune from a model version of the same mode (its weights and input geometry). */
   parentModelId?: number;
-  /** Segment: continue an interrupted training run from its last checkpoint. */
+  /** Segment, detect: continue an interrupted training run from its last checkpoint. */
   resumeRunId?: number;
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
-  /** Segment: ResNet stages kept frozen after the stem (default 2: layer1–layer2). */
+  /** Segment, detect: ResNet stages kept frozen after the stem (default 2: layer1–layer2). */
   frozenStages?: 1 | 2 | 3;
-  /** Segment: optimisation steps per epoch (default: one pass over the train images). */
+  /** Segment, detect: optimisation steps per epoch (default: one pass over the train images). */
   stepsPerEpoch?: number;
-  /** Segment: AdamW (default) or SGD with momentum. */
+  /** Segment, detect: AdamW (default) or SGD with momentum. */
   optimizer?: 'adamw' | 'sgd';
   name?: string;
   device?: ExecutionProviderChoice;
@@ -271,6 +275,8 @@ export interface GuardMetrics {
   image_auroc: number | null;
   /** Segment models: mean over classes; anomaly models: the anomalous area at the pixel threshold. */
   pixel_iou: number | null;
+  /** Detection models: mean box AP@0.5 over the classes. */
+  box_map50?: number | null;
 }
 
 /** The accuracy guard of an optimised version: its validation metrics against its parent's. */
@@ -402,6 +408,31 @@ export interface SegmentMetrics extends AnomalyMetrics {
   image_scores: ImageScores;
 }
 
+/** Detection metrics of one class: AP, and precision/recall at its calibrated box threshold. */
+export interface DetectClassMetrics {
+  ap50: number;
+  /** COCO AP averaged over IoU 0.50:0.05:0.95. */
+  ap: number;
+  threshold: number;
+  precision: number;
+  recall: number;
+  /** Ground-truth boxes of the class in the split. */
+  boxes: number;
+  /** The precision–recall curve at IoU 0.5 (at most 50 points), for plotting. */
+  curve: { recall: number[]; precision: number[] };
+}
+
+export interface DetectMetrics extends AnomalyMetrics {
+  box_ap50: Record<string, number>;
+  mean_box_ap50: number;
+  /** COCO mAP@[.5:.95] over the classes. */
+  coco_map: number;
+  per_class: Record<string, DetectClassMetrics>;
+  /** Share of defective images flagged NG when the NG threshold rejects at most 0.5% of good images (null without good images). */
+  recall_at_half_percent_frr: number | null;
+  image_scores: ImageScores;
+}
+
 export interface ImageScores {
   good: number[];
   defective: number[];
@@ -411,8 +442,10 @@ export interface ImageScores {
 
 export interface TrainingValidation {
   loss: number;
-  /** Pixel IoU per defect class at 1/4 resolution (argmax of the logits), by class name. */
-  iou: Record<string, number>;
+  /** Segment: pixel IoU per defect class at 1/4 resolution (argmax of the logits), by class name. */
+  iou?: Record<string, number>;
+  /** Detect: box AP at IoU ≥ 0.5 per class, by class name. */
+  ap50?: Record<string, number>;
 }
 
 export interface TrainingProgressInfo {
@@ -424,6 +457,8 @@ export interface TrainingProgressInfo {
   loss: number | null;
   learningRate: number;
   etaSeconds: number | null;
+  /** The step's loss terms by name (detect: class, box, centreness), when the mode reports them. */
+  lossParts?: Record<string, number>;
   /** After each epoch: validation loss and pixel IoU per class. */
   validation?: TrainingValidation;
   /** Training loss and validation loss of every finished epoch, for the loss chart. */

@@ -56,7 +56,7 @@ export const apiSchemas = {
   getInspection: z.object({ inspectionId: id }).strict(),
   listAuditLog: z.object(page).strict(),
   trainModel: z.object({
-    mode: z.enum(['anomaly', 'segment']),
+    mode: z.enum(['anomaly', 'segment', 'detect']),
     datasetId: id.optional(),
     parentModelId: id.optional(),
     resumeRunId: id.optional(),

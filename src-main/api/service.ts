@@ -9,11 +9,10 @@ import type {
   DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExportFormat, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectUploadsInput, InspectFilesResult, InspectionQuery,
   InspectionRecord, JobStatus, ModelVersionSummary, OptimizeModelInput, OptimizeModelResult, Project, RegionSuggestions, Role, SessionInfo, StoredImageLabels, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from './contract.ts';
-import { evaluateAnomaly } from '../anomaly/evaluate.ts';
-import { trainAnomaly, verifyModelFiles } from '../anomaly/train.ts';
+import { verifyModelFiles } from '../anomaly/train.ts';
 import { loadDetector } from '../inspection/load-detector.ts';
-import { evaluateSegment } from '../segment/evaluate.ts';
-import { trainSegmentInWorker } from '../segment/training-client.ts';
+import { modeOf } from '../modes/registry.ts';
+import { trainInWorker } from '../training/training-client.ts';
 import { HotFolder } from '../inspection/hot-folder.ts';
 import { expandImageFiles, inspectFiles } from '../inspection/inspect-files.ts';
 import { loadResNet50Weights } from '../model/resnet50.ts';
@@ -187,58 +186,38 @@ export class ArgusService implements ArgusApi {
   async trainModel(input: TrainModelInput): Promise<JobStatus> {
     // One training run at a time: it takes the whole CPU or GPU, and two must never share a checkpoint.
     if (this.jobs.running('train').length > 0) throw new ArgusError('conflict', 'A training run is already in progress on this station; wait for it or cancel it');
+    const mode = modeOf(input.mode);
     const resumed = input.resumeRunId !== undefined ? this.store.trainingRuns.get(input.resumeRunId) : undefined;
-    if (resumed && (input.mode !== 'segment' || resumed.mode !== 'segment')) throw new ArgusError('invalid_argument', `Training run ${resumed.id} is not a segmentation run`);
+    if (resumed && (!mode.fineTuned || resumed.mode !== input.mode)) throw new ArgusError('invalid_argument', `Training run ${resumed.id} is a ${resumed.mode} run, not a ${input.mode} run that can resume`);
+    if (input.parentModelId !== undefined && !mode.fineTuned) throw new ArgusError('invalid_argument', `${input.mode} models do not continue from a parent model`);
     const datasetId = input.datasetId ?? (resumed?.config.datasetId as number | undefined);
     if (datasetId === undefined) throw new ArgusError('invalid_argument', 'A dataset is required');
     const dataset = this.store.datasets.get(datasetId);
+    if (input.parentModelId !== undefined) this.store.models.get(input.parentModelId);
     const backbone = this.backboneFile();
-    if (input.mode === 'segment') {
-      if (input.parentModelId !== undefined) this.store.models.get(input.parentModelId);
-      const config = {
-        ...(input.inputSize ? { inputWidth: input.inputSize[0], inputHeight: input.inputSize[1] } : {}),
-        ...(input.epochs ? { epochs: input.epochs } : {}),
-        ...(input.batchSize ? { batchSize: input.batchSize } : {}),
-        ...(input.learningRate ? { learningRate: input.learningRate } : {}),
-        ...(input.frozenStages ? { frozenStages: input.frozenStages } : {}),
-        ...(input.stepsPerEpoch ? { stepsPerEpoch: input.stepsPerEpoch } : {}),
-        ...(input.optimizer ? { optimizer: input.optimizer } : {}),
-      };
-      return this.jobs.start('train', (ctx): Promise<TrainModelResult> => trainSegmentInWorker({
-        dataDir: this.store.dataDir, weightsPath: backbone.path,
-        input: {
-          datasetId: dataset.id, backboneSha256: backbone.sha256, provider: input.device ?? 'auto', parentModelId: input.parentModelId,
-          resumeRunId: input.resumeRunId, config, name: input.name, actor: this.actor,
-        },
-      }, ctx));
+    const request = {
+      datasetId: dataset.id, backboneSha256: backbone.sha256, provider: input.device ?? 'auto', parentModelId: input.parentModelId,
+      resumeRunId: input.resumeRunId, config: mode.trainingConfig(input), name: input.name, actor: this.actor,
+    } as const;
+    if (mode.fineTuned) {
+      return this.jobs.start('train', (ctx): Promise<TrainModelResult> => trainInWorker({ mode: input.mode, dataDir: this.store.dataDir, weightsPath: backbone.path, input: request }, ctx));
     }
     const weights = loadResNet50Weights(backbone.path);
     return this.jobs.start('train', async (ctx): Promise<TrainModelResult> => {
-      const config = {
-        ...(input.inputSize ? { inputWidth: input.inputSize[0], inputHeight: input.inputSize[1] } : {}),
-        ...(input.coresetSize ? { coresetSize: input.coresetSize } : {}),
-        ...(input.layers ? { layers: input.layers } : {}),
-        ...(input.ignoredBorder ? { ignoredBorder: input.ignoredBorder } : {}),
-      };
-      const { model, seconds } = await trainAnomaly(this.store, {
-        datasetId: dataset.id, backbone: weights, backboneSha256: backbone.sha256, provider: input.device ?? 'auto',
-        config, name: input.name, actor: this.actor,
-      }, ctx);
+      const { model, seconds } = await mode.train(this.store, { ...request, backbone: weights }, ctx);
       return { modelId: model.id, seconds, metrics: model.metrics };
     });
   }
 
   async evaluateModel(input: EvaluateModelInput): Promise<JobStatus> {
     const model = this.store.models.get(input.modelId);
+    const mode = modeOf(model.mode);
     const samples = this.store.datasets.samples(this.store.datasets.get(input.datasetId).id, input.split);
     return this.jobs.start('evaluate', async (ctx) => {
-      const detector = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
+      const detector = await mode.loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
       this.lastProvider = detector.provider;
       try {
-        const onImage = (d: number, t: number): void => ctx.progress('evaluating', d, t);
-        const metrics = model.mode === 'segment'
-          ? await evaluateSegment(this.store, detector, model.thresholds as never, model.classes, samples, onImage, ctx.signal)
-          : await evaluateAnomaly(this.store, detector, model.thresholds as never, samples, onImage, ctx.signal);
+        const metrics = await mode.evaluate(this.store, detector, model, samples, (d, t) => ctx.progress('evaluating', d, t), ctx.signal);
         return { modelId: model.id, datasetId: input.datasetId, split: input.split, provider: detector.provider.active, ...metrics };
       } finally {
         await detector.release();
@@ -436,6 +415,8 @@ export class ArgusService implements ArgusApi {
         ...before,
         image: { ...before.image, ng, review: Math.max(before.image.goodMedian, ng - (before.image.ng - before.image.review)) },
         pixel: { ...before.pixel, threshold: denormalizeScore(input.pixelAt, before.pixel.threshold, before.pixel.goodMedian) },
+        // A detection model's class thresholds move with the region threshold, on the same normalised scale.
+        ...(before.classes ? { classes: Object.fromEntries(Object.entries(before.classes).map(([name, t]) => [name, denormalizeScore(input.pixelAt, t, before.pixel.goodMedian)])) } : {}),
       };
       const updated = this.store.models.updateThresholds(model.id, { ...after });
       this.store.history.audit(this.actor, 'model.thresholds', `model:${model.id}`, { status: model.status, before, after });

@@ -24,9 +24,10 @@ export const round4 = (x: unknown): unknown => {
 function describe(job: JobStatus): string {
   const t = job.training;
   if (t?.phase === 'training') {
-    return `train: epoch ${t.epoch}/${t.epochs} step ${t.step}/${t.totalSteps} loss ${t.loss?.toFixed(4)} lr ${t.learningRate.toExponential(2)} eta ${Math.round(t.etaSeconds ?? 0)}s`;
+    const parts = t.lossParts ? ` (${Object.entries(t.lossParts).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')})` : '';
+    return `train: epoch ${t.epoch}/${t.epochs} step ${t.step}/${t.totalSteps} loss ${t.loss?.toFixed(4)}${parts} lr ${t.learningRate.toExponential(2)} eta ${Math.round(t.etaSeconds ?? 0)}s`;
   }
-  if (t?.validation) return `train: epoch ${t.epoch} validation loss ${t.validation.loss.toFixed(4)} IoU ${JSON.stringify(t.validation.iou)}`;
+  if (t?.validation) return `train: epoch ${t.epoch} validation loss ${t.validation.loss.toFixed(4)} ${t.validation.ap50 ? `AP50 ${JSON.stringify(round4(t.validation.ap50))}` : `IoU ${JSON.stringify(t.validation.iou)}`}`;
   return `${job.kind}: ${job.phase} ${job.total ? Math.floor((job.done / job.total) * 10) * 10 : 0}%`;
 }
 

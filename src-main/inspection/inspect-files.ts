@@ -98,7 +98,8 @@ export async function recordInspection(store: Store, model: ModelVersion, inspec
       : null;
     const id = store.history.record({
       imageId, sourcePath: line.file, modelVersionId: model.id, verdict: line.verdict, score: line.score, rawScore: line.raw_score, regions: line.regions,
-      thresholds: line.verdict === 'ERROR' ? {} : { ...thresholds.image, pixel: thresholds.pixel.threshold },
+      // A detection model's regions are its boxes: a viewer filters them by score rather than re-cutting the map into blobs.
+      thresholds: line.verdict === 'ERROR' ? {} : { ...thresholds.image, pixel: thresholds.pixel.threshold, ...(thresholds.method === 'box-f1' ? { regions: 'boxes' } : {}) },
       timings: line.verdict === 'ERROR' ? {} : { ...inspection.timings, heatmapSha256: heatmapSha }, error: line.error ?? null, operator,
     });
     alsoInTransaction?.(id);

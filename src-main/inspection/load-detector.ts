@@ -1,15 +1,13 @@
 import type { ExecutionProviderChoice } from '../api/contract.ts';
 import { ArgusError } from '../api/errors.ts';
 import type { ImageAnalyser } from '../anomaly/detector.ts';
-import { loadAnomalyDetector } from '../anomaly/train.ts';
+import { modeOf, TRAINABLE_MODES } from '../modes/registry.ts';
 import type { SessionCache } from '../runtime/sessions.ts';
-import { loadSegmentDetector } from '../segment/train.ts';
 import type { ModelVersion } from '../store/models.ts';
 import type { Store } from '../store/store.ts';
 
 /** The analyser of a stored model version, whatever its mode (files verified against their SHA-256). */
 export async function loadDetector(store: Store, model: ModelVersion, provider: ExecutionProviderChoice, sessions?: SessionCache): Promise<ImageAnalyser> {
-  if (model.mode === 'anomaly') return loadAnomalyDetector(store, model, provider, sessions);
-  if (model.mode === 'segment') return loadSegmentDetector(store, model, provider, sessions);
-  throw new ArgusError('invalid_argument', `Model ${model.id} is a ${model.mode} model and cannot inspect parts`);
+  if (!(TRAINABLE_MODES as string[]).includes(model.mode)) throw new ArgusError('invalid_argument', `Model ${model.id} is a ${model.mode} model and cannot inspect parts`);
+  return modeOf(model.mode).loadDetector(store, model, provider, sessions);
 }

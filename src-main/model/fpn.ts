@@ -7,7 +7,8 @@ export const FPN_CHANNELS = 256;
 const STAGE_CHANNELS = [256, 512, 1024, 2048];
 
 export interface FpnLevels {
-  p2: Value;
+  /** Absent when the FPN was built from P3. */
+  p2?: Value;
   p3: Value;
   p4: Value;
   p5: Value;
@@ -38,12 +39,20 @@ export function initFpnWeights(seed: number): Map<string, Float32Tensor> {
   return weights;
 }
 
+export interface FpnOptions {
+  /** Build P6 as a stride-2 max-pool of P5 (torchvision's LastLevelMaxPool). */
+  withP6?: boolean;
+  /** Finest level built: 2 (P2, for segmentation) or 3 (P3, for detection heads, which skip C2). */
+  finest?: 2 | 3;
+}
+
 /**
  * Feature Pyramid Network as torchvision's resnet_fpn_backbone: 1×1 lateral convs on C2–C5,
- * top-down nearest ×2 upsampling and addition, 3×3 output convs (256 channels), and P6 as a
- * stride-2 max-pool of P5 (LastLevelMaxPool).
+ * top-down nearest ×2 upsampling and addition, 3×3 output convs (256 channels), and optionally P6
+ * as a stride-2 max-pool of P5. With `finest: 3` the C2 lateral and P2 are not built.
  */
-export function buildFpn(g: GraphBuilder, stages: BackboneStages, tensors: TensorLookup, withP6 = true): FpnLevels {
+export function buildFpn(g: GraphBuilder, stages: BackboneStages, tensors: TensorLookup, options: FpnOptions = {}): FpnLevels {
+  const { withP6 = true, finest = 2 } = options;
   const param = (name: string): Value => {
     const t = tensors(name);
     if (!t) throw new Error(`FPN weights lack ${name}`);
@@ -59,7 +68,7 @@ export function buildFpn(g: GraphBuilder, stages: BackboneStages, tensors: Tenso
   const results: Value[] = new Array(4);
   let top = lateral(3);
   results[3] = output(3, top);
-  for (let i = 2; i >= 0; i--) {
+  for (let i = 2; i >= finest - 2; i--) {
     top = g.add(`fpn.top_down.${i}`, lateral(i), g.upsample(`fpn.upsample.${i}`, top, 2, 'nearest'));
     results[i] = output(i, top);
   }

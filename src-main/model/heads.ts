@@ -80,6 +80,7 @@ export function segmentationLogits(g: GraphBuilder, fpn: FpnLevels, tensors: Ten
   let sum: Value | undefined;
   for (const [level, depth] of SEG_LEVELS) {
     let x = fpn[level];
+    if (!x) throw new Error(`the segmentation head needs FPN level ${level}`);
     for (let j = 0; j < depth; j++) {
       const name = `seg_head.${level}.${j}`;
       x = g.relu(name, g.conv(name, x, param(`${name}.weight`), param(`${name}.bias`), { pad: 1 }));

@@ -1,18 +1,17 @@
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice, GuardMetrics, GuardVerdict, OptimizeModelInput as OptimizeRequest } from '../api/contract.ts';
 import { ArgusError } from '../api/errors.ts';
-import { type AnomalyConfig, networkImage as anomalyNetworkImage, preparedImage } from '../anomaly/detector.ts';
 import { calibrateOn } from '../anomaly/evaluate.ts';
 import { verifyModelFiles } from '../anomaly/train.ts';
-import { decodeRgb, type RgbImage } from '../images/preprocess.ts';
+import { decodeRgb } from '../images/preprocess.ts';
 import { loadDetector } from '../inspection/load-detector.ts';
 import type { JobContext } from '../jobs/job-runner.ts';
 import { convertToFloat16 } from '../model/float16.ts';
 import { decodeModel } from '../model/onnx-model.ts';
-import { networkImage as segmentNetworkImage, pixelsTensor, type SegmentModelConfig } from '../segment/detector.ts';
+import { modeOf } from '../modes/registry.ts';
 import type { ModelVersion } from '../store/models.ts';
 import type { Store } from '../store/store.ts';
-import { guardMetrics, judgeOptimization } from './accuracy-guard.ts';
+import { judgeOptimization } from './accuracy-guard.ts';
 import { type CalibrationMethod, collectRanges } from './calibrate.ts';
 import { calibrationTensors, DEFAULT_WEIGHT_BITS, planQuantization, quantizeModel } from './quantize.ts';
 
@@ -31,18 +30,6 @@ export interface OptimizeModelResult {
 }
 
 export const DEFAULT_CALIBRATION_IMAGES = 32;
-
-/** The graph of each mode that carries the network (the anomaly scorer's distances stay float32). */
-const NETWORK_ROLE: Record<string, string> = { anomaly: 'features.onnx', segment: 'network.onnx' };
-
-/** The image as the model's network receives it. */
-async function networkInput(model: ModelVersion, image: RgbImage): Promise<ort.Tensor> {
-  if (model.mode === 'anomaly') {
-    const config = model.config as unknown as AnomalyConfig;
-    return pixelsTensor([await anomalyNetworkImage(config, preparedImage(config, image))]);
-  }
-  return pixelsTensor([await segmentNetworkImage(model.config as unknown as SegmentModelConfig, image)]);
-}
 
 function spread<T>(items: T[], count: number): T[] {
   if (items.length <= count) return items;
@@ -65,8 +52,8 @@ export function promotionBlocker(model: ModelVersion): string | null {
 export async function optimizeModel(store: Store, input: OptimizeModelInput, ctx: JobContext): Promise<OptimizeModelResult> {
   const started = performance.now();
   const parent = store.models.get(input.modelId);
-  const role = NETWORK_ROLE[parent.mode];
-  if (!role) throw new ArgusError('invalid_argument', `Model ${parent.id} is a ${parent.mode} model; only anomaly and segment models can be optimised`);
+  const mode = modeOf(parent.mode);
+  const { role } = mode.optimisation;
   const precision = (parent.config.precision as string | undefined) ?? 'fp32';
   if (precision !== 'fp32') throw new ArgusError('invalid_argument', `Model ${parent.id} is already ${precision}; optimise its fp32 parent instead`);
   const files = await verifyModelFiles(store, parent);
@@ -90,7 +77,7 @@ export async function optimizeModel(store: Store, input: OptimizeModelInput, ctx
     const feeds: Record<string, ort.Tensor>[] = [];
     for (const [i, sample] of calibration.entries()) {
       if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Optimisation cancelled');
-      feeds.push({ image: await networkInput(parent, await decodeRgb(await store.blobs.get(sample.sha256))) });
+      feeds.push({ image: await mode.optimisation.networkInput(parent, await decodeRgb(await store.blobs.get(sample.sha256))) });
       ctx.progress('reading calibration images', i + 1, calibration.length);
     }
     const inputs = async function* (): AsyncGenerator<Record<string, ort.Tensor>> {
@@ -134,16 +121,13 @@ export async function optimizeModel(store: Store, input: OptimizeModelInput, ctx
         const { thresholds } = await calibrateOn(store, detector, validation, (d, t) => ctx.progress(`calibrating ${label} thresholds on val`, d, t), ctx.signal);
         model = store.models.updateThresholds(model.id, { ...thresholds });
       }
-      return { metrics: await guardMetrics(store, model, detector, validation, (d, t) => ctx.progress(`checking ${label} on val`, d, t), ctx.signal), model };
+      return { metrics: await mode.guardMetrics(store, detector, model, validation, (d, t) => ctx.progress(`checking ${label} on val`, d, t), ctx.signal), model };
     } finally {
       await detector.release();
     }
   };
   const before = await measure(parent, 'parent');
-  // Anomaly scores are raw patch distances, whose scale moves with the features' precision: the
-  // child's thresholds are calibrated on val as training calibrated the parent's. Segment scores
-  // are probabilities, and the child keeps the parent's thresholds.
-  const after = await measure(stored, input.precision, parent.mode === 'anomaly');
+  const after = await measure(stored, input.precision, mode.optimisation.recalibrate);
   const guard = judgeOptimization(before.metrics, after.metrics, guardDatasetId);
   const seconds = (performance.now() - started) / 1000;
   const model = store.transaction(() => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { averagePrecision } from './evaluate.ts';
+import { averagePrecision } from '../common/box-metrics.ts';
 
 describe('box average precision at IoU 0.5', () => {
   const truth = new Map<number, [number, number, number, number][]>([

@@ -3,56 +3,13 @@ import type { SegmentMetrics } from '../api/contract.ts';
 import { AnomalyScoreboard } from '../anomaly/evaluate.ts';
 import { type ImageAnalyser, judge } from '../anomaly/detector.ts';
 import { ArgusError } from '../api/errors.ts';
+import { averagePrecision, type Box } from '../common/box-metrics.ts';
 import { extractRegions } from '../common/regions.ts';
 import { labelMap } from '../datasets/label-map.ts';
 import { decodeRgb } from '../images/preprocess.ts';
 import type { DatasetSample } from '../store/datasets.ts';
 import type { Store } from '../store/store.ts';
 
-
-type Box = [number, number, number, number];
-
-const boxIou = (a: Box, b: Box): number => {
-  const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
-  const h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
-  const inter = w * h;
-  const area = (r: Box): number => (r[2] - r[0]) * (r[3] - r[1]);
-  return inter > 0 ? inter / (area(a) + area(b) - inter) : 0;
-};
-
-/** VOC-style average precision (all points, precision made monotone) of scored detections against ground truth. */
-export function averagePrecision(detections: { image: number; score: number; box: Box }[], truth: Map<number, Box[]>, iouThreshold = 0.5): number {
-  const total = [...truth.values()].reduce((a, boxes) => a + boxes.length, 0);
-  if (total === 0) return NaN;
-  const used = new Map([...truth].map(([image, boxes]) => [image, new Uint8Array(boxes.length)]));
-  const sorted = [...detections].sort((a, b) => b.score - a.score);
-  const precision: number[] = [];
-  const recall: number[] = [];
-  let tp = 0;
-  sorted.forEach((d, k) => {
-    const boxes = truth.get(d.image) ?? [];
-    let best = -1;
-    let bestIou = iouThreshold;
-    boxes.forEach((b, i) => {
-      const iou = boxIou(d.box, b);
-      if (!used.get(d.image)![i] && iou >= bestIou) [best, bestIou] = [i, iou];
-    });
-    if (best >= 0) {
-      used.get(d.image)![best] = 1;
-      tp++;
-    }
-    precision.push(tp / (k + 1));
-    recall.push(tp / total);
-  });
-  for (let i = precision.length - 2; i >= 0; i--) precision[i] = Math.max(precision[i], precision[i + 1]);
-  let ap = 0;
-  let previousRecall = 0;
-  recall.forEach((r, i) => {
-    ap += (r - previousRecall) * precision[i];
-    previousRecall = r;
-  });
-  return ap;
-}
 
 /** Ground-truth boxes of a sample per class: its box annotations, else the connected components of its labels. */
 function truthBoxes(sample: DatasetSample, labels: Uint8Array, classes: number): Map<number, Box[]> {

@@ -7,7 +7,8 @@ import { stageOutputsHead } from '../model/heads.ts';
 import type { Float32Tensor } from '../model/safetensors.ts';
 import { addGradients } from '../training/autodiff.ts';
 import { segmentationLoss } from '../training/losses.ts';
-import { addOptimizer, type OptimizerOptions, type OptimizerState } from '../training/optimizers.ts';
+import type { TrainingGraphs } from '../training/fine-tuner.ts';
+import { addOptimizer, type OptimizerOptions } from '../training/optimizers.ts';
 
 /** What fixes the shape of the segmentation network and which part of it learns. */
 export interface SegmentNetworkConfig {
@@ -72,20 +73,10 @@ function buildForward(name: string, backbone: BackboneWeights, tensors: TensorLo
     h = buildResNetStage(g, backbone, h, s, tensors);
     stages[STAGE_KEYS[s]] = h;
   }
-  const fpn = buildFpn(g, stages, tensors, false);
+  const fpn = buildFpn(g, stages, tensors, { withP6: false });
   const logits = segmentationLogits(g, fpn, tensors);
   const target = g.input('target', 'float32', logits.shape);
   return { g, logits, target };
-}
-
-export interface TrainingGraphs {
-  /** One optimisation step: frozen features + target + parameters + state in; loss and updated values out. */
-  step: Uint8Array;
-  /** Forward + loss without update, for validation: loss and logits out. */
-  evaluate: Uint8Array;
-  /** Trained tensors in graph-input order, with their initial values. */
-  parameters: { name: string; data: Float32Array; dims: number[] }[];
-  optimizer: OptimizerState;
 }
 
 /**

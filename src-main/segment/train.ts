@@ -15,7 +15,8 @@ import type { Store } from '../store/store.ts';
 import { loadTrainingImages } from './data.ts';
 import { type SegmentModelConfig, SegmentDetector } from './detector.ts';
 import { buildSegmentInferenceModel, initialHeadTensors } from './network.ts';
-import { SegmentTrainer, type SegmentTrainingConfig } from './trainer.ts';
+import { segmentTask, type SegmentTrainingConfig } from './trainer.ts';
+import { FineTuner } from '../training/fine-tuner.ts';
 
 export interface TrainSegmentInput {
   datasetId: number;
@@ -139,9 +140,9 @@ export async function trainSegment(store: Store, input: TrainSegmentInput, ctx: 
   if (resumed) store.trainingRuns.resumed(run.id);
   const checkpointDir = join(store.dataDir, 'training', `run-${run.id}`);
   store.trainingRuns.setCheckpoint(run.id, checkpointDir, run.progress);
-  const trainer = new SegmentTrainer(store, input.backbone, (n) => initial.get(n), config, checkpointDir);
+  const trainer = new FineTuner(segmentTask(store, input.backbone, (n) => initial.get(n), config, train, validation), config, checkpointDir);
   try {
-    const outcome = await trainer.train(train, validation, input.provider, ctx.signal, (p) => {
+    const outcome = await trainer.train(input.provider, ctx.signal, (p) => {
       input.onProgress?.(p);
       if (p.phase === 'training') ctx.progress(`epoch ${p.epoch}/${p.epochs} · loss ${p.loss?.toFixed(4)}`, p.step, p.totalSteps);
       if (p.validation) store.trainingRuns.setCheckpoint(run.id, checkpointDir, p.step / p.totalSteps);

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { ArgusError } from '../api/errors.ts';
-import { latestSchemaVersion, migrations } from './migrations.ts';
+import { latestSchemaVersion, migrations, REBUILDS_TABLES } from './migrations.ts';
 
 export type Db = Database.Database;
 
@@ -37,10 +37,22 @@ function migrate(db: Db, schema: string[]): void {
     );
   }
   for (let version = current + 1; version <= schema.length; version++) {
-    db.transaction(() => {
-      db.exec(schema[version - 1]);
-      db.pragma(`user_version = ${version}`);
-    })();
+    // A table rebuild drops a table others refer to: foreign keys are off for it (the pragma is
+    // ignored inside a transaction) and every reference is checked before it commits.
+    const rebuild = schema === migrations && REBUILDS_TABLES.has(version);
+    if (rebuild) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(schema[version - 1]);
+        if (rebuild) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length) throw new ArgusError('storage', `Schema upgrade ${version} would break ${broken.length} references; the database is left as it was`);
+        }
+        db.pragma(`user_version = ${version}`);
+      })();
+    } finally {
+      if (rebuild) db.pragma('foreign_keys = ON');
+    }
   }
 }
 

@@ -192,6 +192,32 @@ export const migrations: string[] = [
   -- Where an image was taken (a camera position, station or line), as the dataset source names it.
   ALTER TABLE dataset_images ADD COLUMN group_name TEXT;
   `,
+  /* 4 */ `
+  -- Detection models. SQLite cannot change a CHECK constraint in place: the table is rebuilt
+  -- (SQLite's documented procedure; this migration runs with foreign keys off and checked after).
+  CREATE TABLE model_versions_v4 (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    parent_id INTEGER REFERENCES model_versions(id),
+    name TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('classify', 'anomaly', 'segment', 'detect')),
+    classes TEXT NOT NULL,
+    snapshot_id INTEGER REFERENCES dataset_snapshots(id),
+    config TEXT NOT NULL,
+    metrics TEXT NOT NULL DEFAULT '{}',
+    thresholds TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL DEFAULT 'candidate' CHECK (status IN ('candidate', 'production', 'retired')),
+    created_at TEXT NOT NULL,
+    promoted_at TEXT
+  );
+  INSERT INTO model_versions_v4 SELECT * FROM model_versions;
+  DROP TABLE model_versions;
+  ALTER TABLE model_versions_v4 RENAME TO model_versions;
+  CREATE UNIQUE INDEX one_production_model ON model_versions(project_id) WHERE status = 'production';
+  `,
 ];
 
 export const latestSchemaVersion = migrations.length;
+
+/** Migrations that rebuild a table other tables refer to: they run with foreign keys off, then checked. */
+export const REBUILDS_TABLES = new Set([4]);

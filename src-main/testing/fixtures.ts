@@ -123,6 +123,56 @@ export async function writeBlemishDataset(root: string): Promise<void> {
   writeFile(join(root, 'manifest.json'), JSON.stringify({ name: 'blemish', classes: { 1: 'blemish' }, samples }));
 }
 
+/** A textured image with dark circular blemishes (drawn over `texture`). */
+export function blemishes(width: number, height: number, seed: number, circles: { x: number; y: number; r: number }[]): Buffer {
+  const data = texture(width, height, seed);
+  for (const c of circles) {
+    for (let y = Math.max(0, c.y - c.r); y <= Math.min(height - 1, c.y + c.r); y++) {
+      for (let x = Math.max(0, c.x - c.r); x <= Math.min(width - 1, c.x + c.r); x++) {
+        if ((x - c.x) ** 2 + (y - c.y) ** 2 > c.r ** 2) continue;
+        const o = (y * width + x) * 3;
+        data[o] = 30; data[o + 1] = 28; data[o + 2] = 25;
+      }
+    }
+  }
+  return data;
+}
+
+/** Two blemishes side by side whose outlines touch (centres one diameter apart). */
+export function touchingPair(x: number, y: number, r: number): { x: number; y: number; r: number }[] {
+  return [{ x, y, r }, { x: x + 2 * r, y, r }];
+}
+
+export const DETECT_IMAGE = { width: 128, height: 96 };
+
+/**
+ * A small detection set of 128×96 striped parts with round dark blemishes labelled as boxes
+ * (class "blemish"); every other defective image has two blemishes whose outlines touch.
+ * Train: 4 good + 16 defective; val: 2 good + 6 defective.
+ */
+export async function writeDetectionDataset(root: string): Promise<void> {
+  const { width: W, height: H } = DETECT_IMAGE;
+  const samples: unknown[] = [];
+  const add = async (file: string, split: string, seed: number, circles: { x: number; y: number; r: number }[]) => {
+    writeFile(join(root, file), await pngOf(blemishes(W, H, seed, circles), W, H));
+    samples.push({
+      file, split, label: circles.length ? 'defect' : 'good', classes: circles.length ? ['blemish'] : [],
+      boxes: circles.map((c) => [c.x - c.r, c.y - c.r, c.x + c.r + 1, c.y + c.r + 1, 1]),
+    });
+  };
+  const circlesFor = (i: number): { x: number; y: number; r: number }[] => {
+    const r = 6 + (i % 4);
+    const x = 14 + ((i * 29) % (W - 28 - 4 * r));
+    const y = 14 + ((i * 17) % (H - 28));
+    return i % 2 ? touchingPair(x, y, r) : [{ x: x + r, y, r }];
+  };
+  for (let i = 0; i < 4; i++) await add(`train/g${i}.png`, 'train', i, []);
+  for (let i = 0; i < 16; i++) await add(`train/d${i}.png`, 'train', 50 + i, circlesFor(i));
+  for (let i = 0; i < 2; i++) await add(`val/g${i}.png`, 'val', 100 + i, []);
+  for (let i = 0; i < 6; i++) await add(`val/d${i}.png`, 'val', 200 + i, circlesFor(i + 21));
+  writeFile(join(root, 'manifest.json'), JSON.stringify({ name: 'blemish-boxes', classes: { 1: 'blemish' }, samples }));
+}
+
 /** A PNG whose header claims width×height (with a valid CRC) but carries almost no data. */
 export function pngBomb(width: number, height: number): Buffer {
   const crcTable = Array.from({ length: 256 }, (_, n) => {

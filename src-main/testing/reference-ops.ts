@@ -158,6 +158,8 @@ function evaluateNode(node: NodeRecord, input: (k: number) => F64, ints: (name: 
     case 'Relu': return map(input(0), (v) => Math.max(0, v));
     case 'Sigmoid': return map(input(0), (v) => 1 / (1 + Math.exp(-v)));
     case 'Exp': return map(input(0), Math.exp);
+    case 'Softplus': return map(input(0), (v) => (v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v))));
+    case 'Abs': return map(input(0), Math.abs);
     case 'Log': return map(input(0), Math.log);
     case 'Sqrt': return map(input(0), Math.sqrt);
     case 'LogSoftmax': return logSoftmax(input(0), Number(attrs.axis));

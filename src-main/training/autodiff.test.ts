@@ -5,6 +5,7 @@ import { GraphBuilder, type Value } from '../model/onnx-graph.ts';
 import { evaluateReference, type F64 } from '../testing/reference-ops.ts';
 import { addGradients } from './autodiff.ts';
 import { segmentationLoss } from './losses.ts';
+import { detectionLoss } from '../detect/loss.ts';
 import { addOptimizer } from './optimizers.ts';
 
 interface InputSpec {
@@ -90,6 +91,8 @@ describe('reverse-mode gradients match float64 finite differences', () => {
     ['Div', [{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [2, 3], positive: true }], (g, [a, b]) => g.node('Div', [a, b], {}, a.shape, 'div')],
     ['Neg', [{ name: 'x', shape: [5] }], (g, [x]) => g.node('Neg', [x], {}, x.shape, 'neg')],
     ['Exp', [{ name: 'x', shape: [2, 5] }], (g, [x]) => g.node('Exp', [x], {}, x.shape, 'exp')],
+    ['Softplus', [{ name: 'x', shape: [2, 5] }], (g, [x]) => g.node('Softplus', [x], {}, x.shape, 'softplus')],
+    ['Abs (away from 0)', [{ name: 'x', shape: [2, 5], positive: true }], (g, [x]) => g.node('Abs', [g.node('Sub', [x, g.constFloats('one', [1], [])], {}, x.shape, 'shift')], {}, x.shape, 'abs')],
     ['Log', [{ name: 'x', shape: [2, 5], positive: true }], (g, [x]) => g.node('Log', [x], {}, x.shape, 'log')],
     ['Sqrt', [{ name: 'x', shape: [2, 5], positive: true }], (g, [x]) => g.node('Sqrt', [x], {}, x.shape, 'sqrt')],
     ['LogSoftmax', [{ name: 'x', shape: [2, 4, 3, 3] }], (g, [x]) => g.node('LogSoftmax', [x], { axis: 1 }, x.shape, 'lsm')],
@@ -122,6 +125,30 @@ describe('reverse-mode gradients match float64 finite differences', () => {
     for (let n = 0; n < 2; n++) for (let p = 0; p < 9; p++) target[(n * 3 + ((p * 7 + n) % 3)) * 9 + p] = 1;
     const error = await gradientError([{ name: 'logits', shape }, { name: 'target', shape, fixed: target }], (g, [logits, t]) =>
       segmentationLoss(g, logits, t, { classWeights: [0.25, 1, 2] }).loss);
+    expect(error).toBeLessThan(TOLERANCE);
+  });
+
+  it('focal + GIoU + centreness detection loss', async () => {
+    const [n, classes, positions] = [2, 3, 5];
+    const cls = new Float32Array(n * classes * positions);
+    const box = new Float32Array(n * 4 * positions).fill(1);
+    const ctr = new Float32Array(n * positions);
+    const positive = new Float32Array(n * positions);
+    // Positions 1 and 3 of each image are positives with distinct boxes and classes.
+    for (let b = 0; b < n; b++) {
+      for (const p of [1, 3]) {
+        cls[(b * classes + ((p + b) % classes)) * positions + p] = 1;
+        for (let c = 0; c < 4; c++) box[(b * 4 + c) * positions + p] = 0.5 + 0.3 * c + 0.2 * b + 0.1 * p;
+        ctr[b * positions + p] = 0.4 + 0.1 * p;
+        positive[b * positions + p] = 1;
+      }
+    }
+    const error = await gradientError([
+      { name: 'cls', shape: [n, classes, positions] }, { name: 'box', shape: [n, 4, positions] }, { name: 'ctr', shape: [n, 1, positions] },
+      { name: 't_cls', shape: [n, classes, positions], fixed: cls }, { name: 't_box', shape: [n, 4, positions], fixed: box },
+      { name: 't_ctr', shape: [n, 1, positions], fixed: ctr }, { name: 't_pos', shape: [n, 1, positions], fixed: positive },
+      { name: 'inv_pos', shape: [1, 1, 1], fixed: Float32Array.of(1 / 4) }, { name: 'inv_ctr', shape: [1, 1, 1], fixed: Float32Array.of(1 / ctr.reduce((a, v) => a + v, 0)) },
+    ], (g, [c, bx, z, tc, tb, tz, tp, ip, ic]) => detectionLoss(g, { cls: c, box: bx, ctr: z }, { cls: tc, box: tb, ctr: tz, positive: tp, invPositives: ip, invCentreness: ic }).loss);
     expect(error).toBeLessThan(TOLERANCE);
   });
 });

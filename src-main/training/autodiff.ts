@@ -200,6 +200,9 @@ const RULES: Record<string, Rule> = {
     const oneMinus = ops.op('Sub', [ops.scalar(1), y], y.shape);
     return [ops.mul(ops.mul(dy, y), oneMinus)];
   },
+  // d softplus(x)/dx = sigmoid(x); softplus keeps log σ(x) = −softplus(−x) finite for any logit.
+  Softplus: (ops, node, dy) => [ops.mul(dy, ops.op('Sigmoid', [node.inputs[0]], dy.shape))],
+  Abs: (ops, node, dy) => [ops.mul(dy, ops.op('Sign', [node.inputs[0]], dy.shape))],
   Exp: (ops, node, dy) => [ops.mul(dy, node.output)],
   Log: (ops, node, dy) => [ops.op('Div', [dy, node.inputs[0]], dy.shape)],
   Sqrt: (ops, node, dy) => [ops.op('Div', [ops.mul(dy, ops.scalar(0.5)), node.output], dy.shape)],

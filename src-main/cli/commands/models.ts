@@ -4,6 +4,7 @@ import { ArgusError } from '../../api/errors.ts';
 import { type Command, intArg, requireArg, table } from '../command.ts';
 import { resolveDataset } from './datasets-ref.ts';
 import { followJob } from './jobs.ts';
+import { modeOf, TRAINABLE_MODES } from '../../modes/registry.ts';
 
 const deviceOf = (value: unknown): ExecutionProviderChoice => {
   const device = (value ?? 'auto') as ExecutionProviderChoice;
@@ -36,11 +37,11 @@ export const weightsDownload: Command = {
 
 export const train: Command = {
   name: 'train',
-  usage: 'train --mode anomaly|segment --dataset <dir|name|id> [--project NAME] [--weights FILE] [--device auto|cpu|cuda|webgpu] [--input WxH] [--name NAME]\n'
+  usage: `train --mode ${TRAINABLE_MODES.join('|')} --dataset <dir|name|id> [--project NAME] [--weights FILE] [--device auto|cpu|cuda|webgpu] [--input WxH] [--name NAME]\n`
     + '        anomaly: [--coreset N] [--layers c3+c4|c2+c3] [--border PX]\n'
-    + '        segment: [--parent MODEL] [--epochs N] [--batch N] [--lr X] [--frozen-stages 1|2|3] [--steps-per-epoch N] [--optimizer adamw|sgd]\n'
-    + '  train --mode segment --resume RUN   continues an interrupted run from its last checkpoint',
-  summary: 'Trains a model version from the dataset (anomaly: from its good train images; segment: fine-tunes on its labelled defects) and prints its id.',
+    + '        segment, detect: [--parent MODEL] [--epochs N] [--batch N] [--lr X] [--frozen-stages 1|2|3] [--steps-per-epoch N] [--optimizer adamw|sgd]\n'
+    + '  train --mode segment|detect --resume RUN   continues an interrupted run from its last checkpoint',
+  summary: 'Trains a model version from the dataset (anomaly: from its good train images; segment: masks from its labelled defects; detect: boxes with class and score) and prints its id.',
   options: {
     mode: { type: 'string', default: 'anomaly' }, dataset: { type: 'string' }, project: { type: 'string' }, weights: { type: 'string' },
     device: { type: 'string' }, input: { type: 'string' }, coreset: { type: 'string' }, name: { type: 'string' }, layers: { type: 'string' }, border: { type: 'string' },
@@ -48,7 +49,7 @@ export const train: Command = {
     'steps-per-epoch': { type: 'string' }, resume: { type: 'string' }, optimizer: { type: 'string' },
   },
   async run(ctx, values) {
-    if (values.mode !== 'anomaly' && values.mode !== 'segment') throw new ArgusError('invalid_argument', `Mode ${String(values.mode)} is not available; use --mode anomaly or --mode segment`);
+    const mode = modeOf(String(values.mode)).mode;
     const service = ctx.service();
     if (values.weights) await service.importBackboneWeights({ path: resolve(values.weights as string) });
     const resumeRunId = intArg(values.resume, '--resume');
@@ -64,22 +65,19 @@ export const train: Command = {
     const layers = values.layers as 'c3+c4' | 'c2+c3' | undefined;
     if (layers && layers !== 'c3+c4' && layers !== 'c2+c3') throw new ArgusError('invalid_argument', '--layers must be c3+c4 or c2+c3');
     const common = { datasetId, device: deviceOf(values.device), inputSize, name: values.name as string | undefined };
-    let started;
-    if (values.mode === 'segment') {
-      const frozenStages = intArg(values['frozen-stages'], '--frozen-stages');
-      if (frozenStages !== undefined && ![1, 2, 3].includes(frozenStages)) throw new ArgusError('invalid_argument', '--frozen-stages must be 1, 2 or 3');
-      const lr = values.lr === undefined ? undefined : Number(values.lr);
-      if (lr !== undefined && !(lr > 0)) throw new ArgusError('invalid_argument', '--lr must be a positive number');
-      const optimizer = values.optimizer as 'adamw' | 'sgd' | undefined;
-      if (optimizer !== undefined && optimizer !== 'adamw' && optimizer !== 'sgd') throw new ArgusError('invalid_argument', '--optimizer must be adamw or sgd');
-      started = await service.trainModel({
-        mode: 'segment', ...common, parentModelId: intArg(values.parent, '--parent'), resumeRunId, epochs: intArg(values.epochs, '--epochs'),
-        batchSize: intArg(values.batch, '--batch'), learningRate: lr, frozenStages: frozenStages as 1 | 2 | 3 | undefined,
-        stepsPerEpoch: intArg(values['steps-per-epoch'], '--steps-per-epoch'), optimizer,
-      });
-    } else {
-      started = await service.trainModel({ mode: 'anomaly', ...common, coresetSize: intArg(values.coreset, '--coreset'), layers, ignoredBorder: intArg(values.border, '--border') });
-    }
+    const frozenStages = intArg(values['frozen-stages'], '--frozen-stages');
+    if (frozenStages !== undefined && ![1, 2, 3].includes(frozenStages)) throw new ArgusError('invalid_argument', '--frozen-stages must be 1, 2 or 3');
+    const lr = values.lr === undefined ? undefined : Number(values.lr);
+    if (lr !== undefined && !(lr > 0)) throw new ArgusError('invalid_argument', '--lr must be a positive number');
+    const optimizer = values.optimizer as 'adamw' | 'sgd' | undefined;
+    if (optimizer !== undefined && optimizer !== 'adamw' && optimizer !== 'sgd') throw new ArgusError('invalid_argument', '--optimizer must be adamw or sgd');
+    // Every option given goes to the service; the mode takes the ones it knows.
+    const started = await service.trainModel({
+      mode, ...common, parentModelId: intArg(values.parent, '--parent'), resumeRunId, epochs: intArg(values.epochs, '--epochs'),
+      batchSize: intArg(values.batch, '--batch'), learningRate: lr, frozenStages: frozenStages as 1 | 2 | 3 | undefined,
+      stepsPerEpoch: intArg(values['steps-per-epoch'], '--steps-per-epoch'), optimizer,
+      coresetSize: intArg(values.coreset, '--coreset'), layers, ignoredBorder: intArg(values.border, '--border'),
+    });
     const result = await followJob<TrainModelResult>(ctx, service, started);
     ctx.out(ctx.json ? JSON.stringify({ id: result.modelId, metrics: result.metrics, seconds: result.seconds }) : String(result.modelId));
   },

@@ -49,11 +49,14 @@ export function InspectionViewer({ inspection, showHeatmap, opacity, preview = {
   const verdict = canPreviewVerdict && preview.image !== 0.5 ? decide(inspection.rawScore!, thresholds as ImageThresholds, preview.image) : inspection.verdict;
   const scores = useMemo(() => (heatmap ? Float32Array.from({ length: heatmap.width * heatmap.height }, (_, i) => heatmap.data[i * 4] / 255) : null), [heatmap]);
   const regions: Region[] = useMemo(() => {
-    if (preview.pixel === 0.5 || !scores || !heatmap) return inspection.regions as Region[];
+    if (preview.pixel === 0.5) return inspection.regions as Region[];
+    // Boxes of a detection model: what-if thresholds keep the boxes scoring at least that much.
+    if ((inspection.thresholds as { regions?: string }).regions === 'boxes') return (inspection.regions as Region[]).filter((r) => r.score >= preview.pixel);
+    if (!scores || !heatmap) return inspection.regions as Region[];
     return extractRegions(scores, heatmap.width, heatmap.height, preview.pixel, MIN_REGION_AREA)
       .map((r) => ({ class: 'anomaly', score: r.maxScore, mean_score: r.meanScore, box: r.box, area: r.area }));
   }, [preview.pixel, scores, heatmap, inspection.regions]);
-  const previewing = (canPreviewVerdict && preview.image !== 0.5) || (preview.pixel !== 0.5 && scores !== null);
+  const previewing = (canPreviewVerdict && preview.image !== 0.5) || (preview.pixel !== 0.5 && (scores !== null || (inspection.thresholds as { regions?: string }).regions === 'boxes'));
 
   useEffect(() => {
     let live = true;
@@ -81,14 +84,14 @@ export function InspectionViewer({ inspection, showHeatmap, opacity, preview = {
     ctx.clearRect(0, 0, size.width, size.height);
     if (showHeatmap && heatmap && heatmap.width === size.width && heatmap.height === size.height) ctx.putImageData(colourHeatmap(heatmap, opacity), 0, 0);
     ctx.lineWidth = Math.max(2, size.width / 400);
-    ctx.font = `${Math.max(14, size.width / 60)}px sans-serif`;
+    ctx.font = `${Math.max(8, size.width / 60)}px sans-serif`;
     if (showLabels && labels && labels.width === size.width && labels.height === size.height) drawLabels(ctx, labels);
     for (const r of regions) {
       const [x1, y1, x2, y2] = r.box;
       ctx.strokeStyle = '#00e5ff';
       ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
       ctx.fillStyle = '#00e5ff';
-      ctx.fillText(r.score.toFixed(2), x1, Math.max(12, y1 - 4));
+      ctx.fillText(r.class === 'anomaly' ? r.score.toFixed(2) : `${r.class} ${r.score.toFixed(2)}`, x1, Math.max(12, y1 - 4));
     }
   }, [size, heatmap, showHeatmap, opacity, regions, labels, showLabels]);
 
@@ -122,10 +125,10 @@ export function InspectionViewer({ inspection, showHeatmap, opacity, preview = {
         )}
         {regions.length > 0 && (
           <table className="table compact">
-            <thead><tr><th>#</th><th>{t('inspect.regionScore')}</th><th>{t('inspect.regionArea')}</th><th>{t('inspect.regionBox')}</th></tr></thead>
+            <thead><tr><th>#</th><th>{t('inspect.regionClass')}</th><th>{t('inspect.regionScore')}</th><th>{t('inspect.regionArea')}</th><th>{t('inspect.regionBox')}</th></tr></thead>
             <tbody>
               {regions.map((r, i) => (
-                <tr key={i}><td>{i + 1}</td><td>{r.score.toFixed(3)}</td><td>{r.area}</td><td>{r.box.join(', ')}</td></tr>
+                <tr key={i}><td>{i + 1}</td><td>{r.class}</td><td>{r.score.toFixed(3)}</td><td>{r.area}</td><td>{r.box.join(', ')}</td></tr>
               ))}
             </tbody>
           </table>

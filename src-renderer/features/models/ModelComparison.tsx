@@ -1,10 +1,10 @@
 import { Fragment, useEffect, useState } from 'react';
-import type { AnomalyMetrics, DatasetSummary, ImageScores, JobStatus, ModelVersionSummary, SegmentMetrics, Split } from '../../../src-main/api/contract.ts';
+import type { AnomalyMetrics, DatasetSummary, DetectClassMetrics, DetectMetrics, ImageScores, JobStatus, ModelVersionSummary, SegmentMetrics, Split } from '../../../src-main/api/contract.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 
-/** What an evaluation job returns: every mode's metrics, segmentation's where the model has them. */
-type Evaluation = AnomalyMetrics & Partial<Pick<SegmentMetrics, 'mean_box_ap50' | 'pixel_iou'>> & { image_scores: ImageScores };
+/** What an evaluation job returns: every mode's metrics, segmentation's and detection's where the model has them. */
+type Evaluation = AnomalyMetrics & Partial<Pick<SegmentMetrics, 'mean_box_ap50' | 'pixel_iou'>> & Partial<Pick<DetectMetrics, 'coco_map' | 'per_class'>> & { image_scores: ImageScores };
 
 const ROWS: { key: keyof Evaluation; label: string }[] = [
   { key: 'image_auroc', label: 'models.imageAurocShort' }, { key: 'image_auroc_same_size', label: 'models.imageAurocSameSize' },
@@ -13,13 +13,18 @@ const ROWS: { key: keyof Evaluation; label: string }[] = [
   { key: 'precision', label: 'models.precision' }, { key: 'recall', label: 'models.recall' }, { key: 'f1', label: 'F1' },
   { key: 'false_reject_rate', label: 'models.falseRejectsShort' }, { key: 'miss_rate', label: 'models.missRate' },
   { key: 'peak_on_defect_rate', label: 'models.peakOnDefect' },
-  { key: 'mean_box_ap50', label: 'models.boxAp' }, { key: 'ms_per_image', label: 'models.msPerImage' },
+  { key: 'mean_box_ap50', label: 'models.boxAp' }, { key: 'coco_map', label: 'models.cocoMap' }, { key: 'ms_per_image', label: 'models.msPerImage' },
 ];
 const BINS = 20;
 
 /** The groups (cameras) either evaluation measured on its own, in name order. */
 function groupsOf(...evaluations: Evaluation[]): string[] {
   return [...new Set(evaluations.flatMap((e) => Object.keys(e.image_auroc_by_group ?? {})))].sort();
+}
+
+/** The classes either detection evaluation measured, in name order. */
+function classesOf(...evaluations: Evaluation[]): string[] {
+  return [...new Set(evaluations.flatMap((e) => Object.keys(e.per_class ?? {})))].sort();
 }
 
 async function evaluate(modelId: number, datasetId: number, split: Split): Promise<Evaluation> {
@@ -101,6 +106,13 @@ export function ModelComparison({ models, datasets }: { models: ModelVersionSumm
                     <td>{format(result.ea[row.key])}</td>
                     <td>{format(result.eb[row.key])}</td>
                   </tr>
+                  {row.key === 'mean_box_ap50' && classesOf(result.ea, result.eb).map((name) => (
+                    <tr key={name} className="sub-row" data-testid={`class-ap-${name}`}>
+                      <td>{t('models.classAp', { name })}</td>
+                      <td>{format(result.ea.per_class?.[name]?.ap50)}</td>
+                      <td>{format(result.eb.per_class?.[name]?.ap50)}</td>
+                    </tr>
+                  ))}
                   {row.key === 'image_auroc_within_group' && groupsOf(result.ea, result.eb).map((group) => (
                     <tr key={group} className="sub-row">
                       <td>{t('models.imageAurocAtGroup', { group })}</td>
@@ -118,6 +130,7 @@ export function ModelComparison({ models, datasets }: { models: ModelVersionSumm
                 <h3>#{model.id} {model.name}</h3>
                 <ScoreHistogram scores={e.image_scores} label={t('models.histogram')} goodLabel={t('datasets.label.good')} defectLabel={t('datasets.label.defect')} />
                 <PrecisionRecall scores={e.image_scores} label={t('models.prCurve')} />
+                {e.per_class && <ClassCurves classes={e.per_class} label={t('models.classPrCurves')} />}
               </div>
             ))}
           </div>
@@ -173,6 +186,25 @@ function PrecisionRecall({ scores, label }: { scores: ImageScores; label: string
         <text x={W - 2} y={H + 12} fontSize="10" fill="#637083" textAnchor="end">1</text>
       </svg>
       <figcaption><span className="legend"><i style={{ background: '#1f6feb' }} />Precision</span><span className="legend"><i style={{ background: '#cf222e' }} />Recall</span> · {label}</figcaption>
+    </figure>
+  );
+}
+
+const CLASS_COLOURS = ['#1f6feb', '#cf222e', '#1a7f37', '#8250df', '#bf8700', '#0a7ea4', '#d1242f', '#6e7781'];
+
+/** A detector's box precision against recall, one curve per class (IoU ≥ 0.5). */
+function ClassCurves({ classes, label }: { classes: Record<string, DetectClassMetrics>; label: string }) {
+  const entries = Object.entries(classes).filter(([, c]) => c.boxes > 0);
+  return (
+    <figure className="mini-chart" aria-label={label}>
+      <svg viewBox={`0 0 ${W} ${H + 14}`} role="img" aria-label={label}>
+        {entries.map(([name, c], k) => (
+          <polyline key={name} points={c.curve.recall.map((r, i) => `${r * W},${H - c.curve.precision[i] * H}`).join(' ')} fill="none" stroke={CLASS_COLOURS[k % CLASS_COLOURS.length]} strokeWidth={2} data-class={name} />
+        ))}
+        <text x={2} y={H + 12} fontSize="10" fill="#637083">recall 0</text>
+        <text x={W - 2} y={H + 12} fontSize="10" fill="#637083" textAnchor="end">1</text>
+      </svg>
+      <figcaption>{entries.map(([name, c], k) => <span key={name} className="legend"><i style={{ background: CLASS_COLOURS[k % CLASS_COLOURS.length] }} />{name} AP {c.ap50.toFixed(2)}</span>)} · {label}</figcaption>
     </figure>
   );
 }

@@ -59,7 +59,7 @@ export function ModelsPage() {
         <table className="table" aria-label={t('nav.models')}>
           <thead>
             <tr>
-              <th>ID</th><th>{t('models.name')}</th><th>{t('models.status')}</th><th>{t('models.imageAuroc')}</th><th>{t('models.pixelAuroc')}</th>
+              <th>ID</th><th>{t('models.name')}</th><th>{t('models.status')}</th><th>{t('models.imageAuroc')}</th><th>{t('models.pixelAuroc')}</th><th>{t('models.boxAp')}</th>
               <th>F1</th><th>{t('models.falseRejects')}</th><th>{t('models.input')}</th><th>{t('models.lineage')}</th><th>{t('models.created')}</th><th />
             </tr>
           </thead>
@@ -75,6 +75,7 @@ export function ModelsPage() {
                 <td><span className={`chip status-${m.status}`}>{t(`models.status.${m.status}`)}</span></td>
                 <td>{metric(m, 'image_auroc')}</td>
                 <td>{metric(m, 'pixel_auroc')}</td>
+                <td>{metric(m, 'mean_box_ap50')}</td>
                 <td>{metric(m, 'f1')}</td>
                 <td>{metric(m, 'false_reject_rate')}</td>
                 <td>{String(m.config.inputWidth ?? '–')}×{String(m.config.inputHeight ?? '–')}</td>

@@ -4,8 +4,8 @@ import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useJob } from '../common/hooks.ts';
 
-/** A version that can be optimised: a full-precision anomaly or segmentation model. */
-const optimisable = (m: ModelVersionSummary): boolean => (m.mode === 'anomaly' || m.mode === 'segment') && (m.config.precision ?? 'fp32') === 'fp32';
+/** A version that can be optimised: a full-precision anomaly, segmentation or detection model. */
+const optimisable = (m: ModelVersionSummary): boolean => m.mode !== 'classify' && (m.config.precision ?? 'fp32') === 'fp32';
 
 /** Starts an int8 or fp16 child of a model version and shows its accuracy check against the parent. */
 export function OptimizeForm({ models, onDone }: { models: ModelVersionSummary[]; onDone: () => void }) {
@@ -74,6 +74,7 @@ export function OptimizeForm({ models, onDone }: { models: ModelVersionSummary[]
             <tbody>
               <tr><td>{t('models.imageAurocShort')}</td><td>{fmt(result.guard.parent.image_auroc)}</td><td>{fmt(result.guard.optimized.image_auroc)}</td></tr>
               <tr><td>{t('optimize.pixelIou')}</td><td>{fmt(result.guard.parent.pixel_iou)}</td><td>{fmt(result.guard.optimized.pixel_iou)}</td></tr>
+              {result.guard.parent.box_map50 !== undefined && <tr><td>{t('models.boxAp')}</td><td>{fmt(result.guard.parent.box_map50 ?? null)}</td><td>{fmt(result.guard.optimized.box_map50 ?? null)}</td></tr>}
             </tbody>
           </table>
           {result.guard.reason && <p>{result.guard.reason}</p>}

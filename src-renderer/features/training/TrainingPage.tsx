@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useState } from 'react';
-import type { ExecutionProviderChoice, JobStatus, TrainModelInput, TrainModelResult } from '../../../src-main/api/contract.ts';
+import type { ExecutionProviderChoice, JobStatus, TrainableMode, TrainingValidation, TrainModelInput, TrainModelResult } from '../../../src-main/api/contract.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync, useJob } from '../common/hooks.ts';
@@ -7,6 +7,8 @@ import { useSession } from '../common/session.tsx';
 import { LossChart, type LossPoint } from './LossChart.tsx';
 
 const JOB_KEY = 'argus.training.job';
+/** Colours of the loss terms' curves (detect: class, box, centreness). */
+const PART_COLOURS = ['#8250df', '#1a7f37', '#bf8700'];
 
 const formatEta = (seconds: number | null | undefined): string => {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
@@ -21,7 +23,7 @@ export function TrainingPage() {
   const datasets = useAsync(() => api.listDatasets({}), []);
   const models = useAsync(() => api.listModels({}), []);
   const runs = useAsync(() => api.listTrainingRuns(), []);
-  const [mode, setMode] = useState<'segment' | 'anomaly'>('segment');
+  const [mode, setMode] = useState<TrainableMode>('segment');
   const [datasetId, setDatasetId] = useState<number | null>(null);
   const [parentId, setParentId] = useState<number | null>(null);
   const [epochs, setEpochs] = useState('20');
@@ -34,6 +36,7 @@ export function TrainingPage() {
   const [jobId, setJobId] = useState<string | null>(() => sessionStorage.getItem(JOB_KEY));
   const [error, setError] = useState<string | null>(null);
   const [steps, setSteps] = useState<LossPoint[]>([]);
+  const [partSteps, setPartSteps] = useState<Record<string, LossPoint[]>>({});
   const [log, setLog] = useState<string[]>([]);
   const job = useJob(jobId);
 
@@ -46,8 +49,14 @@ export function TrainingPage() {
     const p = job?.training;
     if (!p) return;
     if (p.phase === 'training' && p.loss !== null) setSteps((s) => (s.length && s[s.length - 1].x === p.step ? s : [...s, { x: p.step, y: p.loss! }]));
+    if (p.phase === 'training' && p.lossParts) {
+      setPartSteps((parts) => Object.fromEntries(Object.entries(p.lossParts!).map(([name, y]) => {
+        const points = parts[name] ?? [];
+        return [name, points.length && points[points.length - 1].x === p.step ? points : [...points, { x: p.step, y }]];
+      })));
+    }
     if (p.validation) {
-      const line = t('training.logEpoch', { epoch: p.epoch, epochs: p.epochs, loss: p.loss?.toFixed(4) ?? '–', val: p.validation.loss.toFixed(4), iou: Object.entries(p.validation.iou).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ') });
+      const line = t('training.logEpoch', { epoch: p.epoch, epochs: p.epochs, loss: p.loss?.toFixed(4) ?? '–', val: p.validation.loss.toFixed(4), iou: validationSummary(p.validation) });
       setLog((l) => (l[l.length - 1] === line ? l : [...l, line]));
     }
   }, [job?.training]);
@@ -66,11 +75,22 @@ export function TrainingPage() {
       const started: JobStatus = await api.trainModel(input);
       sessionStorage.setItem(JOB_KEY, started.id);
       setSteps([]);
+      setPartSteps({});
       setLog([t('training.logStarted')]);
       setJobId(started.id);
       runs.reload();
     } catch (err) {
       setError((err as Error).message);
+    }
+  };
+
+  // Each fine-tuned mode starts from its own schedule's defaults.
+  const chooseMode = (next: TrainableMode): void => {
+    setMode(next);
+    setParentId(null);
+    if (next !== 'anomaly') {
+      setEpochs(next === 'detect' ? '12' : '20');
+      setLearningRate(next === 'detect' ? '0.0002' : '0.0001');
     }
   };
 
@@ -87,13 +107,13 @@ export function TrainingPage() {
     const common = { datasetId, device, inputSize: size ? [Number(size[1]), Number(size[2])] as [number, number] : undefined };
     void start(mode === 'anomaly'
       ? { mode: 'anomaly', ...common, ...(ignoredBorder > 0 ? { ignoredBorder } : {}) }
-      : { mode: 'segment', ...common, parentModelId: parentId ?? undefined, epochs: Number(epochs), batchSize: Number(batch), learningRate: Number(learningRate), frozenStages: frozen });
+      : { mode, ...common, parentModelId: parentId ?? undefined, epochs: Number(epochs), batchSize: Number(batch), learningRate: Number(learningRate), frozenStages: frozen });
   };
 
   const running = job?.state === 'running';
   const progress = job?.training;
   const percent = progress && progress.totalSteps ? Math.round((progress.step / progress.totalSteps) * 100) : job && job.total ? Math.round((job.done / job.total) * 100) : 0;
-  const segmentModels = models.data?.filter((m) => m.mode === 'segment') ?? [];
+  const parentModels = models.data?.filter((m) => m.mode === mode) ?? [];
   const history = progress?.history ?? [];
 
   return (
@@ -105,8 +125,9 @@ export function TrainingPage() {
         <form className="card training-form" onSubmit={submit} aria-label={t('training.settings')}>
           <h2>{t('training.settings')}</h2>
           <label>{t('training.mode')}
-            <select value={mode} onChange={(e) => setMode(e.target.value as 'segment' | 'anomaly')} disabled={running}>
+            <select value={mode} onChange={(e) => chooseMode(e.target.value as TrainableMode)} disabled={running}>
               <option value="segment">{t('training.mode.segment')}</option>
+              <option value="detect">{t('training.mode.detect')}</option>
               <option value="anomaly">{t('training.mode.anomaly')}</option>
             </select>
           </label>
@@ -121,12 +142,12 @@ export function TrainingPage() {
               <small className="muted">{t('training.borderHint')}</small>
             </label>
           )}
-          {mode === 'segment' && (
+          {mode !== 'anomaly' && (
             <>
               <label>{t('training.baseModel')}
                 <select value={parentId ?? ''} onChange={(e) => setParentId(e.target.value ? Number(e.target.value) : null)} disabled={running}>
                   <option value="">{t('training.baseImagenet')}</option>
-                  {segmentModels.map((m) => <option key={m.id} value={m.id}>#{m.id} {m.name}</option>)}
+                  {parentModels.map((m) => <option key={m.id} value={m.id}>#{m.id} {m.name}</option>)}
                 </select>
               </label>
               <div className="row">
@@ -170,6 +191,7 @@ export function TrainingPage() {
                 {progress && progress.epoch > 0 && <span>{t('training.epochOf', { epoch: progress.epoch, epochs: progress.epochs })}</span>}
                 {progress?.loss !== null && progress?.loss !== undefined && <span>{t('training.loss')} {progress.loss.toFixed(4)}</span>}
                 {progress && progress.learningRate > 0 && <span>{t('training.lr')} {progress.learningRate.toExponential(2)}</span>}
+                {progress?.lossParts && <span data-testid="loss-parts">{Object.entries(progress.lossParts).map(([k, v]) => `${partName(t, k)} ${v.toFixed(3)}`).join(' · ')}</span>}
                 {running && <span>{t('training.eta')} {formatEta(progress?.etaSeconds)}</span>}
               </div>
               <div className="progress">
@@ -182,6 +204,7 @@ export function TrainingPage() {
                 label={t('training.chart')}
                 series={[
                   { name: t('training.stepLoss'), color: '#9fb3c8', points: steps },
+                  ...Object.entries(partSteps).map(([name, points], k) => ({ name: partName(t, name), color: PART_COLOURS[k % PART_COLOURS.length], points })),
                   { name: t('training.trainLoss'), color: '#1f6feb', points: history.map((h) => ({ x: (h.epoch * (progress?.totalSteps ?? 1)) / (progress?.epochs ?? 1), y: h.trainLoss })) },
                   { name: t('training.valLoss'), color: '#cf222e', points: history.map((h) => ({ x: (h.epoch * (progress?.totalSteps ?? 1)) / (progress?.epochs ?? 1), y: h.validationLoss })) },
                 ]}
@@ -209,7 +232,7 @@ export function TrainingPage() {
                   <td>{Math.round(r.progress * 100)}%</td>
                   <td>{r.resultModelId ? `#${r.resultModelId}` : '–'}</td>
                   <td>{new Date(r.startedAt).toLocaleString()}</td>
-                  <td>{r.resumable && !running && isEngineer && <button onClick={() => void start({ mode: 'segment', resumeRunId: r.id, device })}>{t('training.resume')}</button>}</td>
+                  <td>{r.resumable && !running && isEngineer && <button onClick={() => void start({ mode: r.mode as TrainableMode, resumeRunId: r.id, device })}>{t('training.resume')}</button>}</td>
                 </tr>
               ))}
             </tbody>
@@ -218,4 +241,16 @@ export function TrainingPage() {
       </div>
     </section>
   );
+}
+
+/** Per-class validation measure of an epoch: pixel IoU (segment) or box AP@0.5 (detect). */
+function validationSummary(v: TrainingValidation): string {
+  const [label, values] = v.ap50 ? ['AP50', v.ap50] : ['IoU', v.iou ?? {}];
+  return `${label} ${Object.entries(values).map(([k, x]) => `${k} ${x.toFixed(3)}`).join(', ')}`;
+}
+
+/** A loss term's label (unknown terms by their own name). */
+function partName(t: ReturnType<typeof useI18n>['t'], part: string): string {
+  const key = `training.lossPart.${part}`;
+  return part === 'class' || part === 'box' || part === 'centreness' ? t(key as 'training.lossPart.class') : part;
 }

@@ -1,11 +1,11 @@
-// Runs a segmentation training job in a worker thread, so batch assembly and bookkeeping never
-// block the thread that serves the UI. It opens its own connection to the data directory.
+// Runs a fine-tuning job in a worker thread, so batch assembly and bookkeeping never block the
+// thread that serves the UI. It opens its own connection to the data directory.
 import { parentPort, workerData } from 'node:worker_threads';
 import { toErrorBody } from '../api/errors.ts';
 import { loadResNet50Weights } from '../model/resnet50.ts';
+import { modeOf } from '../modes/registry.ts';
 import { Store } from '../store/store.ts';
 import type { TrainingJobRequest, TrainingWorkerMessage } from './training-client.ts';
-import { trainSegment } from './train.ts';
 
 const port = parentPort!;
 const request = workerData as TrainingJobRequest;
@@ -17,7 +17,7 @@ port.on('message', (message: { type: 'cancel' }) => {
 
 const store = new Store(request.dataDir);
 try {
-  const { model, runId, seconds } = await trainSegment(store, {
+  const { model, runId, seconds } = await modeOf(request.mode).train(store, {
     ...request.input, backbone: loadResNet50Weights(request.weightsPath),
     onProgress: (info) => post({ type: 'training', info }),
   }, {

@@ -1,19 +1,20 @@
-import type { ApiErrorBody, TrainingProgressInfo } from '../api/contract.ts';
+import type { ApiErrorBody, TrainableMode, TrainingProgressInfo } from '../api/contract.ts';
 import { ArgusError } from '../api/errors.ts';
 import type { JobContext } from '../jobs/job-runner.ts';
+import type { ModeTrainingInput } from '../modes/model-mode.ts';
 import { startWorker } from '../runtime/worker-rpc.ts';
-import type { TrainSegmentInput } from './train.ts';
 
-/** What the worker needs: the data directory, the backbone weights file and the run's settings. */
+/** What the worker needs: the mode, the data directory, the backbone weights file and the run's settings. */
 export interface TrainingJobRequest {
+  mode: TrainableMode;
   dataDir: string;
   weightsPath: string;
-  input: Omit<TrainSegmentInput, 'backbone' | 'onProgress'>;
+  input: Omit<ModeTrainingInput, 'backbone' | 'onProgress'>;
 }
 
-export interface SegmentTrainingResult {
+export interface WorkerTrainingResult {
   modelId: number;
-  runId: number;
+  runId?: number;
   seconds: number;
   metrics: Record<string, unknown>;
 }
@@ -21,18 +22,18 @@ export interface SegmentTrainingResult {
 export type TrainingWorkerMessage =
   | { type: 'progress'; phase: string; done: number; total: number }
   | { type: 'training'; info: TrainingProgressInfo }
-  | { type: 'done'; result: SegmentTrainingResult }
+  | { type: 'done'; result: WorkerTrainingResult }
   | { type: 'error'; error: ApiErrorBody };
 
 /**
- * Runs segmentation training in a worker thread and relays its progress to the job. Cancelling
- * the job asks the worker to stop at its next check (between the parts of a step).
+ * Runs a fine-tuning mode's training in a worker thread and relays its progress to the job.
+ * Cancelling the job asks the worker to stop at its next check (between the parts of a step).
  */
-export function trainSegmentInWorker(request: TrainingJobRequest, ctx: JobContext): Promise<SegmentTrainingResult> {
+export function trainInWorker(request: TrainingJobRequest, ctx: JobContext): Promise<WorkerTrainingResult> {
   const worker = startWorker(import.meta.url, 'training-worker', { workerData: request });
   const cancel = (): void => worker.postMessage({ type: 'cancel' });
   ctx.signal.addEventListener('abort', cancel, { once: true });
-  return new Promise<SegmentTrainingResult>((resolve, reject) => {
+  return new Promise<WorkerTrainingResult>((resolve, reject) => {
     let settled = false;
     worker.on('message', (message: TrainingWorkerMessage) => {
       if (message.type === 'progress') ctx.progress(message.phase, message.done, message.total);

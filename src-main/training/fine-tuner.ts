@@ -1,0 +1,266 @@
+import { existsSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import type { ExecutionProviderChoice, ExecutionProviderReport, TrainingProgressInfo, TrainingValidation } from '../api/contract.ts';
+import { ArgusError } from '../api/errors.ts';
+import { seededRandom } from '../model/init.ts';
+import { encodeSafetensors, type Float32Tensor, SafetensorsFile } from '../model/safetensors.ts';
+import { createSession } from '../runtime/sessions.ts';
+import { writeFileAtomic } from '../store/atomic-file.ts';
+import { NEXT, type OptimizerKind, type OptimizerState } from './optimizers.ts';
+
+/** The schedule every fine-tuned mode shares. */
+export interface FineTuneSchedule {
+  batchSize: number;
+  epochs: number;
+  stepsPerEpoch: number;
+  learningRate: number;
+  warmupSteps: number;
+  optimizer: OptimizerKind;
+  weightDecay: number;
+  /** Stop when the validation loss has not improved for this many epochs. */
+  patience: number;
+  seed: number;
+  clipNorm: number;
+  inputWidth: number;
+  inputHeight: number;
+}
+
+export interface TrainingGraphs {
+  /** One optimisation step: frozen features + targets + parameters + state in; loss and updated values out. */
+  step: Uint8Array;
+  /** Forward + loss without update, for validation: loss and the mode's outputs. */
+  evaluate: Uint8Array;
+  /** Trained tensors in graph-input order, with their initial values. */
+  parameters: { name: string; data: Float32Array; dims: number[] }[];
+  optimizer: OptimizerState;
+}
+
+/** A batch as the graphs take it: uint8 pixels [batch, h, w, 3] and the mode's target tensors. */
+export interface FineTuneBatch {
+  pixels: Uint8Array;
+  targets: Record<string, ort.Tensor>;
+}
+
+/** Collects a mode's validation measures over the validation batches of one epoch. */
+export interface ValidationAccumulator {
+  /** `valid`: how many leading images of the batch are real (the last batch repeats its last image). */
+  add(batch: FineTuneBatch, outputs: ort.InferenceSession.OnnxValueMapType, valid: number): void;
+  result(loss: number): TrainingValidation;
+}
+
+/** What a mode gives the fine-tuner: its graphs, the frozen part, batches and validation measures. */
+export interface FineTuneTask {
+  graphs: TrainingGraphs;
+  /** Stem and frozen stages as an inference graph (input "image"), and the outputs the step graph takes. */
+  frozenModel: Uint8Array;
+  frozenOutputs: string[];
+  /** A batch source for training, seeded per epoch so that a resumed run draws what it would have. */
+  trainingBatches(random: () => number): (size: number) => Promise<FineTuneBatch>;
+  validationBatch(from: number, size: number): Promise<FineTuneBatch>;
+  validationCount: number;
+  validation(): ValidationAccumulator;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  validation: TrainingValidation;
+  seconds: number;
+}
+
+export interface TrainingOutcome {
+  /** Weights of the epoch with the lowest validation loss. */
+  best: Map<string, Float32Tensor>;
+  bestEpoch: number;
+  /** Validation before the first step: what training improved on. */
+  initialValidation: TrainingValidation | null;
+  epochs: EpochRecord[];
+  stoppedEarly: boolean;
+  provider: ExecutionProviderReport;
+  msPerStep: number;
+}
+
+interface CheckpointState {
+  epoch: number;
+  step: number;
+  bestLoss: number;
+  bestEpoch: number;
+  initialValidation: TrainingValidation | null;
+  epochs: EpochRecord[];
+}
+
+/** Learning rate at a step: linear warm-up, then cosine decay to zero. */
+export function learningRateAt(step: number, config: Pick<FineTuneSchedule, 'learningRate' | 'warmupSteps'>, totalSteps: number): number {
+  if (step < config.warmupSteps) return (config.learningRate * (step + 1)) / config.warmupSteps;
+  const progress = (step - config.warmupSteps) / Math.max(1, totalSteps - config.warmupSteps);
+  return config.learningRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress)));
+}
+
+/**
+ * Fine-tunes the unfrozen part of a network for any mode. Each step: a batch from the mode's
+ * augmenting batcher, the frozen stages as an inference session, then the step graph (forward,
+ * loss, gradients, update) in one onnxruntime run. Parameters and optimizer state stay as
+ * onnxruntime tensors between steps. A checkpoint (parameters, optimizer state, history) is
+ * written atomically after every epoch; when one exists, training continues from it.
+ */
+export class FineTuner {
+  constructor(private readonly task: FineTuneTask, private readonly config: FineTuneSchedule, private readonly checkpointDir: string) {}
+
+  get checkpointPath(): string {
+    return `${this.checkpointDir}/checkpoint.safetensors`;
+  }
+
+  get bestPath(): string {
+    return `${this.checkpointDir}/best.safetensors`;
+  }
+
+  async train(provider: ExecutionProviderChoice, signal: AbortSignal, onProgress: (p: TrainingProgressInfo) => void): Promise<TrainingOutcome> {
+    const { config, task } = this;
+    const { graphs } = task;
+    const cancelled = (): void => {
+      if (signal.aborted) throw new ArgusError('cancelled', 'Training cancelled');
+    };
+    const totalSteps = config.epochs * config.stepsPerEpoch;
+    onProgress({ phase: 'preparing', epoch: 0, epochs: config.epochs, step: 0, totalSteps, loss: null, learningRate: 0, etaSeconds: null });
+    const frozen = await createSession({ model: task.frozenModel, provider });
+    const active = frozen.report.active ?? 'cpu';
+    const [step, evaluate] = await Promise.all([
+      createSession({ model: graphs.step, provider: active }),
+      createSession({ model: graphs.evaluate, provider: active }),
+    ]);
+    try {
+      const params = new Map<string, ort.Tensor>();
+      const states = new Map<string, ort.Tensor>();
+      for (const p of graphs.parameters) {
+        params.set(p.name, new ort.Tensor('float32', p.data, p.dims));
+        for (const s of graphs.optimizer.stateNames) states.set(`${p.name}.${s}`, new ort.Tensor('float32', new Float32Array(p.data.length), p.dims));
+      }
+      let state: CheckpointState = { epoch: 0, step: 0, bestLoss: Infinity, bestEpoch: -1, initialValidation: null, epochs: [] };
+      if (existsSync(this.checkpointPath)) state = this.restore(params, states);
+      // Every event carries the finished epochs' losses, for the loss chart.
+      const emit = (p: TrainingProgressInfo): void =>
+        onProgress({ ...p, history: state.epochs.map((e) => ({ epoch: e.epoch, trainLoss: e.trainLoss, validationLoss: e.validation.loss })) });
+
+      const nextBatch = task.trainingBatches(seededRandom(config.seed + state.epoch));
+      const features = async (batch: FineTuneBatch): Promise<Record<string, ort.Tensor>> => {
+        const out = await frozen.session.run({ image: new ort.Tensor('uint8', batch.pixels, [config.batchSize, config.inputHeight, config.inputWidth, 3]) });
+        return Object.fromEntries(task.frozenOutputs.map((k) => [k, out[k]]));
+      };
+      const validate = async (): Promise<TrainingValidation> => {
+        const accumulator = task.validation();
+        let lossSum = 0;
+        let batches = 0;
+        for (let from = 0; from < task.validationCount; from += config.batchSize) {
+          cancelled();
+          const batch = await task.validationBatch(from, config.batchSize);
+          const out = await evaluate.session.run({ ...(await features(batch)), ...batch.targets, ...Object.fromEntries(params) });
+          lossSum += (out.loss.data as Float32Array)[0];
+          batches++;
+          accumulator.add(batch, out, Math.min(config.batchSize, task.validationCount - from));
+        }
+        return accumulator.result(batches ? lossSum / batches : NaN);
+      };
+
+      if (state.epoch === 0 && !state.initialValidation) {
+        emit({ phase: 'validating', epoch: 0, epochs: config.epochs, step: 0, totalSteps, loss: null, learningRate: 0, etaSeconds: null });
+        state.initialValidation = await validate();
+      }
+      let stepMs = 0;
+      let stepsTimed = 0;
+      let stoppedEarly = false;
+      const started = performance.now();
+      const startStep = state.step;
+      for (let epoch = state.epoch; epoch < config.epochs; epoch++) {
+        const epochStarted = performance.now();
+        let lossSum = 0;
+        for (let k = 0; k < config.stepsPerEpoch; k++) {
+          cancelled();
+          const batch = await nextBatch(config.batchSize);
+          cancelled();
+          const t0 = performance.now();
+          const inputs = await features(batch);
+          cancelled();
+          const lr = learningRateAt(state.step, config, totalSteps);
+          const t = state.step + 1;
+          const scalars: Record<string, ort.Tensor> = { lr: scalar(lr) };
+          if (config.optimizer === 'adamw') {
+            scalars.bias_correction1 = scalar(1 / (1 - 0.9 ** t));
+            scalars.bias_correction2 = scalar(1 / (1 - 0.999 ** t));
+          }
+          const out = await step.session.run({ ...inputs, ...batch.targets, ...Object.fromEntries(params), ...Object.fromEntries(states), ...scalars });
+          for (const name of params.keys()) params.set(name, out[`${name}${NEXT}`]);
+          for (const name of states.keys()) states.set(name, out[`${name}${NEXT}`]);
+          const loss = (out.loss.data as Float32Array)[0];
+          if (!Number.isFinite(loss)) throw new ArgusError('internal', `Training diverged at step ${t} (loss ${loss}); lower the learning rate`);
+          stepMs += performance.now() - t0;
+          stepsTimed++;
+          lossSum += loss;
+          state.step++;
+          const perStep = (performance.now() - started) / (state.step - startStep);
+          emit({
+            phase: 'training', epoch: epoch + 1, epochs: config.epochs, step: state.step, totalSteps, loss, learningRate: lr,
+            etaSeconds: ((totalSteps - state.step) * perStep) / 1000, lossParts: lossParts(out),
+          });
+        }
+        const trainLoss = lossSum / config.stepsPerEpoch;
+        const progress = { epoch: epoch + 1, epochs: config.epochs, step: state.step, totalSteps, loss: trainLoss, learningRate: learningRateAt(state.step, config, totalSteps), etaSeconds: null };
+        emit({ phase: 'validating', ...progress });
+        const result = await validate();
+        state.epochs.push({ epoch: epoch + 1, trainLoss, validation: result, seconds: (performance.now() - epochStarted) / 1000 });
+        state.epoch = epoch + 1;
+        if (result.loss < state.bestLoss) {
+          state.bestLoss = result.loss;
+          state.bestEpoch = epoch + 1;
+          await writeFileAtomic(this.bestPath, encodeSafetensors(toTensors(params)));
+        }
+        await this.save(params, states, state);
+        emit({ phase: 'validating', ...progress, validation: result });
+        if (epoch + 1 - state.bestEpoch >= config.patience && epoch + 1 < config.epochs) {
+          stoppedEarly = true;
+          break;
+        }
+      }
+      const best = SafetensorsFile.read(this.bestPath);
+      return {
+        best: new Map(graphs.parameters.map((p) => [p.name, best.float32(p.name)])),
+        bestEpoch: state.bestEpoch, initialValidation: state.initialValidation, epochs: state.epochs, stoppedEarly, provider: frozen.report,
+        msPerStep: stepsTimed ? stepMs / stepsTimed : 0,
+      };
+    } finally {
+      await Promise.all([frozen.session.release(), step.session.release(), evaluate.session.release()]);
+    }
+  }
+
+  private async save(params: Map<string, ort.Tensor>, states: Map<string, ort.Tensor>, state: CheckpointState): Promise<void> {
+    const tensors = new Map([...toTensors(params), ...toTensors(states)]);
+    await writeFileAtomic(this.checkpointPath, encodeSafetensors(tensors, { 'argus.training': JSON.stringify(state) }));
+  }
+
+  private restore(params: Map<string, ort.Tensor>, states: Map<string, ort.Tensor>): CheckpointState {
+    const file = SafetensorsFile.read(this.checkpointPath);
+    const stateText = file.metadata['argus.training'];
+    if (!stateText) throw new ArgusError('bad_input', `${this.checkpointPath} is not an Argus training checkpoint`);
+    for (const map of [params, states]) {
+      for (const [name, tensor] of map) {
+        if (!file.has(name)) throw new ArgusError('bad_input', `Checkpoint ${this.checkpointPath} lacks ${name}; it belongs to a different network`);
+        const t = file.float32(name);
+        if (t.dims.join(',') !== tensor.dims.join(',')) throw new ArgusError('bad_input', `Checkpoint tensor ${name} is [${t.dims}], the network needs [${tensor.dims}]`);
+        map.set(name, new ort.Tensor('float32', t.data, tensor.dims));
+      }
+    }
+    return JSON.parse(stateText) as CheckpointState;
+  }
+}
+
+/** The step's named loss terms (outputs "loss_<part>"), for the live loss split. */
+function lossParts(out: ort.InferenceSession.OnnxValueMapType): Record<string, number> {
+  const parts: Record<string, number> = {};
+  for (const [name, value] of Object.entries(out)) if (name.startsWith('loss_')) parts[name.slice(5)] = (value.data as Float32Array)[0];
+  return parts;
+}
+
+const scalar = (value: number): ort.Tensor => new ort.Tensor('float32', Float32Array.of(value), []);
+
+function toTensors(values: Map<string, ort.Tensor>): Map<string, Float32Tensor> {
+  return new Map([...values].map(([name, t]) => [name, { data: t.data as Float32Array, dims: t.dims as number[] }]));
+}
