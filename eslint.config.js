@@ -1,6 +1,19 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
+
+/**
+ * The engine's layers, bottom to top (a layer imports only from layers below it):
+ *   contract/ → common/ → platform/ images/ model/ runtime/ jobs/ training/ datasets/ store/
+ *   → analysis/ → modes/ → inspection/ optimize/ → app/ → electron/ web/ cli/ (adapters)
+ * Each rule below names what a folder may not import; a planted violation is checked in
+ * src-main/app/layers.test.ts. Tests may reach across layers (integration tests drive the service).
+ */
+const up = (...folders) => ({ regex: `^(\\.\\./)+(${folders.join('|')})/`, message: `This layer may not import ${folders.join('/, ')}/ (see the layer list in eslint.config.js).` });
+const layer = (files, ...patterns) => ({ files, ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': ['error', { paths: ELECTRON, patterns }] } });
+const ELECTRON = [{ name: 'electron', message: 'Only src-main/electron/ may import electron.' }];
+const NODE_ONLY = { group: ['node:*', 'electron', 'sharp', 'onnxruntime-node', 'better-sqlite3'], message: 'This folder is shared with the renderer: no Node modules.' };
 
 export default tseslint.config(
   { ignores: ['out/', 'node_modules/', 'test-results/', '.tools/', '.scratch/'] },
@@ -13,21 +26,27 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  // Layering: only src-main/electron may import electron; the engine stays pure Node.
+  // No import cycles anywhere in the engine, its benchmarks and test support (type-only imports included).
   {
-    files: ['src-main/**/*.ts'],
-    ignores: ['src-main/electron/**'],
-    rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Only src-main/electron/ may import electron.' }] }],
+    files: ['src-main/**/*.ts', 'bench/**/*.ts', 'test-support/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.tsx'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.tsx', '.js'] })],
     },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
-  // src-main/common/ is pure code for both sides: no Node, no DOM, no electron.
-  {
-    files: ['src-main/common/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'electron', 'sharp', 'onnxruntime-node', 'better-sqlite3'], message: 'src-main/common/ is shared with the renderer.' }] }],
-    },
-  },
+  // Only src-main/electron may import electron; everything else stays plain Node.
+  { files: ['src-main/**/*.ts'], ignores: ['src-main/electron/**'], rules: { 'no-restricted-imports': ['error', { paths: ELECTRON }] } },
+  layer(['src-main/contract/**/*.ts'], { regex: '^\\.\\./', message: 'contract/ is the ground floor: it imports nothing from the engine.' }, NODE_ONLY),
+  layer(['src-main/common/**/*.ts'], up('platform', 'images', 'model', 'runtime', 'jobs', 'training', 'datasets', 'store', 'analysis', 'modes', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli'), NODE_ONLY),
+  layer(['src-main/{platform,images,model,runtime,jobs,training}/**/*.ts'], up('store', 'analysis', 'modes', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli')),
+  layer(['src-main/{datasets,store}/**/*.ts'], up('analysis', 'modes', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli')),
+  layer(['src-main/analysis/**/*.ts'], up('store', 'datasets', 'modes', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli')),
+  layer(['src-main/modes/**/*.ts'], up('inspection', 'optimize', 'app', 'electron', 'web', 'cli')),
+  layer(['src-main/{inspection,optimize}/**/*.ts'], up('app', 'electron', 'web', 'cli')),
+  layer(['src-main/app/**/*.ts'], up('electron', 'web', 'cli')),
   // The renderer reaches the engine only through the typed API: no Node, no engine code.
   {
     files: ['src-renderer/**/*.{ts,tsx}'],
@@ -36,7 +55,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['node:*', 'fs', 'path', 'electron'], message: 'The renderer has no Node access.' },
-          { regex: 'src-main/(?!api/contract|common/)', message: 'The renderer shares only src-main/api/contract.ts (types) and src-main/common/ (pure code) with the engine.' },
+          { regex: 'src-main/(?!contract/|common/)', message: 'The renderer shares only src-main/contract/ (types) and src-main/common/ (pure code) with the engine.' },
         ],
       }],
     },

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, writeBlemishDataset } from '../src-main/testing/fixtures.ts';
+import { tempDir, writeBlemishDataset } from '../test-support/fixtures.ts';
 import { cli, type RunningApp, startApp } from './support/app.ts';
 
 /** QA flow: label an image with a box, a polygon and a brush stroke, undo one, reload, find them saved. */

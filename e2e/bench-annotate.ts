@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { tempDir } from '../src-main/testing/fixtures.ts';
+import { tempDir } from '../test-support/fixtures.ts';
 import { cli, startApp } from './support/app.ts';
 
 const { values } = parseArgs({ options: { width: { type: 'string', default: '3264' }, height: { type: 'string', default: '2448' }, regions: { type: 'string', default: '300' }, json: { type: 'boolean', default: false } } });

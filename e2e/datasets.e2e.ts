@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, writeManifestDataset } from '../src-main/testing/fixtures.ts';
+import { tempDir, writeManifestDataset } from '../test-support/fixtures.ts';
 import { type RunningApp, startApp } from './support/app.ts';
 
 describe('Datasets workspace (browser mode, Chromium)', () => {

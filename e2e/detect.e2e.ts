@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blemishes, DETECT_IMAGE, hasShared, pngOf, SHARED_WEIGHTS, tempDir, touchingPair, writeDetectionDataset, writeFile } from '../src-main/testing/fixtures.ts';
+import { blemishes, DETECT_IMAGE, hasShared, pngOf, SHARED_WEIGHTS, tempDir, touchingPair, writeDetectionDataset, writeFile } from '../test-support/fixtures.ts';
 import { boxIou } from '../src-main/common/box-metrics.ts';
 import { cli, type RunningApp, startApp } from './support/app.ts';
 
@@ -61,7 +61,7 @@ describe.skipIf(!hasShared)('Detection mode (browser mode, Chromium)', () => {
     const rows = page.locator('.viewer table tbody tr');
     await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(2);
     const regions = await rows.evaluateAll((trs) => trs.map((tr) => {
-      const cells = [...(tr as unknown as { children: ArrayLike<{ textContent: string | null }> }).children].map((td) => td.textContent ?? '');
+      const cells = Array.from((tr as unknown as { children: ArrayLike<{ textContent: string | null }> }).children, (td) => td.textContent ?? '');
       return { class: cells[1], score: Number(cells[2]), box: cells[4].split(', ').map(Number) as [number, number, number, number] };
     }));
     const best = [...regions].sort((a, b) => b.score - a.score).slice(0, 2);

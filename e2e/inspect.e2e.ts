@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../src-main/testing/fixtures.ts';
+import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../test-support/fixtures.ts';
 import { cli, type RunningApp, startApp } from './support/app.ts';
 
 const W = 320, H = 160;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BLEMISH_IMAGE, hasShared, SHARED_WEIGHTS, tempDir, writeBlemishDataset } from '../src-main/testing/fixtures.ts';
+import { BLEMISH_IMAGE, hasShared, SHARED_WEIGHTS, tempDir, writeBlemishDataset } from '../test-support/fixtures.ts';
 import { cli, type RunningApp, startApp } from './support/app.ts';
 
 /** Roles: once a PIN is set, an operator window cannot promote; the PIN unlocks the QA-engineer role. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BLEMISH_IMAGE, hasShared, SHARED_WEIGHTS, tempDir, writeBlemishDataset } from '../src-main/testing/fixtures.ts';
+import { BLEMISH_IMAGE, hasShared, SHARED_WEIGHTS, tempDir, writeBlemishDataset } from '../test-support/fixtures.ts';
 import { cli, type RunningApp, startApp } from './support/app.ts';
 
 /** QA flow: fine-tune a segmentation model from the Training page, follow it to the end, promote it. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../testing/fixtures.ts';
+import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../../test-support/fixtures.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 const argus = (...args: string[]) =>

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ArgusService } from '../api/service.ts';
-import { tempDir, writeManifestDataset } from '../testing/fixtures.ts';
+import { ArgusService } from '../app/service.ts';
+import { tempDir, writeManifestDataset } from '../../test-support/fixtures.ts';
 import { csvCell, inspectionsToCsv } from '../common/csv-export.ts';
 
 const REPO = join(import.meta.dirname, '../..');

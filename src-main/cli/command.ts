@@ -1,11 +1,18 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { resolveDataDir } from '../api/data-dir.ts';
-import { ArgusError } from '../api/errors.ts';
-import { ArgusService } from '../api/service.ts';
+import { resolveDataDir } from '../platform/data-dir.ts';
+import { ArgusError } from '../contract/errors.ts';
+import { ArgusService, dispatch } from '../app/service.ts';
+import { CallerSession } from '../app/roles.ts';
+import type { ApiInput, ApiMethod, ApiOutput } from '../contract/contract.ts';
 
 export interface CommandContext {
   /** The engine, opened on the chosen data directory (lazily: some commands need none). */
   service(): ArgusService;
+  /**
+   * An API call through the same validated dispatch as the app window and the browser: the
+   * arguments are checked against the schemas; a refusal or failure throws its error.
+   */
+  call<M extends ApiMethod>(method: M, input: ApiInput<M>): Promise<ApiOutput<M>>;
   json: boolean;
   out(text: string): void;
   /** Progress lines go to stderr so stdout stays clean for --json. */
@@ -59,8 +66,18 @@ export async function runCommand(command: Command, argv: string[]): Promise<void
   }
   let service: ArgusService | undefined;
   let lastProgress = '';
+  const open = (): ArgusService => (service ??= new ArgusService({ dataDir: resolveDataDir(values['data-dir'] as string | undefined), actor: cliActor(), readOnly: command.readOnly }));
+  // The terminal belongs to the station's own user, who can read and write the data directory
+  // anyway: the CLI calls as a QA engineer.
+  const caller = new CallerSession();
+  caller.role = 'engineer';
   const ctx: CommandContext = {
-    service: () => (service ??= new ArgusService({ dataDir: resolveDataDir(values['data-dir'] as string | undefined), actor: cliActor(), readOnly: command.readOnly })),
+    service: open,
+    async call(method, input) {
+      const result = await dispatch(open(), caller, method, input);
+      if (!result.ok) throw new ArgusError(result.error.code, result.error.message);
+      return result.value as ApiOutput<typeof method>;
+    },
     json: Boolean(values.json),
     out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
     progress: (text) => {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { toErrorBody } from '../api/errors.ts';
-import { packageVersion } from '../api/resources.ts';
+import { toErrorBody } from '../contract/errors.ts';
+import { packageVersion } from '../platform/resources.ts';
 import { type Command, runCommand } from './command.ts';
 import { classify } from './commands/classify.ts';
 import { evaluate, inspect, modelList, modelOptimize, modelPromote, modelRollback, train, weightsDownload, weightsImport } from './commands/models.ts';

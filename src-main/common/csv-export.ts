@@ -1,5 +1,5 @@
 // CSV exports of the history and the audit log, shared by the CLI and the UI.
-import type { AuditEntry, InspectionRecord } from '../api/contract.ts';
+import type { AuditEntry, InspectionRecord } from '../contract/contract.ts';
 
 /** Excel reads a CSV as UTF-8 only when it starts with a byte order mark (else in the PC's code page). */
 const BOM = '\uFEFF';

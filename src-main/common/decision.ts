@@ -1,5 +1,5 @@
 // Pure decision rules shared by the engine and the UI's live threshold preview.
-import type { Verdict } from '../api/contract.ts';
+import type { Verdict } from '../contract/contract.ts';
 
 /** Raw image-level thresholds of an anomaly model (as saved with the model version). */
 export interface ImageThresholds {

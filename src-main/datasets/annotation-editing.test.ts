@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArgusService } from '../api/service.ts';
+import { ArgusService } from '../app/service.ts';
 import { encodeRuns, fillPolygon, strokeSegment } from '../common/geometry.ts';
-import { tempDir, writeBlemishDataset } from '../testing/fixtures.ts';
+import { tempDir, writeBlemishDataset } from '../../test-support/fixtures.ts';
 import { labelMap } from './label-map.ts';
 
 describe('editing an image\'s annotations', () => {

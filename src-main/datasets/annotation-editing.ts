@@ -1,10 +1,10 @@
 import sharp from 'sharp';
-import type { Annotation, ImageAnnotations, StoredImageLabels } from '../api/contract.ts';
-import { ArgusError } from '../api/errors.ts';
+import type { Annotation, ImageAnnotations, StoredImageLabels } from '../contract/contract.ts';
+import { ArgusError } from '../contract/errors.ts';
 import { decodeRuns, encodeRuns } from '../common/geometry.ts';
 import { decodeLabelMask } from '../images/decode.ts';
 import type { StoredAnnotation } from '../store/annotations.ts';
-import type { ImageLabel } from '../api/contract.ts';
+import type { ImageLabel } from '../contract/contract.ts';
 import type { Store } from '../store/store.ts';
 
 function imageIn(store: Store, datasetId: number, imageId: number) {

@@ -1,7 +1,7 @@
 import { MAX_FILE_BYTES, readUserFileSync } from '../platform/user-file.ts';
 import { basename, dirname } from 'node:path';
 import { z } from 'zod';
-import { ArgusError } from '../api/errors.ts';
+import { ArgusError } from '../contract/errors.ts';
 import type { CocoRle } from '../common/coco-rle.ts';
 import type { ParsedDataset, ParsedSample } from './parsed.ts';
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArgusService } from '../api/service.ts';
+import { ArgusService } from '../app/service.ts';
 import { encodeRuns, strokeSegment } from '../common/geometry.ts';
-import { tempDir, writeBlemishDataset } from '../testing/fixtures.ts';
+import { tempDir, writeBlemishDataset } from '../../test-support/fixtures.ts';
 import type { DatasetSample } from '../store/datasets.ts';
 import { labelMap } from './label-map.ts';
 

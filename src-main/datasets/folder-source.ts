@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join, relative } from 'node:path';
-import { ArgusError } from '../api/errors.ts';
+import { ArgusError } from '../contract/errors.ts';
 import { IMAGE_EXTENSIONS, type ParsedDataset, type ParsedSample } from './parsed.ts';
 
 const GOOD_FOLDERS = new Set(['good', 'ok', 'pass', 'normal']);

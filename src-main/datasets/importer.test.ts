@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../store/store.ts';
-import { bmpOf, jpegOf, maskOf, pngOf, tempDir, texture, writeFile, writeManifestDataset } from '../testing/fixtures.ts';
+import { bmpOf, jpegOf, maskOf, pngOf, tempDir, texture, writeFile, writeManifestDataset } from '../../test-support/fixtures.ts';
 import { importDataset, splitFromDigest } from './importer.ts';
 
 const REPO = join(import.meta.dirname, '../..');

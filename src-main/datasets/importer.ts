@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
 import { basename, join, resolve } from 'node:path';
-import type { ImageLabel, ImportDatasetInput, ImportFormat, ImportResult, Split } from '../api/contract.ts';
-import { ArgusError, isStorageFailure } from '../api/errors.ts';
+import type { ImageLabel, ImportDatasetInput, ImportFormat, ImportResult, Split } from '../contract/contract.ts';
+import { ArgusError, isStorageFailure } from '../contract/errors.ts';
 import sharp from 'sharp';
 import { decodeCocoRle } from '../common/coco-rle.ts';
 import { forEachConcurrently } from '../common/concurrency.ts';

@@ -1,7 +1,7 @@
 import { MAX_FILE_BYTES, readUserFileSync } from '../platform/user-file.ts';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { ArgusError } from '../api/errors.ts';
+import { ArgusError } from '../contract/errors.ts';
 import type { ParsedDataset } from './parsed.ts';
 
 const Box = z.tuple([z.number(), z.number(), z.number(), z.number(), z.number().int().min(1).max(255)]);

@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
-import type { ImageLabel, ImportFormat, Split } from '../api/contract.ts';
-import { ArgusError } from '../api/errors.ts';
+import type { ImageLabel, ImportFormat, Split } from '../contract/contract.ts';
+import { ArgusError } from '../contract/errors.ts';
 import type { CocoRle } from '../common/coco-rle.ts';
 
 /** A dataset as read from any supported source format, before any file is decoded. */

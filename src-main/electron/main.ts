@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
-import { CONTENT_SECURITY_POLICY } from '../api/csp.ts';
-import { resolveDataDir } from '../api/data-dir.ts';
-import { CallerSession } from '../api/roles.ts';
-import { ArgusService, dispatch } from '../api/service.ts';
+import { CONTENT_SECURITY_POLICY } from '../platform/csp.ts';
+import { resolveDataDir } from '../platform/data-dir.ts';
+import { CallerSession } from '../app/roles.ts';
+import { ArgusService, dispatch } from '../app/service.ts';
 import { isAppUrl, mainWindowOptions } from './window-options.ts';
 
 const devServerUrl = process.env.ELECTRON_RENDERER_URL;

@@ -1,5 +1,5 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { ApiResult, ArgusBridge, ArgusEvent } from '../api/contract.ts';
+import type { ApiResult, ArgusBridge, ArgusEvent } from '../contract/contract.ts';
 
 // The renderer gets exactly this: one call function and one event subscription. No ipcRenderer,
 // no Node, no process.env.

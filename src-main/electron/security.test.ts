@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONTENT_SECURITY_POLICY } from '../api/csp.ts';
+import { CONTENT_SECURITY_POLICY } from '../platform/csp.ts';
 import { isAppUrl, mainWindowOptions } from './window-options.ts';
 
 describe('Electron security defaults', () => {

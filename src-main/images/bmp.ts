@@ -1,4 +1,4 @@
-import { ArgusError } from '../api/errors.ts';
+import { ArgusError } from '../contract/errors.ts';
 
 export interface RawPixels {
   data: Buffer;

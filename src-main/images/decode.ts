@@ -1,5 +1,5 @@
 import sharp, { type Metadata, type Sharp } from 'sharp';
-import { ArgusError } from '../api/errors.ts';
+import { ArgusError } from '../contract/errors.ts';
 import { bmpSize, decodeBmp, isBmp } from './bmp.ts';
 
 /** Images above this many pixels are refused before decoding (decompression bombs). */

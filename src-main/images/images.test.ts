@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { bmpOf, jpegOf, pngBomb, pngOf, texture } from '../testing/fixtures.ts';
+import { bmpOf, jpegOf, pngBomb, pngOf, texture } from '../../test-support/fixtures.ts';
 import { decodeBmp } from './bmp.ts';
 import { colourStats, matchColour } from './colour-stats.ts';
 import { decodeForImport, readImageInfo } from './decode.ts';

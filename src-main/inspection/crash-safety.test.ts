@@ -4,9 +4,9 @@ import fsp from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArgusService } from '../api/service.ts';
+import { ArgusService } from '../app/service.ts';
 import { Store } from '../store/store.ts';
-import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../testing/fixtures.ts';
+import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../../test-support/fixtures.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 const W = 128, H = 96;

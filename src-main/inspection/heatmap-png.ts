@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { normalizeScore } from '../anomaly/calibration.ts';
+import { normalizeScore } from '../analysis/thresholds.ts';
 
 /**
  * The heatmap as a 16-bit grayscale PNG at the image's resolution: 0–65535 is the normalised

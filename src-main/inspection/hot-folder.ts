@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { extname, join, relative, resolve, sep } from 'node:path';
-import type { ImageAnalyser } from '../anomaly/detector.ts';
-import { ArgusError } from '../api/errors.ts';
+import type { ImageAnalyser } from '../analysis/analysis.ts';
+import { ArgusError } from '../contract/errors.ts';
 import { IMAGE_EXTENSIONS } from '../datasets/parsed.ts';
-import { appendDurably, renameDurably, writeFileAtomic } from '../store/atomic-file.ts';
+import { appendDurably, renameDurably, writeFileAtomic } from '../platform/atomic-file.ts';
 import type { ModelVersion } from '../store/models.ts';
 import type { Store } from '../store/store.ts';
 import { analyseFile, fileState, type InspectionLine, lineOf, recordInspection } from './inspect-files.ts';

@@ -1,15 +1,15 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
 import { basename, extname, join, resolve } from 'node:path';
-import type { AnomalyThresholds } from '../anomaly/calibration.ts';
-import { type ImageAnalyser, judge, type Judgement } from '../anomaly/detector.ts';
-import type { InspectionRecord } from '../api/contract.ts';
-import { ArgusError, toErrorBody } from '../api/errors.ts';
+import type { AnomalyThresholds } from '../analysis/thresholds.ts';
+import { type ImageAnalyser, judge, type Judgement } from '../analysis/analysis.ts';
+import type { InspectionRecord } from '../contract/contract.ts';
+import { ArgusError, toErrorBody } from '../contract/errors.ts';
 import { type ImageInfo, readImageInfo } from '../images/decode.ts';
 import { decodeRgb } from '../images/preprocess.ts';
 import { IMAGE_EXTENSIONS } from '../datasets/parsed.ts';
 import type { ModelVersion } from '../store/models.ts';
-import { appendDurably, writeFileAtomic } from '../store/atomic-file.ts';
+import { appendDurably, writeFileAtomic } from '../platform/atomic-file.ts';
 import type { Store } from '../store/store.ts';
 import { heatmapPng } from './heatmap-png.ts';
 

@@ -1,6 +1,6 @@
-import type { ExecutionProviderChoice } from '../api/contract.ts';
-import { ArgusError } from '../api/errors.ts';
-import type { ImageAnalyser } from '../anomaly/detector.ts';
+import type { ExecutionProviderChoice } from '../contract/contract.ts';
+import { ArgusError } from '../contract/errors.ts';
+import type { ImageAnalyser } from '../analysis/analysis.ts';
 import { modeOf, TRAINABLE_MODES } from '../modes/registry.ts';
 import type { SessionCache } from '../runtime/sessions.ts';
 import type { ModelVersion } from '../store/models.ts';

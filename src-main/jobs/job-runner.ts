@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { JobKind, JobStatus, TrainingProgressInfo } from '../api/contract.ts';
-import { ArgusError, toErrorBody } from '../api/errors.ts';
+import type { JobKind, JobStatus, TrainingProgressInfo } from '../contract/contract.ts';
+import { ArgusError, toErrorBody } from '../contract/errors.ts';
 
 export interface JobContext {
   signal: AbortSignal;

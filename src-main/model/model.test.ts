@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasShared, SHARED_DIR, SHARED_WEIGHTS, tempDir } from '../testing/fixtures.ts';
+import { hasShared, SHARED_DIR, SHARED_WEIGHTS, tempDir } from '../../test-support/fixtures.ts';
 import { buildFpn, fpnTensorShapes, initFpnWeights } from './fpn.ts';
 import { imagenetClassifierHead, initSegmentationHead, segmentationHead, stageOutputsHead } from './heads.ts';
 import { buildNetwork } from './network.ts';

@@ -1,5 +1,5 @@
 import onnxProto from 'onnx-proto';
-import { ArgusError } from '../api/errors.ts';
+import { ArgusError } from '../contract/errors.ts';
 
 const { onnx } = onnxProto;
 const TensorType = onnx.TensorProto.DataType;

@@ -1,4 +1,4 @@
-import { ArgusError } from '../api/errors.ts';
+import { ArgusError } from '../contract/errors.ts';
 import { type Float32Tensor, SafetensorsFile } from './safetensors.ts';
 import { type Dim, GraphBuilder, type Value } from './onnx-graph.ts';
 

@@ -1,5 +1,5 @@
 import { MAX_FILE_BYTES, readUserFileSync } from '../platform/user-file.ts';
-import { ArgusError } from '../api/errors.ts';
+import { ArgusError } from '../contract/errors.ts';
 
 export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32' | 'I8' | 'U8' | 'BOOL';
 

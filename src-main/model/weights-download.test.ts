@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArgusService } from '../api/service.ts';
+import { ArgusService } from '../app/service.ts';
 import { sha256Hex } from '../store/blob-store.ts';
-import { hasShared, SHARED_WEIGHTS, tempDir } from '../testing/fixtures.ts';
+import { hasShared, SHARED_WEIGHTS, tempDir } from '../../test-support/fixtures.ts';
 import { downloadVerified } from './weights-download.ts';
 
 describe('weights download', () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { ArgusError } from '../api/errors.ts';
+import { ArgusError } from '../contract/errors.ts';
 
 /**
  * Downloads a file to `destination`, verifying its SHA-256 against the expected digest while it

@@ -1,6 +1,6 @@
 import type * as ort from 'onnxruntime-node';
-import type { ExecutionProviderChoice, GuardMetrics, TrainingProgressInfo, TrainModelInput } from '../api/contract.ts';
-import type { ImageAnalyser } from '../anomaly/detector.ts';
+import type { ExecutionProviderChoice, GuardMetrics, TrainingProgressInfo, TrainModelInput } from '../contract/contract.ts';
+import type { ImageAnalyser } from '../analysis/analysis.ts';
 import type { RgbImage } from '../images/preprocess.ts';
 import type { JobContext } from '../jobs/job-runner.ts';
 import type { BackboneWeights } from '../model/resnet50.ts';

@@ -1,8 +1,8 @@
-import type { ModelMode } from '../api/contract.ts';
-import { ArgusError } from '../api/errors.ts';
-import { anomalyMode } from '../anomaly/mode.ts';
-import { detectMode } from '../detect/mode.ts';
-import { segmentMode } from '../segment/mode.ts';
+import type { ModelMode } from '../contract/contract.ts';
+import { ArgusError } from '../contract/errors.ts';
+import { anomalyMode } from './anomaly/mode.ts';
+import { detectMode } from './detect/mode.ts';
+import { segmentMode } from './segment/mode.ts';
 import type { ModelModeDefinition } from './model-mode.ts';
 
 /** Every mode Argus trains and inspects with. A new mode is one folder and one line here. */

@@ -1,4 +1,4 @@
-import type { GuardMetrics, GuardVerdict } from '../api/contract.ts';
+import type { GuardMetrics, GuardVerdict } from '../contract/contract.ts';
 
 /** An optimised version may not lose more than this against its parent on the validation split. */
 export const MAX_IMAGE_AUROC_DROP = 0.01;

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
-import { ArgusError } from '../api/errors.ts';
+import { ArgusError } from '../contract/errors.ts';
 import { decodeModel } from '../model/onnx-model.ts';
 import type { TensorRange } from './quantize.ts';
 

@@ -1,8 +1,8 @@
 import * as ort from 'onnxruntime-node';
-import type { ExecutionProviderChoice, GuardMetrics, GuardVerdict, OptimizeModelInput as OptimizeRequest } from '../api/contract.ts';
-import { ArgusError } from '../api/errors.ts';
-import { calibrateOn } from '../anomaly/evaluate.ts';
-import { verifyModelFiles } from '../anomaly/train.ts';
+import type { ExecutionProviderChoice, GuardMetrics, GuardVerdict, OptimizeModelInput as OptimizeRequest } from '../contract/contract.ts';
+import { ArgusError } from '../contract/errors.ts';
+import { calibrateOn } from '../modes/shared/evaluation.ts';
+import { verifyModelFiles } from '../modes/shared/model-files.ts';
 import { decodeRgb } from '../images/preprocess.ts';
 import { loadDetector } from '../inspection/load-detector.ts';
 import type { JobContext } from '../jobs/job-runner.ts';

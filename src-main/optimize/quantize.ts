@@ -1,5 +1,5 @@
 import onnxProto from 'onnx-proto';
-import { ArgusError } from '../api/errors.ts';
+import { ArgusError } from '../contract/errors.ts';
 import { decodeModel, initializerFloats } from '../model/onnx-model.ts';
 
 const { onnx } = onnxProto;

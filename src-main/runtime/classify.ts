@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import type { ExecutionProviderChoice, ExecutionProviderReport } from '../api/contract.ts';
-import { ArgusError } from '../api/errors.ts';
-import { resourcePath } from '../api/resources.ts';
+import type { ExecutionProviderChoice, ExecutionProviderReport } from '../contract/contract.ts';
+import { ArgusError } from '../contract/errors.ts';
+import { resourcePath } from '../platform/resources.ts';
 import { decodeCenterCrop } from '../images/preprocess.ts';
 import { imagenetClassifierHead } from '../model/heads.ts';
 import { buildNetwork } from '../model/network.ts';

@@ -1,6 +1,6 @@
 // Runs in a worker thread: decoding, network and post-processing never block the caller's thread.
 import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
-import type { ExecutionProviderChoice } from '../api/contract.ts';
+import type { ExecutionProviderChoice } from '../contract/contract.ts';
 import { classifyImage } from './classify.ts';
 import { serveInWorker } from './worker-rpc.ts';
 

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../model/onnx-graph.ts';
-import { hasShared, SHARED_DIR, SHARED_WEIGHTS } from '../testing/fixtures.ts';
+import { hasShared, SHARED_DIR, SHARED_WEIGHTS } from '../../test-support/fixtures.ts';
 import { createInferenceClient } from './inference-client.ts';
 import { createSession, SessionCache } from './sessions.ts';
 

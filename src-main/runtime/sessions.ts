@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import type { ExecutionProviderChoice, ExecutionProviderReport } from '../api/contract.ts';
-import { ArgusError } from '../api/errors.ts';
+import type { ExecutionProviderChoice, ExecutionProviderReport } from '../contract/contract.ts';
+import { ArgusError } from '../contract/errors.ts';
 import { convertToFloat16 } from '../model/float16.ts';
 
 export type ProviderName = 'cuda' | 'webgpu' | 'cpu';

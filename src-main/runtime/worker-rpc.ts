@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type MessagePort, parentPort, Worker, type WorkerOptions } from 'node:worker_threads';
-import type { ApiErrorBody } from '../api/contract.ts';
-import { ArgusError, toErrorBody } from '../api/errors.ts';
+import type { ApiErrorBody } from '../contract/contract.ts';
+import { ArgusError, toErrorBody } from '../contract/errors.ts';
 
 type Handlers = Record<string, (...args: never[]) => Promise<unknown>>;
 

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ArgusError } from '../api/errors.ts';
-import { writeFileAtomic } from './atomic-file.ts';
+import { ArgusError } from '../contract/errors.ts';
+import { writeFileAtomic } from '../platform/atomic-file.ts';
 
 export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 

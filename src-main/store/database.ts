@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { ArgusError } from '../api/errors.ts';
+import { ArgusError } from '../contract/errors.ts';
 import { latestSchemaVersion, migrations, REBUILDS_TABLES } from './migrations.ts';
 
 export type Db = Database.Database;

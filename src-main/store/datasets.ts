@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { DatasetImage, DatasetImagePage, DatasetImageQuery, DatasetSummary, ImageLabel, ImportFormat, Split } from '../api/contract.ts';
-import { ArgusError } from '../api/errors.ts';
+import type { DatasetImage, DatasetImagePage, DatasetImageQuery, DatasetSummary, ImageLabel, ImportFormat, Split } from '../contract/contract.ts';
+import { ArgusError } from '../contract/errors.ts';
 import { type Db, nowIso } from './database.ts';
 
 export interface ImageRecord {

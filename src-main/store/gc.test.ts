@@ -1,8 +1,8 @@
 import { utimesSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArgusService } from '../api/service.ts';
+import { ArgusService } from '../app/service.ts';
 import { encodeRuns, strokeSegment } from '../common/geometry.ts';
-import { tempDir, writeBlemishDataset } from '../testing/fixtures.ts';
+import { tempDir, writeBlemishDataset } from '../../test-support/fixtures.ts';
 
 describe('removing unreferenced stored files', () => {
   const data = tempDir();

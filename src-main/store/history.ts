@@ -1,5 +1,5 @@
-import type { AuditEntry, DailyCounts, InspectionQuery, InspectionRecord, Verdict } from '../api/contract.ts';
-import { ArgusError } from '../api/errors.ts';
+import type { AuditEntry, DailyCounts, InspectionQuery, InspectionRecord, Verdict } from '../contract/contract.ts';
+import { ArgusError } from '../contract/errors.ts';
 import { type Db, nowIso } from './database.ts';
 
 export interface NewInspection {

@@ -1,4 +1,4 @@
-import type { Verdict } from '../api/contract.ts';
+import type { Verdict } from '../contract/contract.ts';
 import { type Db, nowIso } from './database.ts';
 
 export interface FileState {

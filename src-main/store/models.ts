@@ -1,5 +1,5 @@
-import type { ModelStatus, ModelVersionSummary } from '../api/contract.ts';
-import { ArgusError } from '../api/errors.ts';
+import type { ModelStatus, ModelVersionSummary } from '../contract/contract.ts';
+import { ArgusError } from '../contract/errors.ts';
 import { type Db, nowIso } from './database.ts';
 
 export type ModelFile = ModelVersion['files'][number];

@@ -4,10 +4,10 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArgusService } from '../api/service.ts';
+import { ArgusService } from '../app/service.ts';
 import { analyseFile } from '../inspection/inspect-files.ts';
 import { readUserFileSync } from '../platform/user-file.ts';
-import { tempDir, writeManifestDataset } from '../testing/fixtures.ts';
+import { tempDir, writeManifestDataset } from '../../test-support/fixtures.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 const run = promisify(execFile);

@@ -1,5 +1,5 @@
-import type { CreateProjectInput, DefectClass, Project } from '../api/contract.ts';
-import { ArgusError } from '../api/errors.ts';
+import type { CreateProjectInput, DefectClass, Project } from '../contract/contract.ts';
+import { ArgusError } from '../contract/errors.ts';
 import { type Db, nowIso } from './database.ts';
 
 const CLASS_COLOURS = ['#e6194b', '#f58231', '#ffe119', '#3cb44b', '#42d4f4', '#4363d8', '#911eb4', '#f032e6', '#a9a9a9', '#9a6324'];

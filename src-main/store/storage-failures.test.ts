@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallerSession } from '../api/roles.ts';
-import { ArgusService, dispatch } from '../api/service.ts';
+import { CallerSession } from '../app/roles.ts';
+import { ArgusService, dispatch } from '../app/service.ts';
 
 const caller = new CallerSession();
-import { tempDir, writeFile } from '../testing/fixtures.ts';
+import { tempDir, writeFile } from '../../test-support/fixtures.ts';
 
 /** Whether this machine lets the test mount a small tmpfs (root with mount rights, as in CI). */
 function canMount(): boolean {

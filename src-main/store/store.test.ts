@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../testing/fixtures.ts';
+import { tempDir } from '../../test-support/fixtures.ts';
 import { openDatabase } from './database.ts';
-import { latestSchemaVersion } from './migrations.ts';
+import { latestSchemaVersion, migrations } from './migrations.ts';
 import { Store } from './store.ts';
 
 describe('store', () => {
@@ -40,6 +40,33 @@ describe('store', () => {
     raw.pragma('user_version = 99');
     raw.close();
     expect(() => openDatabase(file, v1)).toThrow(/newer Argus \(schema 99/);
+  });
+
+  it('upgrades a version-3 database to detection models with every model, file and inspection kept', () => {
+    const dir = fresh();
+    const file = join(dir, 'argus.db');
+    openDatabase(file, migrations.slice(0, 3)).close();
+    const v3 = new Database(file);
+    v3.pragma('foreign_keys = ON');
+    v3.exec(`INSERT INTO projects (id, name, created_at) VALUES (1, 'p', 'now');
+      INSERT INTO model_versions (id, project_id, name, mode, classes, config, status, created_at) VALUES (1, 1, 'a', 'anomaly', '[]', '{}', 'production', 'now');
+      INSERT INTO model_versions (id, project_id, parent_id, name, mode, classes, config, created_at) VALUES (2, 1, 1, 'b', 'segment', '[]', '{}', 'now');
+      INSERT INTO model_files (model_version_id, role, path, sha256, bytes) VALUES (2, 'network.onnx', 'x', 'h', 1);
+      INSERT INTO inspections (source_path, model_version_id, verdict, operator, created_at) VALUES ('a.png', 2, 'OK', 'op', 'now');`);
+    expect(() => v3.prepare("INSERT INTO model_versions (project_id, name, mode, classes, config, created_at) VALUES (1, 'c', 'detect', '[]', '{}', 'now')").run()).toThrow(/CHECK/);
+    v3.close();
+
+    const store = new Store(dir);
+    expect(store.schemaVersion).toBe(latestSchemaVersion);
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(store.models.list().map((m) => [m.id, m.mode, m.parentId, m.status])).toEqual(expect.arrayContaining([[1, 'anomaly', null, 'production'], [2, 'segment', 1, 'candidate']]));
+    expect(store.models.get(2).files.map((f) => f.role)).toEqual(['network.onnx']);
+    store.db.prepare("INSERT INTO model_versions (project_id, name, mode, classes, config, created_at) VALUES (1, 'c', 'detect', '[]', '{}', 'now')").run();
+    // References still hold: a second production model and a dangling inspection are refused.
+    expect(() => store.db.prepare("UPDATE model_versions SET status = 'production' WHERE id = 2").run()).toThrow(/UNIQUE/);
+    expect(() => store.db.prepare("INSERT INTO inspections (source_path, model_version_id, verdict, operator, created_at) VALUES ('b.png', 99, 'OK', 'op', 'now')").run()).toThrow(/FOREIGN KEY/);
+    expect(store.db.pragma('foreign_key_check')).toEqual([]);
+    store.close();
   });
 
   it('keeps dataset splits fixed, snapshots immutable and the audit log append-only', () => {

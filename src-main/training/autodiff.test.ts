@@ -2,10 +2,10 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../model/init.ts';
 import { GraphBuilder, type Value } from '../model/onnx-graph.ts';
-import { evaluateReference, type F64 } from '../testing/reference-ops.ts';
+import { evaluateReference, type F64 } from '../../test-support/reference-ops.ts';
 import { addGradients } from './autodiff.ts';
 import { segmentationLoss } from './losses.ts';
-import { detectionLoss } from '../detect/loss.ts';
+import { detectionLoss } from '../modes/detect/loss.ts';
 import { addOptimizer } from './optimizers.ts';
 
 interface InputSpec {

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import type { ExecutionProviderChoice, ExecutionProviderReport, TrainingProgressInfo, TrainingValidation } from '../api/contract.ts';
-import { ArgusError } from '../api/errors.ts';
+import type { ExecutionProviderChoice, ExecutionProviderReport, TrainingProgressInfo, TrainingValidation } from '../contract/contract.ts';
+import { ArgusError } from '../contract/errors.ts';
 import { seededRandom } from '../model/init.ts';
 import { encodeSafetensors, type Float32Tensor, SafetensorsFile } from '../model/safetensors.ts';
 import { createSession } from '../runtime/sessions.ts';
-import { writeFileAtomic } from '../store/atomic-file.ts';
+import { writeFileAtomic } from '../platform/atomic-file.ts';
 import { NEXT, type OptimizerKind, type OptimizerState } from './optimizers.ts';
 
 /** The schedule every fine-tuned mode shares. */

@@ -1,8 +1,8 @@
 // Browser mode: `npm run web -- [--port 5170] [--host 127.0.0.1] [--token T] [--allow-origin URL]… [--data-dir DIR]`
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { resolveDataDir } from '../api/data-dir.ts';
-import { ArgusService } from '../api/service.ts';
+import { resolveDataDir } from '../platform/data-dir.ts';
+import { ArgusService } from '../app/service.ts';
 import { startWebServer } from './server.ts';
 
 const { values } = parseArgs({

@@ -3,8 +3,8 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { ArgusService } from '../api/service.ts';
-import { tempDir, writeManifestDataset } from '../testing/fixtures.ts';
+import { ArgusService } from '../app/service.ts';
+import { tempDir, writeManifestDataset } from '../../test-support/fixtures.ts';
 import { isLoopback, type RunningWebServer, startWebServer } from './server.ts';
 
 /** What the served page carries: the launch key (meta) and its cookie. */

@@ -4,12 +4,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AddressInfo, isIPv4 } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer } from 'ws';
-import type { ApiResult } from '../api/contract.ts';
-import { toErrorBody } from '../api/errors.ts';
-import { CallerSession } from '../api/roles.ts';
-import { type ArgusService, dispatch } from '../api/service.ts';
+import type { ApiResult } from '../contract/contract.ts';
+import { toErrorBody } from '../contract/errors.ts';
+import { CallerSession } from '../app/roles.ts';
+import { type ArgusService, dispatch } from '../app/service.ts';
 
-import { CONTENT_SECURITY_POLICY } from '../api/csp.ts';
+import { CONTENT_SECURITY_POLICY } from '../platform/csp.ts';
 
 /** Browser tabs whose role is remembered; the least recently seen is forgotten beyond this. */
 const MAX_SESSIONS = 1000;

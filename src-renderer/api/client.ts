@@ -1,4 +1,4 @@
-import type { ApiResult, ArgusApi, ArgusBridge, ArgusEvent, ErrorCode } from '../../src-main/api/contract.ts';
+import type { ApiResult, ArgusApi, ArgusBridge, ArgusEvent, ErrorCode } from '../../src-main/contract/contract.ts';
 
 declare global {
   interface Window {

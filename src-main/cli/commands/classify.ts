@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { ExecutionProviderChoice } from '../../api/contract.ts';
-import { ArgusError } from '../../api/errors.ts';
+import type { ExecutionProviderChoice } from '../../contract/contract.ts';
+import { ArgusError } from '../../contract/errors.ts';
 import { createInferenceClient } from '../../runtime/inference-client.ts';
 import { type Command, requireArg } from '../command.ts';
 

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
-import type { DatasetSummary, ImportResult } from '../../api/contract.ts';
-import { ArgusError } from '../../api/errors.ts';
+import type { DatasetSummary, ImportResult } from '../../contract/contract.ts';
+import { ArgusError } from '../../contract/errors.ts';
 import { type Command, intArg, requireArg, table } from '../command.ts';
-import { resolveDataset } from './datasets-ref.ts';
+import { datasetNamed, resolveDataset } from './datasets-ref.ts';
 import { followJob } from './jobs.ts';
 
 export const datasetImport: Command = {
@@ -13,19 +13,18 @@ export const datasetImport: Command = {
     'Re-importing the same folder adds nothing. A bad entry aborts the whole import and is named.',
   options: { project: { type: 'string' }, name: { type: 'string' }, format: { type: 'string' } },
   async run(ctx, values, [path]) {
-    const service = ctx.service();
     const project = values.project as string | undefined;
     const format = values.format as 'manifest' | 'coco' | 'folder' | undefined;
     if (format && !['manifest', 'coco', 'folder'].includes(format)) throw new ArgusError('invalid_argument', `Unknown format ${format}`);
     const projectId = project && /^\d+$/.test(project) ? Number(project) : undefined;
-    const started = await service.importDataset({
+    const started = await ctx.call('importDataset', {
       path: requireArg(path, 'dataset folder'),
       projectId,
       projectName: projectId === undefined ? project : undefined,
       name: values.name as string | undefined,
       format,
     });
-    const result = await followJob<ImportResult>(ctx, service, started);
+    const result = await followJob<ImportResult>(ctx, started);
     if (ctx.json) return ctx.out(JSON.stringify(result));
     ctx.out(
       `Imported dataset ${result.datasetId} (${result.format}): ${result.images} images, ` +
@@ -45,7 +44,7 @@ export const datasetList: Command = {
   summary: 'Lists datasets with their split and label counts.',
   options: { project: { type: 'string' } },
   async run(ctx, values) {
-    const datasets = await ctx.service().listDatasets({ projectId: intArg(values.project, '--project') });
+    const datasets = await ctx.call('listDatasets', { projectId: intArg(values.project, '--project') });
     if (ctx.json) return ctx.out(JSON.stringify(datasets));
     if (datasets.length === 0) return ctx.out('No datasets yet.');
     ctx.out(table([['ID', 'PROJECT', 'NAME', 'IMAGES'], ...datasets.map((d) => [d.id, d.projectName, d.name, countsLine(d)])]));
@@ -59,18 +58,13 @@ export const datasetShow: Command = {
   summary: 'Shows a dataset and lists its images.',
   options: { split: { type: 'string' }, group: { type: 'string' }, limit: { type: 'string' } },
   async run(ctx, values, [ref]) {
-    const service = ctx.service();
     const key = requireArg(ref, 'dataset id or name');
     let dataset: DatasetSummary;
-    if (/^\d+$/.test(key)) dataset = await service.getDataset({ datasetId: Number(key) });
-    else {
-      const matches = service.store.datasets.findByName(key);
-      if (matches.length !== 1) throw new ArgusError(matches.length ? 'conflict' : 'not_found', matches.length ? `Several datasets are named ${key}; use the id` : `No dataset named ${key}`);
-      dataset = matches[0];
-    }
+    if (/^\d+$/.test(key)) dataset = await ctx.call('getDataset', { datasetId: Number(key) });
+    else dataset = await datasetNamed(ctx, key);
     const split = values.split as 'train' | 'val' | 'test' | undefined;
     const group = values.group as string | undefined;
-    const page = await service.listDatasetImages({ datasetId: dataset.id, split, group, limit: intArg(values.limit, '--limit') ?? 20 });
+    const page = await ctx.call('listDatasetImages', { datasetId: dataset.id, split, group, limit: intArg(values.limit, '--limit') ?? 20 });
     if (ctx.json) return ctx.out(JSON.stringify({ ...dataset, images: page }));
     ctx.out(`Dataset ${dataset.id} "${dataset.name}" in project "${dataset.projectName}" (${dataset.format} from ${dataset.sourcePath})`);
     ctx.out(countsLine(dataset));
@@ -86,11 +80,10 @@ export const datasetExport: Command = {
   summary: 'Writes a dataset (images, splits, labels, boxes and the pixel labels of everything drawn or imported) as an Argus manifest folder or COCO JSON.',
   options: { out: { type: 'string' }, project: { type: 'string' }, format: { type: 'string', default: 'manifest' } },
   async run(ctx, values, [ref]) {
-    const service = ctx.service();
-    const datasetId = await resolveDataset(ctx, service, requireArg(ref, 'dataset'), values.project as string | undefined);
+    const datasetId = await resolveDataset(ctx, requireArg(ref, 'dataset'), values.project as string | undefined);
     const format = values.format as string;
     if (format !== 'manifest' && format !== 'coco') throw new ArgusError('invalid_argument', '--format must be manifest or coco');
-    const result = await followJob<{ path: string; images: number; masks: number; seconds: number }>(ctx, service, await service.exportDataset({ datasetId, path: resolve(requireArg(values.out as string, '--out')), format }));
+    const result = await followJob<{ path: string; images: number; masks: number; seconds: number }>(ctx, await ctx.call('exportDataset', { datasetId, path: resolve(requireArg(values.out as string, '--out')), format }));
     const masks = format === 'coco' ? 'RLE masks' : 'label masks';
     ctx.out(ctx.json ? JSON.stringify(result) : `Exported ${result.images} images (${result.masks} ${masks}) to ${result.path} in ${result.seconds.toFixed(1)} s`);
   },

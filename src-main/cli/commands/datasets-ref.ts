@@ -1,21 +1,25 @@
 import { existsSync, statSync } from 'node:fs';
-import type { ImportResult } from '../../api/contract.ts';
-import { ArgusError } from '../../api/errors.ts';
-import type { ArgusService } from '../../api/service.ts';
+import type { DatasetSummary, ImportResult } from '../../contract/contract.ts';
+import { ArgusError } from '../../contract/errors.ts';
 import type { CommandContext } from '../command.ts';
 import { followJob } from './jobs.ts';
+
+/** The one dataset with this name; several or none is an error that says which. */
+export async function datasetNamed(ctx: CommandContext, name: string): Promise<DatasetSummary> {
+  const matches = (await ctx.call('listDatasets', {})).filter((d) => d.name === name);
+  if (matches.length === 1) return matches[0];
+  throw new ArgusError(matches.length ? 'conflict' : 'not_found', matches.length ? `Several datasets are named ${name}; use the id` : `No dataset or folder ${name}`);
+}
 
 /**
  * A dataset named on the command line: an id, a dataset name, or a folder (imported first;
  * re-importing a folder adds nothing, so this is cheap the second time).
  */
-export async function resolveDataset(ctx: CommandContext, service: ArgusService, ref: string, project?: string): Promise<number> {
-  if (/^\d+$/.test(ref)) return service.store.datasets.get(Number(ref)).id;
+export async function resolveDataset(ctx: CommandContext, ref: string, project?: string): Promise<number> {
+  if (/^\d+$/.test(ref)) return (await ctx.call('getDataset', { datasetId: Number(ref) })).id;
   if (existsSync(ref) && statSync(ref).isDirectory()) {
-    const result = await followJob<ImportResult>(ctx, service, await service.importDataset({ path: ref, projectName: project }));
+    const result = await followJob<ImportResult>(ctx, await ctx.call('importDataset', { path: ref, projectName: project }));
     return result.datasetId;
   }
-  const matches = service.store.datasets.findByName(ref);
-  if (matches.length === 1) return matches[0].id;
-  throw new ArgusError(matches.length ? 'conflict' : 'not_found', matches.length ? `Several datasets are named ${ref}; use the id` : `No dataset or folder ${ref}`);
+  return (await datasetNamed(ctx, ref)).id;
 }

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { ArgusError } from '../../api/errors.ts';
-import type { InspectionRecord } from '../../api/contract.ts';
+import { ArgusError } from '../../contract/errors.ts';
+import type { InspectionRecord } from '../../contract/contract.ts';
 import { auditToCsv, inspectionsToCsv } from '../../common/csv-export.ts';
 import type { Command, CommandContext } from '../command.ts';
 
@@ -39,7 +39,7 @@ export const historyExport: Command = {
   options: { format: { type: 'string', default: 'csv' }, out: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, verdict: { type: 'string' } },
   async run(ctx, values) {
     checkFormat(values);
-    const items = await allPages(async (offset) => (await ctx.service().listInspections({
+    const items = await allPages(async (offset) => (await ctx.call('listInspections', {
       offset, limit: PAGE,
       from: values.from as string | undefined, to: values.to as string | undefined,
       verdict: values.verdict as InspectionRecord['verdict'] | undefined,
@@ -56,6 +56,6 @@ export const auditExport: Command = {
   options: { format: { type: 'string', default: 'csv' }, out: { type: 'string' } },
   async run(ctx, values) {
     checkFormat(values);
-    writeExport(ctx, values, await allPages((offset) => ctx.service().listAuditLog({ offset, limit: PAGE })), auditToCsv, 'audit entries');
+    writeExport(ctx, values, await allPages((offset) => ctx.call('listAuditLog', { offset, limit: PAGE })), auditToCsv, 'audit entries');
   },
 };

@@ -1,15 +1,15 @@
-import type { JobStatus } from '../../api/contract.ts';
-import { ArgusError } from '../../api/errors.ts';
-import type { ArgusService } from '../../api/service.ts';
+import type { JobStatus } from '../../contract/contract.ts';
+import { ArgusError } from '../../contract/errors.ts';
 import { type CommandContext, progressText } from '../command.ts';
 
 /** Follows an engine job to its end, printing progress; returns its result or throws its error. */
-export async function followJob<T>(ctx: CommandContext, service: ArgusService, started: JobStatus): Promise<T> {
+export async function followJob<T>(ctx: CommandContext, started: JobStatus): Promise<T> {
+  const service = ctx.service();
   const unsubscribe = service.onEvent(({ job }) => {
     if (job.id === started.id && job.state === 'running') ctx.progress(progressText(job.phase, job.done, job.total));
   });
   // Ctrl-C, or SIGTERM from a service manager, cancels the job cleanly (the engine stops within the current image).
-  const cancel = (): void => void service.cancelJob({ jobId: started.id });
+  const cancel = (): void => void ctx.call('cancelJob', { jobId: started.id });
   process.once('SIGINT', cancel);
   process.once('SIGTERM', cancel);
   try {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { BackboneInfo, ExecutionProviderChoice, InspectFilesResult, OptimizeModelResult, Split, TrainModelResult } from '../../api/contract.ts';
-import { ArgusError } from '../../api/errors.ts';
+import type { BackboneInfo, ExecutionProviderChoice, InspectFilesResult, OptimizeModelResult, Split, TrainModelResult } from '../../contract/contract.ts';
+import { ArgusError } from '../../contract/errors.ts';
 import { type Command, intArg, requireArg, table } from '../command.ts';
 import { resolveDataset } from './datasets-ref.ts';
 import { followJob } from './jobs.ts';
@@ -17,7 +17,7 @@ export const weightsImport: Command = {
   usage: 'weights import <resnet50.safetensors>',
   summary: 'Checks a ResNet-50 weights file (torchvision/timm names) and makes it the backbone for training.',
   async run(ctx, _values, [file]) {
-    const info: BackboneInfo = await ctx.service().importBackboneWeights({ path: resolve(requireArg(file, 'weights file')) });
+    const info: BackboneInfo = await ctx.call('importBackboneWeights', { path: resolve(requireArg(file, 'weights file')) });
     ctx.out(ctx.json ? JSON.stringify(info) : `Backbone weights ${info.sha256.slice(0, 12)}… (${(info.bytes / 1e6).toFixed(1)} MB), input mean ${info.mean.map((m) => m.toFixed(2)).join('/')}, std ${info.std.map((s) => s.toFixed(2)).join('/')}`);
   },
 };
@@ -28,9 +28,8 @@ export const weightsDownload: Command = {
   summary: 'Downloads ResNet-50 weights on a connected machine, verifies their SHA-256 and makes them the backbone.',
   options: { url: { type: 'string' }, sha256: { type: 'string' } },
   async run(ctx, values) {
-    const service = ctx.service();
-    const started = await service.downloadBackboneWeights({ url: requireArg(values.url as string, '--url'), sha256: requireArg(values.sha256 as string, '--sha256') });
-    const info = await followJob<BackboneInfo>(ctx, service, started);
+    const started = await ctx.call('downloadBackboneWeights', { url: requireArg(values.url as string, '--url'), sha256: requireArg(values.sha256 as string, '--sha256') });
+    const info = await followJob<BackboneInfo>(ctx, started);
     ctx.out(ctx.json ? JSON.stringify(info) : `Downloaded and verified backbone weights ${info.sha256.slice(0, 12)}… (${(info.bytes / 1e6).toFixed(1)} MB)`);
   },
 };
@@ -50,12 +49,11 @@ export const train: Command = {
   },
   async run(ctx, values) {
     const mode = modeOf(String(values.mode)).mode;
-    const service = ctx.service();
-    if (values.weights) await service.importBackboneWeights({ path: resolve(values.weights as string) });
+    if (values.weights) await ctx.call('importBackboneWeights', { path: resolve(values.weights as string) });
     const resumeRunId = intArg(values.resume, '--resume');
     const datasetId = resumeRunId !== undefined && !values.dataset
       ? undefined
-      : await resolveDataset(ctx, service, requireArg(values.dataset as string, '--dataset'), values.project as string | undefined);
+      : await resolveDataset(ctx, requireArg(values.dataset as string, '--dataset'), values.project as string | undefined);
     let inputSize: [number, number] | undefined;
     if (values.input) {
       const m = /^(\d+)x(\d+)$/.exec(values.input as string);
@@ -72,13 +70,13 @@ export const train: Command = {
     const optimizer = values.optimizer as 'adamw' | 'sgd' | undefined;
     if (optimizer !== undefined && optimizer !== 'adamw' && optimizer !== 'sgd') throw new ArgusError('invalid_argument', '--optimizer must be adamw or sgd');
     // Every option given goes to the service; the mode takes the ones it knows.
-    const started = await service.trainModel({
+    const started = await ctx.call('trainModel', {
       mode, ...common, parentModelId: intArg(values.parent, '--parent'), resumeRunId, epochs: intArg(values.epochs, '--epochs'),
       batchSize: intArg(values.batch, '--batch'), learningRate: lr, frozenStages: frozenStages as 1 | 2 | 3 | undefined,
       stepsPerEpoch: intArg(values['steps-per-epoch'], '--steps-per-epoch'), optimizer,
       coresetSize: intArg(values.coreset, '--coreset'), layers, ignoredBorder: intArg(values.border, '--border'),
     });
-    const result = await followJob<TrainModelResult>(ctx, service, started);
+    const result = await followJob<TrainModelResult>(ctx, started);
     ctx.out(ctx.json ? JSON.stringify({ id: result.modelId, metrics: result.metrics, seconds: result.seconds }) : String(result.modelId));
   },
 };
@@ -90,12 +88,11 @@ export const evaluate: Command = {
   summary: 'Measures a model on a dataset split: image and pixel AUROC, precision/recall/F1, false rejects, misses.',
   options: { model: { type: 'string' }, dataset: { type: 'string' }, split: { type: 'string', default: 'test' }, device: { type: 'string' } },
   async run(ctx, values) {
-    const service = ctx.service();
     const split = values.split as Split;
     if (!['train', 'val', 'test'].includes(split)) throw new ArgusError('invalid_argument', `--split must be train, val or test`);
     const modelId = intArg(requireArg(values.model as string, '--model'), '--model')!;
-    const datasetId = await resolveDataset(ctx, service, requireArg(values.dataset as string, '--dataset'));
-    const metrics = await followJob<Record<string, unknown>>(ctx, service, await service.evaluateModel({ modelId, datasetId, split, device: deviceOf(values.device) }));
+    const datasetId = await resolveDataset(ctx, requireArg(values.dataset as string, '--dataset'));
+    const metrics = await followJob<Record<string, unknown>>(ctx, await ctx.call('evaluateModel', { modelId, datasetId, split, device: deviceOf(values.device) }));
     if (ctx.json) return ctx.out(JSON.stringify(metrics));
     const value = (v: unknown): string => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v));
     const rows = Object.entries(metrics).flatMap(([k, v]): string[][] => {
@@ -113,12 +110,11 @@ export const inspect: Command = {
   summary: 'Inspects images: <out>/results.jsonl (one line per image) and <out>/heatmaps/<stem>.png; recorded in the history.',
   options: { model: { type: 'string', default: 'production' }, out: { type: 'string' }, device: { type: 'string' } },
   async run(ctx, values, paths) {
-    const service = ctx.service();
     const modelRef = values.model as string;
     const model = modelRef === 'production' ? 'production' : intArg(modelRef, '--model')!;
     if (paths.length === 0) throw new ArgusError('invalid_argument', 'Name at least one image or folder');
     const outDir = resolve(requireArg(values.out as string, '--out'));
-    const result = await followJob<InspectFilesResult>(ctx, service, await service.inspectFiles({ model, paths, outDir, device: deviceOf(values.device) }));
+    const result = await followJob<InspectFilesResult>(ctx, await ctx.call('inspectFiles', { model, paths, outDir, device: deviceOf(values.device) }));
     const skipped = result.skipped ? ` (${result.skipped} already inspected in an earlier run)` : '';
     ctx.out(ctx.json ? JSON.stringify(result) : `Inspected ${result.inspected}${skipped}: ${result.ok} OK, ${result.ng} NG, ${result.review} REVIEW, ${result.errors} errors (${result.msPerImage.toFixed(0)} ms/image). Results: ${result.resultsFile}`);
   },
@@ -131,7 +127,7 @@ export const modelList: Command = {
   summary: 'Lists model versions with status and key metrics.',
   options: { project: { type: 'string' } },
   async run(ctx, values) {
-    const models = await ctx.service().listModels({ projectId: intArg(values.project, '--project') });
+    const models = await ctx.call('listModels', { projectId: intArg(values.project, '--project') });
     if (ctx.json) return ctx.out(JSON.stringify(models));
     if (models.length === 0) return ctx.out('No model versions yet.');
     const auroc = (m: (typeof models)[number]): string => {
@@ -154,7 +150,7 @@ export const modelPromote: Command = {
   usage: 'model promote <id>',
   summary: 'Makes a model version the production model of its project (the previous one is retired).',
   async run(ctx, _values, [id]) {
-    const model = await ctx.service().promoteModel({ modelId: intArg(requireArg(id, 'model id'), 'model id')! });
+    const model = await ctx.call('promoteModel', { modelId: intArg(requireArg(id, 'model id'), 'model id')! });
     ctx.out(ctx.json ? JSON.stringify(model) : `Model ${model.id} "${model.name}" is now in production`);
   },
 };
@@ -168,15 +164,14 @@ export const modelOptimize: Command = {
     'weight-bits': { type: 'string' }, device: { type: 'string' },
   },
   async run(ctx, values, [id]) {
-    const service = ctx.service();
     if (values.int8 === values.fp16) throw new ArgusError('invalid_argument', 'Choose one of --int8 or --fp16');
     const method = values.method as string | undefined;
     if (method !== undefined && method !== 'percentile' && method !== 'minmax') throw new ArgusError('invalid_argument', '--method must be percentile or minmax');
     const bits = values['weight-bits'] as string | undefined;
     if (bits !== undefined && bits !== '7' && bits !== '8') throw new ArgusError('invalid_argument', '--weight-bits must be 7 or 8');
     if (values.fp16 && (values.calib || method || bits)) throw new ArgusError('invalid_argument', '--calib, --method and --weight-bits apply to --int8 only');
-    const calibrationDatasetId = values.calib ? await resolveDataset(ctx, service, values.calib as string) : undefined;
-    const result = await followJob<OptimizeModelResult>(ctx, service, await service.optimizeModel({
+    const calibrationDatasetId = values.calib ? await resolveDataset(ctx, values.calib as string) : undefined;
+    const result = await followJob<OptimizeModelResult>(ctx, await ctx.call('optimizeModel', {
       modelId: intArg(requireArg(id, 'model id'), 'model id')!, precision: values.int8 ? 'int8' : 'fp16',
       calibrationDatasetId, method, weightBits: bits ? (Number(bits) as 7 | 8) : undefined, device: deviceOf(values.device),
     }));
@@ -200,7 +195,7 @@ export const modelRollback: Command = {
   summary: 'Puts the previous production model back into production (the current one is retired).',
   options: { project: { type: 'string' } },
   async run(ctx, values) {
-    const model = await ctx.service().rollbackModel({ projectId: intArg(values.project, '--project') });
+    const model = await ctx.call('rollbackModel', { projectId: intArg(values.project, '--project') });
     ctx.out(ctx.json ? JSON.stringify(model) : `Rolled back: model ${model.id} "${model.name}" is in production again`);
   },
 };

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { ExecutionProviderChoice } from '../../api/contract.ts';
-import { ArgusError } from '../../api/errors.ts';
+import type { ExecutionProviderChoice } from '../../contract/contract.ts';
+import { ArgusError } from '../../contract/errors.ts';
 import { type Command, intArg, requireArg } from '../command.ts';
 import { followJob } from './jobs.ts';
 
@@ -20,14 +20,14 @@ export const watch: Command = {
     const device = values.device as ExecutionProviderChoice;
     if (!['auto', 'cpu', 'cuda', 'webgpu'].includes(device)) throw new ArgusError('invalid_argument', `Unknown device ${device}`);
     const modelRef = values.model as string;
-    const started = await service.watchFolder({
+    const started = await ctx.call('watchFolder', {
       folder: resolve(requireArg(dir, 'folder')),
       model: modelRef === 'production' ? 'production' : intArg(modelRef, '--model')!,
       sidecar: Boolean(values.sidecar), sort: Boolean(values.sort), log: values.log ? resolve(values.log as string) : undefined,
       once: Boolean(values.once), device,
     });
     if (!values.once) ctx.progress(`Watching ${resolve(dir)} (Ctrl-C to stop)`);
-    const result = await followJob<Record<string, number>>(ctx, service, started).catch((error: ArgusError) => {
+    const result = await followJob<Record<string, number>>(ctx, started).catch((error: ArgusError) => {
       if (error.code === 'cancelled') return service.jobs.get(started.id).result as Record<string, number>;
       throw error;
     });

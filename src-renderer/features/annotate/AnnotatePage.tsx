@@ -1,5 +1,5 @@
 import { type PointerEvent as ReactPointerEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { DatasetImage, DefectClass, LabellingRanking, RegionSuggestions } from '../../../src-main/api/contract.ts';
+import type { DatasetImage, DefectClass, LabellingRanking, RegionSuggestions } from '../../../src-main/contract/contract.ts';
 import { strokeSegment, type Point } from '../../../src-main/common/geometry.ts';
 import { api, client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';

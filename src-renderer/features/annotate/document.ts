@@ -1,4 +1,4 @@
-import type { Annotation } from '../../../src-main/api/contract.ts';
+import type { Annotation } from '../../../src-main/contract/contract.ts';
 import { decodeRuns, encodeRuns, insidePolygon, type Point } from '../../../src-main/common/geometry.ts';
 
 /** A vector annotation on the canvas; `id` is the stored id (absent until first saved). */

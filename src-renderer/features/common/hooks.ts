@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { JobStatus } from '../../../src-main/api/contract.ts';
+import type { JobStatus } from '../../../src-main/contract/contract.ts';
 import { api, client } from '../../api/client.ts';
 
 /** Runs an async loader and re-runs it when `deps` change; `reload` re-runs it on demand. */

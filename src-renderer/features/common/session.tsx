@@ -1,5 +1,5 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useState } from 'react';
-import type { SessionInfo } from '../../../src-main/api/contract.ts';
+import type { SessionInfo } from '../../../src-main/contract/contract.ts';
 import { api } from '../../api/client.ts';
 
 interface SessionContextValue {

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { DatasetSummary, ImageLabel, Split } from '../../../src-main/api/contract.ts';
+import type { DatasetSummary, ImageLabel, Split } from '../../../src-main/contract/contract.ts';
 import { api, client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync } from '../common/hooks.ts';

@@ -1,4 +1,4 @@
-import type { DailyCounts } from '../../../src-main/api/contract.ts';
+import type { DailyCounts } from '../../../src-main/contract/contract.ts';
 
 const W = 640;
 const H = 150;

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { InspectionQuery, Verdict } from '../../../src-main/api/contract.ts';
+import type { InspectionQuery, Verdict } from '../../../src-main/contract/contract.ts';
 import { inspectionsToCsv } from '../../../src-main/common/csv-export.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';

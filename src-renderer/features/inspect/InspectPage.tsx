@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useState } from 'react';
-import type { InspectFilesResult, InspectionRecord } from '../../../src-main/api/contract.ts';
+import type { InspectFilesResult, InspectionRecord } from '../../../src-main/contract/contract.ts';
 import { api, client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useJob } from '../common/hooks.ts';

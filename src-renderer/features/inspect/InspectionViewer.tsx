@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { InspectionRecord, StoredImageLabels } from '../../../src-main/api/contract.ts';
+import type { InspectionRecord, StoredImageLabels } from '../../../src-main/contract/contract.ts';
 import { decodeRuns } from '../../../src-main/common/geometry.ts';
 import { decide, type ImageThresholds } from '../../../src-main/common/decision.ts';
 import { extractRegions } from '../../../src-main/common/regions.ts';

@@ -1,5 +1,5 @@
 import { Fragment, useEffect, useState } from 'react';
-import type { AnomalyMetrics, DatasetSummary, DetectClassMetrics, DetectMetrics, ImageScores, JobStatus, ModelVersionSummary, SegmentMetrics, Split } from '../../../src-main/api/contract.ts';
+import type { AnomalyMetrics, DatasetSummary, DetectClassMetrics, DetectMetrics, ImageScores, JobStatus, ModelVersionSummary, SegmentMetrics, Split } from '../../../src-main/contract/contract.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 

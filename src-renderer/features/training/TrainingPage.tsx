@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useState } from 'react';
-import type { ExecutionProviderChoice, JobStatus, TrainableMode, TrainingValidation, TrainModelInput, TrainModelResult } from '../../../src-main/api/contract.ts';
+import type { ExecutionProviderChoice, JobStatus, TrainableMode, TrainingValidation, TrainModelInput, TrainModelResult } from '../../../src-main/contract/contract.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync, useJob } from '../common/hooks.ts';

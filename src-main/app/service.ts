@@ -1,0 +1,568 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { existsSync, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { downloadVerified } from '../model/weights-download.ts';
+import type {
+  Annotation, ApiInput, DailyCounts, LabellingRanking, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
+  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExportFormat, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectUploadsInput, InspectFilesResult, InspectionQuery,
+  InspectionRecord, JobStatus, ModelVersionSummary, OptimizeModelInput, OptimizeModelResult, Project, RegionSuggestions, Role, SessionInfo, StoredImageLabels, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
+} from '../contract/contract.ts';
+import { verifyModelFiles } from '../modes/shared/model-files.ts';
+import { loadDetector } from '../inspection/load-detector.ts';
+import { modeOf } from '../modes/registry.ts';
+import { trainInWorker } from '../modes/training-client.ts';
+import { HotFolder } from '../inspection/hot-folder.ts';
+import { expandImageFiles, inspectFiles } from '../inspection/inspect-files.ts';
+import { loadResNet50Weights } from '../model/resnet50.ts';
+import { type ImageAnalyser, judge } from '../analysis/analysis.ts';
+import type { AnomalyThresholds } from '../analysis/thresholds.ts';
+import { decodeRgb } from '../images/preprocess.ts';
+import { decide, denormalizeScore, normalizeScore } from '../common/decision.ts';
+import type { ModelVersion } from '../store/models.ts';
+import { SessionCache } from '../runtime/sessions.ts';
+import { quantile } from '../analysis/metrics.ts';
+import { ArgusError, toErrorBody } from '../contract/errors.ts';
+import { packageVersion } from '../platform/resources.ts';
+import { lockDataDir } from '../store/data-dir-lock.ts';
+import { renameDurably, writeFileAtomic, writeStreamAtomic } from '../platform/atomic-file.ts';
+import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
+import { type CallerSession, ENGINEER_METHODS, hashPin, PinGuard, pinMatches, type StoredPin } from './roles.ts';
+import { apiSchemas, isApiMethod } from './schemas.ts';
+import { getImageAnnotations, getImageLabels, saveImageAnnotations } from '../datasets/annotation-editing.ts';
+import { exportDataset } from '../datasets/exporter.ts';
+import { importDataset } from '../datasets/importer.ts';
+import { JobRunner } from '../jobs/job-runner.ts';
+import { optimizeModel, promotionBlocker } from '../optimize/optimize-model.ts';
+import { Store } from '../store/store.ts';
+
+export interface ServiceOptions {
+  dataDir: string;
+  /** Who acts through this service (recorded in the audit log). */
+  actor?: string;
+  /**
+   * Reading only (listing, showing, exporting, evaluating): no lock on the data directory, so it
+   * may run beside the station's app. Everything else holds the directory's one-writer lock.
+   */
+  readOnly?: boolean;
+}
+
+/** Folder under uploads/ where browser uploads wait for the inspection that takes them. */
+const STAGED_UPLOADS = 'staged';
+
+/** The engine behind every front end: the one implementation of ArgusApi. */
+export class ArgusService implements ArgusApi {
+  readonly store: Store;
+  readonly jobs = new JobRunner();
+  /** Inference sessions shared by inspection and evaluation jobs (keyed by model, provider, shape). */
+  readonly sessions = new SessionCache(6);
+  private readonly station: string;
+  /** The role of the transport caller whose call is running (set by dispatch), for the audit log. */
+  readonly callerRole = new AsyncLocalStorage<Role>();
+  private lastProvider: ExecutionProviderReport = { requested: 'auto', active: null, fallbacks: [] };
+  /** Wrong PINs are counted for the station, whoever sends them. */
+  private readonly pinGuard = new PinGuard();
+
+  private readonly releaseLock: () => void;
+
+  constructor(options: ServiceOptions) {
+    mkdirSync(options.dataDir, { recursive: true });
+    this.releaseLock = options.readOnly ? () => undefined : lockDataDir(options.dataDir);
+    try {
+      this.store = new Store(options.dataDir);
+    } catch (error) {
+      this.releaseLock();
+      throw error;
+    }
+    this.station = options.actor ?? 'local';
+  }
+
+  onEvent(listener: (event: ArgusEvent) => void): () => void {
+    return this.jobs.onChange((job) => listener({ type: 'job', job }));
+  }
+
+  /** Who the audit log names: the station or interface, and the caller's role when it came through a transport. */
+  private get actor(): string {
+    const role = this.callerRole.getStore();
+    return role ? `${this.station} (${role === 'engineer' ? 'QA engineer' : 'operator'})` : this.station;
+  }
+
+  async getInfo(): Promise<AppInfo> {
+    return {
+      version: packageVersion(),
+      dataDir: this.store.dataDir,
+      schemaVersion: this.store.schemaVersion,
+      executionProvider: this.lastProvider,
+    };
+  }
+
+  async listProjects(): Promise<Project[]> {
+    return this.store.projects.list();
+  }
+
+  async createProject(input: CreateProjectInput): Promise<Project> {
+    const project = this.store.transaction(() => {
+      const created = this.store.projects.create(input);
+      this.store.history.audit(this.actor, 'project.create', `project:${created.id}`, { name: created.name });
+      return created;
+    });
+    return project;
+  }
+
+  async listDatasets(input: { projectId?: number }): Promise<DatasetSummary[]> {
+    return this.store.datasets.list(input.projectId);
+  }
+
+  async getDataset(input: { datasetId: number }): Promise<DatasetSummary> {
+    return this.store.datasets.get(input.datasetId);
+  }
+
+  async listDatasetImages(input: DatasetImageQuery): Promise<DatasetImagePage> {
+    return this.store.datasets.images(input);
+  }
+
+  async importDataset(input: ImportDatasetInput): Promise<JobStatus> {
+    return this.jobs.start('import', (ctx) =>
+      importDataset(this.store, input, { actor: this.actor, signal: ctx.signal, onProgress: (p) => ctx.progress(p.phase, p.done, p.total) }),
+    );
+  }
+
+  async getJob(input: { jobId: string }): Promise<JobStatus> {
+    return this.jobs.get(input.jobId);
+  }
+
+  async cancelJob(input: { jobId: string }): Promise<JobStatus> {
+    const job = this.jobs.get(input.jobId);
+    const cancelled = await this.jobs.cancel(input.jobId);
+    this.store.history.audit(this.actor, 'job.cancel', `job:${job.id}`, { kind: job.kind, state: job.state });
+    return cancelled;
+  }
+
+  async listInspections(input: InspectionQuery): Promise<{ items: InspectionRecord[]; total: number }> {
+    return this.store.history.list(input);
+  }
+
+  async dailyInspectionCounts(input: Omit<InspectionQuery, 'offset' | 'limit'>): Promise<DailyCounts[]> {
+    return this.store.history.dailyCounts(input);
+  }
+
+  async getInspection(input: { inspectionId: number }): Promise<InspectionRecord> {
+    return this.store.history.get(input.inspectionId);
+  }
+
+  async listAuditLog(input: { offset?: number; limit?: number }): Promise<AuditEntry[]> {
+    return this.store.history.auditLog(input.offset, input.limit);
+  }
+
+  async importBackboneWeights(input: { path: string }): Promise<BackboneInfo> {
+    const weights = loadResNet50Weights(input.path);
+    const bytes = await readUserFile(input.path, 'weights file', MAX_FILE_BYTES.weights);
+    const sha256 = await this.store.blobs.put(bytes);
+    this.store.settings.set('backbone', { sha256 });
+    this.store.history.audit(this.actor, 'backbone.import', `blob:${sha256}`, { path: input.path, bytes: bytes.length });
+    return { sha256, bytes: bytes.length, mean: weights.normalization.mean, std: weights.normalization.std, hasClassifier: weights.hasClassifier };
+  }
+
+  async downloadBackboneWeights(input: { url: string; sha256: string }): Promise<JobStatus> {
+    return this.jobs.start('download', async (ctx) => {
+      const destination = join(this.store.dataDir, `download-${Date.now()}.safetensors`);
+      try {
+        await downloadVerified(input.url, input.sha256, destination, (received, total) => ctx.progress('downloading', received, total), ctx.signal);
+        return await this.importBackboneWeights({ path: destination });
+      } finally {
+        await rm(destination, { force: true });
+      }
+    });
+  }
+
+  /** The imported backbone weights file (read by whichever thread trains). */
+  private backboneFile(): { sha256: string; path: string } {
+    const setting = this.store.settings.get<{ sha256: string }>('backbone');
+    if (!setting) throw new ArgusError('bad_input', 'No backbone weights imported yet: import a ResNet-50 safetensors file first (argus weights import <file>)');
+    return { sha256: setting.sha256, path: this.store.blobs.pathOf(setting.sha256) };
+  }
+
+  async trainModel(input: TrainModelInput): Promise<JobStatus> {
+    // One training run at a time: it takes the whole CPU or GPU, and two must never share a checkpoint.
+    if (this.jobs.running('train').length > 0) throw new ArgusError('conflict', 'A training run is already in progress on this station; wait for it or cancel it');
+    const mode = modeOf(input.mode);
+    const resumed = input.resumeRunId !== undefined ? this.store.trainingRuns.get(input.resumeRunId) : undefined;
+    if (resumed && (!mode.fineTuned || resumed.mode !== input.mode)) throw new ArgusError('invalid_argument', `Training run ${resumed.id} is a ${resumed.mode} run, not a ${input.mode} run that can resume`);
+    if (input.parentModelId !== undefined && !mode.fineTuned) throw new ArgusError('invalid_argument', `${input.mode} models do not continue from a parent model`);
+    const datasetId = input.datasetId ?? (resumed?.config.datasetId as number | undefined);
+    if (datasetId === undefined) throw new ArgusError('invalid_argument', 'A dataset is required');
+    const dataset = this.store.datasets.get(datasetId);
+    if (input.parentModelId !== undefined) this.store.models.get(input.parentModelId);
+    const backbone = this.backboneFile();
+    const request = {
+      datasetId: dataset.id, backboneSha256: backbone.sha256, provider: input.device ?? 'auto', parentModelId: input.parentModelId,
+      resumeRunId: input.resumeRunId, config: mode.trainingConfig(input), name: input.name, actor: this.actor,
+    } as const;
+    if (mode.fineTuned) {
+      return this.jobs.start('train', (ctx): Promise<TrainModelResult> => trainInWorker({ mode: input.mode, dataDir: this.store.dataDir, weightsPath: backbone.path, input: request }, ctx));
+    }
+    const weights = loadResNet50Weights(backbone.path);
+    return this.jobs.start('train', async (ctx): Promise<TrainModelResult> => {
+      const { model, seconds } = await mode.train(this.store, { ...request, backbone: weights }, ctx);
+      return { modelId: model.id, seconds, metrics: model.metrics };
+    });
+  }
+
+  async evaluateModel(input: EvaluateModelInput): Promise<JobStatus> {
+    const model = this.store.models.get(input.modelId);
+    const mode = modeOf(model.mode);
+    const samples = this.store.datasets.samples(this.store.datasets.get(input.datasetId).id, input.split);
+    return this.jobs.start('evaluate', async (ctx) => {
+      const detector = await mode.loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
+      this.lastProvider = detector.provider;
+      try {
+        const metrics = await mode.evaluate(this.store, detector, model, samples, (d, t) => ctx.progress('evaluating', d, t), ctx.signal);
+        return { modelId: model.id, datasetId: input.datasetId, split: input.split, provider: detector.provider.active, ...metrics };
+      } finally {
+        await detector.release();
+      }
+    });
+  }
+
+  async optimizeModel(input: OptimizeModelInput): Promise<JobStatus> {
+    this.store.models.get(input.modelId);
+    if (input.calibrationDatasetId !== undefined) this.store.datasets.get(input.calibrationDatasetId);
+    return this.jobs.start('optimize', async (ctx): Promise<OptimizeModelResult> => {
+      const { model, guard, seconds } = await optimizeModel(this.store, { ...input, provider: input.device ?? 'auto', actor: this.actor }, ctx);
+      return { modelId: model.id, guard, seconds };
+    });
+  }
+
+  private modelFor(ref: number | 'production'): ModelVersion {
+    return ref === 'production' ? this.store.models.production() : this.store.models.get(ref);
+  }
+
+  async inspectUploads(input: InspectUploadsInput): Promise<JobStatus> {
+    this.modelFor(input.model);
+    // Uploads are kept like the line's files: each batch in its own folder, names reduced to a safe base name.
+    const folder = join(this.store.dataDir, 'uploads', `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`);
+    const used = new Set<string>();
+    const pathFor = (given: string): string => {
+      let name = basename(given).replace(/[^\w.\- ]+/g, '_').replace(/^\.+/, '') || 'image';
+      for (let k = 1; used.has(name); k++) name = `${k}-${name}`;
+      used.add(name);
+      return join(folder, name);
+    };
+    const paths: string[] = [];
+    for (const upload of input.uploads ?? []) {
+      const staged = join(this.store.dataDir, 'uploads', STAGED_UPLOADS, upload.id);
+      if (!existsSync(staged)) throw new ArgusError('not_found', `No staged upload ${upload.id} (uploads are kept for a day)`);
+      const path = pathFor(upload.name);
+      await renameDurably(staged, path);
+      paths.push(path);
+    }
+    for (const file of input.files ?? []) {
+      const path = pathFor(file.name);
+      await writeFileAtomic(path, Buffer.from(file.dataBase64, 'base64'));
+      paths.push(path);
+    }
+    return this.inspectFiles({ model: input.model, paths, device: input.device });
+  }
+
+  /**
+   * Browser mode's upload: streams one file's bytes to disk under the data directory (at most
+   * `maxBytes`) and returns the id `inspectUploads` takes. Not part of the API: the HTTP adapter
+   * calls it with the request body, after the same checks as an API call.
+   */
+  async stageUpload(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<{ id: string }> {
+    const id = randomBytes(16).toString('hex');
+    const target = join(this.store.dataDir, 'uploads', STAGED_UPLOADS, id);
+    await writeStreamAtomic(target, body, maxBytes);
+    return { id };
+  }
+
+  async inspectFiles(input: InspectFilesInput): Promise<JobStatus> {
+    const outDir = input.outDir ?? join(this.store.dataDir, 'batches', new Date().toISOString().replace(/[:.]/g, '-'));
+    const model = this.modelFor(input.model);
+    const files = expandImageFiles(input.paths);
+    if (files.length === 0) throw new ArgusError('bad_input', 'No image files found in the given paths');
+    return this.jobs.start('inspect', async (ctx): Promise<InspectFilesResult> => {
+      ctx.progress('loading model', 0, files.length);
+      const detector = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
+      this.lastProvider = detector.provider;
+      try {
+        const lines = await inspectFiles(this.store, model, detector, files, {
+          outDir, operator: this.actor, signal: ctx.signal, onResult: (_line, done, total) => ctx.progress('inspecting', done, total),
+        });
+        const count = (v: string): number => lines.filter((l) => l.verdict === v).length;
+        return {
+          inspected: lines.length, skipped: files.length - lines.length, ok: count('OK'), ng: count('NG'), review: count('REVIEW'), errors: count('ERROR'),
+          resultsFile: join(outDir, 'results.jsonl'), msPerImage: quantile(lines.filter((l) => l.verdict !== 'ERROR').map((l) => l.ms), 0.5) || 0,
+          inspectionIds: lines.map((l) => l.inspectionId),
+        };
+      } finally {
+        await detector.release();
+      }
+    });
+  }
+
+  async watchFolder(input: WatchFolderInput): Promise<JobStatus> {
+    this.modelFor(input.model); // fail now, not in the job, when there is no such model
+    // The model is looked up for every file, so a promotion or rollback takes effect at the next
+    // image; its detector (files read and verified, sessions) is loaded only when the model changes.
+    let loaded: ImageAnalyser | undefined;
+    let loadedId: number | undefined;
+    const folder = new HotFolder(this.store, {
+      current: async () => {
+        const model = this.modelFor(input.model);
+        if (!loaded || loadedId !== model.id) {
+          await loaded?.release();
+          loaded = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
+          loadedId = model.id;
+          this.lastProvider = loaded.provider;
+        }
+        return { model, detector: loaded };
+      },
+    }, { folder: input.folder, operator: this.actor, sidecar: input.sidecar, sort: input.sort, log: input.log });
+    this.store.history.audit(this.actor, 'hotfolder.start', `folder:${input.folder}`, { model: input.model, sidecar: !!input.sidecar, sort: !!input.sort });
+    return this.jobs.start('watch', async (ctx) => {
+      let inspected = 0;
+      const counts: Record<string, number> = { OK: 0, NG: 0, REVIEW: 0, ERROR: 0 };
+      try {
+        await folder.run(ctx.signal, (line) => {
+          counts[line.verdict]++;
+          ctx.progress('inspected', ++inspected, 0);
+        }, input.once);
+      } finally {
+        await loaded?.release();
+        this.store.history.audit(this.actor, 'hotfolder.stop', `folder:${input.folder}`, { inspected });
+      }
+      return { inspected, ...counts };
+    });
+  }
+
+  async listModels(input: { projectId?: number }): Promise<ModelVersionSummary[]> {
+    return this.store.models.list(input.projectId);
+  }
+
+  async getImageLabels(input: { sha256: string }): Promise<StoredImageLabels> {
+    return getImageLabels(this.store, input.sha256);
+  }
+
+  async getImageAnnotations(input: { datasetId: number; imageId: number }): Promise<ImageAnnotations> {
+    return getImageAnnotations(this.store, input.datasetId, input.imageId);
+  }
+
+  async saveImageAnnotations(input: { datasetId: number; imageId: number; annotations: Annotation[] }): Promise<ImageAnnotations> {
+    return saveImageAnnotations(this.store, input.datasetId, input.imageId, input.annotations, this.actor);
+  }
+
+  async exportDataset(input: { datasetId: number; path: string; format?: ExportFormat }): Promise<JobStatus> {
+    const dataset = this.store.datasets.get(input.datasetId);
+    return this.jobs.start('export', async (ctx) => {
+      const result = await exportDataset(this.store, dataset.id, input.path, input.format ?? 'manifest', (d, t) => ctx.progress('exporting', d, t), ctx.signal);
+      this.store.history.audit(this.actor, 'dataset.export', `dataset:${dataset.id}`, { path: result.path, format: result.format, images: result.images });
+      return result;
+    });
+  }
+
+  async rankImagesForLabelling(input: { datasetId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<JobStatus> {
+    const samples = this.store.datasets.samples(this.store.datasets.get(input.datasetId).id);
+    const model = this.modelFor(input.model ?? 'production');
+    return this.jobs.start('rank', async (ctx): Promise<LabellingRanking> => {
+      const detector = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
+      try {
+        const thresholds = model.thresholds as unknown as AnomalyThresholds;
+        const scored: LabellingRanking['images'] = [];
+        for (const [i, sample] of samples.entries()) {
+          if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Ranking cancelled');
+          const { rawScore } = await detector.analyse(await decodeRgb(await this.store.blobs.get(sample.sha256)));
+          scored.push({ imageId: sample.imageId, score: normalizeScore(rawScore, thresholds.image.ng, thresholds.image.goodMedian), verdict: decide(rawScore, thresholds.image) });
+          ctx.progress('scoring', i + 1, samples.length);
+        }
+        const uncertainty = (s: { score: number; verdict: string }): number => (s.verdict === 'REVIEW' ? -1 : 0) + Math.abs(s.score - 0.5);
+        return { modelId: model.id, images: scored.sort((a, b) => uncertainty(a) - uncertainty(b)) };
+      } finally {
+        await detector.release();
+      }
+    });
+  }
+
+  async suggestRegions(input: { datasetId: number; imageId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<RegionSuggestions> {
+    const dataset = this.store.datasets.get(input.datasetId);
+    const entry = this.store.datasets.entry(dataset.id, input.imageId);
+    if (!entry) throw new ArgusError('not_found', `Image ${input.imageId} is not in dataset "${dataset.name}"`);
+    const model = this.modelFor(input.model ?? 'production');
+    const detector = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
+    try {
+      const analysis = await detector.analyse(await decodeRgb(await this.store.blobs.get(entry.sha256)));
+      const minArea = Number((model.config as { minRegionArea?: number }).minRegionArea ?? 16);
+      const classes = this.store.projects.get(dataset.projectId).classes;
+      return {
+        modelId: model.id,
+        regions: judge(analysis, model.thresholds as unknown as AnomalyThresholds, minArea).regions.map((r) => ({
+          class: r.class, classIndex: classes.find((c) => c.name === r.class)?.index ?? null, score: r.score, box: r.box, area: r.area,
+        })),
+      };
+    } finally {
+      await detector.release();
+    }
+  }
+
+  async setModelThresholds(input: { modelId: number; imageAt: number; pixelAt: number }): Promise<ModelVersionSummary> {
+    return this.store.transaction(() => {
+      const model = this.store.models.get(input.modelId);
+      const before = model.thresholds as unknown as AnomalyThresholds;
+      if (!before.image || !before.pixel) throw new ArgusError('invalid_argument', `Model ${model.id} has no image and pixel thresholds to move`);
+      const ng = denormalizeScore(input.imageAt, before.image.ng, before.image.goodMedian);
+      const after: AnomalyThresholds = {
+        ...before,
+        image: { ...before.image, ng, review: Math.max(before.image.goodMedian, ng - (before.image.ng - before.image.review)) },
+        pixel: { ...before.pixel, threshold: denormalizeScore(input.pixelAt, before.pixel.threshold, before.pixel.goodMedian) },
+        // A detection model's class thresholds move with the region threshold, on the same normalised scale.
+        ...(before.classes ? { classes: Object.fromEntries(Object.entries(before.classes).map(([name, t]) => [name, denormalizeScore(input.pixelAt, t, before.pixel.goodMedian)])) } : {}),
+      };
+      const updated = this.store.models.updateThresholds(model.id, { ...after });
+      this.store.history.audit(this.actor, 'model.thresholds', `model:${model.id}`, { status: model.status, before, after });
+      return updated;
+    });
+  }
+
+  // Sessions: direct (in-process) callers such as the CLI act as the station's QA engineer; the
+  // transports (IPC, HTTP) go through dispatch, which tracks each caller's role.
+  async getSession(): Promise<SessionInfo> {
+    return { role: 'engineer', pinSet: this.store.settings.get<StoredPin>('engineerPin') !== undefined };
+  }
+
+  async unlockEngineer(input: { pin: string }): Promise<SessionInfo> {
+    const stored = this.store.settings.get<StoredPin>('engineerPin');
+    if (!stored) return { role: 'engineer', pinSet: false };
+    // Attempts run one at a time; while guessing is locked they are refused before any hashing
+    // (and unaudited, so a flood of guesses cannot flood the audit log).
+    return this.pinGuard.attempt(async () => {
+      if (!(await pinMatches(input.pin, stored))) {
+        this.pinGuard.failed();
+        this.store.history.audit(this.actor, 'role.unlock-refused', 'role:engineer', {});
+        throw new ArgusError('forbidden', 'Wrong PIN');
+      }
+      this.pinGuard.succeeded();
+      this.store.history.audit(this.actor, 'role.unlock', 'role:engineer', {});
+      return { role: 'engineer', pinSet: true };
+    });
+  }
+
+  async lockEngineer(): Promise<SessionInfo> {
+    return { role: 'operator', pinSet: this.store.settings.get<StoredPin>('engineerPin') !== undefined };
+  }
+
+  async setEngineerPin(input: { pin: string }): Promise<SessionInfo> {
+    const changed = this.store.settings.get<StoredPin>('engineerPin') !== undefined;
+    this.store.settings.set('engineerPin', await hashPin(input.pin));
+    this.store.history.audit(this.actor, changed ? 'role.pin-changed' : 'role.pin-set', 'role:engineer', {});
+    return { role: 'engineer', pinSet: true };
+  }
+
+  async listTrainingRuns(): Promise<TrainingRunSummary[]> {
+    const training = this.jobs.running('train').length > 0;
+    return this.store.trainingRuns.list().map((r) => ({
+      id: r.id, projectId: r.projectId, mode: r.mode, datasetId: typeof r.config.datasetId === 'number' ? r.config.datasetId : null,
+      parentModelId: r.parentModelId, resultModelId: r.resultModelId, status: r.status, progress: r.progress, error: r.error,
+      startedAt: r.startedAt, finishedAt: r.finishedAt,
+      resumable: r.status !== 'succeeded' && !training && r.checkpointPath !== null && existsSync(join(r.checkpointPath, 'checkpoint.safetensors')),
+    }));
+  }
+
+  async promoteModel(input: { modelId: number }): Promise<ModelVersionSummary> {
+    // Production is never handed to a model whose files are missing or damaged.
+    const candidate = this.store.models.get(input.modelId);
+    const blocker = promotionBlocker(candidate);
+    if (blocker) throw new ArgusError('conflict', blocker);
+    await verifyModelFiles(this.store, candidate);
+    return this.store.transaction(() => {
+      const before = this.store.models.list(this.store.models.get(input.modelId).projectId).find((m) => m.status === 'production');
+      const promoted = this.store.models.promote(input.modelId);
+      this.store.history.audit(this.actor, 'model.promote', `model:${promoted.id}`, { previous: before?.id ?? null });
+      return promoted;
+    });
+  }
+
+  async rollbackModel(input: { projectId?: number }): Promise<ModelVersionSummary> {
+    return this.store.transaction(() => {
+      const projectId = input.projectId ?? this.store.models.production().projectId;
+      const { from, to } = this.store.models.rollback(projectId);
+      this.store.history.audit(this.actor, 'model.rollback', `model:${to.id}`, { from: from.id });
+      return to;
+    });
+  }
+
+  /** Station maintenance (CLI): removes stored files nothing refers to any more; audited unless a dry run. */
+  collectGarbage(options: { dryRun?: boolean; graceMs?: number } = {}): { files: number; bytes: number } {
+    const result = this.store.collectGarbage(options);
+    if (!options.dryRun) this.store.history.audit(this.actor, 'blobs.gc', 'blobs', result);
+    return result;
+  }
+
+  /** Thumbnail or full image bytes for the UI, by image digest. */
+  async readImage(sha256: string, variant: 'thumbnail' | 'original'): Promise<Buffer> {
+    return variant === 'thumbnail' ? this.store.thumbnails.get(sha256) : this.store.blobs.get(sha256);
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.cancelAll();
+    await this.sessions.clear();
+    this.store.close();
+    this.releaseLock();
+  }
+}
+
+/**
+ * The single entry point for untrusted callers (IPC, HTTP): checks the method name and arguments
+ * against the schemas and the caller's role, runs the call, and returns a result object instead
+ * of throwing. `caller` is the window's or browser tab's session (its role).
+ */
+export async function dispatch(api: ArgusApi, caller: CallerSession, method: string, input: unknown): Promise<ApiResult<unknown>> {
+  if (!isApiMethod(method)) return { ok: false, error: { code: 'invalid_argument', message: `Unknown method: ${String(method).slice(0, 100)}` } };
+  const parsed = apiSchemas[method].safeParse(input);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
+    return { ok: false, error: { code: 'invalid_argument', message: `Invalid arguments for ${method}: ${detail}` } };
+  }
+  try {
+    // Roles are enforced once an engineer PIN exists; before that every caller is an engineer.
+    const { pinSet } = await api.getSession();
+    const role = pinSet ? caller.role : 'engineer';
+    if (role !== 'engineer') {
+      const refusal = ENGINEER_METHODS.has(method)
+        ? 'Only a QA engineer can do this: unlock the QA-engineer role with its PIN (Settings)'
+        : operatorRefusal(method, parsed.data, caller);
+      if (refusal) return { ok: false, error: { code: 'forbidden', message: refusal } };
+    }
+    const run = (): Promise<unknown> => call(api, method, parsed.data as ApiInput<typeof method>);
+    let value = await (api instanceof ArgusService ? api.callerRole.run(role, run) : run());
+    if (method === 'unlockEngineer' || method === 'lockEngineer' || method === 'setEngineerPin') caller.role = (value as SessionInfo).role;
+    if (isJobStatus(value)) caller.jobs.add(value.id);
+    if (method === 'getSession') value = { ...(value as SessionInfo), role } satisfies SessionInfo;
+    return { ok: true, value };
+  } catch (error) {
+    return { ok: false, error: toErrorBody(error) };
+  }
+}
+
+/**
+ * What an operator may not do with a method operators may otherwise call: write outside the data
+ * directory or move files (a batch's outDir, the hot folder's sidecars, sorting and log), or
+ * cancel a job someone else started.
+ */
+function operatorRefusal(method: ApiMethod, input: unknown, caller: CallerSession): string | null {
+  const args = (input ?? {}) as Record<string, unknown>;
+  if (method === 'inspectFiles' && args.outDir !== undefined) return 'Only a QA engineer can choose where a batch writes its results';
+  if (method === 'watchFolder' && (args.sort || args.log !== undefined || args.sidecar)) return 'Only a QA engineer can start a hot folder that writes sidecars, sorts images or appends a log';
+  if (method === 'cancelJob' && !caller.jobs.has(String(args.jobId))) return 'Only a QA engineer can cancel a job another user started';
+  return null;
+}
+
+function isJobStatus(value: unknown): value is JobStatus {
+  return typeof value === 'object' && value !== null && typeof (value as JobStatus).id === 'string' && typeof (value as JobStatus).kind === 'string' && 'state' in value;
+}
+
+function call<M extends ApiMethod>(api: ArgusApi, method: M, input: ApiInput<M>): Promise<ApiOutput<M>> {
+  const fn = api[method] as (input: ApiInput<M>) => Promise<ApiOutput<M>>;
+  return fn.call(api, input);
+}
+

@@ -1,0 +1,44 @@
+import type { AnomalyThresholds } from '../../analysis/thresholds.ts';
+import { type AnomalyConfig, networkImage, preparedImage } from './detector.ts';
+import { evaluateAnomaly } from './evaluate.ts';
+import { scoreSamples } from '../shared/evaluation.ts';
+import { loadAnomalyDetector, trainAnomaly } from './train.ts';
+import { pixelsTensor } from '../segment/detector.ts';
+import { definedOptions, type ModelModeDefinition } from '../model-mode.ts';
+
+const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** Anomaly mode: PatchCore-style memory bank of good patches; learns from good images only. */
+export const anomalyMode: ModelModeDefinition = {
+  mode: 'anomaly',
+  fineTuned: false,
+  trainingConfig: (input) => definedOptions({
+    inputWidth: input.inputSize?.[0], inputHeight: input.inputSize?.[1], coresetSize: input.coresetSize, layers: input.layers, ignoredBorder: input.ignoredBorder,
+  }),
+  train: (store, input, ctx) => trainAnomaly(store, { ...input, config: input.config as Partial<AnomalyConfig> }, ctx),
+  loadDetector: loadAnomalyDetector,
+  evaluate: (store, detector, model, samples, onImage, signal) => evaluateAnomaly(store, detector, model.thresholds as unknown as AnomalyThresholds, samples, onImage, signal),
+  async guardMetrics(store, detector, model, samples, onImage, signal) {
+    // The anomalous area at the pixel threshold against the marked defects.
+    const thresholds = model.thresholds as unknown as AnomalyThresholds;
+    let intersection = 0;
+    let union = 0;
+    const board = await scoreSamples(store, detector, samples, onImage, signal, (analysis, truth) => {
+      for (let p = 0; p < analysis.heatmap.length; p++) {
+        const predicted = analysis.heatmap[p] >= thresholds.pixel.threshold;
+        const actual = truth?.[p] === 1;
+        if (predicted && actual) intersection++;
+        if (predicted || actual) union++;
+      }
+    });
+    return { image_auroc: finite(board.metrics(thresholds).image_auroc), pixel_iou: union ? intersection / union : null };
+  },
+  optimisation: {
+    role: 'features.onnx',
+    async networkInput(model, image) {
+      const config = model.config as unknown as AnomalyConfig;
+      return pixelsTensor([await networkImage(config, preparedImage(config, image))]);
+    },
+    recalibrate: true,
+  },
+};

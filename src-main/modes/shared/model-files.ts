@@ -1,0 +1,17 @@
+import { ArgusError } from '../../contract/errors.ts';
+import { sha256Hex } from '../../store/blob-store.ts';
+import type { ModelVersion } from '../../store/models.ts';
+import type { Store } from '../../store/store.ts';
+
+/** Reads a model's files, refusing any that is missing or does not match its recorded SHA-256. */
+export async function verifyModelFiles(store: Store, model: ModelVersion): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  for (const f of model.files) {
+    const bytes = await store.blobs.get(f.sha256).catch(() => {
+      throw new ArgusError('bad_input', `Model ${model.id}: its ${f.role} file is missing from the data directory`);
+    });
+    if (sha256Hex(bytes) !== f.sha256) throw new ArgusError('bad_input', `Model ${model.id}: ${f.role} does not match its SHA-256 (damaged or tampered with); refusing to use it`);
+    files.set(f.role, bytes);
+  }
+  return files;
+}
