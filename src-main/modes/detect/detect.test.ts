@@ -198,6 +198,15 @@ describe.skipIf(!hasShared)('detection mode end to end', () => {
     }
   }, 60_000);
 
+  it('an int8 copy is checked against its parent on box mAP', async () => {
+    const job = await service.jobs.wait((await service.optimizeModel({ modelId, precision: 'int8', device: 'cpu' })).id);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    const { guard } = job.result as { guard: { parent: { box_map50: number }; optimized: { box_map50: number }; passed: boolean } };
+    expect(guard.parent.box_map50).toBeGreaterThan(0.5);
+    expect(guard.optimized.box_map50).toBeGreaterThan(0);
+    expect(guard.passed).toBe(guard.parent.box_map50 - guard.optimized.box_map50 <= 0.02);
+  }, 120_000);
+
   it('argus eval reports per-class AP, COCO mAP and the precision–recall curve', async () => {
     const { stdout } = await argus(['eval', '--model', String(modelId), '--dataset', 'blemish-boxes', '--split', 'val', '--device', 'cpu', '--json'], data.path);
     const metrics = JSON.parse(stdout) as { mean_box_ap50: number; coco_map: number; per_class: Record<string, { ap50: number; curve: { recall: number[] } }> };
