@@ -3,7 +3,8 @@ import { tempDir, writeManifestDataset } from '../../test-support/fixtures.ts';
 import { latestSchemaVersion } from '../store/migrations.ts';
 import { apiMethods } from './schemas.ts';
 import { CallerSession } from './roles.ts';
-import { ArgusService, dispatch } from './service.ts';
+import { ArgusService } from './service.ts';
+import { dispatch } from './dispatch.ts';
 
 const caller = new CallerSession();
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test-support/fixtures.ts';
 import { CallerSession, ENGINEER_METHODS, hashPin, PinGuard, pinMatches } from './roles.ts';
-import { ArgusService, dispatch } from './service.ts';
+import { ArgusService } from './service.ts';
+import { dispatch } from './dispatch.ts';
 
 describe('roles: operator and QA engineer with a PIN', () => {
   const dir = tempDir();

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { downloadVerified } from '../model/weights-download.ts';
 import type {
-  Annotation, ApiInput, DailyCounts, LabellingRanking, ApiMethod, ApiOutput, ApiResult, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
+  Annotation, DailyCounts, LabellingRanking, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
   DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExportFormat, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectUploadsInput, InspectFilesResult, InspectionQuery,
   InspectionRecord, JobStatus, ModelVersionSummary, OptimizeModelInput, OptimizeModelResult, Project, RegionSuggestions, Role, SessionInfo, StoredImageLabels, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from '../contract/contract.ts';
@@ -19,17 +19,18 @@ import { loadResNet50Weights } from '../model/resnet50.ts';
 import { type ImageAnalyser, judge } from '../analysis/analysis.ts';
 import type { AnomalyThresholds } from '../analysis/thresholds.ts';
 import { decodeRgb } from '../images/preprocess.ts';
-import { decide, denormalizeScore, normalizeScore } from '../common/decision.ts';
+import { decide, normalizeScore } from '../common/decision.ts';
 import type { ModelVersion } from '../store/models.ts';
 import { SessionCache } from '../runtime/sessions.ts';
 import { quantile } from '../analysis/metrics.ts';
-import { ArgusError, toErrorBody } from '../contract/errors.ts';
+import { ArgusError } from '../contract/errors.ts';
 import { packageVersion } from '../platform/resources.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
 import { renameDurably, writeFileAtomic, writeStreamAtomic } from '../platform/atomic-file.ts';
 import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
-import { type CallerSession, ENGINEER_METHODS, hashPin, PinGuard, pinMatches, type StoredPin } from './roles.ts';
-import { apiSchemas, isApiMethod } from './schemas.ts';
+import { hashPin, PinGuard, pinMatches, type StoredPin } from './roles.ts';
+import { labellingOrder } from './labelling-queue.ts';
+import { movedThresholds } from './model-thresholds.ts';
 import { getImageAnnotations, getImageLabels, saveImageAnnotations } from '../datasets/annotation-editing.ts';
 import { exportDataset } from '../datasets/exporter.ts';
 import { importDataset } from '../datasets/importer.ts';
@@ -376,8 +377,7 @@ export class ArgusService implements ArgusApi {
           scored.push({ imageId: sample.imageId, score: normalizeScore(rawScore, thresholds.image.ng, thresholds.image.goodMedian), verdict: decide(rawScore, thresholds.image) });
           ctx.progress('scoring', i + 1, samples.length);
         }
-        const uncertainty = (s: { score: number; verdict: string }): number => (s.verdict === 'REVIEW' ? -1 : 0) + Math.abs(s.score - 0.5);
-        return { modelId: model.id, images: scored.sort((a, b) => uncertainty(a) - uncertainty(b)) };
+        return { modelId: model.id, images: labellingOrder(scored) };
       } finally {
         await detector.release();
       }
@@ -410,14 +410,7 @@ export class ArgusService implements ArgusApi {
       const model = this.store.models.get(input.modelId);
       const before = model.thresholds as unknown as AnomalyThresholds;
       if (!before.image || !before.pixel) throw new ArgusError('invalid_argument', `Model ${model.id} has no image and pixel thresholds to move`);
-      const ng = denormalizeScore(input.imageAt, before.image.ng, before.image.goodMedian);
-      const after: AnomalyThresholds = {
-        ...before,
-        image: { ...before.image, ng, review: Math.max(before.image.goodMedian, ng - (before.image.ng - before.image.review)) },
-        pixel: { ...before.pixel, threshold: denormalizeScore(input.pixelAt, before.pixel.threshold, before.pixel.goodMedian) },
-        // A detection model's class thresholds move with the region threshold, on the same normalised scale.
-        ...(before.classes ? { classes: Object.fromEntries(Object.entries(before.classes).map(([name, t]) => [name, denormalizeScore(input.pixelAt, t, before.pixel.goodMedian)])) } : {}),
-      };
+      const after = movedThresholds(before, input.imageAt, input.pixelAt);
       const updated = this.store.models.updateThresholds(model.id, { ...after });
       this.store.history.audit(this.actor, 'model.thresholds', `model:${model.id}`, { status: model.status, before, after });
       return updated;
@@ -510,59 +503,3 @@ export class ArgusService implements ArgusApi {
     this.releaseLock();
   }
 }
-
-/**
- * The single entry point for untrusted callers (IPC, HTTP): checks the method name and arguments
- * against the schemas and the caller's role, runs the call, and returns a result object instead
- * of throwing. `caller` is the window's or browser tab's session (its role).
- */
-export async function dispatch(api: ArgusApi, caller: CallerSession, method: string, input: unknown): Promise<ApiResult<unknown>> {
-  if (!isApiMethod(method)) return { ok: false, error: { code: 'invalid_argument', message: `Unknown method: ${String(method).slice(0, 100)}` } };
-  const parsed = apiSchemas[method].safeParse(input);
-  if (!parsed.success) {
-    const detail = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
-    return { ok: false, error: { code: 'invalid_argument', message: `Invalid arguments for ${method}: ${detail}` } };
-  }
-  try {
-    // Roles are enforced once an engineer PIN exists; before that every caller is an engineer.
-    const { pinSet } = await api.getSession();
-    const role = pinSet ? caller.role : 'engineer';
-    if (role !== 'engineer') {
-      const refusal = ENGINEER_METHODS.has(method)
-        ? 'Only a QA engineer can do this: unlock the QA-engineer role with its PIN (Settings)'
-        : operatorRefusal(method, parsed.data, caller);
-      if (refusal) return { ok: false, error: { code: 'forbidden', message: refusal } };
-    }
-    const run = (): Promise<unknown> => call(api, method, parsed.data as ApiInput<typeof method>);
-    let value = await (api instanceof ArgusService ? api.callerRole.run(role, run) : run());
-    if (method === 'unlockEngineer' || method === 'lockEngineer' || method === 'setEngineerPin') caller.role = (value as SessionInfo).role;
-    if (isJobStatus(value)) caller.jobs.add(value.id);
-    if (method === 'getSession') value = { ...(value as SessionInfo), role } satisfies SessionInfo;
-    return { ok: true, value };
-  } catch (error) {
-    return { ok: false, error: toErrorBody(error) };
-  }
-}
-
-/**
- * What an operator may not do with a method operators may otherwise call: write outside the data
- * directory or move files (a batch's outDir, the hot folder's sidecars, sorting and log), or
- * cancel a job someone else started.
- */
-function operatorRefusal(method: ApiMethod, input: unknown, caller: CallerSession): string | null {
-  const args = (input ?? {}) as Record<string, unknown>;
-  if (method === 'inspectFiles' && args.outDir !== undefined) return 'Only a QA engineer can choose where a batch writes its results';
-  if (method === 'watchFolder' && (args.sort || args.log !== undefined || args.sidecar)) return 'Only a QA engineer can start a hot folder that writes sidecars, sorts images or appends a log';
-  if (method === 'cancelJob' && !caller.jobs.has(String(args.jobId))) return 'Only a QA engineer can cancel a job another user started';
-  return null;
-}
-
-function isJobStatus(value: unknown): value is JobStatus {
-  return typeof value === 'object' && value !== null && typeof (value as JobStatus).id === 'string' && typeof (value as JobStatus).kind === 'string' && 'state' in value;
-}
-
-function call<M extends ApiMethod>(api: ArgusApi, method: M, input: ApiInput<M>): Promise<ApiOutput<M>> {
-  const fn = api[method] as (input: ApiInput<M>) => Promise<ApiOutput<M>>;
-  return fn.call(api, input);
-}
-

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide, normalizeScore } from '../common/decision.ts';
 import { tempDir } from '../../test-support/fixtures.ts';
 import { CallerSession } from './roles.ts';
-import { ArgusService, dispatch } from './service.ts';
+import { ArgusService } from './service.ts';
+import { dispatch } from './dispatch.ts';
 
 describe('moving a model\'s thresholds', () => {
   const dir = tempDir();

@@ -1,7 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { resolveDataDir } from '../platform/data-dir.ts';
 import { ArgusError } from '../contract/errors.ts';
-import { ArgusService, dispatch } from '../app/service.ts';
+import { ArgusService } from '../app/service.ts';
+import { dispatch } from '../app/dispatch.ts';
 import { CallerSession } from '../app/roles.ts';
 import type { ApiInput, ApiMethod, ApiOutput } from '../contract/contract.ts';
 

@@ -3,7 +3,8 @@ import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
 import { CONTENT_SECURITY_POLICY } from '../platform/csp.ts';
 import { resolveDataDir } from '../platform/data-dir.ts';
 import { CallerSession } from '../app/roles.ts';
-import { ArgusService, dispatch } from '../app/service.ts';
+import { ArgusService } from '../app/service.ts';
+import { dispatch } from '../app/dispatch.ts';
 import { isAppUrl, mainWindowOptions } from './window-options.ts';
 
 const devServerUrl = process.env.ELECTRON_RENDERER_URL;

@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallerSession } from '../app/roles.ts';
-import { ArgusService, dispatch } from '../app/service.ts';
+import { ArgusService } from '../app/service.ts';
+import { dispatch } from '../app/dispatch.ts';
 
 const caller = new CallerSession();
 import { tempDir, writeFile } from '../../test-support/fixtures.ts';

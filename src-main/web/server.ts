@@ -7,7 +7,8 @@ import { WebSocketServer } from 'ws';
 import type { ApiResult } from '../contract/contract.ts';
 import { toErrorBody } from '../contract/errors.ts';
 import { CallerSession } from '../app/roles.ts';
-import { type ArgusService, dispatch } from '../app/service.ts';
+import { type ArgusService } from '../app/service.ts';
+import { dispatch } from '../app/dispatch.ts';
 
 import { CONTENT_SECURITY_POLICY } from '../platform/csp.ts';
 
