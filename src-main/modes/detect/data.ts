@@ -1,7 +1,6 @@
-import sharp from 'sharp';
 import { extractRegions } from '../../common/regions.ts';
 import { labelMap } from '../../datasets/label-map.ts';
-import { openImage } from '../../images/decode.ts';
+import { type CropPlacement, NO_JITTER, renderCrop, scaledSize } from '../../images/augment.ts';
 import type { DatasetSample } from '../../store/datasets.ts';
 import type { Store } from '../../store/store.ts';
 import { assignTargets, type DetectionTargetArrays, emptyTargets, type LabelledBox, type LevelSize } from './targets.ts';
@@ -61,15 +60,8 @@ export async function loadDetectImages(store: Store, samples: DatasetSample[], n
   return images;
 }
 
-interface Crop {
+interface Crop extends CropPlacement {
   image: DetectImage;
-  scale: number;
-  x0: number;
-  y0: number;
-  flipX: boolean;
-  flipY: boolean;
-  contrast: number;
-  brightness: number;
 }
 
 /** A box cut by the crop border is kept when at least this share of it is inside. */
@@ -101,7 +93,7 @@ export class DetectBatcher {
     const crops: Crop[] = [];
     for (let k = 0; k < size; k++) {
       const image = this.images[Math.min(from + k, this.images.length - 1)];
-      crops.push({ image, scale: this.geometry.scale, x0: 0, y0: 0, flipX: false, flipY: false, contrast: 1, brightness: 0 });
+      crops.push({ image, scale: this.geometry.scale, x0: 0, y0: 0, ...NO_JITTER });
     }
     return this.render(crops);
   }
@@ -111,8 +103,7 @@ export class DetectBatcher {
     const bucket = this.buckets[Math.floor(r() * this.buckets.length)];
     const image = bucket.images[Math.floor(r() * bucket.images.length)];
     const scale = this.geometry.scale * Math.exp(Math.log(0.8) + r() * Math.log(1.25 / 0.8));
-    const width = Math.round(image.sample.width * scale);
-    const height = Math.round(image.sample.height * scale);
+    const { width, height } = scaledSize(image.sample, scale);
     const { inputWidth: cw, inputHeight: ch } = this.geometry;
     const focus = bucket.classIndex > 0 ? image.boxes.filter((b) => b.classIndex === bucket.classIndex) : [];
     const target = focus.length ? focus[Math.floor(r() * focus.length)] : undefined;
@@ -154,22 +145,7 @@ export class DetectBatcher {
     const targets = emptyTargets(crops.length, numClasses, levels);
     const boxes: LabelledBox[][] = [];
     for (const [b, crop] of crops.entries()) {
-      const width = Math.max(1, Math.round(crop.image.sample.width * crop.scale));
-      const height = Math.max(1, Math.round(crop.image.sample.height * crop.scale));
-      const bytes = await this.store.blobs.get(crop.image.sample.sha256);
-      const scaled = await openImage(bytes).removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'fill', kernel: sharp.kernel.lanczos3 }).raw().toBuffer();
-      for (let y = 0; y < ch; y++) {
-        const yy = crop.y0 + (crop.flipY ? ch - 1 - y : y);
-        for (let x = 0; x < cw; x++) {
-          const xx = crop.x0 + (crop.flipX ? cw - 1 - x : x);
-          const out = ((b * ch + y) * cw + x) * 3;
-          const inside = xx >= 0 && yy >= 0 && xx < width && yy < height;
-          for (let c = 0; c < 3; c++) {
-            const v = inside ? scaled[(yy * width + xx) * 3 + c] : 0;
-            pixels[out + c] = Math.max(0, Math.min(255, Math.round((v - 128) * crop.contrast + 128 + crop.brightness)));
-          }
-        }
-      }
+      await renderCrop(await this.store.blobs.get(crop.image.sample.sha256), crop.image.sample, crop, cw, ch, pixels, b * cw * ch * 3);
       const cropBoxes = this.cropBoxes(crop);
       assignTargets(cropBoxes, levels, numClasses, targets, b);
       boxes.push(cropBoxes);

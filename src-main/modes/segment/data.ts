@@ -1,5 +1,4 @@
-import sharp from 'sharp';
-import { openImage } from '../../images/decode.ts';
+import { type CropPlacement, NO_JITTER, renderCrop, scaledSize, sourceOf } from '../../images/augment.ts';
 import type { DatasetSample } from '../../store/datasets.ts';
 import type { Store } from '../../store/store.ts';
 import { labelMap } from '../../datasets/label-map.ts';
@@ -53,15 +52,8 @@ export async function loadTrainingImages(store: Store, samples: DatasetSample[],
   return images;
 }
 
-interface Crop {
+interface Crop extends CropPlacement {
   image: TrainingImage;
-  scale: number;
-  x0: number;
-  y0: number;
-  flipX: boolean;
-  flipY: boolean;
-  contrast: number;
-  brightness: number;
 }
 
 /**
@@ -91,17 +83,13 @@ export class SegmentBatcher {
     const crops: Crop[] = [];
     for (let k = 0; k < size; k++) {
       const image = this.images[Math.min(from + k, this.images.length - 1)];
-      const { width, height } = this.scaledSize(image, this.geometry.scale);
+      const { width, height } = scaledSize(image.sample, this.geometry.scale);
       crops.push({
         image, scale: this.geometry.scale, x0: Math.floor((width - this.geometry.inputWidth) / 2), y0: Math.floor((height - this.geometry.inputHeight) / 2),
-        flipX: false, flipY: false, contrast: 1, brightness: 0,
+        ...NO_JITTER,
       });
     }
     return this.render(crops);
-  }
-
-  private scaledSize(image: TrainingImage, scale: number): { width: number; height: number } {
-    return { width: Math.max(1, Math.round(image.sample.width * scale)), height: Math.max(1, Math.round(image.sample.height * scale)) };
   }
 
   private randomCrop(): Crop {
@@ -109,7 +97,7 @@ export class SegmentBatcher {
     const bucket = this.buckets[Math.floor(r() * this.buckets.length)];
     const image = bucket.images[Math.floor(r() * bucket.images.length)];
     const scale = this.geometry.scale * Math.exp(Math.log(0.8) + r() * Math.log(1.25 / 0.8));
-    const { width, height } = this.scaledSize(image, scale);
+    const { width, height } = scaledSize(image.sample, scale);
     const { inputWidth: cw, inputHeight: ch } = this.geometry;
     const place = (extent: number, crop: number, focus?: number): number => {
       const lo = Math.min(0, extent - crop);
@@ -138,26 +126,16 @@ export class SegmentBatcher {
     const pixels = new Uint8Array(crops.length * cw * ch * 3);
     const target = new Float32Array(crops.length * (numClasses + 1) * tw * th);
     for (const [b, crop] of crops.entries()) {
-      const { width, height } = this.scaledSize(crop.image, crop.scale);
-      const bytes = await this.store.blobs.get(crop.image.sample.sha256);
-      const scaled = await openImage(bytes).removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'fill', kernel: sharp.kernel.lanczos3 }).raw().toBuffer();
-      const labels = crop.image.labels;
       const src = crop.image.sample;
+      await renderCrop(await this.store.blobs.get(src.sha256), src, crop, cw, ch, pixels, b * cw * ch * 3);
+      const { width, height } = scaledSize(src, crop.scale);
+      const labels = crop.image.labels;
       const votes = new Uint16Array((numClasses + 1) * tw * th);
       for (let y = 0; y < ch; y++) {
-        const sy = crop.flipY ? ch - 1 - y : y;
-        const yy = crop.y0 + sy;
         for (let x = 0; x < cw; x++) {
-          const sx = crop.flipX ? cw - 1 - x : x;
-          const xx = crop.x0 + sx;
-          const out = ((b * ch + y) * cw + x) * 3;
-          const inside = xx >= 0 && yy >= 0 && xx < width && yy < height;
-          for (let c = 0; c < 3; c++) {
-            const v = inside ? scaled[(yy * width + xx) * 3 + c] : 0;
-            pixels[out + c] = Math.max(0, Math.min(255, Math.round((v - 128) * crop.contrast + 128 + crop.brightness)));
-          }
+          const { x: xx, y: yy } = sourceOf(crop, x, y, cw, ch);
           let label = 0;
-          if (labels && inside) {
+          if (labels && xx >= 0 && yy >= 0 && xx < width && yy < height) {
             const ox = Math.min(src.width - 1, Math.floor((xx + 0.5) / crop.scale));
             const oy = Math.min(src.height - 1, Math.floor((yy + 0.5) / crop.scale));
             label = labels[oy * src.width + ox];
