@@ -9,7 +9,6 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ExecutionProviderChoice, ImportResult, TrainModelResult } from '../src-main/contract/contract.ts';
 import { openGateService, round4 } from './gate-service.ts';
-import type { AnomalyThresholds } from '../src-main/analysis/thresholds.ts';
 import { loadDetector } from '../src-main/inspection/load-detector.ts';
 import { evaluateSegment } from '../src-main/modes/segment/evaluate.ts';
 
@@ -56,7 +55,7 @@ try {
   const detector = await loadDetector(service.store, model, device);
   let metrics;
   try {
-    metrics = await evaluateSegment(service.store, detector, model.thresholds as unknown as AnomalyThresholds, model.classes, test, (d, t) => {
+    metrics = await evaluateSegment(service.store, detector, model.thresholds, model.classes, test, (d, t) => {
       if (d === t || d % 10 === 0) process.stderr.write(`evaluate: ${d}/${t}\n`);
     });
   } finally {

@@ -1,7 +1,8 @@
 import type { ExecutionProviderReport, Verdict } from '../contract/contract.ts';
 import { extractRegions } from '../common/regions.ts';
 import type { RgbImage } from '../images/preprocess.ts';
-import { type AnomalyThresholds, normalizeScore, verdictOf } from './thresholds.ts';
+import { normalizeScore, verdictOf } from './thresholds.ts';
+import type { ModelThresholds } from '../contract/contract.ts';
 
 export interface AnomalyAnalysis {
   rawScore: number;
@@ -41,7 +42,7 @@ export interface Judgement {
 }
 
 /** Verdict, normalised score and regions of an analysed image under the model's thresholds. */
-export function judge(analysis: AnomalyAnalysis, thresholds: AnomalyThresholds, minRegionArea: number): Judgement {
+export function judge(analysis: AnomalyAnalysis, thresholds: ModelThresholds, minRegionArea: number): Judgement {
   const pixel = thresholds.pixel;
   if (analysis.boxes) return judgeBoxes(analysis, analysis.boxes, thresholds);
   return {
@@ -62,7 +63,7 @@ export function judge(analysis: AnomalyAnalysis, thresholds: AnomalyThresholds, 
  * A detection model's judgement: the regions are its boxes at or above their class's threshold
  * (or the NG threshold, where that is lower), each scored against its class threshold.
  */
-function judgeBoxes(analysis: AnomalyAnalysis, boxes: DetectedBox[], thresholds: AnomalyThresholds): Judgement {
+function judgeBoxes(analysis: AnomalyAnalysis, boxes: DetectedBox[], thresholds: ModelThresholds): Judgement {
   const { image, pixel } = thresholds;
   const regions = boxes.flatMap((b) => {
     const threshold = thresholds.classes?.[b.class] ?? pixel.threshold;

@@ -2,7 +2,8 @@ import type { AnomalyMetrics, ImageScores } from '../contract/contract.ts';
 import type { AnomalyAnalysis } from './analysis.ts';
 import { heatmapPeak } from './heatmap-peak.ts';
 import { auroc, HistogramAuroc, quantile } from './metrics.ts';
-import { type AnomalyThresholds, normalizeScore, verdictOf } from './thresholds.ts';
+import { normalizeScore, verdictOf } from './thresholds.ts';
+import type { ModelThresholds } from '../contract/contract.ts';
 
 /**
  * Collects what the metrics need while images are analysed once: image scores, every pixel's
@@ -41,7 +42,7 @@ export class AnomalyScoreboard {
   }
 
   /** Every image's score on the normalised scale (NG threshold 0.5), good and defective apart, for histograms. */
-  imageScores(thresholds: AnomalyThresholds): ImageScores {
+  imageScores(thresholds: ModelThresholds): ImageScores {
     const norm = (s: number): number => normalizeScore(s, thresholds.image.ng, thresholds.image.goodMedian);
     return {
       good: this.goodScores.map(norm), defective: this.defectScores.map(norm),
@@ -72,7 +73,7 @@ export class AnomalyScoreboard {
     return Object.fromEntries([...mixed].sort(([a], [b]) => a.localeCompare(b)).map(([group, indices]) => [group, this.aurocOf(indices)]));
   }
 
-  metrics(thresholds: AnomalyThresholds): AnomalyMetrics {
+  metrics(thresholds: ModelThresholds): AnomalyMetrics {
     const counts = { tp: 0, fp: 0, fn: 0, tn: 0, review: 0 };
     this.scores.forEach((score, i) => {
       const verdict = verdictOf(score, thresholds);

@@ -1,20 +1,8 @@
-import type { Verdict } from '../contract/contract.ts';
+import type { ModelThresholds, Verdict } from '../contract/contract.ts';
 import { ArgusError } from '../contract/errors.ts';
 import { decide, normalizeScore } from '../common/decision.ts';
 import { bestF1, quantile } from './metrics.ts';
 
-/**
- * Decision thresholds on raw anomaly scores, saved with the model version.
- * Image: score ≥ ng → NG; review ≤ score < ng → REVIEW; else OK. Pixel: regions are where the
- * heatmap is ≥ pixel. Normalised scores map the median good score to 0 and the threshold to 0.5.
- */
-export interface AnomalyThresholds {
-  method: 'f1' | 'good-quantile' | 'pixel-f1' | 'box-f1';
-  image: { ng: number; review: number; goodMedian: number };
-  pixel: { threshold: number; goodMedian: number };
-  /** Detection models: the box score threshold of each class (F1-optimal on validation). */
-  classes?: Record<string, number>;
-}
 
 export interface CalibrationInput {
   goodScores: number[];
@@ -35,7 +23,7 @@ const GOOD_PIXEL_QUANTILE = 0.999;
  * above the good parts' own spread (highest score plus a margin, a high pixel quantile), so that
  * a model calibrated without defects never flags every part.
  */
-export function calibrate(input: CalibrationInput): AnomalyThresholds {
+export function calibrate(input: CalibrationInput): ModelThresholds {
   if (input.goodScores.length === 0) {
     // Every validation image is defective (e.g. a box-labelled set): only the pixels tell good
     // from bad, so an image is NG where any pixel passes the F1-optimal pixel threshold.
@@ -83,13 +71,13 @@ export function calibrate(input: CalibrationInput): AnomalyThresholds {
  * F1-optimal on the pixels when some are marked defective; otherwise (good images only, or defects
  * labelled without regions) a high quantile of the good pixels. Always above their median.
  */
-function pixelThreshold({ pixelScores, pixelDefective }: CalibrationInput): AnomalyThresholds['pixel'] {
+function pixelThreshold({ pixelScores, pixelDefective }: CalibrationInput): ModelThresholds['pixel'] {
   const goodPixels = pixelScores.filter((_, i) => !pixelDefective[i]);
   const goodMedian = quantile(goodPixels, 0.5);
   const cut = pixelDefective.includes(1) ? bestF1(pixelScores, Array.from(pixelDefective, Boolean)).threshold : quantile(goodPixels, GOOD_PIXEL_QUANTILE);
   return { threshold: Math.max(cut, goodMedian + 1e-6), goodMedian };
 }
 
-export const verdictOf = (score: number, t: AnomalyThresholds): Verdict => decide(score, t.image);
+export const verdictOf = (score: number, t: ModelThresholds): Verdict => decide(score, t.image);
 
 export { normalizeScore };

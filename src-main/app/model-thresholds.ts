@@ -1,4 +1,4 @@
-import type { AnomalyThresholds } from '../analysis/thresholds.ts';
+import type { ModelThresholds } from '../contract/contract.ts';
 import { denormalizeScore } from '../common/decision.ts';
 
 /**
@@ -6,7 +6,7 @@ import { denormalizeScore } from '../common/decision.ts';
  * NG threshold with its REVIEW band's width, the region threshold, and a detection model's class
  * thresholds with the region threshold.
  */
-export function movedThresholds(before: AnomalyThresholds, imageAt: number, pixelAt: number): AnomalyThresholds {
+export function movedThresholds(before: ModelThresholds, imageAt: number, pixelAt: number): ModelThresholds {
   const ng = denormalizeScore(imageAt, before.image.ng, before.image.goodMedian);
   return {
     ...before,

@@ -17,7 +17,6 @@ import { HotFolder } from '../inspection/hot-folder.ts';
 import { expandImageFiles, inspectFiles } from '../inspection/inspect-files.ts';
 import { loadResNet50Weights } from '../model/resnet50.ts';
 import { type ImageAnalyser, judge } from '../analysis/analysis.ts';
-import type { AnomalyThresholds } from '../analysis/thresholds.ts';
 import { decodeRgb } from '../images/preprocess.ts';
 import { decide, normalizeScore } from '../common/decision.ts';
 import type { ModelVersion } from '../store/models.ts';
@@ -369,7 +368,7 @@ export class ArgusService implements ArgusApi {
     return this.jobs.start('rank', async (ctx): Promise<LabellingRanking> => {
       const detector = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
       try {
-        const thresholds = model.thresholds as unknown as AnomalyThresholds;
+        const thresholds = model.thresholds;
         const scored: LabellingRanking['images'] = [];
         for (const [i, sample] of samples.entries()) {
           if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Ranking cancelled');
@@ -396,7 +395,7 @@ export class ArgusService implements ArgusApi {
       const classes = this.store.projects.get(dataset.projectId).classes;
       return {
         modelId: model.id,
-        regions: judge(analysis, model.thresholds as unknown as AnomalyThresholds, minArea).regions.map((r) => ({
+        regions: judge(analysis, model.thresholds, minArea).regions.map((r) => ({
           class: r.class, classIndex: classes.find((c) => c.name === r.class)?.index ?? null, score: r.score, box: r.box, area: r.area,
         })),
       };
@@ -408,7 +407,7 @@ export class ArgusService implements ArgusApi {
   async setModelThresholds(input: { modelId: number; imageAt: number; pixelAt: number }): Promise<ModelVersionSummary> {
     return this.store.transaction(() => {
       const model = this.store.models.get(input.modelId);
-      const before = model.thresholds as unknown as AnomalyThresholds;
+      const before = model.thresholds;
       if (!before.image || !before.pixel) throw new ArgusError('invalid_argument', `Model ${model.id} has no image and pixel thresholds to move`);
       const after = movedThresholds(before, input.imageAt, input.pixelAt);
       const updated = this.store.models.updateThresholds(model.id, { ...after });

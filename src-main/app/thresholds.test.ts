@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide, normalizeScore } from '../common/decision.ts';
+import type { ModelThresholds } from '../contract/contract.ts';
 import { tempDir } from '../../test-support/fixtures.ts';
 import { CallerSession } from './roles.ts';
 import { ArgusService } from './service.ts';
@@ -9,7 +10,7 @@ describe('moving a model\'s thresholds', () => {
   const dir = tempDir();
   let service: ArgusService;
   let modelId: number;
-  const thresholds = { method: 'f1', image: { ng: 10, review: 8, goodMedian: 2 }, pixel: { threshold: 6, goodMedian: 1 } };
+  const thresholds: ModelThresholds = { method: 'f1', image: { ng: 10, review: 8, goodMedian: 2 }, pixel: { threshold: 6, goodMedian: 1 } };
 
   beforeAll(() => {
     service = new ArgusService({ dataDir: dir.path, actor: 'qa-lin' });

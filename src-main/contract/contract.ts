@@ -131,6 +131,28 @@ export interface ImportResult {
 
 export type JobKind = 'import' | 'export' | 'train' | 'evaluate' | 'inspect' | 'download' | 'watch' | 'rank' | 'optimize';
 
+/**
+ * Decision thresholds on raw scores, saved with a model version (every mode).
+ * Image: score ≥ ng → NG; review ≤ score < ng → REVIEW; else OK. Pixel: regions are where the
+ * heatmap is ≥ pixel. Normalised scores map the median good score to 0 and the threshold to 0.5.
+ */
+export interface ModelThresholds {
+  method: 'f1' | 'good-quantile' | 'pixel-f1' | 'box-f1';
+  image: { ng: number; review: number; goodMedian: number };
+  pixel: { threshold: number; goodMedian: number };
+  /** Detection models: the box score threshold of each class (F1-optimal on validation). */
+  classes?: Record<string, number>;
+}
+
+/** A region of a judged image: class, normalised scores (0.5 = threshold), box and area in image pixels. */
+export interface InspectionRegion {
+  class: string;
+  score: number;
+  mean_score: number;
+  box: [number, number, number, number];
+  area: number;
+}
+
 /** The kinds of model Argus trains: anomaly (good images only), segmentation (masks), detection (boxes). */
 export type TrainableMode = 'anomaly' | 'segment' | 'detect';
 export type ModelMode = 'classify' | TrainableMode;
@@ -145,7 +167,7 @@ export interface ModelVersionSummary {
   classes: string[];
   snapshotId: number | null;
   metrics: Record<string, unknown>;
-  thresholds: Record<string, unknown>;
+  thresholds: ModelThresholds;
   config: Record<string, unknown>;
   files: { role: string; sha256: string; bytes: number }[];
   createdAt: string;
@@ -476,7 +498,7 @@ export interface InspectionRecord {
   /** Normalised image score (0.5 = NG threshold) and the raw anomaly score it came from. */
   score: number | null;
   rawScore: number | null;
-  regions: unknown[];
+  regions: InspectionRegion[];
   /** Per-stage milliseconds. */
   timings: Record<string, unknown>;
   /** The stored 16-bit heatmap PNG (value/65535 = normalised pixel score; 0.5 = pixel threshold). */

@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
 import { basename, extname, join, resolve } from 'node:path';
-import type { AnomalyThresholds } from '../analysis/thresholds.ts';
 import { type ImageAnalyser, judge, type Judgement } from '../analysis/analysis.ts';
 import type { InspectionRecord } from '../contract/contract.ts';
 import { ArgusError, toErrorBody } from '../contract/errors.ts';
@@ -56,7 +55,7 @@ export interface FileInspection {
  * decoded is not an exception: it comes back as an ERROR line with the reason.
  */
 export async function analyseFile(model: ModelVersion, detector: ImageAnalyser, file: string): Promise<FileInspection> {
-  const thresholds = model.thresholds as unknown as AnomalyThresholds;
+  const thresholds = model.thresholds;
   const minArea = Number((model.config as { minRegionArea?: number }).minRegionArea ?? 16);
   const started = performance.now();
   try {
@@ -88,7 +87,7 @@ export async function recordInspection(store: Store, model: ModelVersion, inspec
   const { line, image, heatmap } = inspection;
   const imageSha = image ? await store.blobs.put(image.bytes) : null;
   const heatmapSha = heatmap ? await store.blobs.put(heatmap) : null;
-  const thresholds = model.thresholds as unknown as AnomalyThresholds;
+  const thresholds = model.thresholds;
   return store.transaction(() => {
     const imageId = image && imageSha
       ? store.datasets.upsertImage({

@@ -29,7 +29,7 @@ const toRecord = (r: InspectionRow): InspectionRecord => ({
   verdict: r.verdict,
   score: r.score,
   rawScore: r.raw_score,
-  regions: JSON.parse(r.regions) as unknown[],
+  regions: JSON.parse(r.regions) as InspectionRecord['regions'],
   timings: JSON.parse(r.timings) as Record<string, unknown>,
   heatmapSha256: ((JSON.parse(r.timings) as { heatmapSha256?: string }).heatmapSha256) ?? null,
   thresholds: JSON.parse(r.thresholds) as Record<string, unknown>,

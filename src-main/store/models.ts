@@ -104,7 +104,7 @@ export class ModelRepository {
       snapshotId: row.snapshot_id,
       config: JSON.parse(row.config) as Record<string, unknown>,
       metrics: JSON.parse(row.metrics) as Record<string, unknown>,
-      thresholds: JSON.parse(row.thresholds) as Record<string, unknown>,
+      thresholds: JSON.parse(row.thresholds) as ModelVersion['thresholds'],
       status: row.status,
       createdAt: row.created_at,
       promotedAt: row.promoted_at,

@@ -93,7 +93,7 @@ describe('store', () => {
   it('promotes and rolls back production models', () => {
     const store = new Store(fresh());
     const project = store.projects.create({ name: 'p' });
-    const make = (name: string) => store.models.create({ projectId: project.id, name, mode: 'anomaly', classes: ['anomaly'], snapshotId: null, config: {}, metrics: {}, thresholds: {}, files: [] });
+    const make = (name: string) => store.models.create({ projectId: project.id, name, mode: 'anomaly', classes: ['anomaly'], snapshotId: null, config: {}, metrics: {}, thresholds: { method: 'f1', image: { ng: 1, review: 0.5, goodMedian: 0 }, pixel: { threshold: 1, goodMedian: 0 } }, files: [] });
     const [a, b] = [make('a'), make('b')];
     expect(() => store.models.rollback(project.id)).toThrow(/No model version is in production/);
     store.models.promote(a.id);

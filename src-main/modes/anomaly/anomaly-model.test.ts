@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgusService } from '../../app/service.ts';
 import { decodeRgb, type RgbImage } from '../../images/preprocess.ts';
 import { hasShared, jpegOf, pngBomb, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../../../test-support/fixtures.ts';
-import type { AnomalyThresholds } from '../../analysis/thresholds.ts';
 import { heatmapPeak } from '../../analysis/heatmap-peak.ts';
 import { type AnomalyAnalysis, judge } from '../../analysis/analysis.ts';
 import { loadAnomalyDetector } from './train.ts';
@@ -69,7 +68,7 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
 
   it('lights up a planted blemish where it is, and passes a clean part', async () => {
     const model = service.store.models.get(modelId);
-    const thresholds = model.thresholds as unknown as AnomalyThresholds;
+    const thresholds = model.thresholds;
     const detector = await loadAnomalyDetector(service.store, model, 'cpu');
     try {
       const blemish = { x: 118, y: 64, r: 6 };
@@ -95,7 +94,7 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
     try {
       const analysis = await detector.analyse(await textureImage(W, H, 997, edgeBlemish));
       expect(peakDistance(analysis, edgeBlemish)).toBeLessThan(12);
-      expect(judge(analysis, model.thresholds as unknown as AnomalyThresholds, 4).verdict).toBe('NG');
+      expect(judge(analysis, model.thresholds, 4).verdict).toBe('NG');
     } finally {
       await detector.release();
     }
@@ -103,7 +102,7 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
 
   it('leaves an ignored border out of inspection, in whole images and in tiles', async () => {
     const model = service.store.models.get(modelId);
-    const thresholds = model.thresholds as unknown as AnomalyThresholds;
+    const thresholds = model.thresholds;
     const withBorder = { ...model, config: { ...model.config, ignoredBorder: 32 } };
     const plain = await loadAnomalyDetector(service.store, model, 'cpu');
     const bordered = await loadAnomalyDetector(service.store, withBorder, 'cpu');
@@ -136,7 +135,7 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
       const analysis = await detector.analyse(await textureImage(big.width, big.height, 4242, bigBlemish));
       expect(analysis).toMatchObject(big);
       expect(peakDistance(analysis, bigBlemish)).toBeLessThan(12);
-      expect(judge(analysis, model.thresholds as unknown as AnomalyThresholds, 4).verdict).toBe('NG');
+      expect(judge(analysis, model.thresholds, 4).verdict).toBe('NG');
     } finally {
       await detector.release();
     }

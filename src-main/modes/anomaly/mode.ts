@@ -1,4 +1,3 @@
-import type { AnomalyThresholds } from '../../analysis/thresholds.ts';
 import { type AnomalyConfig, networkImage, preparedImage } from './detector.ts';
 import { evaluateAnomaly } from './evaluate.ts';
 import { scoreSamples } from '../shared/evaluation.ts';
@@ -17,10 +16,10 @@ export const anomalyMode: ModelModeDefinition = {
   }),
   train: (store, input, ctx) => trainAnomaly(store, { ...input, config: input.config as Partial<AnomalyConfig> }, ctx),
   loadDetector: loadAnomalyDetector,
-  evaluate: (store, detector, model, samples, onImage, signal) => evaluateAnomaly(store, detector, model.thresholds as unknown as AnomalyThresholds, samples, onImage, signal),
+  evaluate: (store, detector, model, samples, onImage, signal) => evaluateAnomaly(store, detector, model.thresholds, samples, onImage, signal),
   async guardMetrics(store, detector, model, samples, onImage, signal) {
     // The anomalous area at the pixel threshold against the marked defects.
-    const thresholds = model.thresholds as unknown as AnomalyThresholds;
+    const thresholds = model.thresholds;
     let intersection = 0;
     let union = 0;
     const board = await scoreSamples(store, detector, samples, onImage, signal, (analysis, truth) => {

@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boxIou } from '../../common/box-metrics.ts';
-import type { AnomalyThresholds } from '../../analysis/thresholds.ts';
 import { judge } from '../../analysis/analysis.ts';
 import { ArgusService } from '../../app/service.ts';
 import { decodeRgb } from '../../images/preprocess.ts';
@@ -172,7 +171,7 @@ describe.skipIf(!hasShared)('detection mode end to end', () => {
     const model = service.store.models.get(modelId);
     expect(model).toMatchObject({ mode: 'detect', status: 'candidate', classes: ['blemish'] });
     expect(model.files.map((f) => f.role).sort()).toEqual(['network.onnx', 'tuned.safetensors']);
-    const thresholds = model.thresholds as unknown as AnomalyThresholds;
+    const thresholds = model.thresholds;
     expect(thresholds.method).toBe('box-f1');
     expect(thresholds.classes!.blemish).toBeGreaterThan(0.05);
     const validation = (model.metrics as { validation: { mean_box_ap50: number } }).validation;
@@ -185,13 +184,13 @@ describe.skipIf(!hasShared)('detection mode end to end', () => {
     try {
       const pair = touchingPair(50, 48, 8);
       const bad = await detector.analyse(await decodeRgb(await pngOf(blemishes(W, H, 4242, pair), W, H)));
-      const judged = judge(bad, model.thresholds as unknown as AnomalyThresholds, 1);
+      const judged = judge(bad, model.thresholds, 1);
       expect(judged.verdict).toBe('NG');
       for (const c of pair) {
         const truth: [number, number, number, number] = [c.x - c.r, c.y - c.r, c.x + c.r + 1, c.y + c.r + 1];
         expect(judged.regions.some((r) => r.class === 'blemish' && boxIou(r.box, truth) >= 0.5), JSON.stringify(judged.regions)).toBe(true);
       }
-      const good = judge(await detector.analyse(await decodeRgb(await pngOf(blemishes(W, H, 4343, []), W, H))), model.thresholds as unknown as AnomalyThresholds, 1);
+      const good = judge(await detector.analyse(await decodeRgb(await pngOf(blemishes(W, H, 4343, []), W, H))), model.thresholds, 1);
       expect(good.verdict).not.toBe('NG');
     } finally {
       await detector.release();

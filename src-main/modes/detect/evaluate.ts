@@ -1,4 +1,4 @@
-import type { AnomalyThresholds } from '../../analysis/thresholds.ts';
+import type { ModelThresholds } from '../../contract/contract.ts';
 import type { AnomalyScoreboard } from '../../analysis/scoreboard.ts';
 import { scoreSamples } from '../shared/evaluation.ts';
 import type { ImageAnalyser } from '../../analysis/analysis.ts';
@@ -50,7 +50,7 @@ const REVIEW_DEFECT_RECALL = 0.98;
  * image NG threshold is the lowest class threshold (an image is NG when a box passes it), raised
  * where needed so that at most 0.5 % of the good validation images are rejected.
  */
-export function calibrateDetections(record: DetectionRecord, classes: string[]): AnomalyThresholds {
+export function calibrateDetections(record: DetectionRecord, classes: string[]): ModelThresholds {
   const perClass: Record<string, number> = {};
   for (const name of classes) {
     const curve = precisionRecall(record.found.get(name)!, record.truth.get(name)!);
@@ -77,7 +77,7 @@ export function calibrateDetections(record: DetectionRecord, classes: string[]):
 const COCO_IOUS = Array.from({ length: 10 }, (_, k) => 0.5 + 0.05 * k);
 
 /** Per-class AP@0.5 and COCO AP, precision/recall at the class thresholds, and the image-level decisions. */
-export function detectionMetrics(record: DetectionRecord, classes: string[], thresholds: AnomalyThresholds): DetectMetrics {
+export function detectionMetrics(record: DetectionRecord, classes: string[], thresholds: ModelThresholds): DetectMetrics {
   const perClass: Record<string, DetectClassMetrics> = {};
   const ap50: Record<string, number> = {};
   for (const name of classes) {

@@ -1,5 +1,4 @@
 import * as ort from 'onnxruntime-node';
-import type { AnomalyThresholds } from '../../analysis/thresholds.ts';
 import { resizeRgb } from '../../images/preprocess.ts';
 import type { ModelModeDefinition } from '../model-mode.ts';
 import { fineTuneOptions } from '../segment/mode.ts';
@@ -19,11 +18,11 @@ export const detectMode: ModelModeDefinition = {
   loadDetector: loadDetectDetector,
   async evaluate(store, detector, model, samples, onImage, signal) {
     const record = await collectDetections(store, detector, model.classes, samples, onImage, signal);
-    return detectionMetrics(record, model.classes, model.thresholds as unknown as AnomalyThresholds);
+    return detectionMetrics(record, model.classes, model.thresholds);
   },
   async guardMetrics(store, detector, model, samples, onImage, signal) {
     const record = await collectDetections(store, detector, model.classes, samples, onImage, signal);
-    const metrics = detectionMetrics(record, model.classes, model.thresholds as unknown as AnomalyThresholds);
+    const metrics = detectionMetrics(record, model.classes, model.thresholds);
     return { image_auroc: finite(metrics.image_auroc), pixel_iou: null, box_map50: finite(metrics.mean_box_ap50) };
   },
   optimisation: {

@@ -1,4 +1,4 @@
-import type { AnomalyThresholds } from '../../analysis/thresholds.ts';
+import type { ModelThresholds } from '../../contract/contract.ts';
 import type { SegmentMetrics } from '../../contract/contract.ts';
 import { AnomalyScoreboard } from '../../analysis/scoreboard.ts';
 import { type ImageAnalyser, judge } from '../../analysis/analysis.ts';
@@ -33,7 +33,7 @@ function truthBoxes(sample: DatasetSample, labels: Uint8Array, classes: number):
  * recall at ≤ 0.5% false rejects.
  */
 export async function evaluateSegment(
-  store: Store, detector: ImageAnalyser, thresholds: AnomalyThresholds, classNames: string[], samples: DatasetSample[],
+  store: Store, detector: ImageAnalyser, thresholds: ModelThresholds, classNames: string[], samples: DatasetSample[],
   onImage?: (done: number, total: number) => void, signal?: AbortSignal, minRegionArea = 16,
 ): Promise<SegmentMetrics> {
   const labelled = samples.filter((s) => s.label !== 'unlabeled');

@@ -1,4 +1,3 @@
-import type { AnomalyThresholds } from '../../analysis/thresholds.ts';
 import { definedOptions, type ModelModeDefinition } from '../model-mode.ts';
 import { networkImage, pixelsTensor, type SegmentModelConfig } from './detector.ts';
 import { evaluateSegment } from './evaluate.ts';
@@ -23,9 +22,9 @@ export const segmentMode: ModelModeDefinition = {
   train: (store, input, ctx) => trainSegment(store, { ...input, config: input.config as Partial<SegmentTrainingConfig> }, ctx),
   loadDetector: loadSegmentDetector,
   evaluate: (store, detector, model, samples, onImage, signal) =>
-    evaluateSegment(store, detector, model.thresholds as unknown as AnomalyThresholds, model.classes, samples, onImage, signal),
+    evaluateSegment(store, detector, model.thresholds, model.classes, samples, onImage, signal),
   async guardMetrics(store, detector, model, samples, onImage, signal) {
-    const metrics = await evaluateSegment(store, detector, model.thresholds as unknown as AnomalyThresholds, model.classes, samples, onImage, signal);
+    const metrics = await evaluateSegment(store, detector, model.thresholds, model.classes, samples, onImage, signal);
     const ious = Object.values(metrics.pixel_iou).filter((v) => Number.isFinite(v));
     return { image_auroc: finite(metrics.image_auroc), pixel_iou: ious.length ? ious.reduce((a, b) => a + b, 0) / ious.length : null };
   },

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgusService } from '../../app/service.ts';
 import { decodeRgb } from '../../images/preprocess.ts';
 import { judge } from '../../analysis/analysis.ts';
-import type { AnomalyThresholds } from '../../analysis/thresholds.ts';
 import { loadDetector } from '../../inspection/load-detector.ts';
 import { Store } from '../../store/store.ts';
 import { BLEMISH_IMAGE, hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeBlemishDataset } from '../../../test-support/fixtures.ts';
@@ -69,7 +68,7 @@ describe.skipIf(!hasShared)('supervised fine-tuning (segmentation)', () => {
       expect(bad.rawScore).toBeGreaterThan(good.rawScore);
       const at = (x: number, y: number) => bad.heatmap[y * W + x];
       expect(at(blemish.x, blemish.y)).toBeGreaterThan(at(10, 10));
-      const regions = judge(bad, model.thresholds as unknown as AnomalyThresholds, 4).regions;
+      const regions = judge(bad, model.thresholds, 4).regions;
       if (regions.length) expect(regions[0].class).toBe('blemish');
     } finally {
       await detector.release();

@@ -2,7 +2,8 @@ import { decodeRgb } from '../../images/preprocess.ts';
 import type { AnomalyAnalysis, ImageAnalyser } from '../../analysis/analysis.ts';
 import { AnomalyScoreboard } from '../../analysis/scoreboard.ts';
 import { type AnomalyMetrics } from '../../contract/contract.ts';
-import { type AnomalyThresholds, calibrate } from '../../analysis/thresholds.ts';
+import { calibrate } from '../../analysis/thresholds.ts';
+import type { ModelThresholds } from '../../contract/contract.ts';
 import type { DatasetSample } from '../../store/datasets.ts';
 import type { Store } from '../../store/store.ts';
 import { defectMask } from './ground-truth.ts';
@@ -40,7 +41,7 @@ const CALIBRATION_PIXEL_STRIDE = 4;
  */
 export async function calibrateOn(
   store: Store, detector: ImageAnalyser, samples: DatasetSample[], onImage?: (done: number, total: number) => void, signal?: AbortSignal,
-): Promise<{ thresholds: AnomalyThresholds; metrics: AnomalyMetrics }> {
+): Promise<{ thresholds: ModelThresholds; metrics: AnomalyMetrics }> {
   const pixelScores: number[] = [];
   const pixelDefective: number[] = [];
   const board = await scoreSamples(store, detector, samples, onImage, signal, (analysis, truth) => {

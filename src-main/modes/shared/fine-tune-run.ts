@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AnomalyThresholds } from '../../analysis/thresholds.ts';
+import type { ModelThresholds } from '../../contract/contract.ts';
 import type { DatasetSummary, ExecutionProviderChoice, TrainableMode, TrainingProgressInfo } from '../../contract/contract.ts';
 import { ArgusError } from '../../contract/errors.ts';
 import type { JobContext } from '../../jobs/job-runner.ts';
@@ -85,7 +85,7 @@ export function completeSchedule<T extends FineTuneSchedule>(config: T, trainIma
 export interface FineTunedModel {
   network: Uint8Array;
   modelConfig: object;
-  thresholds: AnomalyThresholds;
+  thresholds: ModelThresholds;
   validation: object;
 }
 
