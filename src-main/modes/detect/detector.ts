@@ -76,7 +76,7 @@ export class DetectDetector {
   }
 
   /** Every decoded box (score ≥ the decoding floor) after NMS, in image pixels. */
-  async detect(image: RgbImage): Promise<{ detections: Detection[]; networkMs: number }> {
+  async detect(image: RgbImage): Promise<{ detections: Detection[]; networkMs: number; decodeMs: number }> {
     const { config } = this;
     const width = Math.max(1, Math.round(image.width * config.scale));
     const height = Math.max(1, Math.round(image.height * config.scale));
@@ -85,12 +85,14 @@ export class DetectDetector {
     const scaleY = height / image.height;
     const found: Detection[] = [];
     let networkMs = 0;
+    let decodeMs = 0;
     const tiles = tilesFor(width, height, config);
     for (const tile of tiles) {
       const input = paddedCrop(scaled, tile);
       const t0 = performance.now();
       const out = await this.session.run({ image: new ort.Tensor('uint8', input.data, [1, input.height, input.width, 3]) });
-      networkMs += performance.now() - t0;
+      const t1 = performance.now();
+      networkMs += t1 - t0;
       const levels: LevelMaps[] = levelSizes(input.width, input.height).map((level, k) => {
         const name = DETECT_LEVELS[k].name;
         return { level, cls: out[`cls_${name}`].data as Float32Array, box: out[`box_${name}`].data as Float32Array, ctr: out[`ctr_${name}`].data as Float32Array };
@@ -110,18 +112,22 @@ export class DetectDetector {
           box: [(d.box[0] + tile.x) / scaleX, (d.box[1] + tile.y) / scaleY, (d.box[2] + tile.x) / scaleX, (d.box[3] + tile.y) / scaleY].map((v, i) => Math.min(i % 2 ? image.height : image.width, v)) as Detection['box'],
         });
       }
+      decodeMs += performance.now() - t1;
     }
-    return { detections: nonMaximumSuppression(found, DECODE.nmsIou, DECODE.maxDetections), networkMs };
+    const t2 = performance.now();
+    const detections = nonMaximumSuppression(found, DECODE.nmsIou, DECODE.maxDetections);
+    return { detections, networkMs, decodeMs: decodeMs + performance.now() - t2 };
   }
 
   async analyse(image: RgbImage): Promise<AnomalyAnalysis> {
-    const { detections, networkMs } = await this.detect(image);
+    const { detections, networkMs, decodeMs } = await this.detect(image);
     const t1 = performance.now();
     const boxes: DetectedBox[] = detections.map((d) => ({ class: this.config.classes[d.classIndex - 1], score: d.score, box: d.box }));
     const heatmap = boxScoreMap(boxes, image.width, image.height);
     return {
       rawScore: boxes.reduce((a, b) => Math.max(a, b.score), 0), heatmap, width: image.width, height: image.height, boxes,
-      ms: { network: networkMs, scoring: 0, map: performance.now() - t1 },
+      // scoring: decoding, clipping and NMS of the boxes; map: the box-score heatmap.
+      ms: { network: networkMs, scoring: decodeMs, map: performance.now() - t1 },
     };
   }
 
