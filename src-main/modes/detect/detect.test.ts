@@ -197,6 +197,26 @@ describe.skipIf(!hasShared)('detection mode end to end', () => {
     }
   }, 60_000);
 
+  it('a part larger than the training input is inspected in tiles, a defect on a tile border found once', async () => {
+    const model = service.store.models.get(modelId);
+    const detector = await loadDetector(service.store, model, 'cpu');
+    try {
+      // 320×200 at the training scale: tiles of 128×96 every 96×72 px; x = 124 lies under the first tile's right edge.
+      const [w, h] = [320, 200];
+      const spots = [{ x: 124, y: 40, r: 8 }, { x: 250, y: 150, r: 8 }];
+      const analysis = await detector.analyse(await decodeRgb(await pngOf(blemishes(w, h, 4444, spots), w, h)));
+      const regions = judge(analysis, model.thresholds, 1).regions;
+      for (const c of spots) {
+        const truth: [number, number, number, number] = [c.x - c.r, c.y - c.r, c.x + c.r + 1, c.y + c.r + 1];
+        const overlapping = regions.filter((r) => boxIou(r.box, truth) > 0.3);
+        expect(overlapping.length, JSON.stringify(regions)).toBe(1);
+        expect(boxIou(overlapping[0].box, truth)).toBeGreaterThanOrEqual(0.5);
+      }
+    } finally {
+      await detector.release();
+    }
+  }, 60_000);
+
   it('an int8 copy is checked against its parent on box mAP', async () => {
     const job = await service.jobs.wait((await service.optimizeModel({ modelId, precision: 'int8', device: 'cpu' })).id);
     expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
