@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { ApiMethod } from '../contract/contract.ts';
+import type { ApiMethod, TrainableMode } from '../contract/contract.ts';
+import { TRAINABLE_MODES } from '../modes/registry.ts';
 import { PIN_FORMAT } from './roles.ts';
 
 const id = z.number().int().positive();
@@ -56,7 +57,7 @@ export const apiSchemas = {
   getInspection: z.object({ inspectionId: id }).strict(),
   listAuditLog: z.object(page).strict(),
   trainModel: z.object({
-    mode: z.enum(['anomaly', 'segment', 'detect']),
+    mode: z.enum(TRAINABLE_MODES as [TrainableMode, ...TrainableMode[]]),
     datasetId: id.optional(),
     parentModelId: id.optional(),
     resumeRunId: id.optional(),
