@@ -32,7 +32,7 @@ try {
     method: values.method as 'percentile' | 'minmax' | undefined,
     weightBits: values['weight-bits'] ? (Number(values['weight-bits']) as 7 | 8) : undefined,
   }))) as OptimizeModelResult;
-  const keep = ['image_auroc', 'pixel_auroc', 'pixel_iou', 'mean_box_ap50', 'f1', 'precision', 'recall', 'false_reject_rate', 'miss_rate', 'recall_at_half_percent_frr', 'ms_per_image'];
+  const keep = ['image_auroc', 'pixel_auroc', 'pixel_iou', 'mean_box_ap50', 'coco_map', 'f1', 'precision', 'recall', 'false_reject_rate', 'miss_rate', 'recall_at_half_percent_frr', 'ms_per_image'];
   const test = async (modelId: number): Promise<Record<string, unknown>> => {
     const metrics = (await finish(await service.evaluateModel({ modelId, datasetId: dataset.id, split: 'test', device }))) as Record<string, unknown>;
     return Object.fromEntries(keep.filter((k) => k in metrics).map((k) => [k, round4(metrics[k])]));
