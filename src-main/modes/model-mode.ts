@@ -54,3 +54,11 @@ export interface ModelModeDefinition {
 export function definedOptions(options: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
+
+/** Fine-tuning options every supervised mode takes from an API request. */
+export function fineTuneOptions(input: TrainModelInput): Record<string, unknown> {
+  return definedOptions({
+    inputWidth: input.inputSize?.[0], inputHeight: input.inputSize?.[1], epochs: input.epochs, batchSize: input.batchSize,
+    learningRate: input.learningRate, frozenStages: input.frozenStages, stepsPerEpoch: input.stepsPerEpoch, optimizer: input.optimizer,
+  });
+}

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
+import type { DetectMetrics } from '../../contract/contract.ts';
 import { resizeRgb } from '../../images/preprocess.ts';
-import type { ModelModeDefinition } from '../model-mode.ts';
-import { fineTuneOptions } from '../segment/mode.ts';
+import { fineTuneOptions, type ModelModeDefinition } from '../model-mode.ts';
 import type { DetectModelConfig } from './detector.ts';
 import { collectDetections, detectionMetrics } from './evaluate.ts';
 import { loadDetectDetector, trainDetect } from './train.ts';
@@ -21,8 +21,7 @@ export const detectMode: ModelModeDefinition = {
     return detectionMetrics(record, model.classes, model.thresholds);
   },
   async guardMetrics(store, detector, model, samples, onImage, signal) {
-    const record = await collectDetections(store, detector, model.classes, samples, onImage, signal);
-    const metrics = detectionMetrics(record, model.classes, model.thresholds);
+    const metrics = (await detectMode.evaluate(store, detector, model, samples, onImage, signal)) as DetectMetrics;
     return { image_auroc: finite(metrics.image_auroc), pixel_iou: null, box_map50: finite(metrics.mean_box_ap50) };
   },
   optimisation: {

@@ -1,18 +1,10 @@
-import { definedOptions, type ModelModeDefinition } from '../model-mode.ts';
+import { fineTuneOptions, type ModelModeDefinition } from '../model-mode.ts';
 import { networkImage, pixelsTensor, type SegmentModelConfig } from './detector.ts';
 import { evaluateSegment } from './evaluate.ts';
 import { loadSegmentDetector, trainSegment } from './train.ts';
 import type { SegmentTrainingConfig } from './trainer.ts';
 
 const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-
-/** Fine-tuning options every supervised mode takes from an API request. */
-export function fineTuneOptions(input: Parameters<ModelModeDefinition['trainingConfig']>[0]): Record<string, unknown> {
-  return definedOptions({
-    inputWidth: input.inputSize?.[0], inputHeight: input.inputSize?.[1], epochs: input.epochs, batchSize: input.batchSize,
-    learningRate: input.learningRate, frozenStages: input.frozenStages, stepsPerEpoch: input.stepsPerEpoch, optimizer: input.optimizer,
-  });
-}
 
 /** Segmentation mode: ResNet-50 + FPN + semantic head fine-tuned on masks, polygons or boxes. */
 export const segmentMode: ModelModeDefinition = {
