@@ -1,12 +1,19 @@
-// npm run eval:anomaly -- [--dataset DIR] [--weights FILE] [--input WxH] [--coreset N] [--layers c3+c4|c2+c3] [--border PX] [--device …] [--data-dir DIR]
+// npm run eval:anomaly -- [--dataset DIR] [--weights FILE] [--input WxH] [--coreset N] [--layers c3+c4|c2+c3] [--border PX] [--device …] [--data-dir DIR] [--adapt N]
 // The anomaly-mode quality gate: trains on the good train images of a dataset (bsdata by default),
 // evaluates on its test split, and prints one JSON object with the metrics and costs. bsdata's frame
 // edges cut through the spindle's thread flanks, which look different at every camera position, so
 // the gate leaves the outer 32 px uninspected: the widest border that keeps all but one of the 418
 // labelled pits of train and val at least partly inspected (48 px would hide 7).
+// --adapt N: station adaptation as a line would do it. For each camera group of the test split,
+// its first N good test images adapt the model (one child per group, chained), and the model is
+// evaluated before and after on the test images left (the adaptation frames taken out).
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ExecutionProviderChoice, ImportResult, TrainModelResult } from '../src-main/contract/contract.ts';
+import type { AdaptModelResult, AnomalyMetrics, ExecutionProviderChoice, ImportResult, TrainModelResult } from '../src-main/contract/contract.ts';
+import { modeOf } from '../src-main/modes/registry.ts';
+import type { ModelVersion } from '../src-main/store/models.ts';
+import type { DatasetSample } from '../src-main/store/datasets.ts';
 import { openGateService, round4 } from './gate-service.ts';
 
 const SHARED = resolve(import.meta.dirname, '../../shared');
@@ -20,6 +27,7 @@ const { values } = parseArgs({
     border: { type: 'string', default: '32' },
     device: { type: 'string', default: 'auto' },
     'data-dir': { type: 'string' },
+    adapt: { type: 'string' },
   },
 });
 
@@ -55,7 +63,49 @@ try {
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     rss_growth_during_training_mb: Math.round((process.memoryUsage().rss - rssBefore) / 2 ** 20),
   };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  const adaptFrames = Number(values.adapt ?? 0);
+  const adaptation = adaptFrames > 0 ? await adaptPerGroup(model, imported.datasetId, adaptFrames, device) : undefined;
+  process.stdout.write(`${JSON.stringify({ ...result, ...(adaptation ? { adaptation: round4(adaptation) } : {}) })}\n`);
 } finally {
   await close();
+}
+
+async function evaluateOn(model: ModelVersion, samples: DatasetSample[], device: ExecutionProviderChoice): Promise<AnomalyMetrics> {
+  const mode = modeOf('anomaly');
+  const detector = await mode.loadDetector(service.store, model, device);
+  try {
+    return (await mode.evaluate(service.store, detector, model, samples)) as AnomalyMetrics;
+  } finally {
+    await detector.release();
+  }
+}
+
+async function adaptPerGroup(trained: ModelVersion, datasetId: number, frames: number, device: ExecutionProviderChoice): Promise<object> {
+  const test = service.store.datasets.samples(datasetId, 'test');
+  const groups = [...new Set(test.map((s) => s.group).filter((g): g is string => g !== null))].sort();
+  const taken = new Set<number>();
+  let model = trained;
+  const steps: object[] = [];
+  for (const group of groups) {
+    const good = test.filter((s) => s.group === group && s.label === 'good').sort((a, b) => a.imageId - b.imageId).slice(0, frames);
+    good.forEach((s) => taken.add(s.imageId));
+    process.stderr.write(`adapting to ${group} with ${good.length} frames\n`);
+    // The frames go in as a station would hand them over: image files.
+    const paths = good.map((s) => join(service.store.dataDir, 'adapt-frames', `${s.imageId}.png`));
+    mkdirSync(join(service.store.dataDir, 'adapt-frames'), { recursive: true });
+    for (const [i, s] of good.entries()) writeFileSync(paths[i], await service.store.blobs.get(s.sha256));
+    const result = (await finish(await service.adaptModel({ modelId: model.id, group, paths, device }))) as AdaptModelResult;
+    steps.push({ group, frames: result.frames, bank_size: result.bankSize, from_group: result.fromGroup, seconds: result.seconds, thresholds: result.thresholds });
+    model = service.store.models.get(result.modelId);
+  }
+  const left = test.filter((s) => !taken.has(s.imageId));
+  const pick = (m: AnomalyMetrics) => ({
+    image_auroc: m.image_auroc, image_auroc_within_group: m.image_auroc_within_group, image_auroc_by_group: m.image_auroc_by_group,
+    pixel_auroc: m.pixel_auroc, false_reject_rate: m.false_reject_rate, miss_rate: m.miss_rate, f1: m.f1, ms_per_image: m.ms_per_image,
+  });
+  return {
+    frames_per_group: frames, test_images_left: left.length, steps,
+    before: pick(await evaluateOn(trained, left, device)),
+    after: pick(await evaluateOn(model, left, device)),
+  };
 }

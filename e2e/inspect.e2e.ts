@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../test-support/fixtures.ts';
+import { hasShared, pngOf, SHARED_WEIGHTS, speckledTexture, tempDir, texture, writeFile } from '../test-support/fixtures.ts';
 import { cli, type RunningApp, startApp } from './support/app.ts';
 
 const W = 320, H = 160;
@@ -185,6 +185,32 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
     expect(readdirSync(join(app.dataDir, 'uploads', uploads.sort()[1]))).toEqual(['escape.png']);
     expect(existsSync(join(app.dataDir, '..', 'escape.png'))).toBe(false);
     await app.screenshot('inspect-uploaded');
+    expect(app.consoleErrors).toEqual([]);
+  });
+
+  it('adapts the model to a second camera from the Models page, and inspects with that camera\'s thresholds', async () => {
+    const { page } = app;
+    const frames = [0, 1, 2].map((i) => join(work.path, 'camera-2', `good-${i}.png`));
+    for (const [i, file] of frames.entries()) writeFile(file, await pngOf(speckledTexture(W, H, 300 + i), W, H));
+    writeFile(join(work.path, 'camera-2-line', 'part-201.png'), await pngOf(speckledTexture(W, H, 401), W, H));
+    await page.getByRole('link', { name: 'Models' }).click();
+    const form = page.getByRole('form', { name: 'Adapt to a station or camera' });
+    await form.getByLabel('Station or camera').fill('camera-2');
+    await form.getByLabel('or choose good frames').setInputFiles(frames);
+    await form.getByRole('button', { name: 'Adapt' }).click();
+    await expect.poll(() => page.getByTestId('adapt-result').textContent(), { timeout: 60_000 }).toMatch(/Model 3 knows "camera-2" from 3 good frames/);
+    await expect.poll(() => page.getByTestId('groups-3').textContent()).toBe('Groups: camera-2');
+    await app.screenshot('models-adapted');
+    await page.getByTestId('model-3').getByRole('button', { name: 'Promote to production' }).click();
+    await expect.poll(() => page.getByTestId('model-3').locator('.chip').textContent()).toBe('Production');
+
+    await page.getByRole('link', { name: 'Inspect' }).click();
+    await page.getByTestId('inspect-group').selectOption('camera-2');
+    await page.getByLabel('Images or folders on this station (one per line)').fill(join(work.path, 'camera-2-line'));
+    await page.getByRole('button', { name: 'Inspect with production model' }).click();
+    await expect.poll(() => page.getByTestId('judged-group').textContent(), { timeout: 60_000 }).toBe('Station or camera: camera-2');
+    await expect.poll(() => page.getByTestId('verdict').textContent()).toMatch(/^OK/);
+    expect(readdirSync(join(app.dataDir, 'uploads', 'staged'))).toEqual([]);
     expect(app.consoleErrors).toEqual([]);
   });
 });

@@ -31,6 +31,21 @@ export function texture(width: number, height: number, seed: number, blemish?: {
   return data;
 }
 
+/**
+ * The texture as a second station sees it: bright specks on a fixed grid (a lubricant, another
+ * lamp) that the first station's parts never show.
+ */
+export function speckledTexture(width: number, height: number, seed: number, blemish?: { x: number; y: number; r: number }): Buffer {
+  const data = texture(width, height, seed, blemish);
+  for (let y = 6; y < height - 3; y += 18) {
+    for (let x = 5; x < width - 3; x += 16) {
+      if (blemish && (x - blemish.x) ** 2 + (y - blemish.y) ** 2 <= (blemish.r + 4) ** 2) continue;
+      for (let dy = 0; dy < 3; dy++) data.fill(255, ((y + dy) * width + x) * 3, ((y + dy) * width + x + 3) * 3);
+    }
+  }
+  return data;
+}
+
 export async function pngOf(raw: Buffer, width: number, height: number, channels: 1 | 3 = 3): Promise<Buffer> {
   const image = sharp(raw, { raw: { width, height, channels } });
   return (channels === 1 ? image.toColourspace('b-w') : image).png().toBuffer();

@@ -2,7 +2,7 @@ import type { AnomalyMetrics, ImageScores } from '../contract/contract.ts';
 import type { AnomalyAnalysis } from './analysis.ts';
 import { heatmapPeak } from './heatmap-peak.ts';
 import { auroc, HistogramAuroc, quantile } from './metrics.ts';
-import { normalizeScore, verdictOf } from './thresholds.ts';
+import { normalizeScore, thresholdsFor, verdictOf } from './thresholds.ts';
 import type { ModelThresholds } from '../contract/contract.ts';
 
 /**
@@ -41,12 +41,20 @@ export class AnomalyScoreboard {
     return this.scores.filter((_, i) => this.defective[i]);
   }
 
+  /** Each image's score on the normalised scale (NG threshold 0.5) under its group's thresholds. */
+  private judgedScores(thresholds: ModelThresholds): number[] {
+    return this.scores.map((score, i) => {
+      const { image } = thresholdsFor(thresholds, this.groups[i]);
+      return normalizeScore(score, image.ng, image.goodMedian);
+    });
+  }
+
   /** Every image's score on the normalised scale (NG threshold 0.5), good and defective apart, for histograms. */
   imageScores(thresholds: ModelThresholds): ImageScores {
-    const norm = (s: number): number => normalizeScore(s, thresholds.image.ng, thresholds.image.goodMedian);
+    const judged = this.judgedScores(thresholds);
     return {
-      good: this.goodScores.map(norm), defective: this.defectScores.map(norm),
-      ng: 0.5, review: norm(thresholds.image.review),
+      good: judged.filter((_, i) => !this.defective[i]), defective: judged.filter((_, i) => this.defective[i]),
+      ng: 0.5, review: normalizeScore(thresholds.image.review, thresholds.image.ng, thresholds.image.goodMedian),
     };
   }
 
@@ -73,10 +81,14 @@ export class AnomalyScoreboard {
     return Object.fromEntries([...mixed].sort(([a], [b]) => a.localeCompare(b)).map(([group, indices]) => [group, this.aurocOf(indices)]));
   }
 
+  /**
+   * Decisions under each image's group thresholds (model-wide where its group has none); the
+   * pooled image AUROC ranks the scores a station reports, i.e. normalised by those thresholds.
+   */
   metrics(thresholds: ModelThresholds): AnomalyMetrics {
     const counts = { tp: 0, fp: 0, fn: 0, tn: 0, review: 0 };
     this.scores.forEach((score, i) => {
-      const verdict = verdictOf(score, thresholds);
+      const verdict = verdictOf(score, thresholdsFor(thresholds, this.groups[i]));
       if (verdict === 'REVIEW') counts.review++;
       const rejected = verdict === 'NG';
       if (rejected && this.defective[i]) counts.tp++;
@@ -94,7 +106,7 @@ export class AnomalyScoreboard {
       images: this.scores.length,
       good,
       defective,
-      image_auroc: auroc(this.scores, this.defective),
+      image_auroc: auroc(thresholds.groups ? this.judgedScores(thresholds) : this.scores, this.defective),
       image_auroc_same_size: this.sameSizeAuroc(),
       image_auroc_within_group: byGroup ? groupValues.reduce((a, b) => a + b, 0) / groupValues.length : null,
       image_auroc_by_group: byGroup,

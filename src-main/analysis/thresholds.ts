@@ -1,4 +1,4 @@
-import type { ModelThresholds, Verdict } from '../contract/contract.ts';
+import type { GroupThresholds, ModelThresholds, Verdict } from '../contract/contract.ts';
 import { ArgusError } from '../contract/errors.ts';
 import { decide, normalizeScore } from '../common/decision.ts';
 import { bestF1, quantile } from './metrics.ts';
@@ -10,7 +10,16 @@ export interface CalibrationInput {
   /** Pixel scores (a sample) of validation images, with whether each pixel is defective. */
   pixelScores: Float32Array;
   pixelDefective: Uint8Array;
+  /**
+   * The share of good parts the NG threshold may reject. Set, the NG threshold is the good
+   * scores' quantile at that rate even where defects are known (their miss rate is then what the
+   * validation metrics report); unset, defects make it F1-optimal and good-only calibration uses
+   * DEFAULT_FALSE_REJECT_RATE.
+   */
+  falseRejectRate?: number;
 }
+
+export const DEFAULT_FALSE_REJECT_RATE = 0.005;
 
 /** The REVIEW band reaches down far enough that this share of validation defects is NG or REVIEW. */
 const REVIEW_DEFECT_RECALL = 0.98;
@@ -37,10 +46,8 @@ export function calibrate(input: CalibrationInput): ModelThresholds {
     };
   }
   const goodMedian = quantile(input.goodScores, 0.5);
-  const goodMax = Math.max(...input.goodScores);
-  if (input.defectScores.length === 0) {
-    const spread = Math.max(goodMax - goodMedian, 1e-6);
-    const ng = goodMax + GOOD_ONLY_MARGIN * spread;
+  if (input.defectScores.length === 0 || input.falseRejectRate !== undefined) {
+    const ng = goodQuantileThreshold(input.goodScores, input.falseRejectRate ?? DEFAULT_FALSE_REJECT_RATE);
     const review = Math.max(goodMedian + 1e-6, quantile(input.goodScores, 0.95));
     return {
       method: 'good-quantile',
@@ -65,6 +72,69 @@ export function calibrate(input: CalibrationInput): ModelThresholds {
     image: { ng: Math.max(ng, goodMedian + 1e-6), review, goodMedian },
     pixel: pixelThreshold(input),
   };
+}
+
+/**
+ * The NG threshold that rejects `rate` of good parts: halfway between the good scores around
+ * that quantile where there are enough of them to see the rate (at least 1/rate), else above the
+ * highest good score by a margin, the strictest the data can show.
+ */
+export function goodQuantileThreshold(goodScores: number[], rate: number): number {
+  const ascending = [...goodScores].sort((a, b) => a - b);
+  const n = ascending.length;
+  const rejected = Math.floor(n * rate);
+  if (rejected >= 1) return (ascending[n - rejected - 1] + ascending[n - rejected]) / 2;
+  const median = quantile(ascending, 0.5);
+  return ascending[n - 1] + GOOD_ONLY_MARGIN * Math.max(ascending[n - 1] - median, 1e-6);
+}
+
+/** Frames from which a group's own good spread, not only its level, is trusted. */
+const GROUP_QUANTILE_FRAMES = 20;
+
+/**
+ * A group's thresholds from its good frames' scores (each frame scored as a new part would be).
+ * With enough frames to see the target rate, the NG threshold is their own quantile; otherwise the
+ * model-wide thresholds are scaled by the ratio of the group's good median to the model's, which
+ * keeps the model's spread and only moves the level (a camera whose good parts all score higher
+ * gets proportionally higher thresholds).
+ */
+export function groupThresholds(model: ModelThresholds, goodScores: number[], falseRejectRate = DEFAULT_FALSE_REJECT_RATE): GroupThresholds {
+  if (goodScores.length === 0) throw new ArgusError('bad_input', 'A group needs at least one good frame');
+  const median = quantile(goodScores, 0.5);
+  const factor = median / Math.max(model.image.goodMedian, 1e-12);
+  const scaledPixel = { threshold: model.pixel.threshold * factor, goodMedian: model.pixel.goodMedian * factor };
+  const frames = goodScores.length;
+  if (frames >= GROUP_QUANTILE_FRAMES && Math.floor(frames * falseRejectRate) >= 1) {
+    const ng = goodQuantileThreshold(goodScores, falseRejectRate);
+    const review = Math.min(ng, Math.max(median + 1e-6, quantile(goodScores, 0.95)));
+    return { method: 'good-quantile', image: { ng, review, goodMedian: median }, pixel: scaledPixel, frames, falseRejectRate };
+  }
+  return {
+    method: 'good-level',
+    image: { ng: model.image.ng * factor, review: model.image.review * factor, goodMedian: median },
+    pixel: scaledPixel, frames, falseRejectRate,
+  };
+}
+
+/**
+ * Model-wide thresholds measured again (an int8 copy's distances move with its precision): each
+ * group keeps its place relative to them, scaled by the ratio of the good medians.
+ */
+export function withGroupsRescaled(recalibrated: ModelThresholds, previous: ModelThresholds): ModelThresholds {
+  if (!previous.groups) return recalibrated;
+  const factor = recalibrated.image.goodMedian / Math.max(previous.image.goodMedian, 1e-12);
+  const scaled = (g: GroupThresholds): GroupThresholds => ({
+    ...g,
+    image: { ng: g.image.ng * factor, review: g.image.review * factor, goodMedian: g.image.goodMedian * factor },
+    pixel: { threshold: g.pixel.threshold * factor, goodMedian: g.pixel.goodMedian * factor },
+  });
+  return { ...recalibrated, groups: Object.fromEntries(Object.entries(previous.groups).map(([name, g]) => [name, scaled(g)])) };
+}
+
+/** The thresholds an image of `group` is judged by: the group's own where the model has them, else the model-wide ones. */
+export function thresholdsFor(thresholds: ModelThresholds, group?: string | null): ModelThresholds {
+  const own = group ? thresholds.groups?.[group] : undefined;
+  return own ? { ...thresholds, image: own.image, pixel: own.pixel } : thresholds;
 }
 
 /**

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ApiMethod, TrainableMode } from '../contract/contract.ts';
 import { TRAINABLE_MODES } from '../modes/registry.ts';
 import { PIN_FORMAT } from './roles.ts';
+import { GROUP_NAME } from './adapt-model.ts';
 
 const id = z.number().int().positive();
 const split = z.enum(['train', 'val', 'test']);
@@ -21,6 +22,10 @@ const multipleOf32 = z.number().int().min(64).max(4096).refine((v) => v % 32 ===
 const MAX_PIXELS = 100_000_000;
 /** One uploaded image of at most 64 MB (base64 is 4/3 of that). */
 export const MAX_UPLOAD_BASE64 = Math.ceil((64 * 2 ** 20 * 4) / 3);
+const upload = z.object({ id: z.string().regex(/^[0-9a-f]{32}$/), name: z.string().min(1).max(255) }).strict();
+/** A station or camera: the name the model's group thresholds are stored under. */
+const groupName = z.string().regex(GROUP_NAME, 'use 1–64 letters, digits, spaces, dots, dashes or underscores');
+const falseRejectRate = z.number().min(0.0001).max(0.5).optional();
 const coordinate = z.number().finite().min(-1e6).max(1e6);
 const classIndex = z.number().int().min(1).max(255);
 /** Fields a stored annotation comes back with; only `id` matters when it is saved again. */
@@ -73,23 +78,37 @@ export const apiSchemas = {
     coresetSize: z.number().int().min(16).max(200_000).optional(),
     layers: z.enum(['c3+c4', 'c2+c3']).optional(),
     ignoredBorder: z.number().int().min(0).max(10_000).optional(),
+    falseRejectRate,
   }).strict(),
   evaluateModel: z.object({ modelId: id, datasetId: id, split, device }).strict(),
   optimizeModel: z.object({
     modelId: id, precision: z.enum(['int8', 'fp16']), calibrationDatasetId: id.optional(), method: z.enum(['minmax', 'percentile']).optional(),
     weightBits: z.union([z.literal(7), z.literal(8)]).optional(), device,
   }).strict(),
+  adaptModel: z.object({
+    modelId: id,
+    group: groupName,
+    paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000).optional(),
+    uploads: z.array(upload).min(1).max(10_000).optional(),
+    datasetId: id.optional(),
+    split: split.optional(),
+    datasetGroup: z.string().min(1).max(200).optional(),
+    falseRejectRate,
+    device,
+  }).strict().refine((v) => (v.paths?.length ?? 0) + (v.uploads?.length ?? 0) > 0 || v.datasetId !== undefined, 'give paths, uploads or a dataset'),
   inspectFiles: z.object({
     model: z.union([id, z.literal('production')]),
     paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000),
     outDir: z.string().min(1).max(4096).optional(),
     device,
+    group: groupName.optional(),
   }).strict(),
   inspectUploads: z.object({
     model: z.union([id, z.literal('production')]),
     files: z.array(z.object({ name: z.string().min(1).max(255), dataBase64: z.string().min(1).max(MAX_UPLOAD_BASE64) }).strict()).min(1).max(200).optional(),
-    uploads: z.array(z.object({ id: z.string().regex(/^[0-9a-f]{32}$/), name: z.string().min(1).max(255) }).strict()).min(1).max(10_000).optional(),
+    uploads: z.array(upload).min(1).max(10_000).optional(),
     device,
+    group: groupName.optional(),
   }).strict().refine((v) => (v.files?.length ?? 0) + (v.uploads?.length ?? 0) > 0, 'give files or uploads'),
   importBackboneWeights: z.object({ path: z.string().min(1).max(4096) }).strict(),
   downloadBackboneWeights: z.object({ url: z.string().url().regex(/^https?:\/\//, 'must be http(s)'), sha256: z.string().regex(/^[0-9a-fA-F]{64}$/) }).strict(),
@@ -101,6 +120,7 @@ export const apiSchemas = {
     log: z.string().min(1).max(4096).optional(),
     device,
     once: z.boolean().optional(),
+    group: groupName.optional(),
   }).strict(),
   listModels: z.object({ projectId: id.optional() }).strict(),
   listTrainingRuns: none,

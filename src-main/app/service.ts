@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { downloadVerified } from '../model/weights-download.ts';
 import type {
-  Annotation, DailyCounts, LabellingRanking, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
+  AdaptModelInput, AdaptModelResult, Annotation, DailyCounts, LabellingRanking, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
   DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExportFormat, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectUploadsInput, InspectFilesResult, InspectionQuery,
   InspectionRecord, JobStatus, ModelVersionSummary, OptimizeModelInput, OptimizeModelResult, Project, RegionSuggestions, Role, SessionInfo, StoredImageLabels, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from '../contract/contract.ts';
@@ -30,6 +30,7 @@ import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
 import { hashPin, PinGuard, pinMatches, type StoredPin } from './roles.ts';
 import { labellingOrder } from './labelling-queue.ts';
 import { movedThresholds } from './model-thresholds.ts';
+import { adaptationFrames, adaptModel } from './adapt-model.ts';
 import { getImageAnnotations, getImageLabels, saveImageAnnotations } from '../datasets/annotation-editing.ts';
 import { exportDataset } from '../datasets/exporter.ts';
 import { importDataset } from '../datasets/importer.ts';
@@ -234,6 +235,17 @@ export class ArgusService implements ArgusApi {
     });
   }
 
+  async adaptModel(input: AdaptModelInput): Promise<JobStatus> {
+    const model = this.store.models.get(input.modelId);
+    if (!modeOf(model.mode).adapt) throw new ArgusError('invalid_argument', `Model ${model.id} is a ${model.mode} model; station adaptation is for anomaly models`);
+    const frames = adaptationFrames(this.store, input, join(this.store.dataDir, 'uploads', STAGED_UPLOADS));
+    return this.jobs.start('adapt', async (ctx): Promise<AdaptModelResult> => {
+      const result = await adaptModel(this.store, input, frames, this.actor, ctx);
+      for (const upload of input.uploads ?? []) await rm(join(this.store.dataDir, 'uploads', STAGED_UPLOADS, upload.id), { force: true });
+      return result;
+    });
+  }
+
   private modelFor(ref: number | 'production'): ModelVersion {
     return ref === 'production' ? this.store.models.production() : this.store.models.get(ref);
   }
@@ -262,7 +274,7 @@ export class ArgusService implements ArgusApi {
       await writeFileAtomic(path, Buffer.from(file.dataBase64, 'base64'));
       paths.push(path);
     }
-    return this.inspectFiles({ model: input.model, paths, device: input.device });
+    return this.inspectFiles({ model: input.model, paths, device: input.device, group: input.group });
   }
 
   /**
@@ -288,7 +300,7 @@ export class ArgusService implements ArgusApi {
       this.lastProvider = detector.provider;
       try {
         const lines = await inspectFiles(this.store, model, detector, files, {
-          outDir, operator: this.actor, signal: ctx.signal, onResult: (_line, done, total) => ctx.progress('inspecting', done, total),
+          outDir, operator: this.actor, group: input.group, signal: ctx.signal, onResult: (_line, done, total) => ctx.progress('inspecting', done, total),
         });
         const count = (v: string): number => lines.filter((l) => l.verdict === v).length;
         return {
@@ -319,7 +331,7 @@ export class ArgusService implements ArgusApi {
         }
         return { model, detector: loaded };
       },
-    }, { folder: input.folder, operator: this.actor, sidecar: input.sidecar, sort: input.sort, log: input.log });
+    }, { folder: input.folder, operator: this.actor, sidecar: input.sidecar, sort: input.sort, log: input.log, group: input.group });
     this.store.history.audit(this.actor, 'hotfolder.start', `folder:${input.folder}`, { model: input.model, sidecar: !!input.sidecar, sort: !!input.sort });
     return this.jobs.start('watch', async (ctx) => {
       let inspected = 0;

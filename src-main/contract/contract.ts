@@ -129,7 +129,7 @@ export interface ImportResult {
   seconds: number;
 }
 
-export type JobKind = 'import' | 'export' | 'train' | 'evaluate' | 'inspect' | 'download' | 'watch' | 'rank' | 'optimize';
+export type JobKind = 'import' | 'export' | 'train' | 'evaluate' | 'inspect' | 'download' | 'watch' | 'rank' | 'optimize' | 'adapt';
 
 /**
  * Decision thresholds on raw scores, saved with a model version (every mode).
@@ -142,6 +142,27 @@ export interface ModelThresholds {
   pixel: { threshold: number; goodMedian: number };
   /** Detection models: the box score threshold of each class (F1-optimal on validation). */
   classes?: Record<string, number>;
+  /**
+   * Thresholds of a station or camera (a group) that differ from the model-wide ones; an image
+   * inspected with a group not listed here is judged by the model-wide thresholds.
+   */
+  groups?: Record<string, GroupThresholds>;
+}
+
+/** One group's own image and pixel thresholds, and how they were set. */
+export interface GroupThresholds {
+  image: { ng: number; review: number; goodMedian: number };
+  pixel: { threshold: number; goodMedian: number };
+  /**
+   * 'good-level': the model-wide thresholds scaled to the level of the group's good frames
+   * (each scored against a memory bank without its own patches); 'good-quantile': the group's own
+   * good scores at the target false-reject rate (enough frames for that rate).
+   */
+  method: 'good-level' | 'good-quantile';
+  /** Good frames the thresholds were measured on. */
+  frames: number;
+  /** The target false-reject rate the NG threshold aims at. */
+  falseRejectRate: number;
 }
 
 /** A region of a judged image: class, normalised scores (0.5 = threshold), box and area in image pixels. */
@@ -263,6 +284,12 @@ export interface TrainModelInput {
   layers?: 'c3+c4' | 'c2+c3';
   /** Anomaly: image pixels along every edge left out of inspection (default 0: the whole image). */
   ignoredBorder?: number;
+  /**
+   * Anomaly: the share of good parts the NG threshold may reject. Set, the NG threshold is the
+   * validation good images' quantile at that rate even where defects are known (their expected
+   * miss rate is in the validation metrics); unset, known defects make it F1-optimal.
+   */
+  falseRejectRate?: number;
 }
 
 export interface TrainModelResult {
@@ -325,6 +352,8 @@ export interface InspectFilesInput {
   /** Where results.jsonl and heatmaps/ go; by default a new folder under the data directory. */
   outDir?: string;
   device?: ExecutionProviderChoice;
+  /** The station or camera the images come from: its own thresholds apply where the model has them. */
+  group?: string;
 }
 
 /**
@@ -337,11 +366,47 @@ export interface InspectUploadsInput {
   files?: { name: string; dataBase64: string }[];
   uploads?: { id: string; name: string }[];
   device?: ExecutionProviderChoice;
+  group?: string;
+}
+
+/**
+ * Adapting an anomaly model to a station or camera: its good frames join the memory bank and set
+ * the group's thresholds, in a child version. Frames come from files on the station, uploads, or a
+ * dataset's good images (optionally one split and one group of it).
+ */
+export interface AdaptModelInput {
+  modelId: number;
+  group: string;
+  paths?: string[];
+  uploads?: { id: string; name: string }[];
+  datasetId?: number;
+  split?: Split;
+  /** Only the dataset images recorded with this group (default: the adapted group's name when any image has it). */
+  datasetGroup?: string;
+  /** Share of the group's good parts the NG threshold may reject (default 0.005). */
+  falseRejectRate?: number;
+  device?: ExecutionProviderChoice;
+}
+
+export interface AdaptModelResult {
+  modelId: number;
+  group: string;
+  frames: number;
+  bankSize: number;
+  /** Memory-bank entries that came from the group's frames. */
+  fromGroup: number;
+  thresholds: GroupThresholds;
+  seconds: number;
 }
 
 export interface WatchFolderInput {
   folder: string;
   model: number | 'production';
+  /**
+   * The station or camera of every image in the folder. Without it, an image in a first-level
+   * subfolder named after one of the model's groups is judged by that group's thresholds.
+   */
+  group?: string;
   sidecar?: boolean;
   sort?: boolean;
   /** Append-only JSONL log of every result. */
@@ -584,6 +649,11 @@ export interface ArgusApi {
    * OptimizeModelResult. The child is a candidate that can be promoted only if its accuracy guard passed.
    */
   optimizeModel(input: OptimizeModelInput): Promise<JobStatus>;
+  /**
+   * Starts adapting an anomaly model to a station or camera from its good frames; the job's result
+   * is an AdaptModelResult naming the new candidate child version.
+   */
+  adaptModel(input: AdaptModelInput): Promise<JobStatus>;
   /** Stores uploaded images under the data directory and inspects them like inspectFiles. */
   inspectUploads(input: InspectUploadsInput): Promise<JobStatus>;
   /** Starts inspecting files; the job's result is an InspectFilesResult. */

@@ -21,6 +21,8 @@ export interface HotFolderOptions {
   sort?: boolean;
   /** Append every result as a line to this JSONL file. */
   log?: string;
+  /** The station or camera of every image; without it, a first-level subfolder's name is the group. */
+  group?: string;
   pollMs?: number;
   /** A file counts as completely written when its size and time have not changed for this long. */
   stableMs?: number;
@@ -118,8 +120,10 @@ export class HotFolder {
   private async inspect(path: string, stat: { size: number; mtimeMs: number }): Promise<InspectionLine | null> {
     if (!(await canOpen(path))) return null; // still held by the writer; try again next scan
     const { model, detector } = await this.models.current();
-    const inspection = await analyseFile(model, detector, path);
     const relativePath = this.relativePath(path);
+    // Only a group the model has thresholds for changes the judgement (analyseFile checks).
+    const subfolder = relativePath.includes('/') ? relativePath.split('/')[0] : undefined;
+    const inspection = await analyseFile(model, detector, path, this.options.group ?? subfolder);
     await recordInspection(this.store, model, inspection, this.options.operator, (inspectionId) =>
       this.store.processed.markDone(this.scope, relativePath, stat, inspectionId, inspection.line.verdict));
     this.candidates.delete(path);

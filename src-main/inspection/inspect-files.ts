@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
 import { basename, extname, join, resolve } from 'node:path';
 import { type ImageAnalyser, judge, type Judgement } from '../analysis/analysis.ts';
+import { thresholdsFor } from '../analysis/thresholds.ts';
 import type { InspectionRecord } from '../contract/contract.ts';
 import { ArgusError, toErrorBody } from '../contract/errors.ts';
 import { type ImageInfo, readImageInfo } from '../images/decode.ts';
@@ -21,6 +22,8 @@ export interface InspectionLine {
   regions: Judgement['regions'];
   ms: number;
   model: number;
+  /** The station or camera whose thresholds judged it (absent: the model-wide ones). */
+  group?: string;
   error?: string;
 }
 
@@ -50,12 +53,19 @@ export interface FileInspection {
   timings?: Record<string, number>;
 }
 
+/** The group an image is judged as: the one given, where the model has thresholds for it. */
+export function judgedGroup(model: ModelVersion, group: string | undefined): string | undefined {
+  return group !== undefined && model.thresholds.groups?.[group] ? group : undefined;
+}
+
 /**
- * Reads, decodes and analyses one file with an anomaly model. A file that cannot be read or
- * decoded is not an exception: it comes back as an ERROR line with the reason.
+ * Reads, decodes and analyses one file with a model, judged by `group`'s thresholds where the model
+ * has them. A file that cannot be read or decoded is not an exception: it comes back as an ERROR
+ * line with the reason.
  */
-export async function analyseFile(model: ModelVersion, detector: ImageAnalyser, file: string): Promise<FileInspection> {
-  const thresholds = model.thresholds;
+export async function analyseFile(model: ModelVersion, detector: ImageAnalyser, file: string, group?: string): Promise<FileInspection> {
+  const judgedAs = judgedGroup(model, group);
+  const thresholds = thresholdsFor(model.thresholds, judgedAs);
   const minArea = Number((model.config as { minRegionArea?: number }).minRegionArea ?? 16);
   const started = performance.now();
   try {
@@ -66,7 +76,10 @@ export async function analyseFile(model: ModelVersion, detector: ImageAnalyser, 
     const heatmap = await heatmapPng(analysis.heatmap, analysis.width, analysis.height, thresholds.pixel.threshold, thresholds.pixel.goodMedian);
     const ms = performance.now() - started;
     return {
-      line: { file, score: judgement.score, raw_score: judgement.rawScore, verdict: judgement.verdict, regions: judgement.regions, ms: Math.round(ms * 10) / 10, model: model.id },
+      line: {
+        file, score: judgement.score, raw_score: judgement.rawScore, verdict: judgement.verdict, regions: judgement.regions, ms: Math.round(ms * 10) / 10, model: model.id,
+        ...(judgedAs ? { group: judgedAs } : {}),
+      },
       image: { bytes, info },
       heatmap,
       timings: { ...analysis.ms, total: ms },
@@ -87,7 +100,7 @@ export async function recordInspection(store: Store, model: ModelVersion, inspec
   const { line, image, heatmap } = inspection;
   const imageSha = image ? await store.blobs.put(image.bytes) : null;
   const heatmapSha = heatmap ? await store.blobs.put(heatmap) : null;
-  const thresholds = model.thresholds;
+  const thresholds = thresholdsFor(model.thresholds, line.group);
   return store.transaction(() => {
     const imageId = image && imageSha
       ? store.datasets.upsertImage({
@@ -98,7 +111,9 @@ export async function recordInspection(store: Store, model: ModelVersion, inspec
     const id = store.history.record({
       imageId, sourcePath: line.file, modelVersionId: model.id, verdict: line.verdict, score: line.score, rawScore: line.raw_score, regions: line.regions,
       // A detection model's regions are its boxes: a viewer filters them by score rather than re-cutting the map into blobs.
-      thresholds: line.verdict === 'ERROR' ? {} : { ...thresholds.image, pixel: thresholds.pixel.threshold, ...(thresholds.method === 'box-f1' ? { regions: 'boxes' } : {}) },
+      thresholds: line.verdict === 'ERROR' ? {} : {
+        ...thresholds.image, pixel: thresholds.pixel.threshold, ...(thresholds.method === 'box-f1' ? { regions: 'boxes' } : {}), ...(line.group ? { group: line.group } : {}),
+      },
       timings: line.verdict === 'ERROR' ? {} : { ...inspection.timings, heatmapSha256: heatmapSha }, error: line.error ?? null, operator,
     });
     alsoInTransaction?.(id);
@@ -110,13 +125,15 @@ export async function recordInspection(store: Store, model: ModelVersion, inspec
 export function lineOf(record: InspectionRecord): InspectionLine {
   return {
     file: record.sourcePath, score: record.score, raw_score: record.rawScore, verdict: record.verdict, regions: record.regions as InspectionLine['regions'],
-    ms: Math.round(Number(record.timings.total ?? 0) * 10) / 10, model: record.modelVersionId ?? 0, ...(record.error ? { error: record.error } : {}),
+    ms: Math.round(Number(record.timings.total ?? 0) * 10) / 10, model: record.modelVersionId ?? 0,
+    ...(typeof record.thresholds.group === 'string' ? { group: record.thresholds.group } : {}), ...(record.error ? { error: record.error } : {}),
   };
 }
 
 export interface InspectOptions {
   outDir: string;
   operator: string;
+  group?: string;
   onResult?: (line: InspectionLine, done: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -150,7 +167,7 @@ export async function inspectFiles(store: Store, model: ModelVersion, detector: 
   for (const [i, file] of todo.entries()) {
     if (options.signal?.aborted) throw new ArgusError('cancelled', 'Inspection cancelled');
     const state = fileState(file);
-    const inspection = await analyseFile(model, detector, file);
+    const inspection = await analyseFile(model, detector, file, options.group);
     const inspectionId = await recordInspection(store, model, inspection, options.operator, (id) => store.processed.markDone(scope, file, state, id, inspection.line.verdict));
     await writeOutputs(inspection.line, inspection.heatmap);
     lines.push({ ...inspection.line, inspectionId });

@@ -1,5 +1,5 @@
 import type * as ort from 'onnxruntime-node';
-import type { ExecutionProviderChoice, GuardMetrics, TrainingProgressInfo, TrainModelInput } from '../contract/contract.ts';
+import type { ExecutionProviderChoice, GroupThresholds, GuardMetrics, TrainingProgressInfo, TrainModelInput } from '../contract/contract.ts';
 import type { ImageAnalyser } from '../analysis/analysis.ts';
 import type { RgbImage } from '../images/preprocess.ts';
 import type { JobContext } from '../jobs/job-runner.ts';
@@ -40,6 +40,11 @@ export interface ModelModeDefinition {
   evaluate(store: Store, detector: ImageAnalyser, model: ModelVersion, samples: DatasetSample[], onImage?: (done: number, total: number) => void, signal?: AbortSignal): Promise<object>;
   /** What an int8/fp16 copy must keep: measured on validation by the accuracy guard. */
   guardMetrics(store: Store, detector: ImageAnalyser, model: ModelVersion, samples: DatasetSample[], onImage?: (done: number, total: number) => void, signal?: AbortSignal): Promise<GuardMetrics>;
+  /**
+   * Station adaptation, for modes that can learn a station's good frames without retraining:
+   * the model files that change (by role) and the group's thresholds. The caller registers the child.
+   */
+  adapt?(model: ModelVersion, files: Map<string, Uint8Array>, frames: AdaptationFrames): Promise<ModelAdaptation>;
   optimisation: {
     /** The model file that carries the network. */
     role: string;
@@ -48,6 +53,25 @@ export interface ModelModeDefinition {
     /** Whether an optimised copy's thresholds are calibrated again (raw distances move with precision; probabilities do not). */
     recalibrate: boolean;
   };
+}
+
+export interface AdaptationFrames {
+  count: number;
+  load(index: number): Promise<RgbImage>;
+  falseRejectRate?: number;
+  provider: ExecutionProviderChoice;
+  onProgress?: (stage: string, done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface ModelAdaptation {
+  files: Map<string, Uint8Array>;
+  /** What changes in the child's config. */
+  config: Record<string, unknown>;
+  thresholds: GroupThresholds;
+  /** Entries of the child's memory bank, and how many came from the group's frames. */
+  bankSize: number;
+  fromGroup: number;
 }
 
 /** Keeps only the options a request set. */

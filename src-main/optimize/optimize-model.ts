@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice, GuardMetrics, GuardVerdict, OptimizeModelInput as OptimizeRequest } from '../contract/contract.ts';
 import { ArgusError } from '../contract/errors.ts';
 import { calibrateOn } from '../modes/shared/evaluation.ts';
+import { withGroupsRescaled } from '../analysis/thresholds.ts';
 import { verifyModelFiles } from '../modes/shared/model-files.ts';
 import { decodeRgb } from '../images/preprocess.ts';
 import { loadDetector } from '../inspection/load-detector.ts';
@@ -118,8 +119,9 @@ export async function optimizeModel(store: Store, input: OptimizeModelInput, ctx
     const detector = await loadDetector(store, model, input.provider);
     try {
       if (recalibrate) {
-        const { thresholds } = await calibrateOn(store, detector, validation, (d, t) => ctx.progress(`calibrating ${label} thresholds on val`, d, t), ctx.signal);
-        model = store.models.updateThresholds(model.id, { ...thresholds });
+        const falseRejectRate = model.config.falseRejectRate as number | undefined;
+        const { thresholds } = await calibrateOn(store, detector, validation, (d, t) => ctx.progress(`calibrating ${label} thresholds on val`, d, t), ctx.signal, falseRejectRate);
+        model = store.models.updateThresholds(model.id, { ...withGroupsRescaled(thresholds, model.thresholds) });
       }
       return { metrics: await mode.guardMetrics(store, detector, model, validation, (d, t) => ctx.progress(`checking ${label} on val`, d, t), ctx.signal), model };
     } finally {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import type { BackboneInfo, ExecutionProviderChoice, InspectFilesResult, OptimizeModelResult, Split, TrainModelResult } from '../../contract/contract.ts';
+import { existsSync } from 'node:fs';
+import type { AdaptModelResult, BackboneInfo, ExecutionProviderChoice, InspectFilesResult, OptimizeModelResult, Split, TrainModelResult } from '../../contract/contract.ts';
 import { ArgusError } from '../../contract/errors.ts';
 import { type Command, intArg, requireArg, table } from '../command.ts';
 import { resolveDataset } from './datasets-ref.ts';
@@ -37,7 +38,7 @@ export const weightsDownload: Command = {
 export const train: Command = {
   name: 'train',
   usage: `train --mode ${TRAINABLE_MODES.join('|')} --dataset <dir|name|id> [--project NAME] [--weights FILE] [--device auto|cpu|cuda|webgpu] [--input WxH] [--name NAME]\n`
-    + '        anomaly: [--coreset N] [--layers c3+c4|c2+c3] [--border PX]\n'
+    + '        anomaly: [--coreset N] [--layers c3+c4|c2+c3] [--border PX] [--false-reject-rate X]\n'
     + '        segment, detect: [--parent MODEL] [--epochs N] [--batch N] [--lr X] [--frozen-stages 1|2|3] [--steps-per-epoch N] [--optimizer adamw|sgd]\n'
     + '  train --mode segment|detect --resume RUN   continues an interrupted run from its last checkpoint',
   summary: 'Trains a model version from the dataset (anomaly: from its good train images; segment: masks from its labelled defects; detect: boxes with class and score) and prints its id.',
@@ -45,7 +46,7 @@ export const train: Command = {
     mode: { type: 'string', default: 'anomaly' }, dataset: { type: 'string' }, project: { type: 'string' }, weights: { type: 'string' },
     device: { type: 'string' }, input: { type: 'string' }, coreset: { type: 'string' }, name: { type: 'string' }, layers: { type: 'string' }, border: { type: 'string' },
     parent: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, 'frozen-stages': { type: 'string' },
-    'steps-per-epoch': { type: 'string' }, resume: { type: 'string' }, optimizer: { type: 'string' },
+    'steps-per-epoch': { type: 'string' }, resume: { type: 'string' }, optimizer: { type: 'string' }, 'false-reject-rate': { type: 'string' },
   },
   async run(ctx, values) {
     const mode = modeOf(String(values.mode)).mode;
@@ -75,6 +76,7 @@ export const train: Command = {
       batchSize: intArg(values.batch, '--batch'), learningRate: lr, frozenStages: frozenStages as 1 | 2 | 3 | undefined,
       stepsPerEpoch: intArg(values['steps-per-epoch'], '--steps-per-epoch'), optimizer,
       coresetSize: intArg(values.coreset, '--coreset'), layers, ignoredBorder: intArg(values.border, '--border'),
+      falseRejectRate: rateArg(values['false-reject-rate']),
     });
     const result = await followJob<TrainModelResult>(ctx, started);
     ctx.out(ctx.json ? JSON.stringify({ id: result.modelId, metrics: result.metrics, seconds: result.seconds }) : String(result.modelId));
@@ -104,17 +106,25 @@ export const evaluate: Command = {
   },
 };
 
+const rateArg = (value: unknown): number | undefined => {
+  if (value === undefined) return undefined;
+  const rate = Number(value);
+  if (!(rate > 0 && rate < 0.5)) throw new ArgusError('invalid_argument', '--false-reject-rate must be a share between 0 and 0.5, e.g. 0.005 for 0.5 %');
+  return rate;
+};
+
 export const inspect: Command = {
   name: 'inspect',
-  usage: 'inspect --model <id|production> --out <dir> [--device …] <file|dir>...',
-  summary: 'Inspects images: <out>/results.jsonl (one line per image) and <out>/heatmaps/<stem>.png; recorded in the history.',
-  options: { model: { type: 'string', default: 'production' }, out: { type: 'string' }, device: { type: 'string' } },
+  usage: 'inspect --model <id|production> --out <dir> [--group NAME] [--device …] <file|dir>...',
+  summary: 'Inspects images: <out>/results.jsonl (one line per image) and <out>/heatmaps/<stem>.png; recorded in the history.\n'
+    + '--group judges them by that station\'s or camera\'s thresholds (see model adapt).',
+  options: { model: { type: 'string', default: 'production' }, out: { type: 'string' }, device: { type: 'string' }, group: { type: 'string' } },
   async run(ctx, values, paths) {
     const modelRef = values.model as string;
     const model = modelRef === 'production' ? 'production' : intArg(modelRef, '--model')!;
     if (paths.length === 0) throw new ArgusError('invalid_argument', 'Name at least one image or folder');
     const outDir = resolve(requireArg(values.out as string, '--out'));
-    const result = await followJob<InspectFilesResult>(ctx, await ctx.call('inspectFiles', { model, paths, outDir, device: deviceOf(values.device) }));
+    const result = await followJob<InspectFilesResult>(ctx, await ctx.call('inspectFiles', { model, paths, outDir, device: deviceOf(values.device), group: values.group as string | undefined }));
     const skipped = result.skipped ? ` (${result.skipped} already inspected in an earlier run)` : '';
     ctx.out(ctx.json ? JSON.stringify(result) : `Inspected ${result.inspected}${skipped}: ${result.ok} OK, ${result.ng} NG, ${result.review} REVIEW, ${result.errors} errors (${result.msPerImage.toFixed(0)} ms/image). Results: ${result.resultsFile}`);
   },
@@ -186,6 +196,30 @@ export const modelOptimize: Command = {
     ctx.out(guard.passed
       ? `Model ${result.modelId} passed its accuracy check and can be promoted (${result.seconds.toFixed(0)} s)`
       : `Model ${result.modelId} stays a candidate that cannot be promoted. ${guard.reason}`);
+  },
+};
+
+export const modelAdapt: Command = {
+  name: 'model adapt',
+  usage: 'model adapt <id> --good <folder|file|dataset> --group NAME [--split train|val|test] [--false-reject-rate X] [--device …] [--json]',
+  summary: 'Adapts an anomaly model to a station or camera from its good frames (a folder of images, or a dataset\'s good images):\n'
+    + 'they join the memory bank and set the group\'s thresholds, in a new candidate child version. Seconds, not a retraining.',
+  options: { good: { type: 'string' }, group: { type: 'string' }, split: { type: 'string' }, 'false-reject-rate': { type: 'string' }, device: { type: 'string' } },
+  async run(ctx, values, [id]) {
+    const good = requireArg(values.good as string, '--good');
+    const split = values.split as Split | undefined;
+    if (split !== undefined && !['train', 'val', 'test'].includes(split)) throw new ArgusError('invalid_argument', '--split must be train, val or test');
+    // A path on this station is a folder (or file) of frames; anything else names a dataset.
+    const source = existsSync(good) ? { paths: [resolve(good)] } : { datasetId: await resolveDataset(ctx, good), split };
+    const result = await followJob<AdaptModelResult>(ctx, await ctx.call('adaptModel', {
+      modelId: intArg(requireArg(id, 'model id'), 'model id')!, group: requireArg(values.group as string, '--group'), ...source,
+      falseRejectRate: rateArg(values['false-reject-rate']), device: deviceOf(values.device),
+    }));
+    if (ctx.json) return ctx.out(JSON.stringify(result));
+    const t = result.thresholds;
+    ctx.out(`Model ${result.modelId} knows group "${result.group}" from ${result.frames} good frames `
+      + `(${result.fromGroup} of ${result.bankSize} memory-bank patches are its own; thresholds ${t.method}: NG ${t.image.ng.toPrecision(4)}, good median ${t.image.goodMedian.toPrecision(4)}; ${result.seconds.toFixed(1)} s). `
+      + 'It is a candidate: promote it to use it on the line.');
   },
 };
 

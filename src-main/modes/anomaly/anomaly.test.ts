@@ -51,6 +51,19 @@ describe('greedy coreset', () => {
     const chosen = greedyCoreset(Float32Array.from(points), dim, 8, 1, 8);
     expect(new Set(Array.from(chosen, (i) => cluster[i]))).toEqual(new Set([0, 1, 2, 3, 4]));
   });
+
+  it('extends an existing bank with what it does not cover yet, first the farthest', () => {
+    const dim = 4;
+    // A bank of four corners, then new points: near-copies of the corners and two of a new kind.
+    const bank = [[0, 0], [10, 0], [0, 10], [10, 10]];
+    const fresh = [[0.1, 0], [10, 0.1], [30, 30], [9.9, 10], [31, 30]];
+    const points = Float32Array.from([...bank, ...fresh].flatMap(([x, y]) => [x, y, 0, 0]));
+    const added = greedyCoreset(points, dim, 2, 1, dim, bank.length);
+    expect(Array.from(added).every((i) => i >= bank.length)).toBe(true);
+    expect(new Set(Array.from(added, (i) => Math.round(points[i * dim])))).toEqual(new Set([30, 31]));
+    // Asking for more than there is returns every new point.
+    expect(Array.from(greedyCoreset(points, dim, 9, 1, dim, bank.length))).toEqual([4, 5, 6, 7, 8]);
+  });
 });
 
 describe('metrics', () => {

@@ -66,6 +66,8 @@ export interface AnomalyConfig {
   ownSize?: boolean;
   /** How the input size and scale were chosen (from the training images and defect sizes). */
   inputReason?: string;
+  /** The share of good parts the NG threshold was calibrated to reject (F1-optimal when unset and defects are known). */
+  falseRejectRate?: number;
 }
 
 const TILING_MARGIN = 1.25;
@@ -194,7 +196,10 @@ export class PatchExtractor {
 
 /** A trained anomaly model ready to inspect: patch features, then kNN distance to the bank. */
 export class AnomalyDetector {
-  private constructor(private readonly extractor: PatchExtractor, private readonly scorer: ort.InferenceSession, private readonly bankSize: number, private readonly ownsScorer: boolean) {}
+  private constructor(
+    private readonly extractor: PatchExtractor, private readonly scorer: ort.InferenceSession, private readonly bankSize: number,
+    private readonly ownsScorer: boolean, private readonly ownsExtractor = true,
+  ) {}
 
   static async create(featureModel: Uint8Array, scorerModel: Uint8Array, config: AnomalyConfig, bankSize: number, provider: ExecutionProviderChoice, source: SessionSource = {}): Promise<AnomalyDetector> {
     const extractor = await PatchExtractor.create(featureModel, config, provider, source);
@@ -203,9 +208,10 @@ export class AnomalyDetector {
     return new AnomalyDetector(extractor, scorer.session, bankSize, scorer.owned);
   }
 
-  static async fromBank(extractor: PatchExtractor, bank: Float32Array): Promise<AnomalyDetector> {
+  /** A detector over `bank`; with `shareExtractor`, releasing it leaves the extractor open for the caller. */
+  static async fromBank(extractor: PatchExtractor, bank: Float32Array, shareExtractor = false): Promise<AnomalyDetector> {
     const { session } = await createSession({ model: buildScorer(bank, extractor.config.dim), provider: extractor.provider.active ?? 'cpu' });
-    return new AnomalyDetector(extractor, session, bank.length / extractor.config.dim, true);
+    return new AnomalyDetector(extractor, session, bank.length / extractor.config.dim, true, !shareExtractor);
   }
 
   get config(): AnomalyConfig {
@@ -255,6 +261,6 @@ export class AnomalyDetector {
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.extractor.release(), this.ownsScorer ? this.scorer.release() : undefined]);
+    await Promise.all([this.ownsExtractor ? this.extractor.release() : undefined, this.ownsScorer ? this.scorer.release() : undefined]);
   }
 }

@@ -4,6 +4,8 @@ import { scoreSamples } from '../shared/evaluation.ts';
 import { loadAnomalyDetector, trainAnomaly } from './train.ts';
 import { pixelsTensor } from '../segment/detector.ts';
 import { definedOptions, type ModelModeDefinition } from '../model-mode.ts';
+import { adaptAnomaly } from './adapt.ts';
+import { ArgusError } from '../../contract/errors.ts';
 
 const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -13,6 +15,7 @@ export const anomalyMode: ModelModeDefinition = {
   fineTuned: false,
   trainingConfig: (input) => definedOptions({
     inputWidth: input.inputSize?.[0], inputHeight: input.inputSize?.[1], coresetSize: input.coresetSize, layers: input.layers, ignoredBorder: input.ignoredBorder,
+    falseRejectRate: input.falseRejectRate,
   }),
   train: (store, input, ctx) => trainAnomaly(store, { ...input, config: input.config as Partial<AnomalyConfig> }, ctx),
   loadDetector: loadAnomalyDetector,
@@ -31,6 +34,21 @@ export const anomalyMode: ModelModeDefinition = {
       }
     });
     return { image_auroc: finite(board.metrics(thresholds).image_auroc), pixel_iou: union ? intersection / union : null };
+  },
+  async adapt(model, files, frames) {
+    const [featureModel, scorerModel] = ['features.onnx', 'scorer.onnx'].map((role) => {
+      const bytes = files.get(role);
+      if (!bytes) throw new ArgusError('bad_input', `Model ${model.id} lacks its ${role} file`);
+      return bytes;
+    });
+    const adapted = await adaptAnomaly({
+      config: model.config as unknown as AnomalyConfig, featureModel, scorerModel, thresholds: model.thresholds,
+      frameCount: frames.count, loadFrame: frames.load, falseRejectRate: frames.falseRejectRate, provider: frames.provider, onProgress: frames.onProgress, signal: frames.signal,
+    });
+    return {
+      files: new Map([['scorer.onnx', adapted.scorerModel]]), config: { bankSize: adapted.bankSize },
+      thresholds: adapted.thresholds, bankSize: adapted.bankSize, fromGroup: adapted.fromGroup,
+    };
   },
   optimisation: {
     role: 'features.onnx',

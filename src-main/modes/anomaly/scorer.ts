@@ -1,5 +1,7 @@
 import * as ort from 'onnxruntime-node';
+import { ArgusError } from '../../contract/errors.ts';
 import { GraphBuilder } from '../../model/onnx-graph.ts';
+import { decodeModel, initializerFloats } from '../../model/onnx-model.ts';
 
 /**
  * The nearest-neighbour scorer as an ONNX graph, so it runs on the backbone's execution provider:
@@ -30,6 +32,17 @@ export function buildScorer(bank: Float32Array, dim: number): Uint8Array {
   const squared = g.node('Relu', [g.node('Add', [nearest, selfNorm], {}, [P, 1], 'scorer.add')], {}, [P, 1], 'scorer.clamp');
   g.output(g.node('Sqrt', [squared], {}, [P, 1], 'scorer.sqrt'), 'distance');
   return g.toBytes();
+}
+
+/** The memory bank [M, D] a scorer graph was built from (its −2Bᵀ initialiser, transposed back). */
+export function bankOf(scorerModel: Uint8Array): { bank: Float32Array; dim: number; size: number } {
+  const tensor = decodeModel(scorerModel).graph?.initializer?.find((t) => t.name === 'bank.minus_two_t');
+  if (!tensor?.dims || tensor.dims.length !== 2) throw new ArgusError('bad_input', 'The scorer model holds no memory bank');
+  const [dim, size] = tensor.dims.map(Number);
+  const minusTwoBankT = initializerFloats(tensor);
+  const bank = new Float32Array(size * dim);
+  for (let d = 0; d < dim; d++) for (let m = 0; m < size; m++) bank[m * dim + d] = -0.5 * minusTwoBankT[d * size + m];
+  return { bank, dim, size };
 }
 
 /**

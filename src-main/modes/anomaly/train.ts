@@ -103,7 +103,7 @@ export async function trainAnomaly(store: Store, input: TrainAnomalyInput, ctx: 
     ctx.progress('selecting coreset', 1, 1);
 
     detector = await AnomalyDetector.fromBank(extractor, bank);
-    const { thresholds, metrics } = await calibrateOn(store, detector, validation, (d, t) => ctx.progress('calibrating', d, t), ctx.signal);
+    const { thresholds, metrics } = await calibrateOn(store, detector, validation, (d, t) => ctx.progress('calibrating', d, t), ctx.signal, config.falseRejectRate);
 
     const scorerModel = buildScorer(bank, config.dim);
     const files = [

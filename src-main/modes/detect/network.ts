@@ -53,15 +53,16 @@ function frozenOutput(config: DetectNetworkConfig): (typeof STAGE_KEYS)[number] 
   return STAGE_KEYS[config.frozenStages - 1];
 }
 
-export function frozenOutputs(config: DetectNetworkConfig): string[] {
-  return [frozenOutput(config)];
+/** Frozen-part outputs the training graph takes: the last frozen stage, and C3 for P3 when layer2 is frozen below it. */
+export function frozenOutputs(config: DetectNetworkConfig): (typeof STAGE_KEYS)[number][] {
+  return config.frozenStages === 3 ? ['c3', 'c4'] : [frozenOutput(config)];
 }
 
-/** Stem and frozen stages as an inference graph: uint8 pixels in, the last frozen stage out. */
+/** Stem and frozen stages as an inference graph: uint8 pixels in, the frozen outputs the training graph takes. */
 export function buildFrozenFeatureModel(backbone: BackboneWeights, config: DetectNetworkConfig): Uint8Array {
   return buildNetwork({
     name: 'argus-detect-frozen', backbone, input: 'pixels',
-    heads: [stageOutputsHead([frozenOutput(config)])], stages: config.frozenStages as 2 | 3,
+    heads: [stageOutputsHead(frozenOutputs(config))], stages: config.frozenStages as 2 | 3,
   });
 }
 
@@ -173,9 +174,8 @@ function buildForward(name: string, backbone: BackboneWeights, tensors: TensorLo
   const g = new GraphBuilder(name, { trainable: (n) => isTrainedTensor(config, n) });
   const size = (stage: number): number[] => [batch, STAGE_CHANNELS[stage], config.inputHeight / STAGE_STRIDES[stage], config.inputWidth / STAGE_STRIDES[stage]];
   const stages = {} as BackboneStages;
-  const first = config.frozenStages - 1;
-  let h = g.input(STAGE_KEYS[first], 'float32', size(first));
-  stages[STAGE_KEYS[first]] = h;
+  for (const key of frozenOutputs(config)) stages[key] = g.input(key, 'float32', size(STAGE_KEYS.indexOf(key)));
+  let h = stages[frozenOutput(config)]!;
   for (let s = config.frozenStages; s < 4; s++) {
     h = buildResNetStage(g, backbone, h, s, tensors);
     stages[STAGE_KEYS[s]] = h;

@@ -41,6 +41,7 @@ const CALIBRATION_PIXEL_STRIDE = 4;
  */
 export async function calibrateOn(
   store: Store, detector: ImageAnalyser, samples: DatasetSample[], onImage?: (done: number, total: number) => void, signal?: AbortSignal,
+  falseRejectRate?: number,
 ): Promise<{ thresholds: ModelThresholds; metrics: AnomalyMetrics }> {
   const pixelScores: number[] = [];
   const pixelDefective: number[] = [];
@@ -55,7 +56,7 @@ export async function calibrateOn(
   });
   const thresholds = calibrate({
     goodScores: board.goodScores, defectScores: board.defectScores,
-    pixelScores: Float32Array.from(pixelScores), pixelDefective: Uint8Array.from(pixelDefective),
+    pixelScores: Float32Array.from(pixelScores), pixelDefective: Uint8Array.from(pixelDefective), falseRejectRate,
   });
   return { thresholds, metrics: board.metrics(thresholds) };
 }

@@ -2,7 +2,7 @@ import { type FormEvent, useEffect, useState } from 'react';
 import type { InspectFilesResult, InspectionRecord } from '../../../src-main/contract/contract.ts';
 import { api, client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
-import { useJob } from '../common/hooks.ts';
+import { useAsync, useJob } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
 import { HotFolderCard } from './HotFolderCard.tsx';
 import { InspectionViewer } from './InspectionViewer.tsx';
@@ -25,6 +25,11 @@ export function InspectPage() {
   const job = useJob(jobId);
   const selectedModel = results[selected]?.modelVersionId ?? null;
   const [dragging, setDragging] = useState(false);
+  // The production model's stations or cameras with thresholds of their own.
+  const models = useAsync(() => api.listModels({}), []);
+  const groups = Object.keys(models.data?.find((m) => m.status === 'production')?.thresholds.groups ?? {});
+  const [group, setGroup] = useState('');
+  const groupInput = group ? { group } : {};
 
   // Images picked or dropped in the UI travel to the engine, which keeps and inspects them.
   const upload = async (list: FileList | null): Promise<void> => {
@@ -36,7 +41,7 @@ export function InspectPage() {
       const input = client.stageUpload
         ? { uploads: await Promise.all(files.map(async (f) => ({ id: (await client.stageUpload!(f)).id, name: f.name }))) }
         : { files: await Promise.all(files.map(async (f) => ({ name: f.name, dataBase64: toBase64(new Uint8Array(await f.arrayBuffer())) }))) };
-      setJobId((await api.inspectUploads({ model: 'production', ...input })).id);
+      setJobId((await api.inspectUploads({ model: 'production', ...input, ...groupInput })).id);
     } catch (err) {
       setError((err as Error).message);
     }
@@ -84,7 +89,7 @@ export function InspectPage() {
     setResults([]);
     try {
       const list = paths.split('\n').map((p) => p.trim()).filter(Boolean);
-      setJobId((await api.inspectFiles({ model: 'production', paths: list })).id);
+      setJobId((await api.inspectFiles({ model: 'production', paths: list, ...groupInput })).id);
     } catch (err) {
       setError((err as Error).message);
     }
@@ -100,6 +105,14 @@ export function InspectPage() {
           {t('inspect.paths')}
           <textarea name="paths" rows={2} value={paths} onChange={(e) => setPaths(e.target.value)} placeholder="/data/line-3/incoming" disabled={running} />
         </label>
+        {groups.length > 0 && (
+          <label>{t('inspect.group')}
+            <select value={group} onChange={(e) => setGroup(e.target.value)} data-testid="inspect-group">
+              <option value="">{t('inspect.groupNone')}</option>
+              {groups.map((g) => <option key={g} value={g}>{g}</option>)}
+            </select>
+          </label>
+        )}
         <button type="submit" className="primary" disabled={running || !paths.trim()}>{t('inspect.run')}</button>
         <label className={`drop-zone${dragging ? ' dragging' : ''}`} data-testid="drop-zone"
           onDragOver={(e) => { e.preventDefault(); setDragging(true); }} onDragLeave={() => setDragging(false)}

@@ -100,6 +100,7 @@ export function InspectionViewer({ inspection, showHeatmap, opacity, preview = {
       <div className={`verdict-banner verdict-${verdict}`} data-testid="verdict">
         <span className="verdict-word">{verdict}</span>
         {inspection.score !== null && <span className="verdict-score">{t('inspect.score')} {inspection.score.toFixed(3)}</span>}
+        {typeof inspection.thresholds.group === 'string' && <span className="muted" data-testid="judged-group">{t('inspect.group')}: {inspection.thresholds.group}</span>}
         {previewing && <span className="preview-tag" data-testid="preview">{t('inspect.preview', { verdict: inspection.verdict })}</span>}
       </div>
       {inspection.error && <p className="notice error">{inspection.error}</p>}

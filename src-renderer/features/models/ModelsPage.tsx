@@ -6,6 +6,7 @@ import { useAsync } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
 import { ModelComparison } from './ModelComparison.tsx';
 import { OptimizeForm } from './OptimizeForm.tsx';
+import { AdaptForm } from './AdaptForm.tsx';
 
 /**
  * A validation metric; precision/recall-type ones mean nothing when validation had no defective
@@ -70,6 +71,7 @@ export function ModelsPage() {
                 <td>
                   <strong>{m.name}</strong>
                   <div className="muted">{m.mode} · {String(m.config.precision ?? 'fp32')}</div>
+                  {m.thresholds.groups && <div className="muted" data-testid={`groups-${m.id}`}>{t('models.groups', { groups: Object.keys(m.thresholds.groups).join(', ') })}</div>}
                   {guardOf(m) && <div className={`chip ${guardOf(m)!.passed ? 'status-production' : 'status-blocked'}`} title={guardOf(m)!.reason} data-testid={`guard-${m.id}`}>{guardOf(m)!.passed ? t('models.guardPassed') : t('models.guardFailed')}</div>}
                 </td>
                 <td><span className={`chip status-${m.status}`}>{t(`models.status.${m.status}`)}</span></td>
@@ -95,6 +97,7 @@ export function ModelsPage() {
         </table>
       )}
       {models.data && isEngineer && <OptimizeForm models={models.data} onDone={models.reload} />}
+      {models.data && isEngineer && <AdaptForm models={models.data} onDone={models.reload} />}
       {models.data && models.data.length > 1 && datasets.data && <ModelComparison models={models.data} datasets={datasets.data} />}
       <p className="muted">{t('models.hint')}</p>
       {!isEngineer && <p className="notice" data-testid="engineer-only">{t('roles.engineerOnly')}</p>}

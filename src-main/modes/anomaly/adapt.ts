@@ -1,0 +1,144 @@
+import type { ExecutionProviderChoice, GroupThresholds, ModelThresholds } from '../../contract/contract.ts';
+import { ArgusError } from '../../contract/errors.ts';
+import type { RgbImage } from '../../images/preprocess.ts';
+import { groupThresholds } from '../../analysis/thresholds.ts';
+import { greedyCoreset } from './coreset.ts';
+import { AnomalyDetector, type AnomalyConfig, PatchExtractor } from './detector.ts';
+import { bankOf, buildScorer } from './scorer.ts';
+
+export interface AdaptAnomalyInput {
+  config: AnomalyConfig;
+  featureModel: Uint8Array;
+  scorerModel: Uint8Array;
+  /** The model-wide thresholds the group's are derived from. */
+  thresholds: ModelThresholds;
+  /** The group's good frames, read one at a time. */
+  frameCount: number;
+  loadFrame: (index: number) => Promise<RgbImage>;
+  falseRejectRate?: number;
+  provider: ExecutionProviderChoice;
+  onProgress?: (stage: string, done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface AdaptAnomalyResult {
+  scorerModel: Uint8Array;
+  bankSize: number;
+  /** Bank entries taken from the group's frames. */
+  fromGroup: number;
+  thresholds: GroupThresholds;
+  /** Each frame's raw image score against the adapted bank without its own patches. */
+  frameScores: number[];
+}
+
+/**
+ * Adapts an anomaly model to a station or camera without retraining: the patches of the group's
+ * good frames join the memory bank, the greedy coreset is chosen again from bank and new patches
+ * within the bank's size cap, and the group's thresholds come from the frames' scores, each
+ * frame scored against the adapted bank minus the entries it contributed (as a new part of that
+ * station would be scored).
+ */
+export async function adaptAnomaly(input: AdaptAnomalyInput): Promise<AdaptAnomalyResult> {
+  const { config, frameCount } = input;
+  if (frameCount === 0) throw new ArgusError('bad_input', 'Adapting a model needs at least one good frame of the station');
+  const { bank: oldBank, dim, size } = bankOf(input.scorerModel);
+  if (dim !== config.dim) throw new ArgusError('bad_input', `The scorer's patches have ${dim} values, the model's config says ${config.dim}`);
+  const cap = Math.max(size, bankCap(config));
+  const perFrame = Math.max(1, Math.floor((config.maxPoolPatches ?? 131_072) / frameCount));
+  const cancelled = (): void => {
+    if (input.signal?.aborted) throw new ArgusError('cancelled', 'Adaptation cancelled');
+  };
+
+  const extractor = await PatchExtractor.create(input.featureModel, config, input.provider);
+  try {
+    // The pool: the current bank (origin −1), then every frame's patches (origin = frame index).
+    const framePatches: Float32Array[] = [];
+    for (let f = 0; f < frameCount; f++) {
+      cancelled();
+      const grids = await extractor.gridsOf(extractor.prepare(await input.loadFrame(f)));
+      const all = concat(grids.map((g) => g.data));
+      framePatches.push(all.length / dim <= perFrame ? all : evenlySpaced(all, dim, perFrame));
+      input.onProgress?.('extracting features', f + 1, frameCount);
+    }
+    const total = size + framePatches.reduce((n, p) => n + p.length / dim, 0);
+    const pool = new Float32Array(total * dim);
+    const origin = new Int32Array(total).fill(-1);
+    pool.set(oldBank);
+    let offset = size;
+    framePatches.forEach((patches, f) => {
+      pool.set(patches, offset * dim);
+      origin.fill(f, offset, offset + patches.length / dim);
+      offset += patches.length / dim;
+    });
+
+    input.onProgress?.('selecting coreset', 0, 1);
+    cancelled();
+    // The frames' patches join at the rate training kept (bank entries per patch sampled), each
+    // the one farthest from the bank so far; past the cap, bank and frames are selected anew.
+    const added = Math.max(1, Math.round((total - size) * keptPerPatch(config, size)));
+    const chosen = size + added <= cap
+      ? Int32Array.from([...Array.from({ length: size }, (_, i) => i), ...greedyCoreset(pool, dim, added, config.seed, undefined, size)])
+      : greedyCoreset(pool, dim, cap, config.seed);
+    const bankFrom = (keep: (index: number) => boolean): Float32Array => {
+      const kept = Array.from(chosen).filter(keep);
+      const bank = new Float32Array(kept.length * dim);
+      kept.forEach((index, k) => bank.set(pool.subarray(index * dim, (index + 1) * dim), k * dim));
+      return bank;
+    };
+    const bank = bankFrom(() => true);
+    input.onProgress?.('selecting coreset', 1, 1);
+
+    const frameScores: number[] = [];
+    for (let f = 0; f < frameCount; f++) {
+      cancelled();
+      const detector = await AnomalyDetector.fromBank(extractor, bankFrom((index) => origin[index] !== f), true);
+      try {
+        frameScores.push((await detector.analyse(await input.loadFrame(f))).rawScore);
+      } finally {
+        await detector.release();
+      }
+      input.onProgress?.('calibrating', f + 1, frameCount);
+    }
+    return {
+      scorerModel: buildScorer(bank, dim),
+      bankSize: bank.length / dim,
+      fromGroup: Array.from(chosen).filter((index) => origin[index] >= 0).length,
+      thresholds: groupThresholds(input.thresholds, frameScores, input.falseRejectRate),
+      frameScores,
+    };
+  } finally {
+    await extractor.release();
+  }
+}
+
+/** The largest memory bank adaptation grows a model's to: twice its training coreset size (scoring time grows with it). */
+export function bankCap(config: AnomalyConfig): number {
+  return 2 * config.coresetSize;
+}
+
+/** Bank entries training kept per patch it sampled (the coreset ratio). */
+function keptPerPatch(config: AnomalyConfig & { patchesSampled?: number }, bankSize: number): number {
+  return Math.min(1, bankSize / Math.max(config.patchesSampled ?? bankSize, 1));
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** `count` rows of a [N, dim] array, spread evenly over it. */
+function evenlySpaced(rows: Float32Array, dim: number, count: number): Float32Array {
+  const n = rows.length / dim;
+  const out = new Float32Array(count * dim);
+  for (let k = 0; k < count; k++) {
+    const r = Math.floor(((k + 0.5) * n) / count);
+    out.set(rows.subarray(r * dim, (r + 1) * dim), k * dim);
+  }
+  return out;
+}
