@@ -1,4 +1,4 @@
-// npm run eval:anomaly -- [--dataset DIR] [--weights FILE] [--input WxH] [--coreset N] [--layers c3+c4|c2+c3] [--border PX] [--device …] [--data-dir DIR] [--adapt N]
+// npm run eval:anomaly -- [--dataset DIR] [--weights FILE] [--input WxH] [--coreset N] [--layers c3+c4|c2+c3] [--border PX] [--device …] [--data-dir DIR] [--adapt N] [--model ID]
 // The anomaly-mode quality gate: trains on the good train images of a dataset (bsdata by default),
 // evaluates on its test split, and prints one JSON object with the metrics and costs. bsdata's frame
 // edges cut through the spindle's thread flanks, which look different at every camera position, so
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     device: { type: 'string', default: 'auto' },
     'data-dir': { type: 'string' },
     adapt: { type: 'string' },
+    model: { type: 'string' },
   },
 });
 
@@ -39,10 +40,13 @@ try {
   const inputSize = values.input ? (values.input.split('x').map(Number) as [number, number]) : undefined;
   const device = values.device as ExecutionProviderChoice;
   const rssBefore = process.memoryUsage().rss;
-  const trained = (await finish(await service.trainModel({
-    mode: 'anomaly', datasetId: imported.datasetId, device, inputSize, coresetSize: values.coreset ? Number(values.coreset) : undefined,
-    layers: values.layers as 'c3+c4' | 'c2+c3' | undefined, ignoredBorder: Number(values.border),
-  }))) as TrainModelResult;
+  // --model ID measures a model trained earlier in the same --data-dir instead of training one.
+  const trained = values.model
+    ? ({ modelId: Number(values.model), seconds: Number(service.store.models.get(Number(values.model)).config.trainSeconds) } as TrainModelResult)
+    : (await finish(await service.trainModel({
+      mode: 'anomaly', datasetId: imported.datasetId, device, inputSize, coresetSize: values.coreset ? Number(values.coreset) : undefined,
+      layers: values.layers as 'c3+c4' | 'c2+c3' | undefined, ignoredBorder: Number(values.border),
+    }))) as TrainModelResult;
   const test = (await finish(await service.evaluateModel({ modelId: trained.modelId, datasetId: imported.datasetId, split: 'test', device }))) as Record<string, number>;
   const model = service.store.models.get(trained.modelId);
   const config = model.config as Record<string, number>;
@@ -88,6 +92,7 @@ async function adaptPerGroup(trained: ModelVersion, datasetId: number, frames: n
   const steps: object[] = [];
   for (const group of groups) {
     const good = test.filter((s) => s.group === group && s.label === 'good').sort((a, b) => a.imageId - b.imageId).slice(0, frames);
+    if (good.length === 0) continue; // a camera with only defective test images has nothing to adapt with
     good.forEach((s) => taken.add(s.imageId));
     process.stderr.write(`adapting to ${group} with ${good.length} frames\n`);
     // The frames go in as a station would hand them over: image files.

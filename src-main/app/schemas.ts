@@ -80,6 +80,7 @@ export const apiSchemas = {
     ignoredBorder: z.number().int().min(0).max(10_000).optional(),
     falseRejectRate,
   }).strict(),
+  createDemoProject: none,
   evaluateModel: z.object({ modelId: id, datasetId: id, split, device }).strict(),
   optimizeModel: z.object({
     modelId: id, precision: z.enum(['int8', 'fp16']), calibrationDatasetId: id.optional(), method: z.enum(['minmax', 'percentile']).optional(),

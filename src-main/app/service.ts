@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { downloadVerified } from '../model/weights-download.ts';
 import type {
-  AdaptModelInput, AdaptModelResult, Annotation, DailyCounts, LabellingRanking, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
+  AdaptModelInput, AdaptModelResult, Annotation, DailyCounts, DemoProjectResult, ImportResult, LabellingRanking, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
   DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExportFormat, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectUploadsInput, InspectFilesResult, InspectionQuery,
   InspectionRecord, JobStatus, ModelVersionSummary, OptimizeModelInput, OptimizeModelResult, Project, RegionSuggestions, Role, SessionInfo, StoredImageLabels, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from '../contract/contract.ts';
@@ -24,6 +24,7 @@ import { SessionCache } from '../runtime/sessions.ts';
 import { quantile } from '../analysis/metrics.ts';
 import { ArgusError } from '../contract/errors.ts';
 import { packageVersion } from '../platform/resources.ts';
+import { bundledBackbone, verifyBundledBackbone } from '../platform/bundled-backbone.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
 import { renameDurably, writeFileAtomic, writeStreamAtomic } from '../platform/atomic-file.ts';
 import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
@@ -33,6 +34,7 @@ import { movedThresholds } from './model-thresholds.ts';
 import { adaptationFrames, adaptModel } from './adapt-model.ts';
 import { getImageAnnotations, getImageLabels, saveImageAnnotations } from '../datasets/annotation-editing.ts';
 import { exportDataset } from '../datasets/exporter.ts';
+import { writeDemoParts } from '../datasets/demo-parts.ts';
 import { importDataset } from '../datasets/importer.ts';
 import { JobRunner } from '../jobs/job-runner.ts';
 import { optimizeModel, promotionBlocker } from '../optimize/optimize-model.ts';
@@ -95,7 +97,16 @@ export class ArgusService implements ArgusApi {
       dataDir: this.store.dataDir,
       schemaVersion: this.store.schemaVersion,
       executionProvider: this.lastProvider,
+      backbone: this.backboneInUse(),
     };
+  }
+
+  /** An imported backbone wins over the one that ships with the app. */
+  private backboneInUse(): AppInfo['backbone'] {
+    const setting = this.store.settings.get<{ sha256: string }>('backbone');
+    if (setting) return { source: 'imported', sha256: setting.sha256, bytes: existsSync(this.store.blobs.pathOf(setting.sha256)) ? statSync(this.store.blobs.pathOf(setting.sha256)).size : 0 };
+    const bundled = bundledBackbone();
+    return bundled ? { source: 'bundled', sha256: bundled.sha256, bytes: bundled.bytes, name: bundled.name } : null;
   }
 
   async listProjects(): Promise<Project[]> {
@@ -177,11 +188,14 @@ export class ArgusService implements ArgusApi {
     });
   }
 
-  /** The imported backbone weights file (read by whichever thread trains). */
-  private backboneFile(): { sha256: string; path: string } {
+  /** The backbone weights file training reads (by whichever thread trains): the imported one, else the bundled one, checked. */
+  private async backboneFile(): Promise<{ sha256: string; path: string }> {
     const setting = this.store.settings.get<{ sha256: string }>('backbone');
-    if (!setting) throw new ArgusError('bad_input', 'No backbone weights imported yet: import a ResNet-50 safetensors file first (argus weights import <file>)');
-    return { sha256: setting.sha256, path: this.store.blobs.pathOf(setting.sha256) };
+    if (setting) return { sha256: setting.sha256, path: this.store.blobs.pathOf(setting.sha256) };
+    const bundled = bundledBackbone();
+    if (!bundled) throw new ArgusError('bad_input', 'This installation carries no backbone weights: import a ResNet-50 safetensors file first (Settings, or argus weights import <file>)');
+    await verifyBundledBackbone(bundled);
+    return { sha256: bundled.sha256, path: bundled.path };
   }
 
   async trainModel(input: TrainModelInput): Promise<JobStatus> {
@@ -195,7 +209,7 @@ export class ArgusService implements ArgusApi {
     if (datasetId === undefined) throw new ArgusError('invalid_argument', 'A dataset is required');
     const dataset = this.store.datasets.get(datasetId);
     if (input.parentModelId !== undefined) this.store.models.get(input.parentModelId);
-    const backbone = this.backboneFile();
+    const backbone = await this.backboneFile();
     const request = {
       datasetId: dataset.id, backboneSha256: backbone.sha256, provider: input.device ?? 'auto', parentModelId: input.parentModelId,
       resumeRunId: input.resumeRunId, config: mode.trainingConfig(input), name: input.name, actor: this.actor,
@@ -207,6 +221,33 @@ export class ArgusService implements ArgusApi {
     return this.jobs.start('train', async (ctx): Promise<TrainModelResult> => {
       const { model, seconds } = await mode.train(this.store, { ...request, backbone: weights }, ctx);
       return { modelId: model.id, seconds, metrics: model.metrics };
+    });
+  }
+
+  async createDemoProject(): Promise<JobStatus> {
+    return this.jobs.start('demo', async (ctx): Promise<DemoProjectResult> => {
+      // Each step is a job of its own; cancelling the demo cancels the step in progress.
+      const step = async <T>(started: Promise<JobStatus>): Promise<T> => {
+        const { id } = await started;
+        const cancel = (): void => void this.jobs.cancel(id);
+        ctx.signal.addEventListener('abort', cancel);
+        try {
+          const done = await this.jobs.wait(id);
+          if (done.state !== 'succeeded') throw new ArgusError(done.error?.code ?? 'cancelled', done.error?.message ?? 'Demo cancelled');
+          return done.result as T;
+        } finally {
+          ctx.signal.removeEventListener('abort', cancel);
+        }
+      };
+      ctx.progress('making demo parts', 0, 3);
+      const { dataset, line } = await writeDemoParts(join(this.store.dataDir, 'demo'));
+      ctx.progress('importing the demo parts', 1, 3);
+      const imported = await step<ImportResult>(this.importDataset({ path: dataset, projectName: 'Demo' }));
+      ctx.progress('training an anomaly model', 2, 3);
+      const trained = await step<TrainModelResult>(this.trainModel({ mode: 'anomaly', datasetId: imported.datasetId, name: 'demo anomaly' }));
+      await this.promoteModel({ modelId: trained.modelId });
+      ctx.progress('ready', 3, 3);
+      return { projectId: imported.projectId, datasetId: imported.datasetId, modelId: trained.modelId, lineFolder: line };
     });
   }
 

@@ -21,6 +21,8 @@ export interface AppInfo {
   dataDir: string;
   schemaVersion: number;
   executionProvider: ExecutionProviderReport;
+  /** The backbone training uses: one a QA engineer imported, else the one that ships with the app (null: neither). */
+  backbone: { source: 'imported' | 'bundled'; sha256: string; bytes: number; name?: string } | null;
 }
 
 export interface ExecutionProviderReport {
@@ -119,6 +121,14 @@ export interface ImportDatasetInput {
   format?: ImportFormat;
 }
 
+/** What the demo project made: a project with a dataset of generated parts, a production anomaly model, and a folder of line images to inspect. */
+export interface DemoProjectResult {
+  projectId: number;
+  datasetId: number;
+  modelId: number;
+  lineFolder: string;
+}
+
 export interface ImportResult {
   datasetId: number;
   projectId: number;
@@ -129,7 +139,7 @@ export interface ImportResult {
   seconds: number;
 }
 
-export type JobKind = 'import' | 'export' | 'train' | 'evaluate' | 'inspect' | 'download' | 'watch' | 'rank' | 'optimize' | 'adapt';
+export type JobKind = 'import' | 'export' | 'train' | 'evaluate' | 'inspect' | 'download' | 'watch' | 'rank' | 'optimize' | 'adapt' | 'demo';
 
 /**
  * Decision thresholds on raw scores, saved with a model version (every mode).
@@ -642,6 +652,12 @@ export interface ArgusApi {
   listAuditLog(input: { offset?: number; limit?: number }): Promise<AuditEntry[]>;
   /** Starts training; the job's result is a TrainModelResult. */
   trainModel(input: TrainModelInput): Promise<JobStatus>;
+  /**
+   * Starts making the demo project: generated photographs of machined parts (some scratched or
+   * pitted) imported as a dataset, an anomaly model trained on them and promoted, and a folder of
+   * line images to inspect. The job's result is a DemoProjectResult.
+   */
+  createDemoProject(): Promise<JobStatus>;
   /** Starts an evaluation; the job's result holds the metrics. */
   evaluateModel(input: EvaluateModelInput): Promise<JobStatus>;
   /**

@@ -42,7 +42,7 @@ export function App() {
       </nav>
       <main className="content">
         {page === 'datasets' && <DatasetsPage selectedId={route[1] ? Number(route[1]) : undefined} select={(id) => navigate(`datasets/${id}`)} />}
-        {page === 'inspect' && <InspectPage />}
+        {page === 'inspect' && <InspectPage initialPaths={route[1] ? decodeURIComponent(route[1]) : undefined} />}
         {page === 'models' && <ModelsPage />}
         {page === 'history' && <HistoryPage />}
         {page === 'settings' && <SettingsPage />}

@@ -7,10 +7,10 @@ import { useSession } from '../common/session.tsx';
 import { HotFolderCard } from './HotFolderCard.tsx';
 import { InspectionViewer } from './InspectionViewer.tsx';
 
-/** The operator's workspace: inspect images or a folder with the production model and review each result. */
-export function InspectPage() {
+/** The operator's workspace: inspect images or a folder (`initialPaths`, from a link) with the production model and review each result. */
+export function InspectPage({ initialPaths }: { initialPaths?: string }) {
   const { t } = useI18n();
-  const [paths, setPaths] = useState('');
+  const [paths, setPaths] = useState(initialPaths ?? '');
   const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [results, setResults] = useState<InspectionRecord[]>([]);

@@ -34,6 +34,14 @@ export function SettingsPage() {
             <div><dt>{t('settings.version')}</dt><dd>{info.data.version}</dd></div>
             <div><dt>{t('settings.schema')}</dt><dd>{info.data.schemaVersion}</dd></div>
             <div>
+              <dt>{t('settings.backbone')}</dt>
+              <dd data-testid="backbone">
+                {info.data.backbone
+                  ? t(info.data.backbone.source === 'bundled' ? 'settings.backboneBundled' : 'settings.backboneImported', { sha: info.data.backbone.sha256.slice(0, 12), mb: (info.data.backbone.bytes / 1e6).toFixed(1) })
+                  : t('settings.backboneNone')}
+              </dd>
+            </div>
+            <div>
               <dt>{t('settings.device')}</dt>
               <dd>
                 {info.data.executionProvider.active

@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningApp, startApp } from './support/app.ts';
+
+/**
+ * A new user's first start: nothing imported, no terminal. The page says what is missing, the
+ * demo project trains with the backbone that ships with Argus, and the demo line is inspected.
+ */
+describe('First run (browser mode, Chromium)', () => {
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('goes from a fresh data directory to a first inspection with a heatmap through the demo project', async () => {
+    const { page } = app;
+    await page.goto(app.url);
+    const guide = page.getByRole('region', { name: 'From first start to first inspection' });
+    await expect.poll(() => guide.getByTestId('step-backbone').getAttribute('data-done')).toBe('yes');
+    expect(await guide.getByTestId('step-images').getAttribute('data-done')).toBe('no');
+    expect(await guide.getByTestId('step-production').getAttribute('data-done')).toBe('no');
+    await app.screenshot('first-run');
+
+    await guide.getByRole('button', { name: 'Create the demo project' }).click();
+    await expect.poll(() => page.getByTestId('demo-ready').textContent(), { timeout: 240_000 }).toMatch(/The demo is ready: model 1 is in production/);
+    await expect.poll(() => guide.getByTestId('step-production').getAttribute('data-done')).toBe('yes');
+    expect(await guide.getByTestId('step-labels').getAttribute('data-done')).toBe('yes');
+    await page.getByRole('list', { name: 'Datasets' }).getByText('Demo parts').waitFor();
+    await app.screenshot('first-run-demo-ready');
+
+    await page.getByRole('link', { name: 'Inspect the demo line' }).click();
+    await expect.poll(() => page.getByLabel('Images or folders on this station (one per line)').inputValue()).toMatch(/demo[/\\]line$/);
+    await page.getByRole('button', { name: 'Inspect with production model' }).click();
+    await expect.poll(() => page.getByRole('list', { name: 'Results' }).getByRole('button').count(), { timeout: 60_000 }).toBe(9);
+    // Every third part of the demo line is scratched or pitted: the first rejected one opens, with its heatmap.
+    await expect.poll(() => page.getByTestId('verdict').textContent()).toMatch(/^NG/);
+    await expect.poll(() => page.getByTestId('heatmap-overlay').getAttribute('data-ready')).toBe('yes');
+    const counts = await page.locator('.counts').textContent();
+    expect(counts).toMatch(/NG\D*3/);
+    await app.screenshot('first-run-demo-inspected');
+
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await expect.poll(() => page.getByTestId('backbone').textContent()).toMatch(/ResNet-50 \(ImageNet\), shipped with Argus · ad1987b9274f… · 51\.5 MB/);
+    expect(app.consoleErrors).toEqual([]);
+  });
+});
