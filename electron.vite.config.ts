@@ -13,7 +13,7 @@ export default defineConfig({
           cli: resolve('src-main/cli/main.ts'),
           web: resolve('src-main/web/main.ts'),
           'inference-worker': resolve('src-main/runtime/inference-worker.ts'),
-          'training-worker': resolve('src-main/modes/training-worker.ts'),
+          'training-worker': resolve('src-main/app/training-worker.ts'),
         },
       },
     },

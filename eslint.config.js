@@ -5,8 +5,10 @@ import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 
 /**
  * The engine's layers, bottom to top (a layer imports only from layers below it):
- *   contract/ → common/ → platform/ images/ model/ runtime/ jobs/ training/ datasets/ store/
+ *   contract/ → common/ → platform/ images/ model/ runtime/ jobs/ training/ → datasets/ store/
  *   → analysis/ → modes/ → inspection/ optimize/ → app/ → electron/ web/ cli/ (adapters)
+ * analysis/ and modes/ never touch storage: a mode gets samples, a blob reader and model files
+ * and returns what it trained or measured; inspection/, optimize/ and app/ read and store.
  * Each rule below names what a folder may not import; a planted violation is checked in
  * src-main/app/layers.test.ts. Tests may reach across layers (integration tests drive the service).
  */
@@ -44,7 +46,7 @@ export default tseslint.config(
   layer(['src-main/{platform,images,model,runtime,jobs,training}/**/*.ts'], up('store', 'analysis', 'modes', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli')),
   layer(['src-main/{datasets,store}/**/*.ts'], up('analysis', 'modes', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli')),
   layer(['src-main/analysis/**/*.ts'], up('store', 'datasets', 'modes', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli')),
-  layer(['src-main/modes/**/*.ts'], up('inspection', 'optimize', 'app', 'electron', 'web', 'cli')),
+  layer(['src-main/modes/**/*.ts'], up('store', 'datasets', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli')),
   layer(['src-main/{inspection,optimize}/**/*.ts'], up('app', 'electron', 'web', 'cli')),
   layer(['src-main/app/**/*.ts'], up('electron', 'web', 'cli')),
   // The renderer reaches the engine only through the typed API: no Node, no engine code.

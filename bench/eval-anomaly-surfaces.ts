@@ -15,7 +15,8 @@ import { parseArgs } from 'node:util';
 import type { ExecutionProviderChoice, ImportResult } from '../src-main/contract/contract.ts';
 import type { AnomalyConfig } from '../src-main/modes/anomaly/detector.ts';
 import { evaluateAnomaly } from '../src-main/modes/anomaly/evaluate.ts';
-import { loadAnomalyDetector, trainAnomaly } from '../src-main/modes/anomaly/train.ts';
+import { trainAndRegister } from '../src-main/app/train-model.ts';
+import { loadDetector } from '../src-main/inspection/load-detector.ts';
 import { loadResNet50Weights } from '../src-main/model/resnet50.ts';
 import { openGateService, round4 } from './gate-service.ts';
 import { type SurfaceSetSpec, writeSurfaceSet } from './synthetic-surfaces.ts';
@@ -79,10 +80,12 @@ try {
     for (const variant of variants) {
       const { config, matchColour } = variantConfig(variant, train.length, median);
       const ctx = { signal: new AbortController().signal, progress: () => undefined };
-      const trained = await trainAnomaly(service.store, { datasetId: imported.datasetId, backbone, backboneSha256, provider: device, config, matchColour, actor: 'eval', name: `${spec.name} ${variant}` }, ctx);
-      const detector = await loadAnomalyDetector(service.store, trained.model, device);
+      const trained = await trainAndRegister(service.store, {
+        mode: 'anomaly', datasetId: imported.datasetId, backbone, backboneSha256, provider: device, config: { ...config, matchColour }, actor: 'eval', name: `${spec.name} ${variant}`,
+      }, ctx);
+      const detector = await loadDetector(service.store, trained.model, device);
       try {
-        const metrics = await evaluateAnomaly(service.store, detector, trained.model.thresholds as never, test);
+        const metrics = await evaluateAnomaly(service.store.blobs, detector, trained.model.thresholds, test);
         const modelConfig = trained.model.config as unknown as AnomalyConfig & { bankSize: number };
         const line = {
           set: spec.name, model: variant, image_auroc: metrics.image_auroc, pixel_auroc: metrics.pixel_auroc, peak_on_defect_rate: metrics.peak_on_defect_rate,

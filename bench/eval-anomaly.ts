@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AdaptModelResult, AnomalyMetrics, ExecutionProviderChoice, ImportResult, TrainModelResult } from '../src-main/contract/contract.ts';
 import { modeOf } from '../src-main/modes/registry.ts';
+import { loadDetector } from '../src-main/inspection/load-detector.ts';
 import type { ModelVersion } from '../src-main/store/models.ts';
 import type { DatasetSample } from '../src-main/store/datasets.ts';
 import { openGateService, round4 } from './gate-service.ts';
@@ -76,9 +77,9 @@ try {
 
 async function evaluateOn(model: ModelVersion, samples: DatasetSample[], device: ExecutionProviderChoice): Promise<AnomalyMetrics> {
   const mode = modeOf('anomaly');
-  const detector = await mode.loadDetector(service.store, model, device);
+  const detector = await loadDetector(service.store, model, device);
   try {
-    return (await mode.evaluate(service.store, detector, model, samples)) as AnomalyMetrics;
+    return (await mode.evaluate(service.store.blobs, detector, model, samples)) as AnomalyMetrics;
   } finally {
     await detector.release();
   }

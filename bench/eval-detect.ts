@@ -12,6 +12,7 @@ import { quantile } from '../src-main/analysis/metrics.ts';
 import { decodeRgb } from '../src-main/images/preprocess.ts';
 import type { DetectDetector } from '../src-main/modes/detect/detector.ts';
 import { modeOf } from '../src-main/modes/registry.ts';
+import { loadDetector } from '../src-main/inspection/load-detector.ts';
 import { openGateService, round4 } from './gate-service.ts';
 
 const SHARED = resolve(import.meta.dirname, '../../shared');
@@ -50,12 +51,12 @@ try {
   // The smoke run looks at six images spread over the split.
   const test = quick ? Array.from({ length: 6 }, (_, i) => all[Math.floor(((i + 0.5) * all.length) / 6)]) : all;
   const mode = modeOf('detect');
-  const detector = await mode.loadDetector(service.store, model, device);
+  const detector = await loadDetector(service.store, model, device);
   let metrics: DetectMetrics;
   const started = performance.now();
   const timing = { network: [] as number[], decode: [] as number[] };
   try {
-    metrics = (await mode.evaluate(service.store, detector, model, test, (d, t) => {
+    metrics = (await mode.evaluate(service.store.blobs, detector, model, test, (d, t) => {
       if (d === t || d % 25 === 0) process.stderr.write(`evaluate: ${d}/${t}\n`);
     })) as DetectMetrics;
     // Where an image's time goes: the network, and decoding + NMS in TypeScript.

@@ -55,7 +55,7 @@ try {
   const detector = await loadDetector(service.store, model, device);
   let metrics;
   try {
-    metrics = await evaluateSegment(service.store, detector, model.thresholds, model.classes, test, (d, t) => {
+    metrics = await evaluateSegment(service.store.blobs, detector, model.thresholds, model.classes, test, (d, t) => {
       if (d === t || d % 10 === 0) process.stderr.write(`evaluate: ${d}/${t}\n`);
     });
   } finally {

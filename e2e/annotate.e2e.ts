@@ -51,8 +51,8 @@ describe('Annotate workspace (browser mode, Chromium)', () => {
     await page.mouse.move(...at(0.5, 0.8), { steps: 8 });
     await page.mouse.up();
     await expect.poll(() => annotationList().textContent()).toMatch(/Box · blemish.*Polygon · blemish.*Mask · blemish/);
-    // The stroke is painted into the canvas at the image's own resolution.
-    const painted = await canvas.evaluate((c) => {
+    // The stroke is painted into the mask layer at the image's own resolution.
+    const painted = await page.getByTestId('mask-layer').evaluate((c) => {
       const el = c as unknown as { width: number; height: number; getContext(k: string): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
       const d = el.getContext('2d').getImageData(0, Math.floor(el.height * 0.7), el.width, Math.ceil(el.height * 0.15)).data;
       let n = 0;

@@ -5,7 +5,7 @@ import { ArgusError } from '../contract/errors.ts';
 import { decodeRgb, type RgbImage } from '../images/preprocess.ts';
 import { expandImageFiles } from '../inspection/inspect-files.ts';
 import type { JobContext } from '../jobs/job-runner.ts';
-import { verifyModelFiles } from '../modes/shared/model-files.ts';
+import { verifyModelFiles } from '../store/model-files.ts';
 import { modeOf } from '../modes/registry.ts';
 import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
 import type { Store } from '../store/store.ts';

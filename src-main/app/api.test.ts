@@ -26,7 +26,12 @@ describe('API boundary', () => {
     expect(await dispatch(service, caller, 'createProject', { name: 'Line 3' })).toEqual({ ok: false, error: { code: 'conflict', message: 'A project named "Line 3" already exists' } });
     expect(await dispatch(service, caller, 'getDataset', { datasetId: 99 })).toMatchObject({ ok: false, error: { code: 'not_found' } });
     const info = await dispatch(service, caller, 'getInfo', undefined);
-    expect(info).toMatchObject({ ok: true, value: { dataDir: dir.path, schemaVersion: latestSchemaVersion, version: '0.1.0' } });
+    expect(info).toMatchObject({ ok: true, value: { dataDir: dir.path, schemaVersion: latestSchemaVersion, version: '0.1.0', backbone: { source: 'bundled', bytes: 51_459_032 } } });
+  });
+
+  it('refuses an annotation document of a format version this station does not know', async () => {
+    const future = await dispatch(service, caller, 'saveImageAnnotations', { schemaVersion: 2, datasetId: 1, imageId: 1, annotations: [] });
+    expect(future).toMatchObject({ ok: false, error: { code: 'invalid_argument', message: expect.stringMatching(/annotation documents of version 1/) } });
   });
 
   it('runs an import job with progress events and records it in the audit log', async () => {

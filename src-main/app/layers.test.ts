@@ -19,6 +19,13 @@ describe('layer rules in eslint.config.js', () => {
     expect(await lint('src-main/contract/planted.ts', "import { quantile } from '../analysis/metrics.ts';\nexport const q = quantile;\n")).toEqual([expect.stringMatching(/contract\/ is the ground floor/)]);
   });
 
+  it('keeps the modes pure: no storage, while the services above them may store', async () => {
+    expect(await lint('src-main/modes/planted.ts', "import type { Store } from '../store/store.ts';\nexport type S = Store;\n")).toEqual([expect.stringMatching(/may not import store/)]);
+    expect(await lint('src-main/modes/planted.ts', "import { importDataset } from '../datasets/importer.ts';\nexport const i = importDataset;\n")).toEqual([expect.stringMatching(/may not import store.*datasets/)]);
+    expect(await lint('src-main/modes/planted.ts', "import { labelMap } from '../images/label-map.ts';\nexport const l = labelMap;\n")).toEqual([]);
+    expect(await lint('src-main/inspection/planted.ts', "import type { Store } from '../store/store.ts';\nexport type S = Store;\n")).toEqual([]);
+  });
+
   it('lets only the adapters import the application, and the renderer only the contract and common code', async () => {
     expect(await lint('src-main/modes/planted.ts', "import { ArgusService } from '../app/service.ts';\nexport const a = ArgusService;\n")).toEqual([expect.stringMatching(/may not import .*app/)]);
     expect(await lint('src-main/inspection/planted.ts', "import { ArgusService } from '../app/service.ts';\nexport const a = ArgusService;\n")).toEqual([expect.stringMatching(/may not import app/)]);

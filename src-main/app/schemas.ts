@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApiMethod, TrainableMode } from '../contract/contract.ts';
+import { ANNOTATION_SCHEMA_VERSION, type ApiMethod, type TrainableMode } from '../contract/contract.ts';
 import { TRAINABLE_MODES } from '../modes/registry.ts';
 import { PIN_FORMAT } from './roles.ts';
 import { GROUP_NAME } from './adapt-model.ts';
@@ -137,6 +137,7 @@ export const apiSchemas = {
   rankImagesForLabelling: z.object({ datasetId: id, model: z.union([id, z.literal('production')]).optional(), device }).strict(),
   suggestRegions: z.object({ datasetId: id, imageId: id, model: z.union([id, z.literal('production')]).optional(), device }).strict(),
   saveImageAnnotations: z.object({
+    schemaVersion: z.literal(ANNOTATION_SCHEMA_VERSION, { error: `this station reads annotation documents of version ${ANNOTATION_SCHEMA_VERSION}` }).optional(),
     datasetId: id,
     imageId: id,
     annotations: z.array(z.discriminatedUnion('shape', [

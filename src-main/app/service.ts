@@ -9,10 +9,10 @@ import type {
   DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExportFormat, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectUploadsInput, InspectFilesResult, InspectionQuery,
   InspectionRecord, JobStatus, ModelVersionSummary, OptimizeModelInput, OptimizeModelResult, Project, RegionSuggestions, Role, SessionInfo, StoredImageLabels, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from '../contract/contract.ts';
-import { verifyModelFiles } from '../modes/shared/model-files.ts';
+import { verifyModelFiles } from '../store/model-files.ts';
 import { loadDetector } from '../inspection/load-detector.ts';
 import { modeOf } from '../modes/registry.ts';
-import { trainInWorker } from '../modes/training-client.ts';
+import { trainInWorker } from './training-client.ts';
 import { HotFolder } from '../inspection/hot-folder.ts';
 import { expandImageFiles, inspectFiles } from '../inspection/inspect-files.ts';
 import { loadResNet50Weights } from '../model/resnet50.ts';
@@ -31,6 +31,7 @@ import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
 import { hashPin, PinGuard, pinMatches, type StoredPin } from './roles.ts';
 import { labellingOrder } from './labelling-queue.ts';
 import { movedThresholds } from './model-thresholds.ts';
+import { trainAndRegister } from './train-model.ts';
 import { adaptationFrames, adaptModel } from './adapt-model.ts';
 import { getImageAnnotations, getImageLabels, saveImageAnnotations } from '../datasets/annotation-editing.ts';
 import { exportDataset } from '../datasets/exporter.ts';
@@ -211,15 +212,15 @@ export class ArgusService implements ArgusApi {
     if (input.parentModelId !== undefined) this.store.models.get(input.parentModelId);
     const backbone = await this.backboneFile();
     const request = {
-      datasetId: dataset.id, backboneSha256: backbone.sha256, provider: input.device ?? 'auto', parentModelId: input.parentModelId,
+      mode: input.mode, datasetId: dataset.id, backboneSha256: backbone.sha256, provider: input.device ?? 'auto', parentModelId: input.parentModelId,
       resumeRunId: input.resumeRunId, config: mode.trainingConfig(input), name: input.name, actor: this.actor,
     } as const;
     if (mode.fineTuned) {
-      return this.jobs.start('train', (ctx): Promise<TrainModelResult> => trainInWorker({ mode: input.mode, dataDir: this.store.dataDir, weightsPath: backbone.path, input: request }, ctx));
+      return this.jobs.start('train', (ctx): Promise<TrainModelResult> => trainInWorker({ dataDir: this.store.dataDir, weightsPath: backbone.path, input: request }, ctx));
     }
     const weights = loadResNet50Weights(backbone.path);
     return this.jobs.start('train', async (ctx): Promise<TrainModelResult> => {
-      const { model, seconds } = await mode.train(this.store, { ...request, backbone: weights }, ctx);
+      const { model, seconds } = await trainAndRegister(this.store, { ...request, backbone: weights }, ctx);
       return { modelId: model.id, seconds, metrics: model.metrics };
     });
   }
@@ -256,10 +257,10 @@ export class ArgusService implements ArgusApi {
     const mode = modeOf(model.mode);
     const samples = this.store.datasets.samples(this.store.datasets.get(input.datasetId).id, input.split);
     return this.jobs.start('evaluate', async (ctx) => {
-      const detector = await mode.loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
+      const detector = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
       this.lastProvider = detector.provider;
       try {
-        const metrics = await mode.evaluate(this.store, detector, model, samples, (d, t) => ctx.progress('evaluating', d, t), ctx.signal);
+        const metrics = await mode.evaluate(this.store.blobs, detector, model, samples, (d, t) => ctx.progress('evaluating', d, t), ctx.signal);
         return { modelId: model.id, datasetId: input.datasetId, split: input.split, provider: detector.provider.active, ...metrics };
       } finally {
         await detector.release();
@@ -402,7 +403,7 @@ export class ArgusService implements ArgusApi {
     return getImageAnnotations(this.store, input.datasetId, input.imageId);
   }
 
-  async saveImageAnnotations(input: { datasetId: number; imageId: number; annotations: Annotation[] }): Promise<ImageAnnotations> {
+  async saveImageAnnotations(input: { schemaVersion?: 1; datasetId: number; imageId: number; annotations: Annotation[] }): Promise<ImageAnnotations> {
     return saveImageAnnotations(this.store, input.datasetId, input.imageId, input.annotations, this.actor);
   }
 

@@ -221,7 +221,14 @@ export interface StoredImageLabels {
   annotations: (Annotation & { className: string | null; color: string | null })[];
 }
 
+/**
+ * The version of the annotation document format (`ImageAnnotations`, and what `saveImageAnnotations`
+ * takes). An engine refuses a document of a version it does not know instead of misreading it.
+ */
+export const ANNOTATION_SCHEMA_VERSION = 1;
+
 export interface ImageAnnotations {
+  schemaVersion: typeof ANNOTATION_SCHEMA_VERSION;
   datasetId: number;
   imageId: number;
   width: number;
@@ -689,7 +696,7 @@ export interface ArgusApi {
    * Replaces the image's annotations with the given set in one transaction (stored ones are kept
    * by id, missing ones deleted); the image's label follows (defect, good or unlabeled).
    */
-  saveImageAnnotations(input: { datasetId: number; imageId: number; annotations: Annotation[] }): Promise<ImageAnnotations>;
+  saveImageAnnotations(input: { schemaVersion?: typeof ANNOTATION_SCHEMA_VERSION; datasetId: number; imageId: number; annotations: Annotation[] }): Promise<ImageAnnotations>;
   /**
    * Moves a model's NG and region thresholds (QA engineers only; audited with before and after).
    * Positions are on the normalised score scale, 0.5 being the current threshold, as the Inspect

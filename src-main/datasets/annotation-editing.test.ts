@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgusService } from '../app/service.ts';
 import { encodeRuns, fillPolygon, strokeSegment } from '../common/geometry.ts';
 import { tempDir, writeBlemishDataset } from '../../test-support/fixtures.ts';
-import { labelMap } from './label-map.ts';
+import { labelMap } from '../images/label-map.ts';
 
 describe('editing an image\'s annotations', () => {
   const data = tempDir();
@@ -48,7 +48,7 @@ describe('editing an image\'s annotations', () => {
     for (let y = 5; y < 18; y++) expected.fill(1, y * W + 4, y * W + 20);
     fillPolygon(expected, W, H, [[30, 10], [50, 12], [40, 30]], 1);
     brush.forEach((v, i) => v && (expected[i] = 1));
-    expect(Array.from(await labelMap(service.store, sample))).toEqual(Array.from(expected));
+    expect(Array.from(await labelMap(service.store.blobs, sample))).toEqual(Array.from(expected));
 
     // Editing: move the box (same id), drop the polygon and the mask.
     const [box] = saved.annotations;

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { Annotation, ImageAnnotations, StoredImageLabels } from '../contract/contract.ts';
+import { ANNOTATION_SCHEMA_VERSION, type Annotation, type ImageAnnotations, type StoredImageLabels } from '../contract/contract.ts';
 import { ArgusError } from '../contract/errors.ts';
 import { decodeRuns, encodeRuns } from '../common/geometry.ts';
 import { decodeLabelMask } from '../images/decode.ts';
@@ -45,7 +45,7 @@ export async function getImageAnnotations(store: Store, datasetId: number, image
   const { dataset, entry } = imageIn(store, datasetId, imageId);
   const stored = store.annotations.forImage(dataset.projectId, imageId);
   const annotations = await Promise.all(stored.map((a) => toApi(store, a, entry.width * entry.height)));
-  return { datasetId, imageId, width: entry.width, height: entry.height, label: entry.label, annotations };
+  return { schemaVersion: ANNOTATION_SCHEMA_VERSION, datasetId, imageId, width: entry.width, height: entry.height, label: entry.label, annotations };
 }
 
 /**

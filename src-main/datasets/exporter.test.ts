@@ -5,7 +5,7 @@ import { ArgusService } from '../app/service.ts';
 import { encodeRuns, strokeSegment } from '../common/geometry.ts';
 import { tempDir, writeBlemishDataset } from '../../test-support/fixtures.ts';
 import type { DatasetSample } from '../store/datasets.ts';
-import { labelMap } from './label-map.ts';
+import { labelMap } from '../images/label-map.ts';
 
 describe('dataset export', () => {
   const first = tempDir();
@@ -76,7 +76,7 @@ describe('dataset export', () => {
     expect(copy.map(row)).toEqual(original.map(row));
     expect(new Set(original.map((s) => s.group))).toEqual(new Set(['cam-a', 'cam-b', null]));
     for (const [i, sample] of original.entries()) {
-      expect(Buffer.from(await labelMap(b.store, copy[i])).equals(Buffer.from(await labelMap(a.store, sample))), sample.file).toBe(true);
+      expect(Buffer.from(await labelMap(b.store.blobs, copy[i])).equals(Buffer.from(await labelMap(a.store.blobs, sample))), sample.file).toBe(true);
     }
   }
 });

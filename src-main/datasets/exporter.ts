@@ -7,7 +7,7 @@ import { ArgusError } from '../contract/errors.ts';
 import { encodeCocoRle } from '../common/coco-rle.ts';
 import type { DatasetSample } from '../store/datasets.ts';
 import type { Store } from '../store/store.ts';
-import { labelMap } from './label-map.ts';
+import { labelMap } from '../images/label-map.ts';
 import { resolveInside } from './parsed.ts';
 
 export interface ExportResult {
@@ -49,7 +49,7 @@ export async function exportDataset(
     const imagePath = resolveInside(root, sample.file);
     mkdirSync(dirname(imagePath), { recursive: true });
     await writeFile(imagePath, await store.blobs.get(sample.sha256));
-    masks += await writer.add(sample, i, await labelMap(store, sample));
+    masks += await writer.add(sample, i, await labelMap(store.blobs, sample));
     onProgress(i + 1, samples.length);
   }
   await writer.finish();

@@ -1,27 +1,62 @@
 import type * as ort from 'onnxruntime-node';
-import type { ExecutionProviderChoice, GroupThresholds, GuardMetrics, TrainingProgressInfo, TrainModelInput } from '../contract/contract.ts';
+import type {
+  DatasetSummary, DefectClass, ExecutionProviderChoice, GroupThresholds, GuardMetrics, ModelThresholds, ModelVersionSummary as ModelVersion, Split,
+  TrainingProgressInfo, TrainModelInput,
+} from '../contract/contract.ts';
+import type { DatasetSample } from '../contract/dataset-sample.ts';
 import type { ImageAnalyser } from '../analysis/analysis.ts';
 import type { RgbImage } from '../images/preprocess.ts';
 import type { JobContext } from '../jobs/job-runner.ts';
 import type { BackboneWeights } from '../model/resnet50.ts';
 import type { SessionCache } from '../runtime/sessions.ts';
-import type { DatasetSample } from '../store/datasets.ts';
-import type { ModelVersion } from '../store/models.ts';
-import type { Store } from '../store/store.ts';
 
-/** What every mode's training takes (the worker or the service fills in the backbone). */
+/** Stored images and masks, read by content digest (the application's blob store). */
+export interface BlobReader {
+  get(sha256: string): Promise<Buffer>;
+}
+
+/** The dataset a mode learns from, as the application hands it over: its samples by split, its project's classes, and its blobs. */
+export interface TrainingData {
+  dataset: DatasetSummary;
+  /** The project's defect classes, in index order. */
+  classes: DefectClass[];
+  samples(split: Split): DatasetSample[];
+  blobs: BlobReader;
+}
+
+/** A recorded fine-tuning run the mode trains in: where its checkpoints are, and the schedule of a run being resumed. */
+export interface TrainingRunLedger {
+  checkpointDir: string;
+  /** The schedule the interrupted run was training with (resume only). */
+  resumedTraining?: Record<string, unknown>;
+  /** Records the schedule before the first step, so an interrupted run resumes with it. */
+  recordSchedule(training: Record<string, unknown>): void;
+  /** After each validation: the share of the run done. */
+  progress(fraction: number): void;
+}
+
+/** What every mode's training takes; the application fills it in from storage and stores the result. */
 export interface ModeTrainingInput {
-  datasetId: number;
+  data: TrainingData;
   backbone: BackboneWeights;
   backboneSha256: string;
   provider: ExecutionProviderChoice;
-  parentModelId?: number;
-  resumeRunId?: number;
+  /** Fine-tuned modes: the version to continue from, with its (verified) files. */
+  parent?: { model: ModelVersion; files: Map<string, Uint8Array> };
+  /** Fine-tuned modes: the recorded run. */
+  run?: TrainingRunLedger;
   /** The mode's own training options (from `trainingConfig`). */
   config: Record<string, unknown>;
-  name?: string;
-  actor: string;
   onProgress?: (p: TrainingProgressInfo) => void;
+}
+
+/** A trained model version before it is registered: the application stores its files and records it. */
+export interface TrainedModel {
+  classes: string[];
+  config: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  thresholds: ModelThresholds;
+  files: { role: string; bytes: Uint8Array }[];
 }
 
 /**
@@ -35,11 +70,12 @@ export interface ModelModeDefinition {
   readonly fineTuned: boolean;
   /** The training options of an API request this mode uses, in its config's names. */
   trainingConfig(input: TrainModelInput): Record<string, unknown>;
-  train(store: Store, input: ModeTrainingInput, ctx: JobContext): Promise<{ model: ModelVersion; runId?: number; seconds: number }>;
-  loadDetector(store: Store, model: ModelVersion, provider: ExecutionProviderChoice, sessions?: SessionCache): Promise<ImageAnalyser>;
-  evaluate(store: Store, detector: ImageAnalyser, model: ModelVersion, samples: DatasetSample[], onImage?: (done: number, total: number) => void, signal?: AbortSignal): Promise<object>;
+  train(input: ModeTrainingInput, ctx: JobContext): Promise<TrainedModel>;
+  /** A model version ready to inspect, from its files (verified by the caller). */
+  loadDetector(model: ModelVersion, files: Map<string, Uint8Array>, provider: ExecutionProviderChoice, sessions?: SessionCache): Promise<ImageAnalyser>;
+  evaluate(blobs: BlobReader, detector: ImageAnalyser, model: ModelVersion, samples: DatasetSample[], onImage?: (done: number, total: number) => void, signal?: AbortSignal): Promise<object>;
   /** What an int8/fp16 copy must keep: measured on validation by the accuracy guard. */
-  guardMetrics(store: Store, detector: ImageAnalyser, model: ModelVersion, samples: DatasetSample[], onImage?: (done: number, total: number) => void, signal?: AbortSignal): Promise<GuardMetrics>;
+  guardMetrics(blobs: BlobReader, detector: ImageAnalyser, model: ModelVersion, samples: DatasetSample[], onImage?: (done: number, total: number) => void, signal?: AbortSignal): Promise<GuardMetrics>;
   /**
    * Station adaptation, for modes that can learn a station's good frames without retraining:
    * the model files that change (by role) and the group's thresholds. The caller registers the child.

@@ -3,7 +3,7 @@ import type { ExecutionProviderChoice, GuardMetrics, GuardVerdict, OptimizeModel
 import { ArgusError } from '../contract/errors.ts';
 import { calibrateOn } from '../modes/shared/evaluation.ts';
 import { withGroupsRescaled } from '../analysis/thresholds.ts';
-import { verifyModelFiles } from '../modes/shared/model-files.ts';
+import { verifyModelFiles } from '../store/model-files.ts';
 import { decodeRgb } from '../images/preprocess.ts';
 import { loadDetector } from '../inspection/load-detector.ts';
 import type { JobContext } from '../jobs/job-runner.ts';
@@ -120,10 +120,10 @@ export async function optimizeModel(store: Store, input: OptimizeModelInput, ctx
     try {
       if (recalibrate) {
         const falseRejectRate = model.config.falseRejectRate as number | undefined;
-        const { thresholds } = await calibrateOn(store, detector, validation, (d, t) => ctx.progress(`calibrating ${label} thresholds on val`, d, t), ctx.signal, falseRejectRate);
+        const { thresholds } = await calibrateOn(store.blobs, detector, validation, (d, t) => ctx.progress(`calibrating ${label} thresholds on val`, d, t), ctx.signal, falseRejectRate);
         model = store.models.updateThresholds(model.id, { ...withGroupsRescaled(thresholds, model.thresholds) });
       }
-      return { metrics: await mode.guardMetrics(store, detector, model, validation, (d, t) => ctx.progress(`checking ${label} on val`, d, t), ctx.signal), model };
+      return { metrics: await mode.guardMetrics(store.blobs, detector, model, validation, (d, t) => ctx.progress(`checking ${label} on val`, d, t), ctx.signal), model };
     } finally {
       await detector.release();
     }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DatasetImage, DatasetImagePage, DatasetImageQuery, DatasetSummary, ImageLabel, ImportFormat, Split } from '../contract/contract.ts';
 import { ArgusError } from '../contract/errors.ts';
 import { type Db, nowIso } from './database.ts';
+import type { DatasetSample } from '../contract/dataset-sample.ts';
 
 export interface ImageRecord {
   sha256: string;
@@ -15,23 +16,7 @@ export interface ImageRecord {
   source: string;
 }
 
-/** An image of a dataset with what training and evaluation need. */
-export interface DatasetSample {
-  imageId: number;
-  sha256: string;
-  file: string;
-  width: number;
-  height: number;
-  split: Split;
-  label: ImageLabel;
-  /** Where the image was taken (camera position, station, line), when its source said. */
-  group: string | null;
-  /** Label masks: blob digest and the value marking this class in it. */
-  masks: { sha256: string; value: number; classIndex: number; imported: boolean }[];
-  /** Box ([x1, y1, x2, y2]) and polygon annotations, in image pixels. */
-  boxes: { box: [number, number, number, number]; classIndex: number; imported: boolean }[];
-  polygons: { points: [number, number][]; classIndex: number; imported: boolean }[];
-}
+export type { DatasetSample } from '../contract/dataset-sample.ts';
 
 interface DatasetRow {
   id: number; project_id: number; project_name: string; name: string; source_path: string; format: ImportFormat; created_at: string;

@@ -55,6 +55,10 @@ export class TrainingRunRepository {
     this.db.prepare('UPDATE training_runs SET checkpoint_path = ?, progress = ? WHERE id = ?').run(path, progress, id);
   }
 
+  setConfig(id: number, config: Record<string, unknown>): void {
+    this.db.prepare('UPDATE training_runs SET config = ? WHERE id = ?').run(JSON.stringify(config), id);
+  }
+
   resumed(id: number): void {
     this.db.prepare(`UPDATE training_runs SET status = 'running', error = NULL, finished_at = NULL WHERE id = ?`).run(id);
   }

@@ -4,7 +4,7 @@ import { decodeRgb, type RgbImage } from '../../images/preprocess.ts';
 import { hasShared, jpegOf, pngBomb, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../../../test-support/fixtures.ts';
 import { heatmapPeak } from '../../analysis/heatmap-peak.ts';
 import { type AnomalyAnalysis, judge } from '../../analysis/analysis.ts';
-import { loadAnomalyDetector } from './train.ts';
+import { loadDetector } from '../../inspection/load-detector.ts';
 import { join } from 'node:path';
 
 /**
@@ -69,7 +69,7 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
   it('lights up a planted blemish where it is, and passes a clean part', async () => {
     const model = service.store.models.get(modelId);
     const thresholds = model.thresholds;
-    const detector = await loadAnomalyDetector(service.store, model, 'cpu');
+    const detector = await loadDetector(service.store, model, 'cpu');
     try {
       const blemish = { x: 118, y: 64, r: 6 };
       const defective = await detector.analyse(await textureImage(W, H, 999, blemish));
@@ -90,7 +90,7 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
   it('finds a blemish on the image edge', async () => {
     const model = service.store.models.get(modelId);
     expect(model.config).toMatchObject({ heatmapAboveMedian: true });
-    const detector = await loadAnomalyDetector(service.store, model, 'cpu');
+    const detector = await loadDetector(service.store, model, 'cpu');
     try {
       const analysis = await detector.analyse(await textureImage(W, H, 997, edgeBlemish));
       expect(peakDistance(analysis, edgeBlemish)).toBeLessThan(12);
@@ -104,8 +104,8 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
     const model = service.store.models.get(modelId);
     const thresholds = model.thresholds;
     const withBorder = { ...model, config: { ...model.config, ignoredBorder: 32 } };
-    const plain = await loadAnomalyDetector(service.store, model, 'cpu');
-    const bordered = await loadAnomalyDetector(service.store, withBorder, 'cpu');
+    const plain = await loadDetector(service.store, model, 'cpu');
+    const bordered = await loadDetector(service.store, withBorder, 'cpu');
     try {
       const edge = await textureImage(W, H, 997, edgeBlemish);
       const seen = await plain.analyse(edge);
@@ -130,7 +130,7 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
 
   it('analyses a much larger image in tiles at the training scale and still finds the blemish', async () => {
     const model = service.store.models.get(modelId);
-    const detector = await loadAnomalyDetector(service.store, model, 'cpu');
+    const detector = await loadDetector(service.store, model, 'cpu');
     try {
       const analysis = await detector.analyse(await textureImage(big.width, big.height, 4242, bigBlemish));
       expect(analysis).toMatchObject(big);
@@ -232,7 +232,7 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
     tampered[tampered.length - 5] ^= 0xff;
     writeFileSync(path, tampered);
     try {
-      await expect(loadAnomalyDetector(service.store, model, 'cpu')).rejects.toThrow(/scorer\.onnx does not match its SHA-256/);
+      await expect(loadDetector(service.store, model, 'cpu')).rejects.toThrow(/scorer\.onnx does not match its SHA-256/);
     } finally {
       writeFileSync(path, original);
     }

@@ -17,15 +17,15 @@ export const anomalyMode: ModelModeDefinition = {
     inputWidth: input.inputSize?.[0], inputHeight: input.inputSize?.[1], coresetSize: input.coresetSize, layers: input.layers, ignoredBorder: input.ignoredBorder,
     falseRejectRate: input.falseRejectRate,
   }),
-  train: (store, input, ctx) => trainAnomaly(store, { ...input, config: input.config as Partial<AnomalyConfig> }, ctx),
+  train: trainAnomaly,
   loadDetector: loadAnomalyDetector,
-  evaluate: (store, detector, model, samples, onImage, signal) => evaluateAnomaly(store, detector, model.thresholds, samples, onImage, signal),
-  async guardMetrics(store, detector, model, samples, onImage, signal) {
+  evaluate: (blobs, detector, model, samples, onImage, signal) => evaluateAnomaly(blobs, detector, model.thresholds, samples, onImage, signal),
+  async guardMetrics(blobs, detector, model, samples, onImage, signal) {
     // The anomalous area at the pixel threshold against the marked defects.
     const thresholds = model.thresholds;
     let intersection = 0;
     let union = 0;
-    const board = await scoreSamples(store, detector, samples, onImage, signal, (analysis, truth) => {
+    const board = await scoreSamples(blobs, detector, samples, onImage, signal, (analysis, truth) => {
       for (let p = 0; p < analysis.heatmap.length; p++) {
         const predicted = analysis.heatmap[p] >= thresholds.pixel.threshold;
         const actual = truth?.[p] === 1;

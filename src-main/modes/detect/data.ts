@@ -1,8 +1,8 @@
 import { extractRegions } from '../../common/regions.ts';
-import { labelMap } from '../../datasets/label-map.ts';
+import { labelMap } from '../../images/label-map.ts';
 import { type CropPlacement, NO_JITTER, renderCrop, scaledSize } from '../../images/augment.ts';
-import type { DatasetSample } from '../../store/datasets.ts';
-import type { Store } from '../../store/store.ts';
+import type { DatasetSample } from '../../contract/dataset-sample.ts';
+import type { BlobReader } from '../model-mode.ts';
 import { assignTargets, type DetectionTargetArrays, emptyTargets, type LabelledBox, type LevelSize } from './targets.ts';
 
 /** A training image and its defect boxes in image pixels. */
@@ -32,7 +32,7 @@ export interface DetectGeometry {
  * A sample's defect boxes: its boxes and the bounding boxes of its polygons; for an image labelled
  * only with masks, the bounding boxes of each class's connected regions.
  */
-export async function defectBoxes(store: Store, sample: DatasetSample, numClasses: number): Promise<LabelledBox[]> {
+export async function defectBoxes(blobs: BlobReader, sample: DatasetSample, numClasses: number): Promise<LabelledBox[]> {
   const drawn: LabelledBox[] = [
     ...sample.boxes.map((b) => ({ box: b.box, classIndex: b.classIndex })),
     ...sample.polygons.map((p) => ({
@@ -41,7 +41,7 @@ export async function defectBoxes(store: Store, sample: DatasetSample, numClasse
     })),
   ];
   if (drawn.length || sample.masks.length === 0) return drawn.filter((b) => b.classIndex >= 1 && b.classIndex <= numClasses);
-  const labels = await labelMap(store, sample);
+  const labels = await labelMap(blobs, sample);
   const boxes: LabelledBox[] = [];
   for (let c = 1; c <= numClasses; c++) {
     const mask = new Float32Array(labels.length);
@@ -51,10 +51,10 @@ export async function defectBoxes(store: Store, sample: DatasetSample, numClasse
   return boxes;
 }
 
-export async function loadDetectImages(store: Store, samples: DatasetSample[], numClasses: number, onProgress?: (done: number, total: number) => void): Promise<DetectImage[]> {
+export async function loadDetectImages(blobs: BlobReader, samples: DatasetSample[], numClasses: number, onProgress?: (done: number, total: number) => void): Promise<DetectImage[]> {
   const images: DetectImage[] = [];
   for (const [i, sample] of samples.entries()) {
-    images.push({ sample, boxes: sample.label === 'defect' ? await defectBoxes(store, sample, numClasses) : [] });
+    images.push({ sample, boxes: sample.label === 'defect' ? await defectBoxes(blobs, sample, numClasses) : [] });
     onProgress?.(i + 1, samples.length);
   }
   return images;
@@ -76,7 +76,7 @@ const MIN_VISIBLE = 0.4;
 export class DetectBatcher {
   private readonly buckets: { classIndex: number; images: DetectImage[] }[];
 
-  constructor(private readonly store: Store, private readonly images: DetectImage[], private readonly geometry: DetectGeometry, private readonly random: () => number) {
+  constructor(private readonly blobs: BlobReader, private readonly images: DetectImage[], private readonly geometry: DetectGeometry, private readonly random: () => number) {
     this.buckets = Array.from({ length: geometry.numClasses + 1 }, (_, c) => ({
       classIndex: c, images: images.filter((i) => (c === 0 ? i.boxes.length === 0 : i.boxes.some((b) => b.classIndex === c))),
     })).filter((b) => b.images.length > 0);
@@ -145,7 +145,7 @@ export class DetectBatcher {
     const targets = emptyTargets(crops.length, numClasses, levels);
     const boxes: LabelledBox[][] = [];
     for (const [b, crop] of crops.entries()) {
-      await renderCrop(await this.store.blobs.get(crop.image.sample.sha256), crop.image.sample, crop, cw, ch, pixels, b * cw * ch * 3);
+      await renderCrop(await this.blobs.get(crop.image.sample.sha256), crop.image.sample, crop, cw, ch, pixels, b * cw * ch * 3);
       const cropBoxes = this.cropBoxes(crop);
       assignTargets(cropBoxes, levels, numClasses, targets, b);
       boxes.push(cropBoxes);

@@ -5,8 +5,8 @@ import type { ImageAnalyser } from '../../analysis/analysis.ts';
 import { quantile } from '../../analysis/metrics.ts';
 import type { DetectClassMetrics, DetectMetrics } from '../../contract/contract.ts';
 import { averagePrecision, type Box, precisionRecall, type ScoredBox } from '../../common/box-metrics.ts';
-import type { DatasetSample } from '../../store/datasets.ts';
-import type { Store } from '../../store/store.ts';
+import type { DatasetSample } from '../../contract/dataset-sample.ts';
+import type { BlobReader } from '../model-mode.ts';
 import { defectBoxes } from './data.ts';
 
 /** Boxes found and boxes labelled, per class, over a split. */
@@ -18,17 +18,17 @@ export interface DetectionRecord {
 
 /** Runs the detector over the labelled samples, keeping every box it finds and every labelled box. */
 export async function collectDetections(
-  store: Store, detector: ImageAnalyser, classes: string[], samples: DatasetSample[], onImage?: (done: number, total: number) => void, signal?: AbortSignal,
+  blobs: BlobReader, detector: ImageAnalyser, classes: string[], samples: DatasetSample[], onImage?: (done: number, total: number) => void, signal?: AbortSignal,
 ): Promise<DetectionRecord> {
   const found = new Map(classes.map((c) => [c, [] as ScoredBox[]]));
   const truth = new Map(classes.map((c) => [c, new Map<number, Box[]>()]));
   const pending: Promise<void>[] = [];
   let image = 0;
-  const board = await scoreSamples(store, detector, samples, onImage, signal, (analysis, _mask, sample) => {
+  const board = await scoreSamples(blobs, detector, samples, onImage, signal, (analysis, _mask, sample) => {
     const index = image++;
     for (const b of analysis.boxes ?? []) found.get(b.class)?.push({ image: index, score: b.score, box: b.box });
     if (sample.label === 'defect') {
-      pending.push(defectBoxes(store, sample, classes.length).then((boxes) => {
+      pending.push(defectBoxes(blobs, sample, classes.length).then((boxes) => {
         for (const b of boxes) {
           const byImage = truth.get(classes[b.classIndex - 1])!;
           (byImage.get(index) ?? byImage.set(index, []).get(index)!).push(b.box);

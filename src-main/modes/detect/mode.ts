@@ -5,7 +5,6 @@ import { fineTuneOptions, type ModelModeDefinition } from '../model-mode.ts';
 import type { DetectModelConfig } from './detector.ts';
 import { collectDetections, detectionMetrics } from './evaluate.ts';
 import { loadDetectDetector, trainDetect } from './train.ts';
-import type { DetectTrainingConfig } from './trainer.ts';
 
 const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -14,14 +13,14 @@ export const detectMode: ModelModeDefinition = {
   mode: 'detect',
   fineTuned: true,
   trainingConfig: fineTuneOptions,
-  train: (store, input, ctx) => trainDetect(store, { ...input, config: input.config as Partial<DetectTrainingConfig> }, ctx),
+  train: trainDetect,
   loadDetector: loadDetectDetector,
-  async evaluate(store, detector, model, samples, onImage, signal) {
-    const record = await collectDetections(store, detector, model.classes, samples, onImage, signal);
+  async evaluate(blobs, detector, model, samples, onImage, signal) {
+    const record = await collectDetections(blobs, detector, model.classes, samples, onImage, signal);
     return detectionMetrics(record, model.classes, model.thresholds);
   },
-  async guardMetrics(store, detector, model, samples, onImage, signal) {
-    const metrics = (await detectMode.evaluate(store, detector, model, samples, onImage, signal)) as DetectMetrics;
+  async guardMetrics(blobs, detector, model, samples, onImage, signal) {
+    const metrics = (await detectMode.evaluate(blobs, detector, model, samples, onImage, signal)) as DetectMetrics;
     return { image_auroc: finite(metrics.image_auroc), pixel_iou: null, box_map50: finite(metrics.mean_box_ap50) };
   },
   optimisation: {

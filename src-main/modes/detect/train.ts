@@ -1,11 +1,9 @@
-import type { ExecutionProviderChoice, TrainingProgressInfo } from '../../contract/contract.ts';
+import type { ExecutionProviderChoice, ModelVersionSummary as ModelVersion } from '../../contract/contract.ts';
 import { quantile } from '../../analysis/metrics.ts';
 import type { JobContext } from '../../jobs/job-runner.ts';
-import type { BackboneWeights } from '../../model/resnet50.ts';
 import type { Float32Tensor } from '../../model/safetensors.ts';
 import type { SessionCache } from '../../runtime/sessions.ts';
-import type { ModelVersion } from '../../store/models.ts';
-import type { Store } from '../../store/store.ts';
+import type { ModeTrainingInput, TrainedModel } from '../model-mode.ts';
 import { completeSchedule, fineTunedNetwork, parentTensors, planFineTune, runFineTune } from '../shared/fine-tune-run.ts';
 import { loadDetectImages } from './data.ts';
 import { DetectDetector, type DetectModelConfig } from './detector.ts';
@@ -13,21 +11,6 @@ import { calibrateDetections, collectDetections, detectionMetrics } from './eval
 import { detectInputGeometry } from './input-geometry.ts';
 import { buildDetectInferenceModel, initialHeadTensors } from './network.ts';
 import { detectTask, type DetectTrainingConfig } from './trainer.ts';
-
-export interface TrainDetectInput {
-  datasetId: number;
-  backbone: BackboneWeights;
-  backboneSha256: string;
-  provider: ExecutionProviderChoice;
-  /** Fine-tune from this detection model version instead of fresh FPN + head weights. */
-  parentModelId?: number;
-  config?: Partial<DetectTrainingConfig>;
-  name?: string;
-  actor: string;
-  /** Continue this (interrupted) run from its last checkpoint. */
-  resumeRunId?: number;
-  onProgress?: (p: TrainingProgressInfo) => void;
-}
 
 export const DEFAULT_DETECT_TRAINING: Omit<DetectTrainingConfig, 'classes' | 'inputWidth' | 'inputHeight' | 'scale' | 'stepsPerEpoch'> = {
   frozenStages: 2,
@@ -50,20 +33,23 @@ export const DEFAULT_DETECT_TRAINING: Omit<DetectTrainingConfig, 'classes' | 'in
  * thresholds on its val split and registers a candidate model version. The run is recorded; a
  * killed run resumes from its last checkpoint.
  */
-export async function trainDetect(store: Store, input: TrainDetectInput, ctx: JobContext): Promise<{ model: ModelVersion; runId: number; seconds: number }> {
-  const plan = planFineTune(store, 'detect', input, { validationNeedsDefects: true });
-  const { classes, trainSamples, validationSamples, parent, resumed } = plan;
+export async function trainDetect(input: ModeTrainingInput, ctx: JobContext): Promise<TrainedModel> {
+  const plan = planFineTune(input, 'detect', { validationNeedsDefects: true });
+  const { classes, trainSamples, validationSamples } = plan;
+  const parent = input.parent;
+  const resumed = input.run?.resumedTraining;
+  const blobs = input.data.blobs;
   const total = trainSamples.length + validationSamples.length;
   ctx.progress('reading labels', 0, total);
-  const train = await loadDetectImages(store, trainSamples, classes.length, (d) => ctx.progress('reading labels', d, total));
-  const validation = await loadDetectImages(store, validationSamples, classes.length, (d) => ctx.progress('reading labels', trainSamples.length + d, total));
+  const train = await loadDetectImages(blobs, trainSamples, classes.length, (d) => ctx.progress('reading labels', d, total));
+  const validation = await loadDetectImages(blobs, validationSamples, classes.length, (d) => ctx.progress('reading labels', trainSamples.length + d, total));
 
   let config: DetectTrainingConfig;
   if (resumed) {
-    config = resumed.config.training as DetectTrainingConfig;
+    config = resumed as unknown as DetectTrainingConfig;
   } else {
-    const requested = input.config ?? {};
-    const parentConfig = parent ? (parent.config as unknown as DetectModelConfig) : undefined;
+    const requested = input.config as Partial<DetectTrainingConfig>;
+    const parentConfig = parent ? (parent.model.config as unknown as DetectModelConfig) : undefined;
     // A requested input size is filled by the images, as segment mode fits them; else the data decide.
     const geometry = parentConfig ?? (requested.inputWidth && requested.inputHeight
       ? { inputWidth: requested.inputWidth, inputHeight: requested.inputHeight, scale: quantile(trainSamples.map((s) => Math.min(requested.inputWidth! / s.width, requested.inputHeight! / s.height)), 0.5) }
@@ -74,16 +60,16 @@ export async function trainDetect(store: Store, input: TrainDetectInput, ctx: Jo
       classes, inputWidth: geometry.inputWidth, inputHeight: geometry.inputHeight, stepsPerEpoch: 0, ...requested, scale: geometry.scale,
     } as DetectTrainingConfig, trainSamples.length, requested);
   }
-  const initial: Map<string, Float32Tensor> = parent ? await parentTensors(store, parent) : initialHeadTensors(config, config.seed);
+  const initial: Map<string, Float32Tensor> = parent ? parentTensors(parent) : initialHeadTensors(config, config.seed);
 
-  return runFineTune(store, plan, input, ctx, config, train.length, () => detectTask(store, input.backbone, (n) => initial.get(n), config, train, validation), async (outcome) => {
+  return runFineTune(input, plan, ctx, config, train.length, () => detectTask(blobs, input.backbone, (n) => initial.get(n), config, train, validation), async (outcome) => {
     const network = buildDetectInferenceModel(input.backbone, (n) => outcome.best.get(n) ?? initial.get(n), config);
     const modelConfig: DetectModelConfig = {
       classes, inputWidth: config.inputWidth, inputHeight: config.inputHeight, frozenStages: config.frozenStages,
       towerDepth: config.towerDepth, towerChannels: config.towerChannels, scale: config.scale,
     };
     const detector = await DetectDetector.create(network, modelConfig, outcome.provider.active ?? 'cpu');
-    const record = await collectDetections(store, detector, classes, validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal)
+    const record = await collectDetections(blobs, detector, classes, validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal)
       .finally(() => detector.release());
     const thresholds = calibrateDetections(record, classes);
     return { network, modelConfig, thresholds, validation: detectionMetrics(record, classes, thresholds) };
@@ -91,7 +77,7 @@ export async function trainDetect(store: Store, input: TrainDetectInput, ctx: Jo
 }
 
 /** Loads a stored detection model version for inspection. */
-export async function loadDetectDetector(store: Store, model: ModelVersion, provider: ExecutionProviderChoice, sessions?: SessionCache): Promise<DetectDetector> {
-  const { network, key } = await fineTunedNetwork(store, model);
+export async function loadDetectDetector(model: ModelVersion, files: Map<string, Uint8Array>, provider: ExecutionProviderChoice, sessions?: SessionCache): Promise<DetectDetector> {
+  const { network, key } = fineTunedNetwork(model, files);
   return DetectDetector.create(network, model.config as unknown as DetectModelConfig, provider, { cache: sessions, key });
 }

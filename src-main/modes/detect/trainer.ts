@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { averagePrecision, type Box, type ScoredBox } from '../../common/box-metrics.ts';
 import type { BackboneWeights, TensorLookup } from '../../model/resnet50.ts';
-import type { Store } from '../../store/store.ts';
+import type { BlobReader } from '../model-mode.ts';
 import type { FineTuneBatch, FineTuneSchedule, FineTuneTask, ValidationAccumulator } from '../../training/fine-tuner.ts';
 import { type DetectBatch, DetectBatcher, type DetectImage } from './data.ts';
 import { decodeLevels, type LevelMaps, nonMaximumSuppression } from './decode.ts';
@@ -15,7 +15,7 @@ export interface DetectTrainingConfig extends DetectNetworkConfig, FineTuneSched
 }
 
 /** Detection as a fine-tuning task: FCOS targets, focal + GIoU + centreness loss, box AP@0.5 per class on validation. */
-export function detectTask(store: Store, backbone: BackboneWeights, initial: TensorLookup, config: DetectTrainingConfig, train: DetectImage[], validation: DetectImage[]): FineTuneTask {
+export function detectTask(blobs: BlobReader, backbone: BackboneWeights, initial: TensorLookup, config: DetectTrainingConfig, train: DetectImage[], validation: DetectImage[]): FineTuneTask {
   const levels = levelSizes(config.inputWidth, config.inputHeight);
   const geometry = { inputWidth: config.inputWidth, inputHeight: config.inputHeight, numClasses: config.classes.length, scale: config.scale, levels };
   const positions = positionCount(levels);
@@ -35,13 +35,13 @@ export function detectTask(store: Store, backbone: BackboneWeights, initial: Ten
       },
     };
   };
-  const validationBatches = new DetectBatcher(store, validation, geometry, () => 0);
+  const validationBatches = new DetectBatcher(blobs, validation, geometry, () => 0);
   return {
     graphs: buildTrainingGraphs(backbone, initial, config, n, { kind: config.optimizer, weightDecay: config.weightDecay, clipNorm: config.clipNorm }),
     frozenModel: buildFrozenFeatureModel(backbone, config),
     frozenOutputs: frozenOutputs(config),
     trainingBatches: (random) => {
-      const batcher = new DetectBatcher(store, train, geometry, random);
+      const batcher = new DetectBatcher(blobs, train, geometry, random);
       return (size) => asTask(batcher.trainingBatch(size));
     },
     validationBatch: (from, size) => asTask(validationBatches.validationBatch(from, size)),

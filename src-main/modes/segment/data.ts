@@ -1,7 +1,7 @@
 import { type CropPlacement, NO_JITTER, renderCrop, scaledSize, sourceOf } from '../../images/augment.ts';
-import type { DatasetSample } from '../../store/datasets.ts';
-import type { Store } from '../../store/store.ts';
-import { labelMap } from '../../datasets/label-map.ts';
+import type { DatasetSample } from '../../contract/dataset-sample.ts';
+import type { BlobReader } from '../model-mode.ts';
+import { labelMap } from '../../images/label-map.ts';
 
 /** Resolution of the logits (and so of the targets) relative to the network input. */
 export const LOGIT_STRIDE = 4;
@@ -32,11 +32,11 @@ export interface BatchGeometry {
 }
 
 /** Loads label maps of the samples (once; images themselves are decoded per crop). */
-export async function loadTrainingImages(store: Store, samples: DatasetSample[], onProgress?: (done: number, total: number) => void): Promise<TrainingImage[]> {
+export async function loadTrainingImages(blobs: BlobReader, samples: DatasetSample[], onProgress?: (done: number, total: number) => void): Promise<TrainingImage[]> {
   const images: TrainingImage[] = [];
   for (const [i, sample] of samples.entries()) {
     const hasLabels = sample.masks.length + sample.boxes.length + sample.polygons.length > 0;
-    const labels = hasLabels ? await labelMap(store, sample) : null;
+    const labels = hasLabels ? await labelMap(blobs, sample) : null;
     const focus = new Map<number, Int32Array>();
     if (labels) {
       const byClass = new Map<number, number[]>();
@@ -65,7 +65,7 @@ interface Crop extends CropPlacement {
 export class SegmentBatcher {
   private readonly buckets: { classIndex: number; images: TrainingImage[] }[];
 
-  constructor(private readonly store: Store, private readonly images: TrainingImage[], private readonly geometry: BatchGeometry, private readonly random: () => number) {
+  constructor(private readonly blobs: BlobReader, private readonly images: TrainingImage[], private readonly geometry: BatchGeometry, private readonly random: () => number) {
     const buckets = Array.from({ length: geometry.numClasses + 1 }, (_, c) => ({
       classIndex: c, images: images.filter((i) => (c === 0 ? !i.labels : i.focus.has(c))),
     }));
@@ -127,7 +127,7 @@ export class SegmentBatcher {
     const target = new Float32Array(crops.length * (numClasses + 1) * tw * th);
     for (const [b, crop] of crops.entries()) {
       const src = crop.image.sample;
-      await renderCrop(await this.store.blobs.get(src.sha256), src, crop, cw, ch, pixels, b * cw * ch * 3);
+      await renderCrop(await this.blobs.get(src.sha256), src, crop, cw, ch, pixels, b * cw * ch * 3);
       const { width, height } = scaledSize(src, crop.scale);
       const labels = crop.image.labels;
       const votes = new Uint16Array((numClasses + 1) * tw * th);

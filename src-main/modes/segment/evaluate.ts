@@ -5,10 +5,10 @@ import { type ImageAnalyser, judge } from '../../analysis/analysis.ts';
 import { ArgusError } from '../../contract/errors.ts';
 import { averagePrecision, type Box } from '../../common/box-metrics.ts';
 import { extractRegions } from '../../common/regions.ts';
-import { labelMap } from '../../datasets/label-map.ts';
+import { labelMap } from '../../images/label-map.ts';
 import { decodeRgb } from '../../images/preprocess.ts';
-import type { DatasetSample } from '../../store/datasets.ts';
-import type { Store } from '../../store/store.ts';
+import type { DatasetSample } from '../../contract/dataset-sample.ts';
+import type { BlobReader } from '../model-mode.ts';
 
 
 /** Ground-truth boxes of a sample per class: its box annotations, else the connected components of its labels. */
@@ -33,7 +33,7 @@ function truthBoxes(sample: DatasetSample, labels: Uint8Array, classes: number):
  * recall at ≤ 0.5% false rejects.
  */
 export async function evaluateSegment(
-  store: Store, detector: ImageAnalyser, thresholds: ModelThresholds, classNames: string[], samples: DatasetSample[],
+  blobs: BlobReader, detector: ImageAnalyser, thresholds: ModelThresholds, classNames: string[], samples: DatasetSample[],
   onImage?: (done: number, total: number) => void, signal?: AbortSignal, minRegionArea = 16,
 ): Promise<SegmentMetrics> {
   const labelled = samples.filter((s) => s.label !== 'unlabeled');
@@ -46,9 +46,9 @@ export async function evaluateSegment(
   for (const [i, sample] of labelled.entries()) {
     if (signal?.aborted) throw new ArgusError('cancelled', 'Evaluation cancelled');
     const started = performance.now();
-    const analysis = await detector.analyse(await decodeRgb(await store.blobs.get(sample.sha256)));
+    const analysis = await detector.analyse(await decodeRgb(await blobs.get(sample.sha256)));
     const ms = performance.now() - started;
-    const labels = await labelMap(store, sample);
+    const labels = await labelMap(blobs, sample);
     const defective = sample.label === 'defect';
     board.add(analysis, defective, defective ? labels.map((v) => (v ? 1 : 0)) : null, ms, sample.group);
     for (let p = 0; p < labels.length; p++) {

@@ -1,12 +1,10 @@
-import type { ExecutionProviderChoice, TrainingProgressInfo } from '../../contract/contract.ts';
+import type { ExecutionProviderChoice, ModelVersionSummary as ModelVersion } from '../../contract/contract.ts';
 import { quantile } from '../../analysis/metrics.ts';
 import type { JobContext } from '../../jobs/job-runner.ts';
-import type { BackboneWeights } from '../../model/resnet50.ts';
 import type { Float32Tensor } from '../../model/safetensors.ts';
 import type { SessionCache } from '../../runtime/sessions.ts';
-import type { DatasetSample } from '../../store/datasets.ts';
-import type { ModelVersion } from '../../store/models.ts';
-import type { Store } from '../../store/store.ts';
+import type { DatasetSample } from '../../contract/dataset-sample.ts';
+import type { ModeTrainingInput, TrainedModel } from '../model-mode.ts';
 import { inputSizeFor } from '../anomaly/train.ts';
 import { calibrateOn } from '../shared/evaluation.ts';
 import { completeSchedule, fineTunedNetwork, parentTensors, planFineTune, runFineTune } from '../shared/fine-tune-run.ts';
@@ -14,27 +12,6 @@ import { loadTrainingImages } from './data.ts';
 import { type SegmentModelConfig, SegmentDetector } from './detector.ts';
 import { buildSegmentInferenceModel, initialHeadTensors } from './network.ts';
 import { segmentTask, type SegmentTrainingConfig } from './trainer.ts';
-
-export interface TrainSegmentInput {
-  datasetId: number;
-  backbone: BackboneWeights;
-  backboneSha256: string;
-  provider: ExecutionProviderChoice;
-  /** Fine-tune from this segmentation model version instead of fresh FPN + head weights. */
-  parentModelId?: number;
-  config?: Partial<SegmentTrainingConfig>;
-  name?: string;
-  actor: string;
-  /** Continue this (interrupted) run from its last checkpoint. */
-  resumeRunId?: number;
-  onProgress?: (p: TrainingProgressInfo) => void;
-}
-
-export interface TrainSegmentResult {
-  model: ModelVersion;
-  runId: number;
-  seconds: number;
-}
 
 /** Network input for the training images (as anomaly mode picks it, unless requested) and the scale that maps images onto it. */
 function inputGeometry(samples: DatasetSample[], longSide: number, requested?: { inputWidth?: number; inputHeight?: number }): { inputWidth: number; inputHeight: number; scale: number } {
@@ -70,47 +47,50 @@ export const DEFAULT_SEGMENT_TRAINING: Omit<SegmentTrainingConfig, 'classes' | '
  * candidate model version with the parent, dataset snapshot, config, metrics and the fused
  * forward-only network. The run is recorded; a killed run resumes from its last checkpoint.
  */
-export async function trainSegment(store: Store, input: TrainSegmentInput, ctx: JobContext): Promise<TrainSegmentResult> {
-  const plan = planFineTune(store, 'segment', input, { validationNeedsDefects: false });
-  const { classes, trainSamples, validationSamples, parent, resumed } = plan;
+export async function trainSegment(input: ModeTrainingInput, ctx: JobContext): Promise<TrainedModel> {
+  const plan = planFineTune(input, 'segment', { validationNeedsDefects: false });
+  const { classes, trainSamples, validationSamples } = plan;
+  const parent = input.parent;
+  const resumed = input.run?.resumedTraining;
+  const blobs = input.data.blobs;
   let config: SegmentTrainingConfig;
   if (resumed) {
-    config = resumed.config.training as SegmentTrainingConfig;
+    config = resumed as unknown as SegmentTrainingConfig;
   } else {
-    const requested = input.config ?? {};
-    const parentConfig = parent ? (parent.config as unknown as SegmentModelConfig) : undefined;
+    const requested = input.config as Partial<SegmentTrainingConfig>;
+    const parentConfig = parent ? (parent.model.config as unknown as SegmentModelConfig) : undefined;
     const geometry = parentConfig
       ? { inputWidth: requested.inputWidth ?? parentConfig.inputWidth, inputHeight: requested.inputHeight ?? parentConfig.inputHeight, scale: parentConfig.scale }
       : inputGeometry(trainSamples, 512, requested);
     config = completeSchedule({ ...DEFAULT_SEGMENT_TRAINING, classes, ...geometry, classWeights: [], stepsPerEpoch: 0, ...requested, scale: geometry.scale } as SegmentTrainingConfig, trainSamples.length, requested);
   }
-  const initial: Map<string, Float32Tensor> = parent ? await parentTensors(store, parent) : initialHeadTensors(config, config.seed);
+  const initial: Map<string, Float32Tensor> = parent ? parentTensors(parent) : initialHeadTensors(config, config.seed);
 
   const total = trainSamples.length + validationSamples.length;
   ctx.progress('reading labels', 0, total);
-  const train = await loadTrainingImages(store, trainSamples, (d) => ctx.progress('reading labels', d, total));
-  const validation = await loadTrainingImages(store, validationSamples, (d) => ctx.progress('reading labels', trainSamples.length + d, total));
+  const train = await loadTrainingImages(blobs, trainSamples, (d) => ctx.progress('reading labels', d, total));
+  const validation = await loadTrainingImages(blobs, validationSamples, (d) => ctx.progress('reading labels', trainSamples.length + d, total));
   if (!resumed) {
     const counts = new Array(classes.length + 1).fill(0);
     for (const image of train) {
       if (!image.labels) counts[0] += image.sample.width * image.sample.height;
       else for (const v of image.labels) counts[v]++;
     }
-    config.classWeights = input.config?.classWeights ?? classWeightsFrom(counts);
+    config.classWeights = (input.config as Partial<SegmentTrainingConfig>).classWeights ?? classWeightsFrom(counts);
   }
 
-  return runFineTune(store, plan, input, ctx, config, train.length, () => segmentTask(store, input.backbone, (n) => initial.get(n), config, train, validation), async (outcome) => {
+  return runFineTune(input, plan, ctx, config, train.length, () => segmentTask(blobs, input.backbone, (n) => initial.get(n), config, train, validation), async (outcome) => {
     const network = buildSegmentInferenceModel(input.backbone, (n) => outcome.best.get(n) ?? initial.get(n), config);
     const modelConfig: SegmentModelConfig = { classes, inputWidth: config.inputWidth, inputHeight: config.inputHeight, frozenStages: config.frozenStages, scale: config.scale };
     const detector = await SegmentDetector.create(network, modelConfig, outcome.provider.active ?? 'cpu');
-    const { thresholds, metrics } = await calibrateOn(store, detector, validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal)
+    const { thresholds, metrics } = await calibrateOn(blobs, detector, validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal)
       .finally(() => detector.release());
     return { network, modelConfig, thresholds, validation: { ...metrics, iou: outcome.epochs.find((e) => e.epoch === outcome.bestEpoch)?.validation.iou } };
   });
 }
 
 /** Loads a stored segmentation model version for inspection. */
-export async function loadSegmentDetector(store: Store, model: ModelVersion, provider: ExecutionProviderChoice, sessions?: SessionCache): Promise<SegmentDetector> {
-  const { network, key } = await fineTunedNetwork(store, model);
+export async function loadSegmentDetector(model: ModelVersion, files: Map<string, Uint8Array>, provider: ExecutionProviderChoice, sessions?: SessionCache): Promise<SegmentDetector> {
+  const { network, key } = fineTunedNetwork(model, files);
   return SegmentDetector.create(network, model.config as unknown as SegmentModelConfig, provider, { cache: sessions, key });
 }

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { TrainingValidation } from '../../contract/contract.ts';
 import type { BackboneWeights, TensorLookup } from '../../model/resnet50.ts';
-import type { Store } from '../../store/store.ts';
+import type { BlobReader } from '../model-mode.ts';
 import type { FineTuneBatch, FineTuneSchedule, FineTuneTask, ValidationAccumulator } from '../../training/fine-tuner.ts';
 import { LOGIT_STRIDE, SegmentBatcher, type TrainingImage } from './data.ts';
 import { buildFrozenFeatureModel, buildTrainingGraphs, frozenOutputs, type SegmentNetworkConfig } from './network.ts';
@@ -14,14 +14,14 @@ export interface SegmentTrainingConfig extends SegmentNetworkConfig, FineTuneSch
 }
 
 /** Segmentation as a fine-tuning task: focal + Dice loss on 1/4-resolution one-hot targets, pixel IoU per class on validation. */
-export function segmentTask(store: Store, backbone: BackboneWeights, initial: TensorLookup, config: SegmentTrainingConfig, train: TrainingImage[], validation: TrainingImage[]): FineTuneTask {
+export function segmentTask(blobs: BlobReader, backbone: BackboneWeights, initial: TensorLookup, config: SegmentTrainingConfig, train: TrainingImage[], validation: TrainingImage[]): FineTuneTask {
   const geometry = { inputWidth: config.inputWidth, inputHeight: config.inputHeight, numClasses: config.classes.length, scale: config.scale };
   const targetDims = [config.batchSize, config.classes.length + 1, config.inputHeight / LOGIT_STRIDE, config.inputWidth / LOGIT_STRIDE];
   const asTask = async (batch: Promise<{ pixels: Uint8Array; target: Float32Array }>): Promise<FineTuneBatch> => {
     const { pixels, target } = await batch;
     return { pixels, targets: { target: new ort.Tensor('float32', target, targetDims) } };
   };
-  const validationBatches = new SegmentBatcher(store, validation, geometry, () => 0);
+  const validationBatches = new SegmentBatcher(blobs, validation, geometry, () => 0);
   return {
     graphs: buildTrainingGraphs(backbone, initial, config, config.batchSize, config.classWeights, {
       kind: config.optimizer, weightDecay: config.weightDecay, clipNorm: config.clipNorm,
@@ -29,7 +29,7 @@ export function segmentTask(store: Store, backbone: BackboneWeights, initial: Te
     frozenModel: buildFrozenFeatureModel(backbone, config),
     frozenOutputs: frozenOutputs(config),
     trainingBatches: (random) => {
-      const batcher = new SegmentBatcher(store, train, geometry, random);
+      const batcher = new SegmentBatcher(blobs, train, geometry, random);
       return (size) => asTask(batcher.trainingBatch(size));
     },
     validationBatch: (from, size) => asTask(validationBatches.validationBatch(from, size)),

@@ -4,8 +4,8 @@ import { AnomalyScoreboard } from '../../analysis/scoreboard.ts';
 import { type AnomalyMetrics } from '../../contract/contract.ts';
 import { calibrate } from '../../analysis/thresholds.ts';
 import type { ModelThresholds } from '../../contract/contract.ts';
-import type { DatasetSample } from '../../store/datasets.ts';
-import type { Store } from '../../store/store.ts';
+import type { DatasetSample } from '../../contract/dataset-sample.ts';
+import type { BlobReader } from '../model-mode.ts';
 import { defectMask } from './ground-truth.ts';
 
 /**
@@ -13,7 +13,7 @@ import { defectMask } from './ground-truth.ts';
  * analysis and the ground-truth mask, and returns the filled scoreboard.
  */
 export async function scoreSamples(
-  store: Store, detector: ImageAnalyser, samples: DatasetSample[],
+  blobs: BlobReader, detector: ImageAnalyser, samples: DatasetSample[],
   onImage?: (done: number, total: number) => void, signal?: AbortSignal,
   visit?: (analysis: AnomalyAnalysis, truth: Uint8Array | null, sample: DatasetSample) => void,
 ): Promise<AnomalyScoreboard> {
@@ -22,9 +22,9 @@ export async function scoreSamples(
   for (const [i, sample] of labelled.entries()) {
     if (signal?.aborted) throw new Error('cancelled');
     const started = performance.now();
-    const analysis = await detector.analyse(await decodeRgb(await store.blobs.get(sample.sha256)));
+    const analysis = await detector.analyse(await decodeRgb(await blobs.get(sample.sha256)));
     const ms = performance.now() - started;
-    const truth = sample.label === 'defect' ? await defectMask(store, sample) : null;
+    const truth = sample.label === 'defect' ? await defectMask(blobs, sample) : null;
     board.add(analysis, sample.label === 'defect', truth, ms, sample.group);
     visit?.(analysis, truth, sample);
     onImage?.(i + 1, labelled.length);
@@ -40,12 +40,12 @@ const CALIBRATION_PIXEL_STRIDE = 4;
  * gives the validation metrics: image scores, and a strided sample of pixel scores with their truth.
  */
 export async function calibrateOn(
-  store: Store, detector: ImageAnalyser, samples: DatasetSample[], onImage?: (done: number, total: number) => void, signal?: AbortSignal,
+  blobs: BlobReader, detector: ImageAnalyser, samples: DatasetSample[], onImage?: (done: number, total: number) => void, signal?: AbortSignal,
   falseRejectRate?: number,
 ): Promise<{ thresholds: ModelThresholds; metrics: AnomalyMetrics }> {
   const pixelScores: number[] = [];
   const pixelDefective: number[] = [];
-  const board = await scoreSamples(store, detector, samples, onImage, signal, (analysis, truth) => {
+  const board = await scoreSamples(blobs, detector, samples, onImage, signal, (analysis, truth) => {
     for (let y = 0; y < analysis.height; y += CALIBRATION_PIXEL_STRIDE) {
       for (let x = 0; x < analysis.width; x += CALIBRATION_PIXEL_STRIDE) {
         const p = y * analysis.width + x;

@@ -1,24 +1,30 @@
 import { type PointerEvent as ReactPointerEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { DatasetImage, DefectClass, LabellingRanking, RegionSuggestions } from '../../../src-main/contract/contract.ts';
+import { ANNOTATION_SCHEMA_VERSION, type DatasetImage, type DefectClass, type LabellingRanking, type RegionSuggestions } from '../../../src-main/contract/contract.ts';
 import { strokeSegment, type Point } from '../../../src-main/common/geometry.ts';
 import { api, client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync, useJob } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
-import { adoptIds, type AnnotationDocument, fromAnnotations, moveShape, newKey, shapeAt, snapshot, toAnnotations, type VectorShape } from './document.ts';
+import { adoptIds, type AnnotationDocument, fromAnnotations, moveShape, newKey, shapeAt, toAnnotations, type VectorShape } from './document.ts';
+import { actionForKey, annotateActions, type Tool } from './actions.ts';
+import { type Edit, EditHistory, readRect, setPixelsRect } from './edits.ts';
 
-type Tool = 'select' | 'box' | 'polygon' | 'brush' | 'eraser';
-const TOOLS: { tool: Tool; key: string }[] = [
-  { tool: 'select', key: 'V' }, { tool: 'box', key: 'B' }, { tool: 'polygon', key: 'P' }, { tool: 'brush', key: 'R' }, { tool: 'eraser', key: 'E' },
-];
-const HISTORY_LIMIT = 30;
+const HISTORY_LIMIT = 100;
 const SAVE_DELAY_MS = 400;
 /** Queue order: what still needs labels first, then defects to review, then good parts. */
 const QUEUE_ORDER: Record<DatasetImage['label'], number> = { unlabeled: 0, defect: 1, good: 2 };
 
+/** Whether an edit changes mask pixels (the mask layer then redraws from scratch). */
+const touchesMasks = (edit: Edit): boolean => edit.type === 'pixels' || (edit.type === 'batch' && edit.edits.some(touchesMasks));
+
 const rgba = (hex: string, alpha: number): [number, number, number, number] => [parseInt(hex.slice(1, 3), 16), parseInt(hex.slice(3, 5), 16), parseInt(hex.slice(5, 7), 16), alpha];
 
-/** Labelling: boxes, polygons and pixel-accurate brush masks per class, undo/redo, autosave. */
+/**
+ * Labelling: boxes, polygons and pixel-accurate brush masks per class, undo/redo, autosave. The
+ * document changes only through edits (edits.ts), which the history undoes by their inverses; the
+ * stage is four stacked layers (image, masks, vectors, interaction), each redrawn only when what
+ * it shows changes; one action table (actions.ts) serves the toolbar and the keyboard.
+ */
 export function AnnotatePage() {
   const { t } = useI18n();
   const { isEngineer } = useSession();
@@ -56,8 +62,9 @@ export function AnnotatePage() {
   const image = queue.find((i) => i.imageId === imageId);
 
   const [doc, setDoc] = useState<AnnotationDocument | null>(null);
-  const [past, setPast] = useState<AnnotationDocument[]>([]);
-  const [future, setFuture] = useState<AnnotationDocument[]>([]);
+  const history = useRef(new EditHistory(HISTORY_LIMIT));
+  // Bumped whenever mask pixels change in place, so the mask layer redraws.
+  const [maskVersion, setMaskVersion] = useState(0);
   const [tool, setTool] = useState<Tool>('box');
   const [classIndex, setClassIndex] = useState(1);
   const [brushSize, setBrushSize] = useState(8);
@@ -71,8 +78,11 @@ export function AnnotatePage() {
   docRef.current = doc;
   const saveTimer = useRef<number | undefined>(undefined);
   const canvasRef = useRef<HTMLCanvasElement>(null);
+  const maskCanvas = useRef<HTMLCanvasElement>(null);
+  const vectorCanvas = useRef<HTMLCanvasElement>(null);
   const maskLayers = useRef(new Map<number, HTMLCanvasElement>());
-  const drag = useRef<{ start: Point; last: Point; before: AnnotationDocument; moving?: VectorShape } | null>(null);
+  /** A gesture in progress; a brush stroke keeps the masks as they were before it and the rectangle it touched. */
+  const drag = useRef<{ start: Point; last: Point; moving?: VectorShape; before?: Map<number, Uint8Array>; dirty?: [number, number, number, number] } | null>(null);
 
   // Loading an image's annotations (after saving whatever the previous one still had pending).
   useEffect(() => {
@@ -83,8 +93,7 @@ export function AnnotatePage() {
       const loaded = fromAnnotations(stored.width, stored.height, stored.annotations);
       maskLayers.current.clear();
       setDoc(loaded);
-      setPast([]);
-      setFuture([]);
+      history.current.clear();
       setSelected(null);
       setDraft(null);
       setSuggestions(null);
@@ -101,7 +110,7 @@ export function AnnotatePage() {
     if (!current || !datasetId || !imageId) return;
     setSaveState('saving');
     try {
-      const saved = await api.saveImageAnnotations({ datasetId, imageId, annotations: toAnnotations(current) });
+      const saved = await api.saveImageAnnotations({ schemaVersion: ANNOTATION_SCHEMA_VERSION, datasetId, imageId, annotations: toAnnotations(current) });
       adoptIds(current, saved.annotations);
       setSaveState((s) => (s === 'saving' ? 'saved' : s));
       setError(null);
@@ -121,11 +130,16 @@ export function AnnotatePage() {
     window.clearTimeout(saveTimer.current);
     saveTimer.current = window.setTimeout(() => void save(), SAVE_DELAY_MS);
   };
-  const commit = (before: AnnotationDocument, after: AnnotationDocument): void => {
-    if (!isEngineer) return;
-    setPast((p) => [...p.slice(-HISTORY_LIMIT + 1), before]);
-    setFuture([]);
-    apply(after);
+  /** Makes a change through the history (QA engineers only). */
+  const edit = (change: Edit): void => {
+    const current = docRef.current;
+    if (!isEngineer || !current) return;
+    apply(history.current.apply(current, change));
+    if (touchesMasks(change)) repaintMasks();
+  };
+  const repaintMasks = (): void => {
+    maskLayers.current.clear();
+    setMaskVersion((v) => v + 1);
   };
   useEffect(() => {
     const flush = (): void => {
@@ -139,20 +153,14 @@ export function AnnotatePage() {
   }, [saveState, save]);
 
   const undo = (): void => {
-    if (!doc || past.length === 0) return;
-    const previous = past[past.length - 1];
-    setFuture((f) => [snapshot(doc), ...f]);
-    setPast((p) => p.slice(0, -1));
-    maskLayers.current.clear();
-    apply(previous);
+    if (!doc || !history.current.canUndo) return;
+    apply(history.current.undo(doc));
+    repaintMasks();
   };
   const redo = (): void => {
-    if (!doc || future.length === 0) return;
-    const [next, ...rest] = future;
-    setPast((p) => [...p, snapshot(doc)]);
-    setFuture(rest);
-    maskLayers.current.clear();
-    apply(next);
+    if (!doc || !history.current.canRedo) return;
+    apply(history.current.redo(doc));
+    repaintMasks();
   };
 
   const colourOf = (index: number): string => classes.find((c) => c.index === index)?.color ?? '#ff3b30';
@@ -181,12 +189,24 @@ export function AnnotatePage() {
     return layer;
   };
 
-  const render = useCallback(() => {
-    const canvas = canvasRef.current;
+  // The mask layer: every class's mask (one offscreen canvas each, updated where painted).
+  const drawMasks = (target: AnnotationDocument): void => {
+    const canvas = maskCanvas.current;
+    if (!canvas) return;
+    const ctx = canvas.getContext('2d')!;
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    for (const [index, mask] of target.masks) ctx.drawImage(maskLayers.current.get(index) ?? maskLayer(index, mask.data), 0, 0);
+  };
+  useEffect(() => {
+    if (doc) drawMasks(doc);
+  }, [doc?.masks, maskVersion, classes]);
+
+  // The vector layer: boxes and polygons, the selected one dashed.
+  useEffect(() => {
+    const canvas = vectorCanvas.current;
     if (!canvas || !doc) return;
     const ctx = canvas.getContext('2d')!;
     ctx.clearRect(0, 0, canvas.width, canvas.height);
-    for (const [index, mask] of doc.masks) ctx.drawImage(maskLayers.current.get(index) ?? maskLayer(index, mask.data), 0, 0);
     const line = Math.max(1.5, doc.width / 500);
     for (const s of doc.shapes) {
       ctx.strokeStyle = colourOf(s.classIndex);
@@ -198,13 +218,21 @@ export function AnnotatePage() {
       ctx.closePath();
       ctx.stroke();
     }
+  }, [doc?.shapes, selected, classes]);
+
+  // The interaction layer: the model's suggestions and the shape being drawn.
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas || !doc) return;
+    const ctx = canvas.getContext('2d')!;
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    const line = Math.max(1.5, doc.width / 500);
     ctx.setLineDash([line * 2, line * 2]);
     ctx.strokeStyle = '#f5a623';
     ctx.lineWidth = line;
     for (const r of suggestions?.regions ?? []) ctx.strokeRect(r.box[0], r.box[1], r.box[2] - r.box[0], r.box[3] - r.box[1]);
     ctx.setLineDash([line * 3, line * 2]);
     ctx.strokeStyle = colourOf(classIndex);
-    ctx.lineWidth = line;
     if (draft?.box) ctx.strokeRect(draft.box[0], draft.box[1], draft.box[2] - draft.box[0], draft.box[3] - draft.box[1]);
     if (draft?.points?.length) {
       ctx.beginPath();
@@ -213,28 +241,31 @@ export function AnnotatePage() {
       for (const [x, y] of draft.points) ctx.fillRect(x - line, y - line, line * 2, line * 2);
     }
     ctx.setLineDash([]);
-  }, [doc, selected, draft, classIndex, classes, suggestions]);
-  useEffect(render, [render]);
+  }, [doc?.width, draft, suggestions, classIndex, classes]);
+
 
   // ---- Pointer input in image pixels ----
   const toImage = (e: ReactPointerEvent | MouseEvent): Point => {
     const rect = canvasRef.current!.getBoundingClientRect();
     return [((e.clientX - rect.left) / rect.width) * doc!.width, ((e.clientY - rect.top) / rect.height) * doc!.height];
   };
-  const paint = (target: AnnotationDocument, from: Point, to: Point): void => {
+  /** Paints one brush segment into the masks in place and returns the rectangle it touched. */
+  const paint = (target: AnnotationDocument, layers: number[], from: Point, to: Point): [number, number, number, number] => {
     const radius = brushSize / 2;
     const region: [number, number, number, number] = [
       Math.max(0, Math.floor(Math.min(from[0], to[0]) - radius - 1)), Math.max(0, Math.floor(Math.min(from[1], to[1]) - radius - 1)),
       Math.min(target.width, Math.ceil(Math.max(from[0], to[0]) + radius + 1)), Math.min(target.height, Math.ceil(Math.max(from[1], to[1]) + radius + 1)),
     ];
-    const layers = tool === 'eraser' ? [...target.masks.keys()] : [classIndex];
     for (const index of layers) {
-      if (!target.masks.has(index)) target.masks.set(index, { data: new Uint8Array(target.width * target.height) });
       const mask = target.masks.get(index)!;
       strokeSegment(mask.data, target.width, target.height, from, to, radius, tool === 'eraser' ? 0 : 1);
       maskLayer(index, mask.data, region);
     }
+    drawMasks(target);
+    return region;
   };
+  const union = (a: [number, number, number, number] | undefined, b: [number, number, number, number]): [number, number, number, number] =>
+    (a ? [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])] : b);
 
   const onPointerDown = (e: ReactPointerEvent<HTMLCanvasElement>): void => {
     if (!doc || e.button !== 0 || !isEngineer) return;
@@ -244,19 +275,21 @@ export function AnnotatePage() {
       return;
     }
     e.currentTarget.setPointerCapture(e.pointerId);
-    const before = snapshot(doc);
     if (tool === 'select') {
       const hit = shapeAt(doc, p);
       setSelected(hit?.key ?? null);
-      drag.current = hit ? { start: p, last: p, before, moving: hit } : null;
+      drag.current = hit ? { start: p, last: p, moving: hit } : null;
       return;
     }
-    drag.current = { start: p, last: p, before };
+    drag.current = { start: p, last: p };
     if (tool === 'brush' || tool === 'eraser') {
-      const working = snapshot(doc);
-      working.good = null;
-      paint(working, p, p);
-      setDoc(working);
+      // The stroke paints in place as the pointer moves; the masks as they were are kept until it ends.
+      const layers = tool === 'eraser' ? [...doc.masks.keys()] : [classIndex];
+      const masks = new Map(doc.masks);
+      for (const index of layers) if (!masks.has(index)) masks.set(index, { data: new Uint8Array(doc.width * doc.height) });
+      const working: AnnotationDocument = { ...doc, masks };
+      drag.current.before = new Map(layers.map((index) => [index, masks.get(index)!.data.slice()]));
+      drag.current.dirty = paint(working, layers, p, p);
       docRef.current = working;
     }
   };
@@ -266,10 +299,7 @@ export function AnnotatePage() {
     if (!d || !doc) return;
     const p = toImage(e);
     if (tool === 'box') setDraft({ box: [Math.min(d.start[0], p[0]), Math.min(d.start[1], p[1]), Math.max(d.start[0], p[0]), Math.max(d.start[1], p[1])] });
-    if (tool === 'brush' || tool === 'eraser') {
-      paint(doc, d.last, p);
-      render();
-    }
+    if ((tool === 'brush' || tool === 'eraser') && d.before) d.dirty = union(d.dirty, paint(doc, [...d.before.keys()], d.last, p));
     if (tool === 'select' && d.moving) {
       const moved = moveShape(d.moving, p[0] - d.start[0], p[1] - d.start[1]);
       const next = { ...doc, shapes: doc.shapes.map((s) => (s.key === moved.key ? moved : s)) };
@@ -286,35 +316,44 @@ export function AnnotatePage() {
     if (tool === 'box' && draft?.box) {
       const [x0, y0, x1, y1] = draft.box;
       setDraft(null);
-      if (x1 - x0 >= 2 && y1 - y0 >= 2) commit(d.before, { ...doc, good: null, shapes: [...doc.shapes, { key: newKey(), shape: 'box', classIndex, box: [x0, y0, x1, y1].map(Math.round) as [number, number, number, number] }] });
-    } else if (tool === 'brush' || tool === 'eraser') {
-      commit(d.before, { ...doc });
+      if (x1 - x0 >= 2 && y1 - y0 >= 2) {
+        edit({ type: 'batch', edits: [{ type: 'good', good: null }, { type: 'add', shapes: [{ key: newKey(), shape: 'box', classIndex, box: [x0, y0, x1, y1].map(Math.round) as [number, number, number, number] }] }] });
+      }
+    } else if ((tool === 'brush' || tool === 'eraser') && d.before && d.dirty) {
+      // The history keeps only the rectangle the stroke touched, as it was before.
+      const rect = d.dirty;
+      const restore: Edit[] = [...d.before].map(([classIndex, before]) => ({ type: 'pixels', classIndex, rect, pixels: readRect(before, doc.width, rect) }));
+      history.current.record({ type: 'batch', edits: [...restore, { type: 'good', good: doc.good }] });
+      apply({ ...doc, good: null });
     } else if (tool === 'select' && d.moving && (d.last[0] !== d.start[0] || d.last[1] !== d.start[1])) {
-      commit(d.before, { ...doc });
+      history.current.record({ type: 'replace', shape: d.moving });
+      apply({ ...doc });
     }
   };
   const closePolygon = (): void => {
     if (!doc || !draft?.points || draft.points.length < 3) return;
     const shape: VectorShape = { key: newKey(), shape: 'polygon', classIndex, points: draft.points.map(([x, y]) => [Math.round(x * 10) / 10, Math.round(y * 10) / 10] as Point) };
     setDraft(null);
-    commit(snapshot(doc), { ...doc, good: null, shapes: [...doc.shapes, shape] });
+    edit({ type: 'batch', edits: [{ type: 'good', good: null }, { type: 'add', shapes: [shape] }] });
   };
   const remove = (key: string): void => {
-    if (!doc) return;
-    commit(snapshot(doc), { ...doc, shapes: doc.shapes.filter((s) => s.key !== key) });
+    edit({ type: 'remove', keys: [key] });
     setSelected(null);
   };
+  const clearMaskEdit = (index: number, data: Uint8Array): Edit => {
+    const rect = setPixelsRect(data, doc!.width, doc!.height);
+    return { type: 'pixels', classIndex: index, rect, pixels: new Uint8Array((rect[2] - rect[0]) * (rect[3] - rect[1])) };
+  };
   const clearMask = (index: number): void => {
-    if (!doc) return;
-    const next = snapshot(doc);
-    next.masks.delete(index);
-    maskLayers.current.delete(index);
-    commit(snapshot(doc), next);
+    const mask = doc?.masks.get(index);
+    if (mask) edit(clearMaskEdit(index, mask.data));
   };
   const markGood = (): void => {
     if (!doc) return;
-    maskLayers.current.clear();
-    commit(snapshot(doc), { ...doc, shapes: [], masks: new Map(), good: doc.good ?? {} });
+    edit({
+      type: 'batch',
+      edits: [{ type: 'remove', keys: doc.shapes.map((s) => s.key) }, ...[...doc.masks].map(([index, mask]) => clearMaskEdit(index, mask.data)), { type: 'good', good: doc.good ?? {} }],
+    });
   };
   // Model-assisted labelling: the production model's regions, to accept as boxes or dismiss.
   const suggest = async (): Promise<void> => {
@@ -335,7 +374,7 @@ export function AnnotatePage() {
       const r = suggestions.regions[i];
       return { key: newKey(), shape: 'box', classIndex: r.classIndex ?? classIndex, box: r.box };
     });
-    commit(snapshot(doc), { ...doc, good: null, shapes: [...doc.shapes, ...added] });
+    edit({ type: 'batch', edits: [{ type: 'good', good: null }, { type: 'add', shapes: added }] });
     setSuggestions({ ...suggestions, regions: suggestions.regions.filter((_, i) => !indices.includes(i)) });
   };
   const dismiss = (index: number): void => {
@@ -349,35 +388,20 @@ export function AnnotatePage() {
     void save().then(() => setImageId(next.imageId));
   };
 
-  // ---- Keyboard shortcuts (shown on the toolbar) ----
+  // ---- One action table for the toolbar and the keyboard ----
+  const actions = annotateActions({
+    tool, setTool, undo, redo, canUndo: history.current.canUndo, canRedo: history.current.canRedo, markGood, suggest: () => void suggest(), suggesting,
+    closePolygon, cancelDraft: () => setDraft(null), deleteSelected: () => selected && remove(selected),
+    brushSmaller: () => setBrushSize((v) => Math.max(1, v - 2)), brushLarger: () => setBrushSize((v) => Math.min(200, v + 2)), step,
+    classIndices: classes.map((c) => c.index), setClass: setClassIndex,
+  });
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
       if ((e.target as HTMLElement).closest('input, select, textarea')) return;
-      const key = e.key.toLowerCase();
-      if ((e.ctrlKey || e.metaKey) && key === 'z') {
-        e.preventDefault();
-        if (e.shiftKey) redo();
-        else undo();
-        return;
-      }
-      if ((e.ctrlKey || e.metaKey) && key === 'y') {
-        e.preventDefault();
-        redo();
-        return;
-      }
-      if (e.ctrlKey || e.metaKey || e.altKey) return;
-      const toolKey = TOOLS.find((x) => x.key.toLowerCase() === key);
-      if (toolKey) setTool(toolKey.tool);
-      else if (key === 'enter') closePolygon();
-      else if (key === 'escape') setDraft(null);
-      else if ((key === 'delete' || key === 'backspace') && selected) remove(selected);
-      else if (key === 'g') markGood();
-      else if (key === 's') void suggest();
-      else if (key === '[') setBrushSize((s) => Math.max(1, s - 2));
-      else if (key === ']') setBrushSize((s) => Math.min(200, s + 2));
-      else if (key === 'arrowright') step(1);
-      else if (key === 'arrowleft') step(-1);
-      else if (/^[1-9]$/.test(key) && classes.some((c) => c.index === Number(key))) setClassIndex(Number(key));
+      const action = actionForKey(actions, e);
+      if (!action) return;
+      if (e.ctrlKey || e.metaKey) e.preventDefault();
+      action.run();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -422,9 +446,9 @@ export function AnnotatePage() {
 
         <div className="annotate-main">
           <div className="card annotate-toolbar" role="toolbar" aria-label={t('annotate.tools')}>
-            {TOOLS.map(({ tool: x, key }) => (
-              <button key={x} className={tool === x ? 'primary' : ''} aria-pressed={tool === x} onClick={() => setTool(x)} title={`${t(`annotate.tool.${x}`)} (${key})`}>
-                {t(`annotate.tool.${x}`)} <kbd>{key}</kbd>
+            {actions.filter((a) => a.place === 'tool').map((a) => (
+              <button key={a.id} className={a.pressed ? 'primary' : ''} aria-pressed={a.pressed} onClick={a.run} title={`${t(a.label)} (${a.shortcut})`}>
+                {t(a.label)} <kbd>{a.shortcut}</kbd>
               </button>
             ))}
             <label className="inline">{t('annotate.class')}
@@ -436,18 +460,19 @@ export function AnnotatePage() {
               <input type="range" min={1} max={100} value={brushSize} onChange={(e) => setBrushSize(Number(e.target.value))} aria-label={t('annotate.brushSize')} />
               <span>{brushSize}px</span>
             </label>
-            <button onClick={undo} disabled={past.length === 0} title="Ctrl+Z">{t('annotate.undo')} <kbd>Ctrl+Z</kbd></button>
-            <button onClick={redo} disabled={future.length === 0} title="Ctrl+Shift+Z">{t('annotate.redo')} <kbd>Ctrl+Y</kbd></button>
-            <button onClick={markGood} title="G">{t('annotate.good')} <kbd>G</kbd></button>
-            <button onClick={() => void suggest()} disabled={suggesting} title="S">{suggesting ? t('annotate.suggesting') : t('annotate.suggest')} <kbd>S</kbd></button>
+            {actions.filter((a) => a.place === 'command').map((a) => (
+              <button key={a.id} onClick={a.run} disabled={a.disabled} title={a.shortcut}>{t(a.label)} <kbd>{a.shortcut}</kbd></button>
+            ))}
             <span className={`save-state save-${saveState}`} data-testid="save-state" role="status">{saveText}</span>
           </div>
           {tool === 'polygon' && <p className="muted hint">{t('annotate.polygonHint')}</p>}
           {image && doc && (
             <div className="annotate-stage" style={{ aspectRatio: `${doc.width} / ${doc.height}` }}>
               <img src={client.mediaUrl('original', image.sha256)} alt={image.file} draggable={false} />
+              <canvas ref={maskCanvas} width={doc.width} height={doc.height} data-testid="mask-layer" className="layer" />
+              <canvas ref={vectorCanvas} width={doc.width} height={doc.height} data-testid="vector-layer" className="layer" />
               <canvas
-                ref={canvasRef} width={doc.width} height={doc.height} data-testid="annotation-canvas" className={`tool-${tool}`}
+                ref={canvasRef} width={doc.width} height={doc.height} data-testid="annotation-canvas" className={`layer tool-${tool}`}
                 onPointerDown={onPointerDown} onPointerMove={onPointerMove} onPointerUp={onPointerUp} onDoubleClick={closePolygon}
               />
             </div>

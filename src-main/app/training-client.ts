@@ -1,15 +1,14 @@
-import type { ApiErrorBody, TrainableMode, TrainingProgressInfo } from '../contract/contract.ts';
+import type { ApiErrorBody, TrainingProgressInfo } from '../contract/contract.ts';
 import { ArgusError } from '../contract/errors.ts';
 import type { JobContext } from '../jobs/job-runner.ts';
-import type { ModeTrainingInput } from './model-mode.ts';
+import type { TrainRequest } from './train-model.ts';
 import { startWorker } from '../runtime/worker-rpc.ts';
 
-/** What the worker needs: the mode, the data directory, the backbone weights file and the run's settings. */
+/** What the worker needs: the data directory, the backbone weights file and the training request. */
 export interface TrainingJobRequest {
-  mode: TrainableMode;
   dataDir: string;
   weightsPath: string;
-  input: Omit<ModeTrainingInput, 'backbone' | 'onProgress'>;
+  input: Omit<TrainRequest, 'backbone' | 'onProgress'>;
 }
 
 export interface WorkerTrainingResult {

@@ -1,7 +1,7 @@
-import { ArgusError } from '../../contract/errors.ts';
-import { sha256Hex } from '../../store/blob-store.ts';
-import type { ModelVersion } from '../../store/models.ts';
-import type { Store } from '../../store/store.ts';
+import { ArgusError } from '../contract/errors.ts';
+import { sha256Hex } from './blob-store.ts';
+import type { ModelVersion } from './models.ts';
+import type { Store } from './store.ts';
 
 /** Reads a model's files, refusing any that is missing or does not match its recorded SHA-256. */
 export async function verifyModelFiles(store: Store, model: ModelVersion): Promise<Map<string, Buffer>> {

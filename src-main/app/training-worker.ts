@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { toErrorBody } from '../contract/errors.ts';
 import { loadResNet50Weights } from '../model/resnet50.ts';
-import { modeOf } from './registry.ts';
+import { trainAndRegister } from './train-model.ts';
 import { Store } from '../store/store.ts';
 import type { TrainingJobRequest, TrainingWorkerMessage } from './training-client.ts';
 
@@ -17,7 +17,7 @@ port.on('message', (message: { type: 'cancel' }) => {
 
 const store = new Store(request.dataDir);
 try {
-  const { model, runId, seconds } = await modeOf(request.mode).train(store, {
+  const { model, runId, seconds } = await trainAndRegister(store, {
     ...request.input, backbone: loadResNet50Weights(request.weightsPath),
     onProgress: (info) => post({ type: 'training', info }),
   }, {

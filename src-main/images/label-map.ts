@@ -1,7 +1,6 @@
 import { fillPolygon } from '../common/geometry.ts';
-import { decodeLabelMask } from '../images/decode.ts';
-import type { DatasetSample } from '../store/datasets.ts';
-import type { Store } from '../store/store.ts';
+import { decodeLabelMask } from './decode.ts';
+import type { DatasetSample } from '../contract/dataset-sample.ts';
 
 /**
  * Per-pixel class index (0 = background) of a sample at its own resolution: masks as they are,
@@ -9,7 +8,7 @@ import type { Store } from '../store/store.ts';
  * defects several ways (BSData: masks, polygons and boxes) is used at its most precise (masks,
  * else polygons, else boxes); everything drawn in Argus is used as drawn, later drawings on top.
  */
-export async function labelMap(store: Store, sample: DatasetSample): Promise<Uint8Array> {
+export async function labelMap(blobs: { get(sha256: string): Promise<Buffer> }, sample: DatasetSample): Promise<Uint8Array> {
   const { width, height } = sample;
   const out = new Uint8Array(width * height);
   const fromImport = <T extends { imported: boolean }>(items: T[]): T[] => items.filter((i) => i.imported);
@@ -25,7 +24,7 @@ export async function labelMap(store: Store, sample: DatasetSample): Promise<Uin
   const byBlob = new Map<string, Map<number, number>>();
   for (const m of [...importedMasks, ...drawn(sample.masks)]) byBlob.set(m.sha256, (byBlob.get(m.sha256) ?? new Map()).set(m.value, m.classIndex));
   for (const [sha256, classes] of byBlob) {
-    const mask = await decodeLabelMask(await store.blobs.get(sha256));
+    const mask = await decodeLabelMask(await blobs.get(sha256));
     for (let i = 0; i < out.length; i++) {
       const c = classes.get(mask.data[i]);
       if (c !== undefined) out[i] = c;
