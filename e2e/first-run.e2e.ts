@@ -46,4 +46,20 @@ describe('First run (browser mode, Chromium)', () => {
     await expect.poll(() => page.getByTestId('backbone').textContent()).toMatch(/ResNet-50 \(ImageNet\), shipped with Argus · ad1987b9274f… · 51\.5 MB/);
     expect(app.consoleErrors).toEqual([]);
   });
+
+  it('a page that cannot render shows the error and leaves the rest of the app usable', async () => {
+    const { page } = app;
+    // An engine answering in a shape this renderer does not expect (a version mismatch after an update).
+    await page.route('**/api/listModels', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ok: true, value: [{ id: 7 }] }) }));
+    await page.getByRole('link', { name: 'Models' }).click();
+    await expect.poll(() => page.getByTestId('page-error').textContent()).toMatch(/This page could not be shown.*Inspections, hot folders and training keep running/);
+    await app.screenshot('page-error');
+    await page.unroute('**/api/listModels');
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await expect.poll(() => page.getByTestId('backbone').textContent()).toMatch(/shipped with Argus/);
+    expect(await page.getByTestId('page-error').count()).toBe(0);
+    // The failed render is reported in the console (for the support team), nothing else.
+    expect(app.consoleErrors.every((e) => /Page failed to render|The above error occurred|Cannot read properties/.test(e))).toBe(true);
+    app.consoleErrors.length = 0;
+  });
 });

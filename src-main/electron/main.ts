@@ -1,11 +1,15 @@
 import { join } from 'node:path';
-import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell } from 'electron';
 import { CONTENT_SECURITY_POLICY } from '../platform/csp.ts';
 import { resolveDataDir } from '../platform/data-dir.ts';
 import { CallerSession } from '../app/roles.ts';
 import { ArgusService } from '../app/service.ts';
 import { dispatch } from '../app/dispatch.ts';
 import { isAppUrl, mainWindowOptions } from './window-options.ts';
+import { appMenuTemplate } from './app-menu.ts';
+import { attachStationLog } from '../app/station-log.ts';
+import type { RotatingLog } from '../platform/log-file.ts';
+import { packageVersion } from '../platform/resources.ts';
 
 const devServerUrl = process.env.ELECTRON_RENDERER_URL;
 const appPage = { indexFile: join(import.meta.dirname, '../renderer/index.html'), devServerUrl };
@@ -26,6 +30,7 @@ app.on('second-instance', () => {
 protocol.registerSchemesAsPrivileged([{ scheme: 'argus-media', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 let service: ArgusService;
+let log: RotatingLog;
 // Each window's web contents is one caller: it starts as an operator and unlocks with the PIN.
 const callers = new Map<number, CallerSession>();
 const callerOf = (id: number): CallerSession => callers.get(id) ?? callers.set(id, new CallerSession()).get(id)!;
@@ -48,6 +53,23 @@ function createWindow(): void {
 
 app.whenReady().then(() => {
   service = new ArgusService({ dataDir: resolveDataDir(undefined, app.getPath('userData')), actor: 'desktop' });
+  log = attachStationLog(service, 'desktop');
+  Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate(app.isPackaged, {
+    openDataFolder: () => void shell.openPath(service.store.dataDir),
+    openLogFolder: () => void shell.openPath(log.dir),
+    about: () => void dialog.showMessageBox({ type: 'info', title: 'About Argus', message: `Argus ${packageVersion()}`, detail: `Data: ${service.store.dataDir}\nLog: ${log.file}` }),
+  })));
+  // A renderer that crashed or hung is logged and, after telling the user, loaded again: the
+  // engine (and its hot folders) kept running in this process.
+  app.on('render-process-gone', (_event, contents, details) => {
+    log.write('error', 'renderer', `gone: ${details.reason} (exit code ${details.exitCode})`);
+    if (details.reason === 'clean-exit' || contents.isDestroyed()) return;
+    void dialog.showMessageBox({ type: 'error', title: 'Argus', message: 'The Argus window stopped working and will be reloaded.', detail: `Reason: ${details.reason}. Inspections and hot folders kept running. Log: ${log.file}` })
+      .then(() => !contents.isDestroyed() && contents.reload());
+  });
+  app.on('child-process-gone', (_event, details) => {
+    if (details.reason !== 'clean-exit') log.write('error', 'process', `${details.type} gone: ${details.reason} (exit code ${details.exitCode})`);
+  });
 
   const ses = session.defaultSession;
   ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));

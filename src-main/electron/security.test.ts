@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../platform/csp.ts';
 import { isAppUrl, mainWindowOptions } from './window-options.ts';
+import { appMenuTemplate } from './app-menu.ts';
 
 describe('Electron security defaults', () => {
   it('isolates and sandboxes the renderer with no Node access', () => {
@@ -44,5 +45,18 @@ describe('Electron security defaults', () => {
     expect(main).toMatch(/requestSingleInstanceLock\(\)/);
     expect(main).not.toMatch(/openExternal/);
     expect(main).toMatch(/setWindowOpenHandler\(\(\) => \(\{ action: 'deny' \}\)\)/);
+  });
+
+  it('an installed app\'s menu has no developer tools and no reload; a development build keeps them', () => {
+    const noop = { openDataFolder: () => undefined, openLogFolder: () => undefined, about: () => undefined };
+    const roles = (packaged: boolean): string[] => JSON.stringify(appMenuTemplate(packaged, noop)).match(/"role":"\w+"/g) ?? [];
+    expect(roles(true)).not.toContain('"role":"toggleDevTools"');
+    expect(roles(true)).not.toContain('"role":"reload"');
+    expect(roles(true)).toContain('"role":"quit"');
+    expect(roles(false)).toContain('"role":"toggleDevTools"');
+    const main = readFileSync(join(import.meta.dirname, 'main.ts'), 'utf8');
+    expect(main).toMatch(/Menu\.setApplicationMenu\(Menu\.buildFromTemplate\(appMenuTemplate\(app\.isPackaged/);
+    expect(main).toMatch(/'render-process-gone'/);
+    expect(main).toMatch(/'child-process-gone'/);
   });
 });

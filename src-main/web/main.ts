@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { resolveDataDir } from '../platform/data-dir.ts';
 import { ArgusService } from '../app/service.ts';
+import { attachStationLog } from '../app/station-log.ts';
 import { startWebServer } from './server.ts';
 
 const { values } = parseArgs({
@@ -17,6 +18,7 @@ const { values } = parseArgs({
 });
 
 const service = new ArgusService({ dataDir: resolveDataDir(values['data-dir']), actor: 'web' });
+attachStationLog(service, 'web');
 try {
   const server = await startWebServer({
     service,

@@ -9,11 +9,21 @@ import { HistoryPage } from '../features/history/HistoryPage.tsx';
 import { InspectPage } from '../features/inspect/InspectPage.tsx';
 import { ModelsPage } from '../features/models/ModelsPage.tsx';
 import { SettingsPage } from '../features/settings/SettingsPage.tsx';
+import { ErrorBoundary } from './ErrorBoundary.tsx';
 
 const PAGES = ['inspect', 'annotate', 'datasets', 'training', 'models', 'history', 'settings'] as const;
 type Page = (typeof PAGES)[number];
 
 const ICONS: Record<Page, string> = { inspect: '◎', annotate: '✎', datasets: '▦', training: '↻', models: '◈', history: '☰', settings: '⚙' };
+
+/** A path handed over in the URL; a malformed one is taken as it is. */
+const safeDecode = (part: string): string => {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+};
 
 export function App() {
   const { t } = useI18n();
@@ -41,13 +51,15 @@ export function App() {
         )}
       </nav>
       <main className="content">
+        <ErrorBoundary resetKey={page} title={t('app.pageError')} hint={t('app.pageErrorHint')} reloadLabel={t('app.reload')}>
         {page === 'datasets' && <DatasetsPage selectedId={route[1] ? Number(route[1]) : undefined} select={(id) => navigate(`datasets/${id}`)} />}
-        {page === 'inspect' && <InspectPage initialPaths={route[1] ? decodeURIComponent(route[1]) : undefined} />}
+        {page === 'inspect' && <InspectPage initialPaths={route[1] ? safeDecode(route[1]) : undefined} />}
         {page === 'models' && <ModelsPage />}
         {page === 'history' && <HistoryPage />}
         {page === 'settings' && <SettingsPage />}
         {page === 'training' && <TrainingPage />}
         {page === 'annotate' && <AnnotatePage />}
+        </ErrorBoundary>
       </main>
     </div>
   );
