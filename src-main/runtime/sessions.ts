@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderReport } from '../contract/contract.ts';
 import { ArgusError } from '../contract/errors.ts';
 import { convertToFloat16 } from '../model/float16.ts';
+import { vulkanLoaderPresent } from './vulkan-probe.ts';
 
 export type ProviderName = 'cuda' | 'webgpu' | 'cpu';
 
@@ -44,6 +45,10 @@ export async function createSession(request: Omit<SessionRequest, 'modelKey'>): 
     : request.model;
   const fallbacks: ExecutionProviderReport['fallbacks'] = [];
   for (const provider of candidates) {
+    if (provider === 'webgpu' && request.provider === 'auto' && !vulkanLoaderPresent()) {
+      fallbacks.push({ provider, reason: 'no Vulkan loader on this machine (WebGPU needs a GPU driver with Vulkan)' });
+      continue;
+    }
     try {
       const options: ort.InferenceSession.SessionOptions = {
         executionProviders: [providerOptions(provider)],
