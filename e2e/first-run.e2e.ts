@@ -24,8 +24,17 @@ describe('First run (browser mode, Chromium)', () => {
     expect(await guide.getByTestId('step-production').getAttribute('data-done')).toBe('no');
     await app.screenshot('first-run');
 
+    // A long job shows its phase and can be cancelled from the page.
     await guide.getByRole('button', { name: 'Create the demo project' }).click();
-    await expect.poll(() => page.getByTestId('demo-ready').textContent(), { timeout: 240_000 }).toMatch(/The demo is ready: model 1 is in production/);
+    const progress = guide.getByTestId('job-progress-demo');
+    await expect.poll(() => progress.textContent()).toMatch(/(Making demo parts|Importing the demo parts|Training an anomaly model).*Cancel/);
+    await progress.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => progress.count()).toBe(0);
+    expect(await page.getByTestId('demo-ready').count()).toBe(0);
+    expect(await guide.getByTestId('step-production').getAttribute('data-done')).toBe('no');
+
+    await guide.getByRole('button', { name: 'Create the demo project' }).click();
+    await expect.poll(() => page.getByTestId('demo-ready').textContent(), { timeout: 240_000 }).toMatch(/The demo is ready: model \d+ is in production/);
     await expect.poll(() => guide.getByTestId('step-production').getAttribute('data-done')).toBe('yes');
     expect(await guide.getByTestId('step-labels').getAttribute('data-done')).toBe('yes');
     await page.getByRole('list', { name: 'Datasets' }).getByText('Demo parts').waitFor();

@@ -229,7 +229,9 @@ export class ArgusService implements ArgusApi {
     return this.jobs.start('demo', async (ctx): Promise<DemoProjectResult> => {
       // Each step is a job of its own; cancelling the demo cancels the step in progress.
       const step = async <T>(started: Promise<JobStatus>): Promise<T> => {
+        if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Demo cancelled');
         const { id } = await started;
+        if (ctx.signal.aborted) void this.jobs.cancel(id);
         const cancel = (): void => void this.jobs.cancel(id);
         ctx.signal.addEventListener('abort', cancel);
         try {

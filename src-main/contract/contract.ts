@@ -455,6 +455,11 @@ export interface JobStatus {
   phase: string;
   done: number;
   total: number;
+  /**
+   * Seconds the current phase still needs at its pace so far (null before there is a pace to go
+   * by, or when the phase has no known total).
+   */
+  etaSeconds?: number | null;
   result?: unknown;
   error?: ApiErrorBody;
   /** Training jobs: the latest training progress. */

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import type { JobContext } from './job-runner.ts';
 import { JobRunner } from './job-runner.ts';
 
 describe('job runner', () => {
@@ -19,5 +20,29 @@ describe('job runner', () => {
     release();
     await runner.wait(running.id);
     expect(runner.get(running.id).state).toBe('succeeded');
+  });
+
+  it('estimates the time the current phase still needs from its pace so far', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const runner = new JobRunner();
+      let ctx!: JobContext;
+      let release!: () => void;
+      const job = runner.start('inspect', (c) => ((ctx = c), new Promise<void>((r) => (release = r))));
+      ctx.progress('inspecting', 0, 100);
+      expect(runner.get(job.id).etaSeconds).toBeNull();
+      vi.advanceTimersByTime(10_000);
+      ctx.progress('inspecting', 20, 100);
+      expect(runner.get(job.id).etaSeconds).toBeCloseTo(40, 6); // 20 in 10 s: 80 more take 40 s
+      // A new phase starts its own pace.
+      ctx.progress('writing', 0, 10);
+      vi.advanceTimersByTime(1_000);
+      ctx.progress('writing', 5, 10);
+      expect(runner.get(job.id).etaSeconds).toBeCloseTo(1, 6);
+      release();
+      await runner.wait(job.id);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -30,11 +30,16 @@ export class JobRunner {
     const status: JobStatus = { id: randomUUID(), kind, state: 'running', phase: 'starting', done: 0, total: 0 };
     const controller = new AbortController();
     let lastEmit = 0;
+    // Where the current phase started (time and count), for its remaining-time estimate.
+    let phaseStart = { phase: '', at: 0, done: 0 };
     const ctx: JobContext = {
       signal: controller.signal,
       progress: (phase, done, total) => {
-        Object.assign(status, { phase, done, total });
         const now = performance.now();
+        if (phase !== phaseStart.phase || done < phaseStart.done) phaseStart = { phase, at: now, done };
+        const advanced = done - phaseStart.done;
+        const etaSeconds = total > 0 && advanced > 0 ? (((now - phaseStart.at) / advanced) * (total - done)) / 1000 : null;
+        Object.assign(status, { phase, done, total, etaSeconds });
         // Progress is throttled to ~10 events/s; the first and last of a phase always go out.
         if (done === 0 || done === total || now - lastEmit > 100) {
           lastEmit = now;

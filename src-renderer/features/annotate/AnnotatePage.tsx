@@ -5,6 +5,7 @@ import { api, client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync, useJob } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
+import { JobProgress } from '../common/JobProgress.tsx';
 import { adoptIds, type AnnotationDocument, fromAnnotations, moveShape, newKey, shapeAt, toAnnotations, type VectorShape } from './document.ts';
 import { actionForKey, annotateActions, type Tool } from './actions.ts';
 import { type Edit, EditHistory, readRect, setPixelsRect } from './edits.ts';
@@ -429,6 +430,7 @@ export function AnnotatePage() {
           <button onClick={() => void rank()} disabled={rankJob?.state === 'running'}>
             {rankJob?.state === 'running' ? t('annotate.ranking', { done: rankJob.done, total: rankJob.total }) : t('annotate.rank')}
           </button>
+          <JobProgress job={rankJob} />
           <ol aria-label={t('annotate.queue')}>
             {queue.map((i) => (
               <li key={i.imageId}>

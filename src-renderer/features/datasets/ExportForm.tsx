@@ -3,6 +3,7 @@ import type { ExportFormat } from '../../../src-main/contract/contract.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useJob } from '../common/hooks.ts';
+import { JobProgress } from '../common/JobProgress.tsx';
 import { useSession } from '../common/session.tsx';
 
 /** Exports the dataset as an Argus manifest folder or COCO JSON (what was drawn in Argus included) into a new folder on the station. */
@@ -36,7 +37,7 @@ export function ExportForm({ datasetId }: { datasetId: number }) {
         </select>
       </label>
       <button type="submit" disabled={job?.state === 'running'}>{t('export.start')}</button>
-      {job?.state === 'running' && <span className="muted">{t('export.progress', { done: job.done, total: job.total })}</span>}
+      <JobProgress job={job} />
       {result && <span className="notice success" role="status">{t(result.format === 'coco' ? 'export.doneCoco' : 'export.done', { images: result.images, masks: result.masks, path: result.path })}</span>}
       {(error || job?.state === 'failed') && <span className="notice error" role="alert">{error ?? job?.error?.message}</span>}
     </form>

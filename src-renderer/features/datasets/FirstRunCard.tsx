@@ -5,6 +5,7 @@ import type { MessageKey } from '../../i18n/en.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync, useJob } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
+import { JobProgress } from '../common/JobProgress.tsx';
 
 /**
  * The way from a fresh install to a first inspection: what is done and what is missing (backbone,
@@ -57,7 +58,7 @@ export function FirstRunCard({ onChanged }: { onChanged: () => void }) {
       </ol>
       <p className="muted">{t('firstRun.demoHint')}</p>
       <button className="primary" onClick={() => void start()} disabled={!isEngineer || job?.state === 'running'} title={isEngineer ? undefined : t('roles.engineerOnly')}>{t('firstRun.demo')}</button>
-      {job?.state === 'running' && <span className="muted" role="status"> {job.phase}<progress max={job.total || 1} value={job.done} /></span>}
+      <JobProgress job={job} />
       {demo && (
         <p className="notice success" data-testid="demo-ready">
           {t('firstRun.demoReady', { id: demo.modelId })}{' '}

@@ -5,6 +5,7 @@ import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync, useJob } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
 import { HotFolderCard } from './HotFolderCard.tsx';
+import { JobProgress } from '../common/JobProgress.tsx';
 import { InspectionViewer } from './InspectionViewer.tsx';
 
 /** The operator's workspace: inspect images or a folder (`initialPaths`, from a link) with the production model and review each result. */
@@ -120,7 +121,7 @@ export function InspectPage({ initialPaths }: { initialPaths?: string }) {
           {t('inspect.drop')}
           <input type="file" multiple accept="image/*,.bmp,.tif,.tiff" aria-label={t('inspect.choose')} disabled={running} onChange={(e) => void upload(e.target.files)} />
         </label>
-        {running && job && <span className="muted">{t('inspect.progress', { done: job.done, total: job.total })}</span>}
+        <JobProgress job={job} />
       </form>
       <HotFolderCard onOpen={(inspection) => {
         setResults((current) => [inspection, ...current.filter((r) => r.id !== inspection.id)]);

@@ -3,6 +3,7 @@ import type { AdaptModelInput, AdaptModelResult, ModelVersionSummary } from '../
 import { api, client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useJob } from '../common/hooks.ts';
+import { JobProgress } from '../common/JobProgress.tsx';
 
 /**
  * Adapts an anomaly model to a station or camera: a few of its good frames (files chosen here, or
@@ -68,7 +69,7 @@ export function AdaptForm({ models, onDone }: { models: ModelVersionSummary[]; o
         )}
         <button type="submit" className="primary" disabled={running || !group.trim() || (!folder.trim() && files.length === 0)}>{t('adapt.start')}</button>
       </div>
-      {running && job && <div className="muted" role="status">{job.phase} {job.total ? `${job.done}/${job.total}` : ''}<progress max={job.total || 1} value={job.done} /></div>}
+      <JobProgress job={job} />
       {result && (
         <p className="notice success" role="status" data-testid="adapt-result">
           {t('adapt.done', { id: result.modelId, group: result.group, frames: result.frames, own: result.fromGroup, bank: result.bankSize, seconds: result.seconds.toFixed(1) })}

@@ -2,6 +2,7 @@ import { Fragment, useEffect, useState } from 'react';
 import type { AnomalyMetrics, DatasetSummary, DetectClassMetrics, DetectMetrics, ImageScores, JobStatus, ModelVersionSummary, SegmentMetrics, Split } from '../../../src-main/contract/contract.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
+import { JobProgress } from '../common/JobProgress.tsx';
 
 /** What an evaluation job returns: every mode's metrics, segmentation's and detection's where the model has them. */
 type Evaluation = AnomalyMetrics & Partial<Pick<SegmentMetrics, 'mean_box_ap50' | 'pixel_iou'>> & Partial<Pick<DetectMetrics, 'coco_map' | 'per_class'>> & { image_scores: ImageScores };
@@ -27,12 +28,15 @@ function classesOf(...evaluations: Evaluation[]): string[] {
   return [...new Set(evaluations.flatMap((e) => Object.keys(e.per_class ?? {})))].sort();
 }
 
-async function evaluate(modelId: number, datasetId: number, split: Split): Promise<Evaluation> {
+async function evaluate(modelId: number, datasetId: number, split: Split, onJob: (job: JobStatus | null) => void): Promise<Evaluation> {
   let job: JobStatus = await api.evaluateModel({ modelId, datasetId, split });
+  onJob(job);
   while (job.state === 'running') {
     await new Promise((r) => setTimeout(r, 500));
     job = await api.getJob({ jobId: job.id });
+    onJob(job);
   }
+  onJob(null);
   if (job.state !== 'succeeded') throw new Error(job.error?.message ?? 'evaluation failed');
   return job.result as Evaluation;
 }
@@ -45,6 +49,7 @@ export function ModelComparison({ models, datasets }: { models: ModelVersionSumm
   const [datasetId, setDatasetId] = useState<number | null>(null);
   const [split, setSplit] = useState<Split>('test');
   const [running, setRunning] = useState(false);
+  const [job, setJob] = useState<JobStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<{ a: ModelVersionSummary; b: ModelVersionSummary; ea: Evaluation; eb: Evaluation } | null>(null);
   useEffect(() => {
@@ -57,8 +62,8 @@ export function ModelComparison({ models, datasets }: { models: ModelVersionSumm
     setRunning(true);
     setError(null);
     try {
-      const ea = await evaluate(a, datasetId, split);
-      const eb = await evaluate(b, datasetId, split);
+      const ea = await evaluate(a, datasetId, split, setJob);
+      const eb = await evaluate(b, datasetId, split, setJob);
       setResult({ a: models.find((m) => m.id === a)!, b: models.find((m) => m.id === b)!, ea, eb });
     } catch (err) {
       setError((err as Error).message);
@@ -92,6 +97,7 @@ export function ModelComparison({ models, datasets }: { models: ModelVersionSumm
           </select>
         </label>
         <button className="primary" disabled={running || a === null || b === null || a === b} onClick={() => void compare()}>{running ? t('models.comparing') : t('models.compareRun')}</button>
+        <JobProgress job={job} />
       </div>
       {error && <p className="notice error" role="alert">{error}</p>}
       {result && (

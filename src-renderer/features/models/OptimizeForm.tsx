@@ -3,6 +3,7 @@ import type { ModelVersionSummary, OptimizeModelInput, OptimizeModelResult } fro
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useJob } from '../common/hooks.ts';
+import { JobProgress } from '../common/JobProgress.tsx';
 
 /** A version that can be optimised: a full-precision anomaly, segmentation or detection model. */
 const optimisable = (m: ModelVersionSummary): boolean => m.mode !== 'classify' && (m.config.precision ?? 'fp32') === 'fp32';
@@ -63,9 +64,7 @@ export function OptimizeForm({ models, onDone }: { models: ModelVersionSummary[]
         )}
         <button type="submit" className="primary" disabled={job?.state === 'running'}>{t('optimize.start')}</button>
       </div>
-      {job?.state === 'running' && (
-        <div className="muted" role="status">{job.phase} {job.total ? `${job.done}/${job.total}` : ''}<progress max={job.total || 1} value={job.done} /></div>
-      )}
+      <JobProgress job={job} />
       {result && (
         <div className={`notice ${result.guard.passed ? 'success' : 'error'}`} role="status" data-testid="optimize-result">
           <strong>{result.guard.passed ? t('optimize.passed', { id: result.modelId }) : t('optimize.failed', { id: result.modelId })}</strong>
