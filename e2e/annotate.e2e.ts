@@ -72,6 +72,24 @@ describe('Annotate workspace (browser mode, Chromium)', () => {
     // The image is now a labelled defect in the queue.
     await expect.poll(() => page.getByRole('list', { name: 'Queue' }).getByRole('button', { name: /train\/g1\.png/ }).textContent()).toMatch(/Defect/);
     await app.screenshot('annotate-reloaded');
+
+    // Wheel zoom around the cursor; a box drawn while zoomed lands where it was drawn on the image.
+    const stage = page.getByTestId('zoom-stage');
+    const area = (await canvas.boundingBox())!;
+    await page.mouse.move(area.x + area.width * 0.75, area.y + area.height * 0.75);
+    await page.mouse.wheel(0, -800);
+    await expect.poll(async () => Number(await stage.getAttribute('data-zoom'))).toBeGreaterThan(2);
+    const zoomed = (await canvas.boundingBox())!;
+    const onImage = (fx: number, fy: number): [number, number] => [zoomed.x + fx * zoomed.width, zoomed.y + fy * zoomed.height];
+    await page.keyboard.press('b');
+    await page.mouse.move(...onImage(0.7, 0.7));
+    await page.mouse.down();
+    await page.mouse.move(...onImage(0.8, 0.8), { steps: 4 });
+    await page.mouse.up();
+    await expect.poll(() => annotationList().textContent()).toMatch(/^Box · blemish✕Polygon · blemish✕Box · blemish✕$/);
+    await app.screenshot('annotate-zoomed');
+    await page.keyboard.press('0');
+    await expect.poll(() => stage.getAttribute('data-zoom')).toBe('1.00');
     expect(app.consoleErrors).toEqual([]);
   });
 });

@@ -317,6 +317,7 @@ export const en = {
   'job.phase.training an anomaly model': 'Training an anomaly model',
   'job.phase.downloading': 'Downloading',
   'job.phase.ready': 'Ready',
+  'annotate.zoomHint': 'Wheel: zoom around the cursor · middle button or Space + drag: pan · 0: fit',
   'firstRun.title': 'From first start to first inspection',
   'firstRun.backbone': 'Backbone for training (ResNet-50, shipped with Argus)',
   'firstRun.images': 'A project with images: Import on this page',

@@ -319,6 +319,7 @@ export const zhCN: Record<MessageKey, string> = {
   'job.phase.training an anomaly model': '正在训练异常检测模型',
   'job.phase.downloading': '正在下载',
   'job.phase.ready': '就绪',
+  'annotate.zoomHint': '滚轮：以光标为中心缩放 · 中键或空格+拖动：平移 · 0：适应窗口',
   'firstRun.title': '从首次启动到首次检测',
   'firstRun.backbone': '训练用骨干网络（ResNet-50，随 Argus 提供）',
   'firstRun.images': '包含图像的项目：在本页导入',

@@ -6,6 +6,7 @@ import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync, useJob } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
 import { JobProgress } from '../common/JobProgress.tsx';
+import { ZoomStage } from '../common/ZoomStage.tsx';
 import { adoptIds, type AnnotationDocument, fromAnnotations, moveShape, newKey, shapeAt, toAnnotations, type VectorShape } from './document.ts';
 import { actionForKey, annotateActions, type Tool } from './actions.ts';
 import { type Edit, EditHistory, readRect, setPixelsRect } from './edits.ts';
@@ -469,6 +470,7 @@ export function AnnotatePage() {
           </div>
           {tool === 'polygon' && <p className="muted hint">{t('annotate.polygonHint')}</p>}
           {image && doc && (
+            <ZoomStage label={t('annotate.zoomHint')} pan="middle" fitOnDoubleClick={false}>
             <div className="annotate-stage" style={{ aspectRatio: `${doc.width} / ${doc.height}` }}>
               <img src={client.mediaUrl('original', image.sha256)} alt={image.file} draggable={false} />
               <canvas ref={maskCanvas} width={doc.width} height={doc.height} data-testid="mask-layer" className="layer" />
@@ -478,6 +480,7 @@ export function AnnotatePage() {
                 onPointerDown={onPointerDown} onPointerMove={onPointerMove} onPointerUp={onPointerUp} onDoubleClick={closePolygon}
               />
             </div>
+            </ZoomStage>
           )}
         </div>
 

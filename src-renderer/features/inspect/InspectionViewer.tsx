@@ -6,7 +6,7 @@ import { extractRegions } from '../../../src-main/common/regions.ts';
 import { api, client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { colourHeatmap, loadImage } from './heatmap.ts';
-import { ZoomStage } from './ZoomStage.tsx';
+import { ZoomStage } from '../common/ZoomStage.tsx';
 
 interface Region {
   class: string;

@@ -5,13 +5,16 @@ const MAX_ZOOM = 32;
 /**
  * Zoom (wheel, around the cursor) and pan (drag) over an image and its overlays. Past 1 image
  * pixel per screen pixel the pixels are drawn as squares, never smoothed, so a defect is seen
- * as the camera recorded it. Double-click or 0 fits the image again.
+ * as the camera recorded it. 0 (or a double-click, where it is not taken) fits the image again.
+ * Where the left button draws (Annotate), `pan: 'middle'` pans with the middle button or with
+ * Space held.
  */
-export function ZoomStage({ children, label }: { children: ReactNode; label: string }) {
+export function ZoomStage({ children, label, pan = 'any', fitOnDoubleClick = true }: { children: ReactNode; label: string; pan?: 'any' | 'middle'; fitOnDoubleClick?: boolean }) {
   const stage = useRef<HTMLDivElement>(null);
   const [view, setView] = useState({ zoom: 1, x: 0, y: 0 });
   const drag = useRef<{ x: number; y: number; startX: number; startY: number } | null>(null);
   const [naturalScale, setNaturalScale] = useState(1);
+  const spaceHeld = useRef(false);
 
   // How many image pixels one screen pixel shows at zoom 1 (to know when pixels get magnified).
   useEffect(() => {
@@ -45,18 +48,24 @@ export function ZoomStage({ children, label }: { children: ReactNode; label: str
       });
     };
     const onKey = (e: KeyboardEvent): void => {
-      if (e.key === '0' && !(e.target as HTMLElement).closest('input, textarea, select')) setView({ zoom: 1, x: 0, y: 0 });
+      if ((e.target as HTMLElement).closest('input, textarea, select')) return;
+      if (e.key === '0') setView({ zoom: 1, x: 0, y: 0 });
+      if (e.key === ' ') spaceHeld.current = e.type === 'keydown';
     };
     element.addEventListener('wheel', onWheel, { passive: false });
     window.addEventListener('keydown', onKey);
+    window.addEventListener('keyup', onKey);
     return () => {
       element.removeEventListener('wheel', onWheel);
       window.removeEventListener('keydown', onKey);
+      window.removeEventListener('keyup', onKey);
     };
   }, []);
 
   const onPointerDown = (e: ReactPointerEvent<HTMLDivElement>): void => {
     if (view.zoom === 1) return;
+    if (pan === 'middle' && e.button !== 1 && !spaceHeld.current) return;
+    e.preventDefault();
     e.currentTarget.setPointerCapture(e.pointerId);
     drag.current = { x: view.x, y: view.y, startX: e.clientX, startY: e.clientY };
   };
@@ -71,7 +80,7 @@ export function ZoomStage({ children, label }: { children: ReactNode; label: str
   return (
     <div
       ref={stage} className={`stage${view.zoom > 1 ? ' zoomed' : ''}`} title={label} data-testid="zoom-stage" data-zoom={view.zoom.toFixed(2)}
-      onPointerDown={onPointerDown} onPointerMove={onPointerMove} onPointerUp={() => (drag.current = null)} onDoubleClick={() => setView({ zoom: 1, x: 0, y: 0 })}
+      onPointerDown={onPointerDown} onPointerMove={onPointerMove} onPointerUp={() => (drag.current = null)} onDoubleClick={() => fitOnDoubleClick && setView({ zoom: 1, x: 0, y: 0 })}
     >
       <div className={`stage-content${magnified ? ' pixelated' : ''}`} style={{ transform: `translate(${view.x}px, ${view.y}px) scale(${view.zoom})` }}>
         {children}
