@@ -1,23 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { seededRandom } from '../model/init.ts';
 
 /** The demo's machined parts: 320×240 grey photographs of a brushed face with a bore. */
 export const DEMO_PART = { width: 320, height: 240 };
 
 type Defect = { kind: 'scratch'; x: number; y: number; angle: number; length: number } | { kind: 'pit'; x: number; y: number; rx: number; ry: number };
-
-/** A small deterministic generator (mulberry32), so every station makes the same demo. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /**
  * One part photograph (grey, as raw pixels) and, with a defect, its mask: a brushed face whose
@@ -26,7 +15,7 @@ function random(seed: number): () => number {
  */
 export function demoPart(seed: number, defect?: Defect): { pixels: Buffer; mask: Buffer | null } {
   const { width, height } = DEMO_PART;
-  const next = random(seed);
+  const next = seededRandom(seed);
   const rowStreak = Float32Array.from({ length: height }, () => (next() - 0.5) * 18);
   const exposure = 0.93 + next() * 0.14;
   const bore = { x: width / 2 + (next() - 0.5) * 8, y: height / 2 + (next() - 0.5) * 8, r: 42 };
@@ -58,7 +47,7 @@ export function demoPart(seed: number, defect?: Defect): { pixels: Buffer; mask:
 
 /** A defect away from the bore, drawn from `seed`. */
 function demoDefect(seed: number): Defect {
-  const next = random(seed * 7919 + 1);
+  const next = seededRandom(seed * 7919 + 1);
   const { width, height } = DEMO_PART;
   const corner = Math.floor(next() * 4);
   const x = corner % 2 === 0 ? 30 + next() * 70 : width - 100 + next() * 70;
