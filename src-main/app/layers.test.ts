@@ -27,9 +27,9 @@ describe('layer rules in eslint.config.js', () => {
   });
 
   it('lets only the adapters import the application, and the renderer only the contract and common code', async () => {
-    expect(await lint('src-main/modes/planted.ts', "import { ArgusService } from './service.ts';\nexport const a = ArgusService;\n")).toEqual([expect.stringMatching(/may not import .*app/)]);
-    expect(await lint('src-main/inspection/planted.ts', "import { ArgusService } from './service.ts';\nexport const a = ArgusService;\n")).toEqual([expect.stringMatching(/may not import app/)]);
-    expect(await lint('src-main/cli/planted.ts', "import { ArgusService } from './service.ts';\nexport const a = ArgusService;\n")).toEqual([]);
+    expect(await lint('src-main/modes/planted.ts', "import { ArgusService } from '../app/service.ts';\nexport const a = ArgusService;\n")).toEqual([expect.stringMatching(/may not import .*app/)]);
+    expect(await lint('src-main/inspection/planted.ts', "import { ArgusService } from '../app/service.ts';\nexport const a = ArgusService;\n")).toEqual([expect.stringMatching(/may not import app/)]);
+    expect(await lint('src-main/cli/planted.ts', "import { ArgusService } from '../app/service.ts';\nexport const a = ArgusService;\n")).toEqual([]);
     expect(await lint('src-renderer/planted.ts', "import { judge } from '../src-main/analysis/analysis.ts';\nexport const j = judge;\n")).toEqual([expect.stringMatching(/shares only src-main\/contract/)]);
     expect(await lint('src-renderer/planted.ts', "import type { Verdict } from '../src-main/contract/contract.ts';\nexport type V = Verdict;\n")).toEqual([]);
   });
