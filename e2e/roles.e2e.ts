@@ -69,7 +69,7 @@ describe.skipIf(!hasShared)('Roles (browser mode, Chromium)', () => {
     await page.goto(`${app.url}#/inspect`);
     await page.getByLabel('Images or folders on this station (one per line)').fill(join(work.path, 'blemish', 'val', 'd1.png'));
     await page.getByRole('button', { name: 'Inspect with production model' }).click();
-    await expect.poll(() => page.getByTestId('label-count').textContent(), { timeout: 60_000 }).toBe('1 stored labels shown (dashed, in class colours)');
+    await expect.poll(() => page.getByTestId('label-count').textContent(), { timeout: 60_000 }).toBe('1 stored label shown (dashed, in class colours)');
     const pixel = () => page.getByTestId('heatmap-overlay').evaluate((c) => {
       const canvas = c as unknown as { getContext(k: string): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
       return Array.from(canvas.getContext('2d').getImageData(40, 26, 1, 1).data);

@@ -1,6 +1,7 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import { en, type MessageKey } from './en.ts';
 import { zhCN } from './zh-CN.ts';
+import { formatDate, formatMessage } from './format.ts';
 
 export const LANGUAGES = { en: 'English', 'zh-CN': '简体中文' } as const;
 export type Language = keyof typeof LANGUAGES;
@@ -9,7 +10,9 @@ const catalogs: Record<Language, Record<MessageKey, string>> = { en, 'zh-CN': zh
 
 type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
 
-const I18nContext = createContext<{ language: Language; setLanguage(l: Language): void; t: Translate } | null>(null);
+type FormatDate = (value: string | number | Date, part?: 'datetime' | 'time') => string;
+
+const I18nContext = createContext<{ language: Language; setLanguage(l: Language): void; t: Translate; date: FormatDate } | null>(null);
 
 const initialLanguage = (): Language => {
   const stored = localStorage.getItem('argus.language');
@@ -27,11 +30,9 @@ export function I18nProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     document.documentElement.lang = language;
   }, [language]);
-  const t = useCallback<Translate>(
-    (key, params) => catalogs[language][key].replace(/\{(\w+)\}/g, (_, name: string) => String(params?.[name] ?? `{${name}}`)),
-    [language],
-  );
-  const value = useMemo(() => ({ language, setLanguage, t }), [language, setLanguage, t]);
+  const t = useCallback<Translate>((key, params) => formatMessage(catalogs[language][key], params, language), [language]);
+  const date = useCallback<FormatDate>((value, part) => formatDate(value, language, part), [language]);
+  const value = useMemo(() => ({ language, setLanguage, t, date }), [language, setLanguage, t, date]);
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
 }
 

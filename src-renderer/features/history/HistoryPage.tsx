@@ -18,7 +18,7 @@ const endOf = (date: string): string | undefined => (date ? new Date(new Date(`$
 
 /** Every inspection, filtered by time, verdict, model and operator; daily counts and NG rate; export. */
 export function HistoryPage() {
-  const { t } = useI18n();
+  const { t, date } = useI18n();
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [verdict, setVerdict] = useState<Verdict | ''>('');
@@ -103,7 +103,7 @@ export function HistoryPage() {
             <tbody>
               {history.data.items.map((i) => (
                 <tr key={i.id} className={i.id === openId ? 'clickable selected' : 'clickable'} onClick={() => setOpenId(i.id)}>
-                  <td>{new Date(i.createdAt).toLocaleString()}</td>
+                  <td>{date(i.createdAt)}</td>
                   <td className="path">{i.sourcePath}</td>
                   <td><span className={`verdict verdict-${i.verdict}`}>{i.verdict}</span></td>
                   <td>{i.score?.toFixed(3) ?? '–'}</td>

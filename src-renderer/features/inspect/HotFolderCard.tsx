@@ -11,7 +11,7 @@ const JOB_KEY = 'argus.hotfolder.job';
  * the production model; the latest results appear here as they come. Runs until stopped.
  */
 export function HotFolderCard({ onOpen }: { onOpen(inspection: InspectionRecord): void }) {
-  const { t } = useI18n();
+  const { t, date } = useI18n();
   const [folder, setFolder] = useState('');
   const [sidecar, setSidecar] = useState(false);
   const [sort, setSort] = useState(false);
@@ -78,7 +78,7 @@ export function HotFolderCard({ onOpen }: { onOpen(inspection: InspectionRecord)
               <button type="button" className="result-item" onClick={() => onOpen(r)}>
                 <span className={`verdict verdict-${r.verdict}`}>{r.verdict}</span>
                 <span className="result-name">{r.sourcePath.split(/[\\/]/).pop()}</span>
-                <span className="muted">{new Date(r.createdAt).toLocaleTimeString()}</span>
+                <span className="muted">{date(r.createdAt, 'time')}</span>
               </button>
             </li>
           ))}

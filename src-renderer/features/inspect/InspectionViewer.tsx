@@ -30,7 +30,7 @@ const MIN_REGION_AREA = 16;
  * the stored raw score and heatmap, without running the model again.
  */
 export function InspectionViewer({ inspection, showHeatmap, opacity, preview = { image: 0.5, pixel: 0.5 }, showLabels = true }: { inspection: InspectionRecord; showHeatmap: boolean; opacity: number; preview?: PreviewThresholds; showLabels?: boolean }) {
-  const { t } = useI18n();
+  const { t, date } = useI18n();
   // Labels a QA engineer stored for this very image (same content), drawn as their own layer.
   const [labels, setLabels] = useState<StoredImageLabels | null>(null);
   useEffect(() => {
@@ -117,7 +117,7 @@ export function InspectionViewer({ inspection, showHeatmap, opacity, preview = {
       <div className="viewer-facts">
         <div className="path">{inspection.sourcePath}</div>
         <div className="muted">
-          {t('inspect.model')} {inspection.modelVersionId ?? '–'} · {new Date(inspection.createdAt).toLocaleString()} ·{' '}
+          {t('inspect.model')} {inspection.modelVersionId ?? '–'} · {date(inspection.createdAt)} ·{' '}
           {Math.round(Number(inspection.timings.total ?? 0))} ms
         </div>
         <div className="muted" data-testid="region-count">{t('inspect.regions', { n: regions.length })}</div>

@@ -26,7 +26,7 @@ const blocked = (m: ModelVersionSummary): boolean => m.config.optimization !== u
 
 /** Model versions with their validation metrics; promote a candidate or roll production back. */
 export function ModelsPage() {
-  const { t } = useI18n();
+  const { t, date } = useI18n();
   const { isEngineer } = useSession();
   const models = useAsync(() => api.listModels({}), []);
   const datasets = useAsync(() => api.listDatasets({}), []);
@@ -85,7 +85,7 @@ export function ModelsPage() {
                   {m.parentId ? t('models.parent', { id: m.parentId }) : ''}
                   {m.snapshotId ? ` ${t('models.snapshot', { id: m.snapshotId })}` : ''}
                 </td>
-                <td>{new Date(m.createdAt).toLocaleString()}</td>
+                <td>{date(m.createdAt)}</td>
                 <td>
                   {m.status !== 'production' && (
                     <button className="primary" disabled={busy || !isEngineer || blocked(m)} title={blocked(m) ? guardOf(m)?.reason ?? t('models.guardMissing') : isEngineer ? undefined : t('roles.engineerOnly')} onClick={() => act(() => api.promoteModel({ modelId: m.id }))}>{t('models.promote')}</button>

@@ -6,7 +6,7 @@ import { useAsync } from '../common/hooks.ts';
 import { RolesCard } from './RolesCard.tsx';
 
 export function SettingsPage() {
-  const { t, language, setLanguage } = useI18n();
+  const { t, date, language, setLanguage } = useI18n();
   const info = useAsync(() => api.getInfo(), []);
   const audit = useAsync(() => api.listAuditLog({ limit: 50 }), []);
   // The whole log (up to the latest 10,000 entries) as CSV.
@@ -65,7 +65,7 @@ export function SettingsPage() {
         <table className="table">
           <tbody>
             {audit.data.map((a) => (
-              <tr key={a.id}><td>{new Date(a.at).toLocaleString()}</td><td>{a.actor}</td><td>{a.action}</td><td>{a.target}</td></tr>
+              <tr key={a.id}><td>{date(a.at)}</td><td>{a.actor}</td><td>{a.action}</td><td>{a.target}</td></tr>
             ))}
           </tbody>
         </table>

@@ -18,7 +18,7 @@ const formatEta = (seconds: number | null | undefined): string => {
 
 /** Start, follow, cancel and resume training runs: settings, live loss chart, progress with ETA, log. */
 export function TrainingPage() {
-  const { t } = useI18n();
+  const { t, date } = useI18n();
   const { isEngineer } = useSession();
   const datasets = useAsync(() => api.listDatasets({}), []);
   const models = useAsync(() => api.listModels({}), []);
@@ -231,7 +231,7 @@ export function TrainingPage() {
                   <td><span className={`chip status-${r.status}`}>{t(`training.state.${r.status === 'running' && r.resumable ? 'interrupted' : r.status}`)}</span>{r.error && <div className="muted">{r.error}</div>}</td>
                   <td>{Math.round(r.progress * 100)}%</td>
                   <td>{r.resultModelId ? `#${r.resultModelId}` : '–'}</td>
-                  <td>{new Date(r.startedAt).toLocaleString()}</td>
+                  <td>{date(r.startedAt)}</td>
                   <td>{r.resumable && !running && isEngineer && <button onClick={() => void start({ mode: r.mode as TrainableMode, resumeRunId: r.id, device })}>{t('training.resume')}</button>}</td>
                 </tr>
               ))}
