@@ -23,7 +23,10 @@ describe('API boundary', () => {
   it('runs valid calls and returns typed results', async () => {
     const created = await dispatch(service, caller, 'createProject', { name: 'Line 3', classes: [{ name: 'scratch', color: '#ff0000' }] });
     expect(created).toMatchObject({ ok: true, value: { name: 'Line 3', classes: [{ index: 1, name: 'scratch', color: '#ff0000' }] } });
-    expect(await dispatch(service, caller, 'createProject', { name: 'Line 3' })).toEqual({ ok: false, error: { code: 'conflict', message: 'A project named "Line 3" already exists' } });
+    // The error carries its message key and parameters for a user interface to say it in the user's language.
+    expect(await dispatch(service, caller, 'createProject', { name: 'Line 3' })).toEqual({
+      ok: false, error: { code: 'conflict', message: 'A project named "Line 3" already exists', text: { key: 'projectExists', params: { name: 'Line 3' } } },
+    });
     expect(await dispatch(service, caller, 'getDataset', { datasetId: 99 })).toMatchObject({ ok: false, error: { code: 'not_found' } });
     const info = await dispatch(service, caller, 'getInfo', undefined);
     expect(info).toMatchObject({ ok: true, value: { dataDir: dir.path, schemaVersion: latestSchemaVersion, version: '0.1.0', backbone: { source: 'bundled', bytes: 51_459_032 } } });

@@ -14,7 +14,7 @@ export async function dispatch(api: ArgusApi, caller: CallerSession, method: str
   const parsed = apiSchemas[method].safeParse(input);
   if (!parsed.success) {
     const detail = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
-    return { ok: false, error: { code: 'invalid_argument', message: `Invalid arguments for ${method}: ${detail}` } };
+    return { ok: false, error: { code: 'invalid_argument', message: `Invalid arguments for ${method}: ${detail}`, text: { key: 'invalidArguments', params: { method, detail } } } };
   }
   try {
     // Roles are enforced once an engineer PIN exists; before that every caller is an engineer.
@@ -24,7 +24,7 @@ export async function dispatch(api: ArgusApi, caller: CallerSession, method: str
       const refusal = ENGINEER_METHODS.has(method)
         ? 'Only a QA engineer can do this: unlock the QA-engineer role with its PIN (Settings)'
         : operatorRefusal(method, parsed.data, caller);
-      if (refusal) return { ok: false, error: { code: 'forbidden', message: refusal } };
+      if (refusal) return { ok: false, error: { code: 'forbidden', message: refusal, ...(ENGINEER_METHODS.has(method) ? { text: { key: 'engineerOnly' } } : {}) } };
     }
     const run = (): Promise<unknown> => call(api, method, parsed.data as ApiInput<typeof method>);
     let value = await (api instanceof ArgusService ? api.callerRole.run(role, run) : run());

@@ -39,7 +39,7 @@ export class PinGuard {
   attempt<T>(verify: () => Promise<T>, now: () => number = Date.now): Promise<T> {
     const run = async (): Promise<T> => {
       const wait = this.lockedUntil - now();
-      if (wait > 0) throw new ArgusError('forbidden', `Too many wrong PINs; try again in ${Math.ceil(wait / 1000)} s`);
+      if (wait > 0) throw new ArgusError('forbidden', `Too many wrong PINs; try again in ${Math.ceil(wait / 1000)} s`, { key: 'pinLocked', params: { s: Math.ceil(wait / 1000) } });
       return verify();
     };
     const result = this.queue.then(run, run);

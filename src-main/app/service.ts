@@ -194,14 +194,14 @@ export class ArgusService implements ArgusApi {
     const setting = this.store.settings.get<{ sha256: string }>('backbone');
     if (setting) return { sha256: setting.sha256, path: this.store.blobs.pathOf(setting.sha256) };
     const bundled = bundledBackbone();
-    if (!bundled) throw new ArgusError('bad_input', 'This installation carries no backbone weights: import a ResNet-50 safetensors file first (Settings, or argus weights import <file>)');
+    if (!bundled) throw new ArgusError('bad_input', 'This installation carries no backbone weights: import a ResNet-50 safetensors file first (Settings, or argus weights import <file>)', { key: 'noBackbone' });
     await verifyBundledBackbone(bundled);
     return { sha256: bundled.sha256, path: bundled.path };
   }
 
   async trainModel(input: TrainModelInput): Promise<JobStatus> {
     // One training run at a time: it takes the whole CPU or GPU, and two must never share a checkpoint.
-    if (this.jobs.running('train').length > 0) throw new ArgusError('conflict', 'A training run is already in progress on this station; wait for it or cancel it');
+    if (this.jobs.running('train').length > 0) throw new ArgusError('conflict', 'A training run is already in progress on this station; wait for it or cancel it', { key: 'trainingBusy' });
     const mode = modeOf(input.mode);
     const resumed = input.resumeRunId !== undefined ? this.store.trainingRuns.get(input.resumeRunId) : undefined;
     if (resumed && (!mode.fineTuned || resumed.mode !== input.mode)) throw new ArgusError('invalid_argument', `Training run ${resumed.id} is a ${resumed.mode} run, not a ${input.mode} run that can resume`);
@@ -337,7 +337,7 @@ export class ArgusService implements ArgusApi {
     const outDir = input.outDir ?? join(this.store.dataDir, 'batches', new Date().toISOString().replace(/[:.]/g, '-'));
     const model = this.modelFor(input.model);
     const files = expandImageFiles(input.paths);
-    if (files.length === 0) throw new ArgusError('bad_input', 'No image files found in the given paths');
+    if (files.length === 0) throw new ArgusError('bad_input', 'No image files found in the given paths', { key: 'noImages' });
     return this.jobs.start('inspect', async (ctx): Promise<InspectFilesResult> => {
       ctx.progress('loading model', 0, files.length);
       const detector = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
@@ -487,7 +487,7 @@ export class ArgusService implements ArgusApi {
       if (!(await pinMatches(input.pin, stored))) {
         this.pinGuard.failed();
         this.store.history.audit(this.actor, 'role.unlock-refused', 'role:engineer', {});
-        throw new ArgusError('forbidden', 'Wrong PIN');
+        throw new ArgusError('forbidden', 'Wrong PIN', { key: 'wrongPin' });
       }
       this.pinGuard.succeeded();
       this.store.history.audit(this.actor, 'role.unlock', 'role:engineer', {});

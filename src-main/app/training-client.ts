@@ -40,7 +40,7 @@ export function trainInWorker(request: TrainingJobRequest, ctx: JobContext): Pro
       else {
         settled = true;
         if (message.type === 'done') resolve(message.result);
-        else reject(new ArgusError(message.error.code, message.error.message));
+        else reject(new ArgusError(message.error.code, message.error.message, message.error.text));
       }
     });
     worker.on('error', (error) => {

@@ -627,7 +627,10 @@ export interface AuditEntry {
 
 export interface ApiErrorBody {
   code: ErrorCode;
+  /** The error in English (logs, the command line). */
   message: string;
+  /** The message's key and parameters, for a user interface to say it in the user's language. */
+  text?: { key: string; params?: Record<string, string | number> };
 }
 
 export type ErrorCode =

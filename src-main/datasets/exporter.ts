@@ -38,7 +38,7 @@ export async function exportDataset(
   const started = performance.now();
   const dataset = store.datasets.get(datasetId);
   const root = resolve(target);
-  if (existsSync(root) && readdirSync(root).length > 0) throw new ArgusError('conflict', `${root} is not empty; export into a new or empty folder`);
+  if (existsSync(root) && readdirSync(root).length > 0) throw new ArgusError('conflict', `${root} is not empty; export into a new or empty folder`, { key: 'exportNotEmpty', params: { path: root } });
   mkdirSync(root, { recursive: true });
   const classes = store.projects.get(dataset.projectId).classes;
   const writer = format === 'coco' ? cocoWriter(root, dataset.name, classes) : manifestWriter(root, dataset.name, classes);

@@ -38,7 +38,7 @@ interface CheckedSample {
 
 function loadDatasetSource(path: string, format?: ImportFormat): ParsedDataset {
   const root = resolve(path);
-  if (!existsSync(root)) throw new ArgusError('not_found', `No such file or folder: ${root}`);
+  if (!existsSync(root)) throw new ArgusError('not_found', `No such file or folder: ${root}`, { key: 'noSuchPath', params: { path: root } });
   if (statSync(root).isFile()) {
     if (format && format !== 'coco') throw new ArgusError('invalid_argument', `A single file can only be a COCO JSON, not ${format}`);
     return parseCoco(root);

@@ -53,7 +53,7 @@ export class HotFolder {
   constructor(private readonly store: Store, private readonly models: ModelProvider, private readonly options: HotFolderOptions) {
     this.folder = resolve(options.folder);
     this.scope = `folder:${this.folder}`;
-    if (!existsSync(this.folder) || !statSync(this.folder).isDirectory()) throw new ArgusError('not_found', `No such folder: ${this.folder}`);
+    if (!existsSync(this.folder) || !statSync(this.folder).isDirectory()) throw new ArgusError('not_found', `No such folder: ${this.folder}`, { key: 'noSuchPath', params: { path: this.folder } });
   }
 
   /** Scans until the signal aborts (or once, when `once`), calling onResult for each inspected file. */

@@ -38,7 +38,7 @@ export function expandImageFiles(paths: string[]): string[] {
     }
   };
   for (const path of paths.map((p) => resolve(p))) {
-    if (!existsSync(path)) throw new ArgusError('not_found', `No such file or folder: ${path}`);
+    if (!existsSync(path)) throw new ArgusError('not_found', `No such file or folder: ${path}`, { key: 'noSuchPath', params: { path } });
     if (statSync(path).isDirectory()) walk(path);
     else files.push(path);
   }

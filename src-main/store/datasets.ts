@@ -79,7 +79,7 @@ export class DatasetRepository {
     const row = this.db
       .prepare('SELECT d.*, p.name AS project_name FROM datasets d JOIN projects p ON p.id = d.project_id WHERE d.id = ?')
       .get(id) as DatasetRow | undefined;
-    if (!row) throw new ArgusError('not_found', `No dataset with id ${id}`);
+    if (!row) throw new ArgusError('not_found', `No dataset with id ${id}`, { key: 'noDataset', params: { id } });
     return this.toSummary(row);
   }
 

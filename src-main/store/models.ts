@@ -33,7 +33,7 @@ export class ModelRepository {
 
   get(id: number): ModelVersion {
     const row = this.db.prepare('SELECT * FROM model_versions WHERE id = ?').get(id) as Row | undefined;
-    if (!row) throw new ArgusError('not_found', `No model version ${id}`);
+    if (!row) throw new ArgusError('not_found', `No model version ${id}`, { key: 'noModel', params: { id } });
     return this.toVersion(row);
   }
 
@@ -49,7 +49,7 @@ export class ModelRepository {
     const rows = this.db
       .prepare("SELECT * FROM model_versions WHERE status = 'production' AND (@projectId IS NULL OR project_id = @projectId)")
       .all({ projectId: projectId ?? null }) as Row[];
-    if (rows.length === 0) throw new ArgusError('not_found', 'No model version is in production yet: promote one first (argus model promote <id>)');
+    if (rows.length === 0) throw new ArgusError('not_found', 'No model version is in production yet: promote one first (argus model promote <id>)', { key: 'noProduction' });
     if (rows.length > 1) throw new ArgusError('conflict', 'Several projects have a production model; name the project or the model id');
     return this.toVersion(rows[0]);
   }
@@ -74,7 +74,7 @@ export class ModelRepository {
     const previous = this.db
       .prepare("SELECT id FROM model_versions WHERE project_id = ? AND status = 'retired' AND promoted_at IS NOT NULL ORDER BY promoted_at DESC, id DESC LIMIT 1")
       .get(projectId) as { id: number } | undefined;
-    if (!previous) throw new ArgusError('not_found', `Model ${current.id} is the first production model of its project; there is nothing to roll back to`);
+    if (!previous) throw new ArgusError('not_found', `Model ${current.id} is the first production model of its project; there is nothing to roll back to`, { key: 'nothingToRollBack', params: { id: current.id } });
     this.db.transaction(() => {
       this.db.prepare("UPDATE model_versions SET status = 'retired' WHERE id = ?").run(current.id);
       this.db.prepare("UPDATE model_versions SET status = 'production', promoted_at = ? WHERE id = ?").run(nowIso(), previous.id);

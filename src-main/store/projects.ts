@@ -28,7 +28,7 @@ export class ProjectRepository {
   }
 
   create(input: CreateProjectInput): Project {
-    if (this.findByName(input.name)) throw new ArgusError('conflict', `A project named "${input.name}" already exists`);
+    if (this.findByName(input.name)) throw new ArgusError('conflict', `A project named "${input.name}" already exists`, { key: 'projectExists', params: { name: input.name } });
     return this.db.transaction(() => {
       const { lastInsertRowid } = this.db
         .prepare('INSERT INTO projects (name, description, created_at) VALUES (?, ?, ?)')

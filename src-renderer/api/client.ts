@@ -1,4 +1,5 @@
-import type { ApiResult, ArgusApi, ArgusBridge, ArgusEvent, ErrorCode } from '../../src-main/contract/contract.ts';
+import type { ApiErrorBody, ApiResult, ArgusApi, ArgusBridge, ArgusEvent, ErrorCode } from '../../src-main/contract/contract.ts';
+import { errorText } from '../i18n/engine-errors.ts';
 
 declare global {
   interface Window {
@@ -6,11 +7,12 @@ declare global {
   }
 }
 
+/** An engine error, its message in the page's language where the engine gave a message key. */
 export class ApiError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
-    super(message);
-    this.code = code;
+  constructor(body: ApiErrorBody) {
+    super(errorText(body));
+    this.code = body.code;
   }
 }
 
@@ -27,7 +29,7 @@ function apiOver(invoke: (method: string, input: unknown) => Promise<ApiResult<u
   return new Proxy({} as ArgusApi, {
     get: (_target, method: string) => async (input?: unknown) => {
       const result = await invoke(method, input);
-      if (!result.ok) throw new ApiError(result.error.code, result.error.message);
+      if (!result.ok) throw new ApiError(result.error);
       return result.value;
     },
   });
@@ -79,7 +81,7 @@ function httpClient(): ArgusClient {
     async stageUpload(file) {
       const response = await fetch('/upload', { method: 'POST', headers: { ...headers, 'Content-Type': 'application/octet-stream' }, body: file });
       const result = (await response.json()) as ApiResult<{ id: string }>;
-      if (!result.ok) throw new ApiError(result.error.code, result.error.message);
+      if (!result.ok) throw new ApiError(result.error);
       return result.value;
     },
   };

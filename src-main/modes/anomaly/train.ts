@@ -35,8 +35,8 @@ export async function trainAnomaly(input: ModeTrainingInput, ctx: JobContext): P
   const requested = input.config as Partial<AnomalyConfig> & { matchColour?: boolean };
   const train = input.data.samples('train').filter((s) => s.label === 'good');
   const validation = input.data.samples('val').filter((s) => s.label !== 'unlabeled');
-  if (train.length === 0) throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no good images in its train split`);
-  if (!validation.some((s) => s.label === 'good')) throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no good images in its val split to calibrate on`);
+  if (train.length === 0) throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no good images in its train split`, { key: 'noGoodTrain', params: { dataset: dataset.name } });
+  if (!validation.some((s) => s.label === 'good')) throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no good images in its val split to calibrate on`, { key: 'noGoodVal', params: { dataset: dataset.name } });
   const config: AnomalyConfig = { ...DEFAULT_ANOMALY_CONFIG, ...requested };
   if (requested.inputWidth && requested.inputHeight) {
     // An input size given by the user: every image is brought to it, as the plain PatchCore recipe does.

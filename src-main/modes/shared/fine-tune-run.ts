@@ -27,7 +27,7 @@ export function planFineTune(input: ModeTrainingInput, mode: TrainableMode, opti
     input.data.samples(split).filter((s) => s.label === 'good' || (s.label === 'defect' && s.masks.length + s.boxes.length + s.polygons.length > 0));
   const trainSamples = labelled('train');
   const validationSamples = labelled('val');
-  if (!trainSamples.some((s) => s.label === 'defect')) throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no labelled defects in its train split`);
+  if (!trainSamples.some((s) => s.label === 'defect')) throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no labelled defects in its train split`, { key: 'noDefectsTrain', params: { dataset: dataset.name } });
   if (options.validationNeedsDefects ? !validationSamples.some((s) => s.label === 'defect') : validationSamples.length === 0) {
     throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no labelled ${options.validationNeedsDefects ? 'defects' : 'images'} in its val split to calibrate on`);
   }

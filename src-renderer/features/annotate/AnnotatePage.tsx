@@ -10,6 +10,7 @@ import { ZoomStage } from '../common/ZoomStage.tsx';
 import { adoptIds, type AnnotationDocument, fromAnnotations, moveShape, newKey, shapeAt, toAnnotations, type VectorShape } from './document.ts';
 import { actionForKey, annotateActions, type Tool } from './actions.ts';
 import { type Edit, EditHistory, readRect, setPixelsRect } from './edits.ts';
+import { errorText } from '../../i18n/engine-errors.ts';
 
 const HISTORY_LIMIT = 100;
 const SAVE_DELAY_MS = 400;
@@ -57,7 +58,7 @@ export function AnnotatePage() {
     }
   };
   useEffect(() => {
-    if (rankJob?.state === 'failed') setError(rankJob.error?.message ?? '');
+    if (rankJob?.state === 'failed') setError(errorText(rankJob.error));
   }, [rankJob?.state]);
   const [imageId, setImageId] = useState<number | null>(null);
   useEffect(() => setImageId(queue[0]?.imageId ?? null), [queue]);

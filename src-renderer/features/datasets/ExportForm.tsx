@@ -5,6 +5,7 @@ import { useI18n } from '../../i18n/i18n.tsx';
 import { useJob } from '../common/hooks.ts';
 import { JobProgress } from '../common/JobProgress.tsx';
 import { useSession } from '../common/session.tsx';
+import { errorText } from '../../i18n/engine-errors.ts';
 
 /** Exports the dataset as an Argus manifest folder or COCO JSON (what was drawn in Argus included) into a new folder on the station. */
 export function ExportForm({ datasetId }: { datasetId: number }) {
@@ -39,7 +40,7 @@ export function ExportForm({ datasetId }: { datasetId: number }) {
       <button type="submit" disabled={job?.state === 'running'}>{t('export.start')}</button>
       <JobProgress job={job} />
       {result && <span className="notice success" role="status">{t(result.format === 'coco' ? 'export.doneCoco' : 'export.done', { images: result.images, masks: result.masks, path: result.path })}</span>}
-      {(error || job?.state === 'failed') && <span className="notice error" role="alert">{error ?? job?.error?.message}</span>}
+      {(error || job?.state === 'failed') && <span className="notice error" role="alert">{error ?? errorText(job?.error)}</span>}
     </form>
   );
 }

@@ -6,6 +6,7 @@ import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync, useJob } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
 import { JobProgress } from '../common/JobProgress.tsx';
+import { errorText } from '../../i18n/engine-errors.ts';
 
 /**
  * The way from a fresh install to a first inspection: what is done and what is missing (backbone,
@@ -27,7 +28,7 @@ export function FirstRunCard({ onChanged }: { onChanged: () => void }) {
       models.reload();
       onChanged();
     }
-    if (job?.state === 'failed') setError(job.error?.message ?? null);
+    if (job?.state === 'failed') setError(errorText(job.error) || null);
   }, [job?.state]);
 
   const labelled = datasets.data?.some((d) => d.counts.good + d.counts.defect > 0) ?? false;

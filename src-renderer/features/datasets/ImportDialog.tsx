@@ -3,6 +3,7 @@ import type { ImportResult } from '../../../src-main/contract/contract.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useJob } from '../common/hooks.ts';
+import { errorText } from '../../i18n/engine-errors.ts';
 
 export function ImportDialog({ onClose, onImported }: { onClose(): void; onImported(datasetId: number): void }) {
   const { t } = useI18n();
@@ -15,7 +16,7 @@ export function ImportDialog({ onClose, onImported }: { onClose(): void; onImpor
 
   useEffect(() => {
     if (job?.state === 'succeeded') onImported((job.result as ImportResult).datasetId);
-    if (job?.state === 'failed') setError(job.error?.message ?? t('import.failed'));
+    if (job?.state === 'failed') setError(errorText(job.error) || t('import.failed'));
   }, [job?.state]);
 
   const submit = async (e: FormEvent): Promise<void> => {

@@ -3,6 +3,7 @@ import type { InspectionRecord } from '../../../src-main/contract/contract.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useJob } from '../common/hooks.ts';
+import { errorText } from '../../i18n/engine-errors.ts';
 
 const JOB_KEY = 'argus.hotfolder.job';
 
@@ -68,7 +69,7 @@ export function HotFolderCard({ onOpen }: { onOpen(inspection: InspectionRecord)
       {job && (
         <p className="muted" data-testid="hot-status">
           {watching ? t('hot.watching', { n: job.done }) : t('hot.stopped', { n: job.done })}
-          {job.state === 'failed' && ` · ${job.error?.message ?? ''}`}
+          {job.state === 'failed' && ` · ${errorText(job.error)}`}
         </p>
       )}
       {latest.length > 0 && (

@@ -7,6 +7,7 @@ import { useSession } from '../common/session.tsx';
 import { HotFolderCard } from './HotFolderCard.tsx';
 import { JobProgress } from '../common/JobProgress.tsx';
 import { InspectionViewer } from './InspectionViewer.tsx';
+import { errorText } from '../../i18n/engine-errors.ts';
 
 /** The operator's workspace: inspect images or a folder (`initialPaths`, from a link) with the production model and review each result. */
 export function InspectPage({ initialPaths }: { initialPaths?: string }) {
@@ -62,7 +63,7 @@ export function InspectPage({ initialPaths }: { initialPaths?: string }) {
   };
 
   useEffect(() => {
-    if (job?.state === 'failed') setError(job.error?.message ?? t('inspect.failed'));
+    if (job?.state === 'failed') setError(errorText(job.error) || t('inspect.failed'));
     if (job?.state !== 'succeeded') return;
     const ids = (job.result as InspectFilesResult).inspectionIds;
     void Promise.all(ids.map((inspectionId) => api.getInspection({ inspectionId }))).then((records) => {

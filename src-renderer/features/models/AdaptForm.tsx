@@ -4,6 +4,7 @@ import { api, client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useJob } from '../common/hooks.ts';
 import { JobProgress } from '../common/JobProgress.tsx';
+import { errorText } from '../../i18n/engine-errors.ts';
 
 /**
  * Adapts an anomaly model to a station or camera: a few of its good frames (files chosen here, or
@@ -75,7 +76,7 @@ export function AdaptForm({ models, onDone }: { models: ModelVersionSummary[]; o
           {t('adapt.done', { id: result.modelId, group: result.group, frames: result.frames, own: result.fromGroup, bank: result.bankSize, seconds: result.seconds.toFixed(1) })}
         </p>
       )}
-      {(error || job?.state === 'failed') && <p className="notice error" role="alert">{error ?? job?.error?.message}</p>}
+      {(error || job?.state === 'failed') && <p className="notice error" role="alert">{error ?? errorText(job?.error)}</p>}
     </form>
   );
 }

@@ -3,6 +3,7 @@ import type { AnomalyMetrics, DatasetSummary, DetectClassMetrics, DetectMetrics,
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { JobProgress } from '../common/JobProgress.tsx';
+import { errorText } from '../../i18n/engine-errors.ts';
 
 /** What an evaluation job returns: every mode's metrics, segmentation's and detection's where the model has them. */
 type Evaluation = AnomalyMetrics & Partial<Pick<SegmentMetrics, 'mean_box_ap50' | 'pixel_iou'>> & Partial<Pick<DetectMetrics, 'coco_map' | 'per_class'>> & { image_scores: ImageScores };
@@ -37,7 +38,7 @@ async function evaluate(modelId: number, datasetId: number, split: Split, onJob:
     onJob(job);
   }
   onJob(null);
-  if (job.state !== 'succeeded') throw new Error(job.error?.message ?? 'evaluation failed');
+  if (job.state !== 'succeeded') throw new Error(errorText(job.error) || 'evaluation failed');
   return job.result as Evaluation;
 }
 

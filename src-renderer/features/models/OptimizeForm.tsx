@@ -4,6 +4,7 @@ import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useJob } from '../common/hooks.ts';
 import { JobProgress } from '../common/JobProgress.tsx';
+import { errorText } from '../../i18n/engine-errors.ts';
 
 /** A version that can be optimised: a full-precision anomaly, segmentation or detection model. */
 const optimisable = (m: ModelVersionSummary): boolean => m.mode !== 'classify' && (m.config.precision ?? 'fp32') === 'fp32';
@@ -79,7 +80,7 @@ export function OptimizeForm({ models, onDone }: { models: ModelVersionSummary[]
           {result.guard.reason && <p>{result.guard.reason}</p>}
         </div>
       )}
-      {(error || job?.state === 'failed') && <p className="notice error" role="alert">{error ?? job?.error?.message}</p>}
+      {(error || job?.state === 'failed') && <p className="notice error" role="alert">{error ?? errorText(job?.error)}</p>}
     </form>
   );
 }

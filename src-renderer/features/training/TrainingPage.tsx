@@ -5,6 +5,7 @@ import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync, useJob } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
 import { LossChart, type LossPoint } from './LossChart.tsx';
+import { errorText } from '../../i18n/engine-errors.ts';
 
 const JOB_KEY = 'argus.training.job';
 /** Colours of the loss terms' curves (detect: class, box, centreness). */
@@ -64,7 +65,7 @@ export function TrainingPage() {
   useEffect(() => runs.reload(), [job?.training?.phase, job?.training?.epoch]);
   useEffect(() => {
     if (!job || job.state === 'running') return;
-    setLog((l) => [...l, job.state === 'succeeded' ? t('training.logDone', { id: (job.result as TrainModelResult).modelId }) : `${t(`training.state.${job.state}`)}: ${job.error?.message ?? ''}`]);
+    setLog((l) => [...l, job.state === 'succeeded' ? t('training.logDone', { id: (job.result as TrainModelResult).modelId }) : `${t(`training.state.${job.state}`)}: ${errorText(job.error)}`]);
     runs.reload();
     models.reload();
   }, [job?.state]);
