@@ -64,7 +64,7 @@ describe.skipIf(!canMount())('a full or read-only disk under the data directory'
     const service = new ArgusService({ dataDir: data });
     const job = await service.jobs.wait((await service.importDataset({ path: dataset.path })).id);
     expect(job.state).toBe('failed');
-    expect(job.error).toEqual({ code: 'storage', message: 'The disk holding the data directory is full.' });
+    expect(job.error).toEqual({ code: 'storage', message: 'The disk holding the data directory is full.', text: { key: 'diskFull' } });
     expect((await service.listDatasets({})).length).toBe(0);
     // While the disk is full, a write either fits in what is left or fails with a clear reason.
     const whileFull = await dispatch(service, caller, 'createProject', { name: 'while full' });
