@@ -14,6 +14,8 @@ describe('group thresholds', () => {
   const model = { method: 'f1' as const, image: { ng: 4, review: 3, goodMedian: 2 }, pixel: { threshold: 1, goodMedian: 0.5 } };
 
   it('a few frames move the model-wide level; enough frames give the group its own quantile', () => {
+    // Frames that score below the model's good parts leave the thresholds as they are.
+    expect(groupThresholds(model, [1, 1.2, 0.9]).image).toEqual(model.image);
     const few = groupThresholds(model, [3, 3.2, 2.8]);
     expect(few).toMatchObject({ method: 'good-level', frames: 3, falseRejectRate: 0.005 });
     expect(few.image.ng).toBeCloseTo(6, 9);
