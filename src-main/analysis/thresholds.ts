@@ -19,7 +19,7 @@ export interface CalibrationInput {
   falseRejectRate?: number;
 }
 
-export const DEFAULT_FALSE_REJECT_RATE = 0.005;
+const DEFAULT_FALSE_REJECT_RATE = 0.005;
 
 /** The REVIEW band reaches down far enough that this share of validation defects is NG or REVIEW. */
 const REVIEW_DEFECT_RECALL = 0.98;
@@ -79,7 +79,7 @@ export function calibrate(input: CalibrationInput): ModelThresholds {
  * that quantile where there are enough of them to see the rate (at least 1/rate), else above the
  * highest good score by a margin, the strictest the data can show.
  */
-export function goodQuantileThreshold(goodScores: number[], rate: number): number {
+function goodQuantileThreshold(goodScores: number[], rate: number): number {
   const ascending = [...goodScores].sort((a, b) => a - b);
   const n = ascending.length;
   const rejected = Math.floor(n * rate);

@@ -9,10 +9,19 @@ import { verifyModelFiles } from '../store/model-files.ts';
 import { modeOf } from '../modes/registry.ts';
 import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
 import type { Store } from '../store/store.ts';
+import type { ModelVersion } from '../store/models.ts';
+import type { ModelModeDefinition } from '../modes/model-mode.ts';
 
 export const GROUP_NAME = /^[\w.\- ]{1,64}$/;
 
 type Frames = { count: number; load(index: number): Promise<RgbImage> };
+
+/** The adaptation a model's mode offers; modes that cannot adapt are refused. */
+export function adapterOf(model: ModelVersion): NonNullable<ModelModeDefinition['adapt']> {
+  const adapt = modeOf(model.mode).adapt;
+  if (!adapt) throw new ArgusError('invalid_argument', `Model ${model.id} is a ${model.mode} model; station adaptation is for anomaly models`);
+  return adapt;
+}
 
 /**
  * Where a station's good frames come from: files, staged uploads, or a dataset's good images.
@@ -55,10 +64,9 @@ function framesOf(store: Store, input: AdaptModelInput, stagedDir: string): Fram
 export async function adaptModel(store: Store, input: AdaptModelInput, frames: Frames, actor: string, ctx: JobContext): Promise<AdaptModelResult> {
   const started = performance.now();
   const parent = store.models.get(input.modelId);
-  const mode = modeOf(parent.mode);
-  if (!mode.adapt) throw new ArgusError('invalid_argument', `Model ${parent.id} is a ${parent.mode} model; station adaptation is for anomaly models`);
+  const adapt = adapterOf(parent);
   const files = await verifyModelFiles(store, parent);
-  const adapted = await mode.adapt(parent, files, {
+  const adapted = await adapt(parent, files, {
     ...frames, falseRejectRate: input.falseRejectRate, provider: input.device ?? 'auto', signal: ctx.signal,
     onProgress: (stage, done, total) => ctx.progress(stage, done, total),
   });

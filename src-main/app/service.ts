@@ -32,7 +32,7 @@ import { hashPin, PinGuard, pinMatches, type StoredPin } from './roles.ts';
 import { labellingOrder } from './labelling-queue.ts';
 import { movedThresholds } from './model-thresholds.ts';
 import { trainAndRegister } from './train-model.ts';
-import { adaptationFrames, adaptModel } from './adapt-model.ts';
+import { adaptationFrames, adapterOf, adaptModel } from './adapt-model.ts';
 import { getImageAnnotations, getImageLabels, saveImageAnnotations } from '../datasets/annotation-editing.ts';
 import { exportDataset } from '../datasets/exporter.ts';
 import { writeDemoParts } from '../datasets/demo-parts.ts';
@@ -105,7 +105,10 @@ export class ArgusService implements ArgusApi {
   /** An imported backbone wins over the one that ships with the app. */
   private backboneInUse(): AppInfo['backbone'] {
     const setting = this.store.settings.get<{ sha256: string }>('backbone');
-    if (setting) return { source: 'imported', sha256: setting.sha256, bytes: existsSync(this.store.blobs.pathOf(setting.sha256)) ? statSync(this.store.blobs.pathOf(setting.sha256)).size : 0 };
+    if (setting) {
+      const path = this.store.blobs.pathOf(setting.sha256);
+      return { source: 'imported', sha256: setting.sha256, bytes: existsSync(path) ? statSync(path).size : 0 };
+    }
     const bundled = bundledBackbone();
     return bundled ? { source: 'bundled', sha256: bundled.sha256, bytes: bundled.bytes, name: bundled.name } : null;
   }
@@ -280,8 +283,7 @@ export class ArgusService implements ArgusApi {
   }
 
   async adaptModel(input: AdaptModelInput): Promise<JobStatus> {
-    const model = this.store.models.get(input.modelId);
-    if (!modeOf(model.mode).adapt) throw new ArgusError('invalid_argument', `Model ${model.id} is a ${model.mode} model; station adaptation is for anomaly models`);
+    adapterOf(this.store.models.get(input.modelId)); // refused now, not in the job
     const frames = adaptationFrames(this.store, input, join(this.store.dataDir, 'uploads', STAGED_UPLOADS));
     return this.jobs.start('adapt', async (ctx): Promise<AdaptModelResult> => {
       const result = await adaptModel(this.store, input, frames, this.actor, ctx);

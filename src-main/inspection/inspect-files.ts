@@ -54,7 +54,7 @@ export interface FileInspection {
 }
 
 /** The group an image is judged as: the one given, where the model has thresholds for it. */
-export function judgedGroup(model: ModelVersion, group: string | undefined): string | undefined {
+function judgedGroup(model: ModelVersion, group: string | undefined): string | undefined {
   return group !== undefined && model.thresholds.groups?.[group] ? group : undefined;
 }
 

@@ -4,6 +4,7 @@ import type {
   TrainingProgressInfo, TrainModelInput,
 } from '../contract/contract.ts';
 import type { DatasetSample } from '../contract/dataset-sample.ts';
+import { ArgusError } from '../contract/errors.ts';
 import type { ImageAnalyser } from '../analysis/analysis.ts';
 import type { RgbImage } from '../images/preprocess.ts';
 import type { JobContext } from '../jobs/job-runner.ts';
@@ -108,6 +109,13 @@ export interface ModelAdaptation {
   /** Entries of the child's memory bank, and how many came from the group's frames. */
   bankSize: number;
   fromGroup: number;
+}
+
+/** One of a model version's files by role; a version without it is refused with a clear error. */
+export function modelFile(model: Pick<ModelVersion, 'id'>, files: Map<string, Uint8Array>, role: string): Uint8Array {
+  const bytes = files.get(role);
+  if (!bytes) throw new ArgusError('bad_input', `Model ${model.id} lacks its ${role} file`);
+  return bytes;
 }
 
 /** Keeps only the options a request set. */

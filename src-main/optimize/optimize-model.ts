@@ -10,6 +10,7 @@ import type { JobContext } from '../jobs/job-runner.ts';
 import { convertToFloat16 } from '../model/float16.ts';
 import { decodeModel } from '../model/onnx-model.ts';
 import { modeOf } from '../modes/registry.ts';
+import { modelFile } from '../modes/model-mode.ts';
 import type { ModelVersion } from '../store/models.ts';
 import type { Store } from '../store/store.ts';
 import { judgeOptimization } from './accuracy-guard.ts';
@@ -58,8 +59,7 @@ export async function optimizeModel(store: Store, input: OptimizeModelInput, ctx
   const precision = (parent.config.precision as string | undefined) ?? 'fp32';
   if (precision !== 'fp32') throw new ArgusError('invalid_argument', `Model ${parent.id} is already ${precision}; optimise its fp32 parent instead`);
   const files = await verifyModelFiles(store, parent);
-  const network = files.get(role);
-  if (!network) throw new ArgusError('bad_input', `Model ${parent.id} lacks its ${role} file`);
+  const network = modelFile(parent, files, role);
 
   const trainedOn = parent.snapshotId !== null ? store.datasets.datasetOfSnapshot(parent.snapshotId) : undefined;
   const calibrationDatasetId = input.calibrationDatasetId ?? trainedOn;

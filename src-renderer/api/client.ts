@@ -24,6 +24,12 @@ export interface ArgusClient {
   stageUpload?(file: Blob): Promise<{ id: string }>;
 }
 
+/** Browser mode: streams the files to the station (POST /upload) and returns what inspectUploads and adaptModel take. */
+export async function stageFiles(files: File[]): Promise<{ id: string; name: string }[]> {
+  if (!client.stageUpload) throw new Error('Files are staged only in browser mode');
+  return Promise.all(files.map(async (f) => ({ id: (await client.stageUpload!(f)).id, name: f.name })));
+}
+
 /** The typed API as a proxy: every method is one invoke over whichever transport is present. */
 function apiOver(invoke: (method: string, input: unknown) => Promise<ApiResult<unknown>>): ArgusApi {
   return new Proxy({} as ArgusApi, {

@@ -3,7 +3,7 @@ import { ArgusError } from '../../contract/errors.ts';
 import type { RgbImage } from '../../images/preprocess.ts';
 import { groupThresholds } from '../../analysis/thresholds.ts';
 import { greedyCoreset } from './coreset.ts';
-import { AnomalyDetector, type AnomalyConfig, PatchExtractor } from './detector.ts';
+import { AnomalyDetector, type AnomalyConfig, DEFAULT_ANOMALY_CONFIG, PatchExtractor } from './detector.ts';
 import { bankOf, buildScorer } from './scorer.ts';
 
 export interface AdaptAnomalyInput {
@@ -27,8 +27,6 @@ export interface AdaptAnomalyResult {
   /** Bank entries taken from the group's frames. */
   fromGroup: number;
   thresholds: GroupThresholds;
-  /** Each frame's raw image score against the adapted bank without its own patches. */
-  frameScores: number[];
 }
 
 /**
@@ -44,7 +42,7 @@ export async function adaptAnomaly(input: AdaptAnomalyInput): Promise<AdaptAnoma
   const { bank: oldBank, dim, size } = bankOf(input.scorerModel);
   if (dim !== config.dim) throw new ArgusError('bad_input', `The scorer's patches have ${dim} values, the model's config says ${config.dim}`);
   const cap = Math.max(size, bankCap(config));
-  const perFrame = Math.max(1, Math.floor((config.maxPoolPatches ?? 131_072) / frameCount));
+  const perFrame = Math.max(1, Math.floor((config.maxPoolPatches ?? DEFAULT_ANOMALY_CONFIG.maxPoolPatches) / frameCount));
   const cancelled = (): void => {
     if (input.signal?.aborted) throw new ArgusError('cancelled', 'Adaptation cancelled');
   };
@@ -104,7 +102,6 @@ export async function adaptAnomaly(input: AdaptAnomalyInput): Promise<AdaptAnoma
       bankSize: bank.length / dim,
       fromGroup: Array.from(chosen).filter((index) => origin[index] >= 0).length,
       thresholds: groupThresholds(input.thresholds, frameScores, input.falseRejectRate),
-      frameScores,
     };
   } finally {
     await extractor.release();
@@ -112,7 +109,7 @@ export async function adaptAnomaly(input: AdaptAnomalyInput): Promise<AdaptAnoma
 }
 
 /** The largest memory bank adaptation grows a model's to: twice its training coreset size (scoring time grows with it). */
-export function bankCap(config: AnomalyConfig): number {
+function bankCap(config: AnomalyConfig): number {
   return 2 * config.coresetSize;
 }
 

@@ -3,9 +3,8 @@ import { evaluateAnomaly } from './evaluate.ts';
 import { scoreSamples } from '../shared/evaluation.ts';
 import { loadAnomalyDetector, trainAnomaly } from './train.ts';
 import { pixelsTensor } from '../segment/detector.ts';
-import { definedOptions, type ModelModeDefinition } from '../model-mode.ts';
+import { definedOptions, modelFile, type ModelModeDefinition } from '../model-mode.ts';
 import { adaptAnomaly } from './adapt.ts';
-import { ArgusError } from '../../contract/errors.ts';
 
 const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -36,11 +35,7 @@ export const anomalyMode: ModelModeDefinition = {
     return { image_auroc: finite(board.metrics(thresholds).image_auroc), pixel_iou: union ? intersection / union : null };
   },
   async adapt(model, files, frames) {
-    const [featureModel, scorerModel] = ['features.onnx', 'scorer.onnx'].map((role) => {
-      const bytes = files.get(role);
-      if (!bytes) throw new ArgusError('bad_input', `Model ${model.id} lacks its ${role} file`);
-      return bytes;
-    });
+    const [featureModel, scorerModel] = ['features.onnx', 'scorer.onnx'].map((role) => modelFile(model, files, role));
     const adapted = await adaptAnomaly({
       config: model.config as unknown as AnomalyConfig, featureModel, scorerModel, thresholds: model.thresholds,
       frameCount: frames.count, loadFrame: frames.load, falseRejectRate: frames.falseRejectRate, provider: frames.provider, onProgress: frames.onProgress, signal: frames.signal,

@@ -6,7 +6,7 @@ import { seededRandom } from '../../model/init.ts';
 import type { SessionCache } from '../../runtime/sessions.ts';
 import type { JobContext } from '../../jobs/job-runner.ts';
 import type { DatasetSample } from '../../contract/dataset-sample.ts';
-import type { ModeTrainingInput, TrainedModel } from '../model-mode.ts';
+import { modelFile, type ModeTrainingInput, type TrainedModel } from '../model-mode.ts';
 import { greedyCoreset } from './coreset.ts';
 import { AnomalyDetector, type AnomalyConfig, buildPatchFeatureModel, DEFAULT_ANOMALY_CONFIG, PatchExtractor } from './detector.ts';
 import { calibrateOn } from '../shared/evaluation.ts';
@@ -113,11 +113,7 @@ function sampleWithoutReplacement(n: number, k: number, random: () => number): n
 /** An anomaly model version ready to inspect, from its (verified) files (sessions from `sessions` when given). */
 export async function loadAnomalyDetector(model: ModelVersion, files: Map<string, Uint8Array>, provider: ExecutionProviderChoice, sessions?: SessionCache): Promise<AnomalyDetector> {
   if (model.mode !== 'anomaly') throw new ArgusError('invalid_argument', `Model ${model.id} is a ${model.mode} model, not an anomaly model`);
-  const [features, scorer] = ['features.onnx', 'scorer.onnx'].map((role) => {
-    const bytes = files.get(role);
-    if (!bytes) throw new ArgusError('bad_input', `Model ${model.id} lacks its ${role} file`);
-    return bytes;
-  });
+  const [features, scorer] = ['features.onnx', 'scorer.onnx'].map((role) => modelFile(model, files, role));
   const config = model.config as unknown as AnomalyConfig & { bankSize: number };
   const key = model.files.map((f) => f.sha256).join('+');
   return AnomalyDetector.create(features, scorer, config, config.bankSize, provider, { cache: sessions, key });

@@ -4,7 +4,7 @@ import { ArgusError } from '../../contract/errors.ts';
 import type { JobContext } from '../../jobs/job-runner.ts';
 import { encodeSafetensors, type Float32Tensor, SafetensorsFile } from '../../model/safetensors.ts';
 import { FineTuner, type FineTuneSchedule, type FineTuneTask, type TrainingOutcome } from '../../training/fine-tuner.ts';
-import type { ModeTrainingInput, TrainedModel } from '../model-mode.ts';
+import { modelFile, type ModeTrainingInput, type TrainedModel } from '../model-mode.ts';
 
 /** The classes and labelled samples a fine-tuning run works from. */
 export interface FineTunePlan {
@@ -39,8 +39,7 @@ export function planFineTune(input: ModeTrainingInput, mode: TrainableMode, opti
 
 /** The parent version's trained tensors, to start from. */
 export function parentTensors(parent: { model: ModelVersion; files: Map<string, Uint8Array> }): Map<string, Float32Tensor> {
-  const weights = parent.files.get('tuned.safetensors');
-  if (!weights) throw new ArgusError('bad_input', `Model ${parent.model.id} lacks its tuned.safetensors file`);
+  const weights = modelFile(parent.model, parent.files, 'tuned.safetensors');
   const tuned = SafetensorsFile.parse(Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength), `model ${parent.model.id} weights`);
   return new Map([...tuned.tensors.keys()].map((name) => [name, tuned.float32(name)]));
 }
@@ -96,7 +95,5 @@ export async function runFineTune<C extends FineTuneSchedule>(
 
 /** A fine-tuned version's network file and the key its sessions are cached under. */
 export function fineTunedNetwork(model: ModelVersion, files: Map<string, Uint8Array>): { network: Uint8Array; key: string } {
-  const network = files.get('network.onnx');
-  if (!network) throw new ArgusError('bad_input', `Model ${model.id} lacks its network.onnx file`);
-  return { network, key: model.files.map((f) => f.sha256).join('+') };
+  return { network: modelFile(model, files, 'network.onnx'), key: model.files.map((f) => f.sha256).join('+') };
 }

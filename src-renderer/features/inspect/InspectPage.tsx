@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import type { InspectFilesResult, InspectionRecord } from '../../../src-main/contract/contract.ts';
-import { api, client } from '../../api/client.ts';
+import { api, client, stageFiles } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync, useJob } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
@@ -41,7 +41,7 @@ export function InspectPage({ initialPaths }: { initialPaths?: string }) {
     try {
       // Browser mode streams each file to the station; the desktop app hands the bytes over directly.
       const input = client.stageUpload
-        ? { uploads: await Promise.all(files.map(async (f) => ({ id: (await client.stageUpload!(f)).id, name: f.name }))) }
+        ? { uploads: await stageFiles(files) }
         : { files: await Promise.all(files.map(async (f) => ({ name: f.name, dataBase64: toBase64(new Uint8Array(await f.arrayBuffer())) }))) };
       setJobId((await api.inspectUploads({ model: 'production', ...input, ...groupInput })).id);
     } catch (err) {

@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import type { AdaptModelInput, AdaptModelResult, ModelVersionSummary } from '../../../src-main/contract/contract.ts';
-import { api, client } from '../../api/client.ts';
+import { api, client, stageFiles } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useJob } from '../common/hooks.ts';
 import { JobProgress } from '../common/JobProgress.tsx';
@@ -39,7 +39,7 @@ export function AdaptForm({ models, onDone }: { models: ModelVersionSummary[]; o
       const input: AdaptModelInput = { modelId, group: group.trim() };
       if (folder.trim()) input.paths = [folder.trim()];
       // Browser mode streams the chosen frames to the station first; the desktop app reads the folder.
-      if (files.length && client.stageUpload) input.uploads = await Promise.all(files.map(async (f) => ({ id: (await client.stageUpload!(f)).id, name: f.name })));
+      if (files.length && client.stageUpload) input.uploads = await stageFiles(files);
       setJobId((await api.adaptModel(input)).id);
     } catch (err) {
       setError((err as Error).message);
