@@ -41,13 +41,24 @@ describe.skipIf(!hasShared)('Detection mode (browser mode, Chromium)', () => {
     await app.screenshot('training-detect-running');
     await expect.poll(() => page.getByTestId('training-status').textContent(), { timeout: 240_000, interval: 1000 }).toMatch(/Finished/);
     await expect.poll(() => page.getByRole('list', { name: 'Log' }).textContent()).toMatch(/Epoch 8\/8: .*AP50 blemish [\d.]+/);
-    expect(await page.locator('.loss-chart polyline').count()).toBeGreaterThanOrEqual(4);
+    await expect.poll(() => page.locator('.loss-chart .recharts-line-curve').count()).toBeGreaterThanOrEqual(4);
 
     await page.goto(`${app.url}#/models`);
     const row = page.getByTestId('model-1');
     await expect.poll(() => row.textContent()).toMatch(/detect/);
     await row.getByRole('button', { name: 'Promote to production' }).click();
     await expect.poll(() => row.textContent(), { timeout: 30_000 }).toMatch(/Production/);
+
+    // One version evaluated on its own: box precision–recall per class and the box confusion matrix.
+    const evaluation = page.getByLabel('Evaluate and compare versions');
+    await evaluation.getByLabel('Split').selectOption('val');
+    await evaluation.getByRole('button', { name: 'Evaluate', exact: true }).click();
+    const boxes = evaluation.getByTestId('box-confusion');
+    await boxes.waitFor({ timeout: 60_000 });
+    expect(await boxes.locator('thead th').allTextContents()).toEqual(['labelled \\ found', 'blemish', 'background']);
+    expect(Number(await boxes.locator('[data-cell="blemish|blemish"]').textContent())).toBeGreaterThan(0);
+    await expect.poll(() => evaluation.locator('.class-curves .class-curve').count()).toBe(1);
+    await app.screenshot('models-evaluate-detector');
 
     await page.goto(`${app.url}#/inspect`);
     await page.getByLabel('Images or folders on this station (one per line)').fill(join(work.path, 'incoming'));

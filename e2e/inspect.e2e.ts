@@ -104,8 +104,10 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
 
     // Daily counts with the NG rate, a verdict filter, and the filtered list exported as CSV.
     const chart = page.getByRole('figure', { name: 'Inspections per day' });
-    expect(await chart.locator('rect[data-verdict="NG"]').count()).toBe(1);
-    expect(await chart.locator('[data-series="ng-rate"]').count()).toBe(1);
+    await expect.poll(() => chart.locator('rect[data-verdict="NG"]').count()).toBe(1);
+    await expect.poll(() => chart.locator('circle[data-series="ng-rate"]').count()).toBe(1);
+    await chart.locator('rect[data-verdict="NG"]').hover();
+    await expect.poll(() => chart.locator('.recharts-tooltip-wrapper').textContent()).toMatch(/NG\s*:\s*1.*NG rate\s*:\s*\d+\.\d %/);
     await page.getByRole('search', { name: 'Filters' }).getByLabel('Verdict').selectOption('NG');
     await expect.poll(() => page.getByTestId('history-count').textContent()).toBe('1–1 of 1 inspections');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);

@@ -82,19 +82,31 @@ describe.skipIf(!hasShared)('Roles (browser mode, Chromium)', () => {
     await page.goto(`${app.url}#/models`);
 
     // Two versions side by side on the same split: metrics, score histograms with thresholds, PR curves.
-    const comparison = page.getByLabel('Compare two versions');
+    const comparison = page.getByLabel('Evaluate and compare versions');
     await comparison.getByLabel('Version A').selectOption('1');
     await comparison.getByLabel('Version B').selectOption('2');
     await comparison.getByLabel('Split').selectOption('val');
-    await comparison.getByRole('button', { name: 'Evaluate both' }).click();
+    await comparison.getByRole('button', { name: 'Evaluate', exact: true }).click();
     const table = page.getByRole('table', { name: 'Comparison' });
     await expect.poll(() => table.textContent(), { timeout: 60_000 }).toMatch(/Image AUROC\d\.\d{3}\d\.\d{3}/);
     expect(await table.textContent()).toMatch(/Heatmap peak on the defect\d\.\d{3}\d\.\d{3}/);
     // Per camera: the val images of each group that has good and defective ones, and their mean.
     expect(await table.textContent()).toMatch(/within each camera group, mean\)\d\.\d{3}\d\.\d{3}… at cam-a\d\.\d{3}\d\.\d{3}… at cam-b\d\.\d{3}\d\.\d{3}/);
-    expect(await comparison.locator('[data-kind="defective"]').count()).toBe(40);
-    expect(await comparison.locator('[data-threshold="ng"]').count()).toBe(2);
-    expect(await comparison.locator('[data-series="recall"]').count()).toBe(2);
+    await expect.poll(() => comparison.locator('[data-kind="defective"]').count()).toBe(40);
+    await expect.poll(() => comparison.locator('.score-histogram .threshold-ng').count()).toBe(2);
+    await expect.poll(() => comparison.locator('.series-recall .recharts-line-curve').count()).toBe(2);
+    // Confusion matrices: every val image counted once, in the row of its label.
+    const confusion = comparison.getByTestId('evaluation-1').getByTestId('verdict-confusion');
+    const cells = await confusion.locator('td').allTextContents();
+    expect(cells).toHaveLength(6);
+    const caption = await comparison.getByTestId('evaluation-1').locator('.score-histogram figcaption').textContent();
+    const [good, defective] = [...caption!.matchAll(/ (\d+)/g)].map((m) => Number(m[1]));
+    expect(cells.slice(0, 3).map(Number).reduce((x, y) => x + y, 0)).toBe(good);
+    expect(cells.slice(3).map(Number).reduce((x, y) => x + y, 0)).toBe(defective);
+    expect(good + defective).toBeGreaterThan(0);
+    // Hovering a bar shows its counts.
+    await comparison.getByTestId('evaluation-1').locator('.score-histogram .recharts-wrapper').hover({ position: { x: 200, y: 100 } });
+    await expect.poll(() => comparison.getByTestId('evaluation-1').locator('.score-histogram .recharts-tooltip-wrapper').textContent()).toMatch(/\d\.\d{2}–\d\.\d{2}/);
     await app.screenshot('models-compare');
 
     await page.goto(`${app.url}#/settings`);

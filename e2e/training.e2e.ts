@@ -45,8 +45,12 @@ describe.skipIf(!hasShared)('Training workspace (browser mode, Chromium)', () =>
     await expect.poll(() => log.textContent()).toMatch(/Epoch 2\/2: train loss [\d.]+, validation loss [\d.]+/);
     await expect.poll(() => log.textContent()).toMatch(/model version #1 registered as a candidate/);
     // The chart has the step-loss curve and a point per epoch of validation loss.
-    expect(await page.locator('.loss-chart polyline').count()).toBeGreaterThanOrEqual(2);
-    expect(await page.locator('.loss-chart [data-series="Validation loss"] circle').count()).toBe(2);
+    await expect.poll(() => page.locator('.loss-chart .recharts-line-curve').count()).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => page.locator('.loss-chart circle[data-series="Validation loss"]').count()).toBe(2);
+    // Axes with their titles, and the values under the cursor.
+    await expect.poll(() => page.locator('.loss-chart .recharts-wrapper').textContent()).toMatch(/step.*Loss|Loss.*step/);
+    await page.locator('.loss-chart .recharts-wrapper').hover();
+    await expect.poll(() => page.locator('.loss-chart .recharts-tooltip-wrapper').textContent()).toMatch(/step \d+.*Step loss.*\d\.\d{3}/);
     await expect.poll(() => page.getByTestId('run-1').textContent()).toMatch(/Finished.*100%.*#1/);
     await app.screenshot('training-finished');
 

@@ -102,7 +102,7 @@ const GROUP_QUANTILE_FRAMES = 20;
  * until 85 % of good test parts were rejected).
  */
 export function groupThresholds(model: ModelThresholds, goodScores: number[], falseRejectRate = DEFAULT_FALSE_REJECT_RATE): GroupThresholds {
-  if (goodScores.length === 0) throw new ArgusError('bad_input', 'A group needs at least one good frame');
+  if (goodScores.length === 0) throw new ArgusError('bad_input', 'A group needs at least one good frame', { key: 'noGoodFramesAtAll' });
   const median = quantile(goodScores, 0.5);
   const factor = Math.max(1, median / Math.max(model.image.goodMedian, 1e-12));
   const scaledPixel = { threshold: model.pixel.threshold * factor, goodMedian: model.pixel.goodMedian * factor };

@@ -19,7 +19,7 @@ type Frames = { count: number; load(index: number): Promise<RgbImage> };
 /** The adaptation a model's mode offers; modes that cannot adapt are refused. */
 export function adapterOf(model: ModelVersion): NonNullable<ModelModeDefinition['adapt']> {
   const adapt = modeOf(model.mode).adapt;
-  if (!adapt) throw new ArgusError('invalid_argument', `Model ${model.id} is a ${model.mode} model; station adaptation is for anomaly models`);
+  if (!adapt) throw new ArgusError('invalid_argument', `Model ${model.id} is a ${model.mode} model; station adaptation is for anomaly models`, { key: 'adaptAnomalyOnly', params: { id: model.id, mode: model.mode } });
   return adapt;
 }
 
@@ -28,9 +28,9 @@ export function adapterOf(model: ModelVersion): NonNullable<ModelModeDefinition[
  * Checked before any work starts: a bad group name, a missing file or no frames is an error at once.
  */
 export function adaptationFrames(store: Store, input: AdaptModelInput, stagedDir: string): Frames {
-  if (!GROUP_NAME.test(input.group)) throw new ArgusError('invalid_argument', `Group name "${input.group}": use 1–64 letters, digits, spaces, dots, dashes or underscores`);
+  if (!GROUP_NAME.test(input.group)) throw new ArgusError('invalid_argument', `Group name "${input.group}": use 1–64 letters, digits, spaces, dots, dashes or underscores`, { key: 'groupName', params: { group: input.group } });
   const frames = framesOf(store, input, stagedDir);
-  if (frames.count === 0) throw new ArgusError('bad_input', `No good frames for group "${input.group}" in what was given`);
+  if (frames.count === 0) throw new ArgusError('bad_input', `No good frames for group "${input.group}" in what was given`, { key: 'noGoodFrames', params: { group: input.group } });
   return frames;
 }
 
@@ -39,7 +39,7 @@ function framesOf(store: Store, input: AdaptModelInput, stagedDir: string): Fram
   if (input.paths?.length) files.push(...expandImageFiles(input.paths));
   for (const upload of input.uploads ?? []) {
     const staged = join(stagedDir, upload.id.replace(/[^0-9a-f]/g, ''));
-    if (!existsSync(staged)) throw new ArgusError('not_found', `No staged upload ${upload.id} (uploads are kept for a day)`);
+    if (!existsSync(staged)) throw new ArgusError('not_found', `No staged upload ${upload.id} (uploads are kept for a day)`, { key: 'uploadExpired' });
     files.push(staged);
   }
   const readFile = async (path: string): Promise<RgbImage> => decodeRgb(await readUserFile(path, 'image', MAX_FILE_BYTES.image));

@@ -69,7 +69,7 @@ const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, length
 
 /** A PIN is kept only as a salted scrypt hash (computed off the event loop). */
 export async function hashPin(pin: string): Promise<StoredPin> {
-  if (!PIN_FORMAT.test(pin)) throw new ArgusError('invalid_argument', 'The PIN must be 4 to 12 digits, or a passphrase of 8 to 128 characters');
+  if (!PIN_FORMAT.test(pin)) throw new ArgusError('invalid_argument', 'The PIN must be 4 to 12 digits, or a passphrase of 8 to 128 characters', { key: 'pinFormat' });
   const salt = randomBytes(16);
   return { salt: salt.toString('hex'), hash: (await scryptAsync(pin, salt, 32)).toString('hex') };
 }

@@ -207,10 +207,10 @@ export class ArgusService implements ArgusApi {
     if (this.jobs.running('train').length > 0) throw new ArgusError('conflict', 'A training run is already in progress on this station; wait for it or cancel it', { key: 'trainingBusy' });
     const mode = modeOf(input.mode);
     const resumed = input.resumeRunId !== undefined ? this.store.trainingRuns.get(input.resumeRunId) : undefined;
-    if (resumed && (!mode.fineTuned || resumed.mode !== input.mode)) throw new ArgusError('invalid_argument', `Training run ${resumed.id} is a ${resumed.mode} run, not a ${input.mode} run that can resume`);
-    if (input.parentModelId !== undefined && !mode.fineTuned) throw new ArgusError('invalid_argument', `${input.mode} models do not continue from a parent model`);
+    if (resumed && (!mode.fineTuned || resumed.mode !== input.mode)) throw new ArgusError('invalid_argument', `Training run ${resumed.id} is a ${resumed.mode} run, not a ${input.mode} run that can resume`, { key: 'cannotResume', params: { id: resumed.id } });
+    if (input.parentModelId !== undefined && !mode.fineTuned) throw new ArgusError('invalid_argument', `${input.mode} models do not continue from a parent model`, { key: 'noParentForMode', params: { mode: input.mode } });
     const datasetId = input.datasetId ?? (resumed?.config.datasetId as number | undefined);
-    if (datasetId === undefined) throw new ArgusError('invalid_argument', 'A dataset is required');
+    if (datasetId === undefined) throw new ArgusError('invalid_argument', 'A dataset is required', { key: 'datasetRequired' });
     const dataset = this.store.datasets.get(datasetId);
     if (input.parentModelId !== undefined) this.store.models.get(input.parentModelId);
     const backbone = await this.backboneFile();
@@ -310,7 +310,7 @@ export class ArgusService implements ArgusApi {
     const paths: string[] = [];
     for (const upload of input.uploads ?? []) {
       const staged = join(this.store.dataDir, 'uploads', STAGED_UPLOADS, upload.id);
-      if (!existsSync(staged)) throw new ArgusError('not_found', `No staged upload ${upload.id} (uploads are kept for a day)`);
+      if (!existsSync(staged)) throw new ArgusError('not_found', `No staged upload ${upload.id} (uploads are kept for a day)`, { key: 'uploadExpired' });
       const path = pathFor(upload.name);
       await renameDurably(staged, path);
       paths.push(path);
@@ -444,7 +444,7 @@ export class ArgusService implements ArgusApi {
   async suggestRegions(input: { datasetId: number; imageId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<RegionSuggestions> {
     const dataset = this.store.datasets.get(input.datasetId);
     const entry = this.store.datasets.entry(dataset.id, input.imageId);
-    if (!entry) throw new ArgusError('not_found', `Image ${input.imageId} is not in dataset "${dataset.name}"`);
+    if (!entry) throw new ArgusError('not_found', `Image ${input.imageId} is not in dataset "${dataset.name}"`, { key: 'imageNotInDataset', params: { id: input.imageId, dataset: dataset.name } });
     const model = this.modelFor(input.model ?? 'production');
     const detector = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
     try {
@@ -466,7 +466,7 @@ export class ArgusService implements ArgusApi {
     return this.store.transaction(() => {
       const model = this.store.models.get(input.modelId);
       const before = model.thresholds;
-      if (!before.image || !before.pixel) throw new ArgusError('invalid_argument', `Model ${model.id} has no image and pixel thresholds to move`);
+      if (!before.image || !before.pixel) throw new ArgusError('invalid_argument', `Model ${model.id} has no image and pixel thresholds to move`, { key: 'noThresholds', params: { id: model.id } });
       const after = movedThresholds(before, input.imageAt, input.pixelAt);
       const updated = this.store.models.updateThresholds(model.id, { ...after });
       this.store.history.audit(this.actor, 'model.thresholds', `model:${model.id}`, { status: model.status, before, after });

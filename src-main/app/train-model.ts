@@ -37,7 +37,7 @@ export async function trainAndRegister(store: Store, request: TrainRequest, ctx:
   const started = performance.now();
   const mode = modeOf(request.mode);
   const resumed = request.resumeRunId !== undefined ? store.trainingRuns.get(request.resumeRunId) : undefined;
-  if (resumed && resumed.status === 'succeeded') throw new ArgusError('invalid_argument', `Training run ${resumed.id} already finished (model ${resumed.resultModelId})`);
+  if (resumed && resumed.status === 'succeeded') throw new ArgusError('invalid_argument', `Training run ${resumed.id} already finished (model ${resumed.resultModelId})`, { key: 'runFinished', params: { id: resumed.id } });
   const dataset = store.datasets.get(resumed ? Number(resumed.config.datasetId) : request.datasetId);
   const parentId = resumed ? resumed.parentModelId ?? undefined : request.parentModelId;
   const parent = parentId !== undefined ? store.models.get(parentId) : undefined;

@@ -45,10 +45,10 @@ export function trainInWorker(request: TrainingJobRequest, ctx: JobContext): Pro
     });
     worker.on('error', (error) => {
       settled = true;
-      reject(new ArgusError('internal', `Training worker failed: ${error.message}`));
+      reject(new ArgusError('internal', `Training worker failed: ${error.message}`, { key: 'workerFailed', params: { reason: error.message } }));
     });
     worker.on('exit', (code) => {
-      if (!settled) reject(new ArgusError('internal', `Training worker exited (code ${code})`));
+      if (!settled) reject(new ArgusError('internal', `Training worker exited (code ${code})`, { key: 'workerFailed', params: { reason: `exit code ${code}` } }));
     });
   }).finally(() => {
     ctx.signal.removeEventListener('abort', cancel);

@@ -1,3 +1,5 @@
+import type { ConfusionMatrix } from '../contract/contract.ts';
+
 export type Box = [number, number, number, number];
 
 export interface ScoredBox {
@@ -56,4 +58,36 @@ export function averagePrecision(detections: ScoredBox[], truth: Map<number, Box
     previousRecall = r;
   });
   return ap;
+}
+
+/**
+ * Found boxes at or above their class threshold against labelled boxes, matched greedily by score
+ * at IoU ≥ `iouThreshold` whatever their classes: rows are true classes, columns predicted ones,
+ * with "background" last for boxes nothing matched.
+ */
+export function boxConfusion(
+  found: Map<string, ScoredBox[]>, truth: Map<string, Map<number, Box[]>>, classes: string[], thresholds: Record<string, number>, iouThreshold = 0.5,
+): ConfusionMatrix {
+  const background = classes.length;
+  const counts = Array.from({ length: classes.length + 1 }, () => new Array<number>(classes.length + 1).fill(0));
+  const images = new Map<number, { predicted: { cls: number; score: number; box: Box }[]; labelled: { cls: number; box: Box; matched: boolean }[] }>();
+  const imageOf = (index: number) => images.get(index) ?? images.set(index, { predicted: [], labelled: [] }).get(index)!;
+  classes.forEach((name, cls) => {
+    for (const d of found.get(name) ?? []) if (d.score >= (thresholds[name] ?? Infinity)) imageOf(d.image).predicted.push({ cls, score: d.score, box: d.box });
+    for (const [image, boxes] of truth.get(name) ?? []) for (const box of boxes) imageOf(image).labelled.push({ cls, box, matched: false });
+  });
+  for (const { predicted, labelled } of images.values()) {
+    for (const p of predicted.sort((a, b) => b.score - a.score)) {
+      let best: (typeof labelled)[number] | undefined;
+      let bestIou = iouThreshold;
+      for (const l of labelled) {
+        const iou = l.matched ? 0 : boxIou(p.box, l.box);
+        if (iou >= bestIou) [best, bestIou] = [l, iou];
+      }
+      if (best) best.matched = true;
+      counts[best ? best.cls : background][p.cls]++;
+    }
+    for (const l of labelled) if (!l.matched) counts[l.cls][background]++;
+  }
+  return { labels: [...classes, 'background'], counts };
 }

@@ -531,8 +531,20 @@ export interface DetectClassMetrics {
   curve: { recall: number[]; precision: number[] };
 }
 
+/**
+ * Counts of true classes (rows) against predicted classes (columns). The last label of a box
+ * matrix is "background": a labelled box nothing found (last column) or a found box with no
+ * labelled box under it (last row).
+ */
+export interface ConfusionMatrix {
+  labels: string[];
+  counts: number[][];
+}
+
 export interface DetectMetrics extends AnomalyMetrics {
   box_ap50: Record<string, number>;
+  /** Boxes at the class thresholds, matched at IoU ≥ 0.5 whatever their class. */
+  box_confusion: ConfusionMatrix;
   mean_box_ap50: number;
   /** COCO mAP@[.5:.95] over the classes. */
   coco_map: number;

@@ -10,7 +10,7 @@ import type { Store } from '../store/store.ts';
 function imageIn(store: Store, datasetId: number, imageId: number) {
   const dataset = store.datasets.get(datasetId);
   const entry = store.datasets.entry(datasetId, imageId);
-  if (!entry) throw new ArgusError('not_found', `Image ${imageId} is not in dataset "${dataset.name}"`);
+  if (!entry) throw new ArgusError('not_found', `Image ${imageId} is not in dataset "${dataset.name}"`, { key: 'imageNotInDataset', params: { id: imageId, dataset: dataset.name } });
   return { dataset, entry };
 }
 
@@ -61,12 +61,12 @@ export async function saveImageAnnotations(store: Store, datasetId: number, imag
   const rows: { id?: number; shape: Annotation['shape']; classIndex: number | null; geometry: unknown }[] = [];
   for (const [i, a] of annotations.entries()) {
     const where = `annotation ${i + 1}`;
-    if (a.shape !== 'good' && !known.has(a.classIndex)) throw new ArgusError('invalid_argument', `${where}: class ${a.classIndex} is not a class of project "${project.name}"`);
+    if (a.shape !== 'good' && !known.has(a.classIndex)) throw new ArgusError('invalid_argument', `${where}: class ${a.classIndex} is not a class of project "${project.name}"`, { key: 'classNotInProject', params: { index: a.classIndex, project: project.name } });
     if (a.shape === 'good') {
       rows.push({ id: a.id, shape: 'good', classIndex: null, geometry: null });
     } else if (a.shape === 'box') {
       const [x1, y1, x2, y2] = a.box.map((v, k) => Math.max(0, Math.min(k % 2 ? height : width, v)));
-      if (!(x2 > x1 && y2 > y1)) throw new ArgusError('invalid_argument', `${where}: the box is empty or outside the ${width}×${height} image`);
+      if (!(x2 > x1 && y2 > y1)) throw new ArgusError('invalid_argument', `${where}: the box is empty or outside the ${width}×${height} image`, { key: 'boxOutside', params: { width, height } });
       rows.push({ id: a.id, shape: 'box', classIndex: a.classIndex, geometry: [x1, y1, x2, y2] });
     } else if (a.shape === 'polygon') {
       const points = a.points.map(([x, y]) => [Math.max(0, Math.min(width, x)), Math.max(0, Math.min(height, y))]);
@@ -84,7 +84,7 @@ export async function saveImageAnnotations(store: Store, datasetId: number, imag
     }
   }
   if (rows.some((r) => r.shape === 'good') && rows.some((r) => r.shape !== 'good')) {
-    throw new ArgusError('invalid_argument', 'An image marked good cannot also carry defect annotations');
+    throw new ArgusError('invalid_argument', 'An image marked good cannot also carry defect annotations', { key: 'goodWithDefects' });
   }
   const label: ImageLabel = rows.length === 0 ? 'unlabeled' : rows.some((r) => r.shape !== 'good') ? 'defect' : 'good';
   store.transaction(() => {

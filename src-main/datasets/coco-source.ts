@@ -32,12 +32,12 @@ export function parseCoco(jsonFile: string): ParsedDataset {
   try {
     json = JSON.parse(readUserFileSync(jsonFile, 'COCO file', MAX_FILE_BYTES.json).toString('utf8'));
   } catch (error) {
-    throw new ArgusError('bad_input', `${jsonFile} is not valid JSON: ${(error as Error).message}`);
+    throw new ArgusError('bad_input', `${jsonFile} is not valid JSON: ${(error as Error).message}`, { key: 'invalidJson', params: { file: jsonFile, reason: (error as Error).message } });
   }
   const parsed = Coco.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.slice(0, 10).map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ArgusError('bad_input', `${jsonFile} is not valid COCO JSON:\n${problems.join('\n')}`);
+    throw new ArgusError('bad_input', `${jsonFile} is not valid COCO JSON:\n${problems.join('\n')}`, { key: 'invalidCoco', params: { file: jsonFile, problems: problems.join('\n') } });
   }
   const coco = parsed.data;
   // COCO category ids are arbitrary; Argus class indices are 1..n in category-id order.
@@ -76,7 +76,7 @@ export function parseCoco(jsonFile: string): ParsedDataset {
     }
   });
   if (problems.length > 0) {
-    throw new ArgusError('bad_input', `${jsonFile} has ${problems.length} bad annotations:\n  ${problems.slice(0, 20).join('\n  ')}`);
+    throw new ArgusError('bad_input', `${jsonFile} has ${problems.length} bad annotations:\n  ${problems.slice(0, 20).join('\n  ')}`, { key: 'invalidCoco', params: { file: jsonFile, problems: problems.slice(0, 20).join('\n') } });
   }
   for (const sample of samples.values()) {
     sample.label ??= sample.polygons.length + sample.boxes.length + (sample.rleMasks?.length ?? 0) > 0 ? 'defect' : undefined;

@@ -45,7 +45,7 @@ export async function exportDataset(
   const samples = store.datasets.samples(dataset.id);
   let masks = 0;
   for (const [i, sample] of samples.entries()) {
-    if (signal?.aborted) throw new ArgusError('cancelled', 'Export cancelled');
+    if (signal?.aborted) throw new ArgusError('cancelled', 'Export cancelled', { key: 'cancelled' });
     const imagePath = resolveInside(root, sample.file);
     mkdirSync(dirname(imagePath), { recursive: true });
     await writeFile(imagePath, await store.blobs.get(sample.sha256));

@@ -33,6 +33,6 @@ export function parseFolder(root: string): ParsedDataset {
     }
   };
   walk(root);
-  if (samples.length === 0) throw new ArgusError('bad_input', `No images found in ${root}`);
+  if (samples.length === 0) throw new ArgusError('bad_input', `No images found in ${root}`, { key: 'noImagesIn', params: { path: root } });
   return { format: 'folder', root, name: basename(root), classes: new Map(), samples };
 }

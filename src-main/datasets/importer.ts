@@ -45,7 +45,7 @@ function loadDatasetSource(path: string, format?: ImportFormat): ParsedDataset {
   }
   const chosen = format ?? detectFormat(root);
   if (chosen === 'manifest') {
-    if (!existsSync(join(root, 'manifest.json'))) throw new ArgusError('bad_input', `${root} has no manifest.json`);
+    if (!existsSync(join(root, 'manifest.json'))) throw new ArgusError('bad_input', `${root} has no manifest.json`, { key: 'noManifest', params: { path: root } });
     return parseManifest(root);
   }
   if (chosen === 'coco') return parseCoco(findCocoFile(root));
@@ -70,7 +70,7 @@ function findCocoFile(root: string): string {
       if (head.includes('"images"')) return file;
     }
   }
-  throw new ArgusError('bad_input', `${root} has no COCO annotations file (annotations.json)`);
+  throw new ArgusError('bad_input', `${root} has no COCO annotations file (annotations.json)`, { key: 'noCocoFile', params: { path: root } });
 }
 
 /** A split that never changes for the same image content: 70 / 15 / 15 by SHA-256. */
@@ -95,7 +95,7 @@ export async function importDataset(store: Store, input: ImportDatasetInput, opt
   const failures: string[] = [];
   let done = 0;
   await forEachConcurrently(source.samples, options.concurrency ?? 4, async (sample, i) => {
-    if (options.signal?.aborted) throw new ArgusError('cancelled', 'Import cancelled');
+    if (options.signal?.aborted) throw new ArgusError('cancelled', 'Import cancelled', { key: 'cancelled' });
     try {
       checked[i] = await checkSample(store, source, sample);
     } catch (error) {
@@ -109,9 +109,9 @@ export async function importDataset(store: Store, input: ImportDatasetInput, opt
     failures.sort();
     const listed = failures.slice(0, 25).map((f) => `  ${f}`).join('\n');
     const more = failures.length > 25 ? `\n  … and ${failures.length - 25} more` : '';
-    throw new ArgusError('bad_input', `${failures.length} of ${total} entries cannot be imported; nothing was imported:\n${listed}${more}`);
+    throw new ArgusError('bad_input', `${failures.length} of ${total} entries cannot be imported; nothing was imported:\n${listed}${more}`, { key: 'importFailed', params: { count: failures.length, total, list: `${listed}${more}` } });
   }
-  if (options.signal?.aborted) throw new ArgusError('cancelled', 'Import cancelled');
+  if (options.signal?.aborted) throw new ArgusError('cancelled', 'Import cancelled', { key: 'cancelled' });
 
   options.onProgress?.({ phase: 'saving', done: 0, total });
   const result = store.transaction(() => {

@@ -28,12 +28,12 @@ export function parseManifest(root: string): ParsedDataset {
   try {
     json = JSON.parse(readUserFileSync(file, 'manifest', MAX_FILE_BYTES.json).toString('utf8'));
   } catch (error) {
-    throw new ArgusError('bad_input', `${file} is not valid JSON: ${(error as Error).message}`);
+    throw new ArgusError('bad_input', `${file} is not valid JSON: ${(error as Error).message}`, { key: 'invalidJson', params: { file, reason: (error as Error).message } });
   }
   const parsed = Manifest.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.slice(0, 10).map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ArgusError('bad_input', `${file} is not a valid manifest:\n${problems.join('\n')}`);
+    throw new ArgusError('bad_input', `${file} is not a valid manifest:\n${problems.join('\n')}`, { key: 'invalidManifest', params: { file, problems: problems.join('\n') } });
   }
   const manifest = parsed.data;
   return {

@@ -30,11 +30,11 @@ export interface ParsedSample {
 
 /** Resolves a path from a dataset file and refuses anything that leaves the dataset folder. */
 export function resolveInside(root: string, relativePath: string): string {
-  if (isAbsolute(relativePath)) throw new ArgusError('bad_input', `Absolute path not allowed in a dataset: ${relativePath}`);
+  if (isAbsolute(relativePath)) throw new ArgusError('bad_input', `Absolute path not allowed in a dataset: ${relativePath}`, { key: 'pathOutsideDataset', params: { path: relativePath } });
   const full = resolve(root, relativePath);
   const rel = relative(root, full);
   if (rel.startsWith('..') || isAbsolute(rel)) {
-    throw new ArgusError('bad_input', `Path leaves the dataset folder: ${relativePath}`);
+    throw new ArgusError('bad_input', `Path leaves the dataset folder: ${relativePath}`, { key: 'pathOutsideDataset', params: { path: relativePath } });
   }
   let real: string;
   try {
@@ -44,7 +44,7 @@ export function resolveInside(root: string, relativePath: string): string {
   }
   const realRel = relative(realpathSync(root), real);
   if (realRel.startsWith('..') || isAbsolute(realRel)) {
-    throw new ArgusError('bad_input', `Path leaves the dataset folder through a link: ${relativePath}`);
+    throw new ArgusError('bad_input', `Path leaves the dataset folder through a link: ${relativePath}`, { key: 'pathOutsideDataset', params: { path: relativePath } });
   }
   return full;
 }

@@ -11,7 +11,7 @@ export const isBmp = (bytes: Uint8Array): boolean => bytes.length >= 2 && bytes[
 
 /** Reads only the BMP header: width and height, without decoding pixels. */
 export function bmpSize(bytes: Uint8Array): { width: number; height: number } {
-  if (bytes.length < 26) throw new ArgusError('bad_input', 'BMP file is truncated (no header)');
+  if (bytes.length < 26) throw new ArgusError('bad_input', 'BMP file is truncated (no header)', { key: 'imageCorrupt' });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerSize = view.getUint32(14, true);
   if (headerSize === 12) return { width: view.getUint16(18, true), height: view.getUint16(20, true) };
@@ -24,26 +24,26 @@ export function bmpSize(bytes: Uint8Array): { width: number; height: number } {
  * loader in sharp's prebuilt binaries, hence this.
  */
 export function decodeBmp(bytes: Uint8Array, maxPixels: number): RawPixels {
-  if (!isBmp(bytes) || bytes.length < 54) throw new ArgusError('bad_input', 'Not a BMP file or truncated header');
+  if (!isBmp(bytes) || bytes.length < 54) throw new ArgusError('bad_input', 'Not a BMP file or truncated header', { key: 'imageCorrupt' });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const pixelOffset = view.getUint32(10, true);
   const headerSize = view.getUint32(14, true);
-  if (headerSize < 40) throw new ArgusError('unsupported', 'OS/2 bitmaps are not supported');
+  if (headerSize < 40) throw new ArgusError('unsupported', 'OS/2 bitmaps are not supported', { key: 'imageUnsupported' });
   const width = view.getInt32(18, true);
   const rawHeight = view.getInt32(22, true);
   const bitsPerPixel = view.getUint16(28, true);
   const compression = view.getUint32(30, true);
   const height = Math.abs(rawHeight);
   const topDown = rawHeight < 0;
-  if (width <= 0 || height <= 0) throw new ArgusError('bad_input', `BMP has invalid size ${width}×${rawHeight}`);
+  if (width <= 0 || height <= 0) throw new ArgusError('bad_input', `BMP has invalid size ${width}×${rawHeight}`, { key: 'imageCorrupt' });
   if (width * height > maxPixels) {
-    throw new ArgusError('bad_input', `Image is ${width}×${height} = ${width * height} pixels, over the limit of ${maxPixels}`);
+    throw new ArgusError('bad_input', `Image is ${width}×${height} = ${width * height} pixels, over the limit of ${maxPixels}`, { key: 'imageTooLarge', params: { width, height, limit: maxPixels } });
   }
   if (compression !== 0 && !(compression === 3 && (bitsPerPixel === 32 || bitsPerPixel === 16))) {
-    throw new ArgusError('unsupported', `Compressed BMP (compression ${compression}) is not supported`);
+    throw new ArgusError('unsupported', `Compressed BMP (compression ${compression}) is not supported`, { key: 'imageUnsupported' });
   }
   const rowBytes = Math.ceil((width * bitsPerPixel) / 32) * 4;
-  if (pixelOffset + rowBytes * height > bytes.length) throw new ArgusError('bad_input', 'BMP pixel data is truncated');
+  if (pixelOffset + rowBytes * height > bytes.length) throw new ArgusError('bad_input', 'BMP pixel data is truncated', { key: 'imageCorrupt' });
 
   let palette: Uint8Array | null = null;
   if (bitsPerPixel <= 8) {

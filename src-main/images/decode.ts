@@ -20,7 +20,7 @@ const bitDepthOf = (depth: string | undefined): number =>
 
 /** A sharp pipeline over any supported image file, with explicit pixel limits and strict decoding. */
 export function openImage(bytes: Uint8Array, maxPixels = MAX_IMAGE_PIXELS): Sharp {
-  if (bytes.length === 0) throw new ArgusError('bad_input', 'The file is empty');
+  if (bytes.length === 0) throw new ArgusError('bad_input', 'The file is empty', { key: 'fileEmpty' });
   if (isBmp(bytes)) {
     const raw = decodeBmp(bytes, maxPixels);
     return sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
@@ -30,7 +30,7 @@ export function openImage(bytes: Uint8Array, maxPixels = MAX_IMAGE_PIXELS): Shar
 
 /** Header-only facts about an image file (no pixel decoding). */
 export async function readImageInfo(bytes: Uint8Array, maxPixels = MAX_IMAGE_PIXELS): Promise<ImageInfo> {
-  if (bytes.length === 0) throw new ArgusError('bad_input', 'The file is empty');
+  if (bytes.length === 0) throw new ArgusError('bad_input', 'The file is empty', { key: 'fileEmpty' });
   if (isBmp(bytes)) {
     const { width, height } = bmpSize(bytes);
     if (width * height > maxPixels) throw overLimit(width, height, maxPixels);
@@ -42,7 +42,7 @@ export async function readImageInfo(bytes: Uint8Array, maxPixels = MAX_IMAGE_PIX
   } catch (error) {
     throw describeDecodeError(error);
   }
-  if (!meta.width || !meta.height || !meta.format) throw new ArgusError('bad_input', 'Not a readable image');
+  if (!meta.width || !meta.height || !meta.format) throw new ArgusError('bad_input', 'Not a readable image', { key: 'imageUnsupported' });
   if (meta.width * meta.height > maxPixels) throw overLimit(meta.width, meta.height, maxPixels);
   return {
     format: meta.format,
@@ -54,7 +54,7 @@ export async function readImageInfo(bytes: Uint8Array, maxPixels = MAX_IMAGE_PIX
 }
 
 const overLimit = (width: number, height: number, maxPixels: number): ArgusError =>
-  new ArgusError('bad_input', `Image is ${width}×${height} = ${width * height} pixels, over the limit of ${maxPixels}`);
+  new ArgusError('bad_input', `Image is ${width}×${height} = ${width * height} pixels, over the limit of ${maxPixels}`, { key: 'imageTooLarge', params: { width, height, limit: maxPixels } });
 
 /**
  * A decoder failure as a user-facing error. When the header was read but the pixels were not,
@@ -64,12 +64,12 @@ const overLimit = (width: number, height: number, maxPixels: number): ArgusError
 export function describeDecodeError(error: unknown, phase: 'header' | 'pixels' = 'header'): ArgusError {
   if (error instanceof ArgusError) return error;
   const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-  if (/pixel limit/i.test(message)) return new ArgusError('bad_input', 'Image is over the pixel limit');
+  if (/pixel limit/i.test(message)) return new ArgusError('bad_input', 'Image is over the pixel limit', { key: 'imageOverLimit' });
   if (phase === 'pixels' || /premature end|truncated|unexpected end|read error|corrupt|not enough data/i.test(message)) {
-    return new ArgusError('bad_input', `The image is truncated or corrupt (${message})`);
+    return new ArgusError('bad_input', `The image is truncated or corrupt (${message})`, { key: 'imageCorrupt' });
   }
-  if (/unsupported image format/i.test(message)) return new ArgusError('bad_input', 'Not an image file, or an unsupported format');
-  return new ArgusError('bad_input', `The image cannot be decoded (${message})`);
+  if (/unsupported image format/i.test(message)) return new ArgusError('bad_input', 'Not an image file, or an unsupported format', { key: 'imageUnsupported' });
+  return new ArgusError('bad_input', `The image cannot be decoded (${message})`, { key: 'imageUnsupported' });
 }
 
 export const THUMBNAIL_SIZE = 256;

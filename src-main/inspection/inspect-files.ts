@@ -165,7 +165,7 @@ export async function inspectFiles(store: Store, model: ModelVersion, detector: 
   const todo = files.filter((f) => !store.processed.isDone(scope, f));
   const lines: (InspectionLine & { inspectionId: number })[] = [];
   for (const [i, file] of todo.entries()) {
-    if (options.signal?.aborted) throw new ArgusError('cancelled', 'Inspection cancelled');
+    if (options.signal?.aborted) throw new ArgusError('cancelled', 'Inspection cancelled', { key: 'cancelled' });
     const state = fileState(file);
     const inspection = await analyseFile(model, detector, file, options.group);
     const inspectionId = await recordInspection(store, model, inspection, options.operator, (id) => store.processed.markDone(scope, file, state, id, inspection.line.verdict));

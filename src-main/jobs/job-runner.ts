@@ -77,20 +77,20 @@ export class JobRunner {
 
   get(id: string): JobStatus {
     const job = this.jobs.get(id);
-    if (!job) throw new ArgusError('not_found', `No job with id ${id}`);
+    if (!job) throw new ArgusError('not_found', `No job with id ${id}`, { key: 'noJob', params: { id } });
     return { ...job.status };
   }
 
   cancel(id: string): JobStatus {
     const job = this.jobs.get(id);
-    if (!job) throw new ArgusError('not_found', `No job with id ${id}`);
+    if (!job) throw new ArgusError('not_found', `No job with id ${id}`, { key: 'noJob', params: { id } });
     job.controller.abort();
     return { ...job.status };
   }
 
   async wait(id: string): Promise<JobStatus> {
     const job = this.jobs.get(id);
-    if (!job) throw new ArgusError('not_found', `No job with id ${id}`);
+    if (!job) throw new ArgusError('not_found', `No job with id ${id}`, { key: 'noJob', params: { id } });
     await job.finished;
     return { ...job.status };
   }

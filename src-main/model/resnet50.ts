@@ -113,7 +113,7 @@ export function loadResNet50Weights(path: string): BackboneWeights {
     const parts = [];
     if (missing.length) parts.push(`${missing.length} tensors missing (e.g. ${missing.slice(0, 3).join(', ')})`);
     if (problems.length) parts.push(`${problems.length} with the wrong shape (${problems.slice(0, 3).join('; ')})`);
-    throw new ArgusError('bad_input', `${path} is not a ResNet-50 with torchvision names: ${parts.join(', ')}`);
+    throw new ArgusError('bad_input', `${path} is not a ResNet-50 with torchvision names: ${parts.join(', ')}`, { key: 'notResNet50', params: { path } });
   }
   const hasClassifier = ['fc.weight', 'fc.bias'].every((n) => file.has(n)) && file.tensors.get('fc.weight')!.shape.join(',') === '1000,2048';
   const eps = file.metadata.bn_eps === undefined ? 1e-5 : Number(file.metadata.bn_eps);

@@ -57,7 +57,7 @@ export class SafetensorsFile {
 
   static parse(bytes: Buffer, label = 'weights file'): SafetensorsFile {
     const fail: (why: string) => never = (why) => {
-      throw new ArgusError('bad_input', `${label} is not a valid safetensors file: ${why}`);
+      throw new ArgusError('bad_input', `${label} is not a valid safetensors file: ${why}`, { key: 'notSafetensors', params: { file: label, reason: why } });
     };
     if (bytes.length < 8) fail('shorter than its 8-byte header length');
     const headerLength = Number(bytes.readBigUInt64LE(0));
@@ -86,7 +86,7 @@ export class SafetensorsFile {
       const [begin, end] = entry.data_offsets ?? [NaN, NaN];
       if (!(Number.isInteger(begin) && Number.isInteger(end) && begin >= 0 && end >= begin)) fail(`tensor ${name} has invalid data offsets`);
       if (end > data.length) {
-        throw new ArgusError('bad_input', `${label} is truncated: tensor ${name} ends at byte ${end} of a ${data.length}-byte data section`);
+        throw new ArgusError('bad_input', `${label} is truncated: tensor ${name} ends at byte ${end} of a ${data.length}-byte data section`, { key: 'fileTruncated', params: { file: label } });
       }
       if (end - begin !== numel(entry.shape) * size) fail(`tensor ${name}: ${end - begin} bytes for shape [${entry.shape}] of ${entry.dtype}`);
       tensors.set(name, { dtype: entry.dtype as SafetensorsDType, shape: entry.shape, begin, end });

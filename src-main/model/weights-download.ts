@@ -14,9 +14,9 @@ export async function downloadVerified(url: string, expectedSha256: string, dest
   try {
     response = await fetch(url, { signal, redirect: 'follow' });
   } catch (error) {
-    throw new ArgusError('unsupported', `Cannot download ${url}: ${(error as Error).message} (no network? copy the file over and use "weights import")`);
+    throw new ArgusError('unsupported', `Cannot download ${url}: ${(error as Error).message} (no network? copy the file over and use "weights import")`, { key: 'downloadFailed', params: { url, reason: (error as Error).message } });
   }
-  if (!response.ok || !response.body) throw new ArgusError('not_found', `Cannot download ${url}: HTTP ${response.status}`);
+  if (!response.ok || !response.body) throw new ArgusError('not_found', `Cannot download ${url}: HTTP ${response.status}`, { key: 'downloadFailed', params: { url, reason: `HTTP ${response.status}` } });
   const total = Number(response.headers.get('content-length') ?? 0);
   const temporary = `${destination}.part`;
   const hash = createHash('sha256');
@@ -31,7 +31,7 @@ export async function downloadVerified(url: string, expectedSha256: string, dest
     }
     await new Promise<void>((resolve, reject) => file.end((error?: Error | null) => (error ? reject(error) : resolve())));
     const actual = hash.digest('hex');
-    if (actual !== expected) throw new ArgusError('bad_input', `Downloaded file does not match the expected SHA-256 (got ${actual}); it was discarded`);
+    if (actual !== expected) throw new ArgusError('bad_input', `Downloaded file does not match the expected SHA-256 (got ${actual}); it was discarded`, { key: 'downloadMismatch' });
     await rename(temporary, destination);
   } catch (error) {
     file.destroy();

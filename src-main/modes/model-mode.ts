@@ -114,7 +114,7 @@ export interface ModelAdaptation {
 /** One of a model version's files by role; a version without it is refused with a clear error. */
 export function modelFile(model: Pick<ModelVersion, 'id'>, files: Map<string, Uint8Array>, role: string): Uint8Array {
   const bytes = files.get(role);
-  if (!bytes) throw new ArgusError('bad_input', `Model ${model.id} lacks its ${role} file`);
+  if (!bytes) throw new ArgusError('bad_input', `Model ${model.id} lacks its ${role} file`, { key: 'modelFileMissing', params: { id: model.id } });
   return bytes;
 }
 

@@ -58,7 +58,7 @@ export async function collectRanges(
       }
       onProgress(1, ++images);
     }
-    if (images === 0) throw new ArgusError('bad_input', 'No calibration images');
+    if (images === 0) throw new ArgusError('bad_input', 'No calibration images', { key: 'noCalibrationImages' });
     if (method === 'minmax') return ranges;
 
     const histograms = new Map(tensors.map((t) => [t, new Float64Array(BINS)]));

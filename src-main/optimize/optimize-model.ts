@@ -57,33 +57,33 @@ export async function optimizeModel(store: Store, input: OptimizeModelInput, ctx
   const mode = modeOf(parent.mode);
   const { role } = mode.optimisation;
   const precision = (parent.config.precision as string | undefined) ?? 'fp32';
-  if (precision !== 'fp32') throw new ArgusError('invalid_argument', `Model ${parent.id} is already ${precision}; optimise its fp32 parent instead`);
+  if (precision !== 'fp32') throw new ArgusError('invalid_argument', `Model ${parent.id} is already ${precision}; optimise its fp32 parent instead`, { key: 'alreadyOptimised', params: { id: parent.id, precision } });
   const files = await verifyModelFiles(store, parent);
   const network = modelFile(parent, files, role);
 
   const trainedOn = parent.snapshotId !== null ? store.datasets.datasetOfSnapshot(parent.snapshotId) : undefined;
   const calibrationDatasetId = input.calibrationDatasetId ?? trainedOn;
   const guardDatasetId = trainedOn ?? calibrationDatasetId;
-  if (guardDatasetId === undefined) throw new ArgusError('invalid_argument', `Model ${parent.id} records no dataset; name one to calibrate and check it on`);
+  if (guardDatasetId === undefined) throw new ArgusError('invalid_argument', `Model ${parent.id} records no dataset; name one to calibrate and check it on`, { key: 'noDatasetRecorded', params: { id: parent.id } });
   const validation = store.datasets.samples(guardDatasetId, 'val').filter((s) => s.label !== 'unlabeled');
-  if (validation.length === 0) throw new ArgusError('bad_input', `Dataset ${guardDatasetId} has no labelled val images to check the optimised model against`);
+  if (validation.length === 0) throw new ArgusError('bad_input', `Dataset ${guardDatasetId} has no labelled val images to check the optimised model against`, { key: 'noValToCheck', params: { id: guardDatasetId } });
 
   let optimized: Uint8Array;
   let optimization: Record<string, unknown>;
   if (input.precision === 'int8') {
     const method = input.method ?? 'percentile';
     const calibration = spread(store.datasets.samples(calibrationDatasetId!, 'train'), input.calibrationImages ?? DEFAULT_CALIBRATION_IMAGES);
-    if (calibration.length === 0) throw new ArgusError('bad_input', `Dataset ${calibrationDatasetId} has no train images to calibrate on`);
+    if (calibration.length === 0) throw new ArgusError('bad_input', `Dataset ${calibrationDatasetId} has no train images to calibrate on`, { key: 'noCalibrationImages' });
     // Decoded and resized once: the percentile method reads them in two passes.
     const feeds: Record<string, ort.Tensor>[] = [];
     for (const [i, sample] of calibration.entries()) {
-      if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Optimisation cancelled');
+      if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Optimisation cancelled', { key: 'cancelled' });
       feeds.push({ image: await mode.optimisation.networkInput(parent, await decodeRgb(await store.blobs.get(sample.sha256))) });
       ctx.progress('reading calibration images', i + 1, calibration.length);
     }
     const inputs = async function* (): AsyncGenerator<Record<string, ort.Tensor>> {
       for (const feed of feeds) {
-        if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Optimisation cancelled');
+        if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Optimisation cancelled', { key: 'cancelled' });
         yield feed;
       }
     };

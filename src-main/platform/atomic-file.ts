@@ -44,7 +44,7 @@ export async function writeStreamAtomic(target: string, body: AsyncIterable<Uint
   try {
     for await (const chunk of body) {
       total += chunk.length;
-      if (total > maxBytes) throw new ArgusError('invalid_argument', `Larger than the ${Math.round(maxBytes / 2 ** 20)} MB allowed`);
+      if (total > maxBytes) throw new ArgusError('invalid_argument', `Larger than the ${Math.round(maxBytes / 2 ** 20)} MB allowed`, { key: 'uploadTooLarge', params: { mb: Math.round(maxBytes / 2 ** 20) } });
       await handle.write(chunk);
     }
     await handle.sync();

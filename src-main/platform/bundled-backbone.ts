@@ -32,7 +32,7 @@ export function verifyBundledBackbone(backbone: BundledBackbone): Promise<void> 
       createReadStream(backbone.path).on('data', (chunk) => hash.update(chunk)).on('error', reject).on('end', () => {
         const actual = hash.digest('hex');
         if (actual === backbone.sha256) resolve();
-        else reject(new ArgusError('bad_input', `The bundled backbone ${backbone.path} does not match its SHA-256 (${actual.slice(0, 12)}… instead of ${backbone.sha256.slice(0, 12)}…): reinstall Argus or import weights`));
+        else reject(new ArgusError('bad_input', `The bundled backbone ${backbone.path} does not match its SHA-256 (${actual.slice(0, 12)}… instead of ${backbone.sha256.slice(0, 12)}…): reinstall Argus or import weights`, { key: 'bundledBackboneDamaged' }));
       });
     });
     verified.set(backbone.path, check);

@@ -31,10 +31,10 @@ function checkUserFile(path: string, what: string, maxBytes: number): void {
     stat = statSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ArgusError(code === 'ENOENT' ? 'not_found' : 'bad_input', `Cannot read ${what} ${path} (${code ?? (error as Error).message})`);
+    throw new ArgusError(code === 'ENOENT' ? 'not_found' : 'bad_input', `Cannot read ${what} ${path} (${code ?? (error as Error).message})`, { key: 'cannotRead', params: { path } });
   }
-  if (!stat.isFile()) throw new ArgusError('bad_input', `${capitalised(what)} ${path} is ${kindOf(stat)}, not a file`);
-  if (stat.size > maxBytes) throw new ArgusError('bad_input', `${capitalised(what)} ${path} is ${(stat.size / 2 ** 20).toFixed(0)} MB, more than the ${(maxBytes / 2 ** 20).toFixed(0)} MB allowed`);
+  if (!stat.isFile()) throw new ArgusError('bad_input', `${capitalised(what)} ${path} is ${kindOf(stat)}, not a file`, { key: 'notAFile', params: { path } });
+  if (stat.size > maxBytes) throw new ArgusError('bad_input', `${capitalised(what)} ${path} is ${(stat.size / 2 ** 20).toFixed(0)} MB, more than the ${(maxBytes / 2 ** 20).toFixed(0)} MB allowed`, { key: 'fileTooLarge', params: { path, mb: Math.round(maxBytes / 2 ** 20) } });
 }
 
 /** A checked user file's bytes, read off the event loop (inspection and import read many). */

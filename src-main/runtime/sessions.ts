@@ -63,7 +63,7 @@ export async function createSession(request: Omit<SessionRequest, 'modelKey'>): 
       return { session, report: { requested: request.provider, active: provider, fallbacks } };
     } catch (error) {
       const reason = describeProviderFailure(provider, error);
-      if (request.provider !== 'auto') throw new ArgusError('unsupported', `Execution provider ${provider} is not available: ${reason}`);
+      if (request.provider !== 'auto') throw new ArgusError('unsupported', `Execution provider ${provider} is not available: ${reason}`, { key: 'providerUnavailable', params: { provider, reason } });
       fallbacks.push({ provider, reason });
     }
   }
@@ -77,7 +77,7 @@ function describeProviderFailure(provider: ProviderName, error: unknown): string
   }
   if (provider === 'webgpu' && /adapter/i.test(message)) return 'no WebGPU adapter (no GPU with a Vulkan driver was found)';
   if (/protobuf parsing failed|Load model .* failed|invalid model|Failed to load model/i.test(message)) {
-    throw new ArgusError('bad_input', `The model file is damaged or not an ONNX model: ${message.split('\n')[0]}`);
+    throw new ArgusError('bad_input', `The model file is damaged or not an ONNX model: ${message.split('\n')[0]}`, { key: 'modelFileDamaged' });
   }
   return message.split('\n')[0].slice(0, 300);
 }

@@ -79,8 +79,8 @@ export class WorkerClient<T extends Handlers> {
       for (const call of this.pending.values()) call.reject(error);
       this.pending.clear();
     };
-    worker.on('error', (error) => failAll(new ArgusError('internal', `Inference worker failed: ${error.message}`)));
-    worker.on('exit', (code) => failAll(new ArgusError('internal', `Inference worker exited (code ${code})`)));
+    worker.on('error', (error) => failAll(new ArgusError('internal', `Inference worker failed: ${error.message}`, { key: 'workerFailed', params: { reason: error.message } })));
+    worker.on('exit', (code) => failAll(new ArgusError('internal', `Inference worker exited (code ${code})`, { key: 'workerFailed', params: { reason: `exit code ${code}` } })));
     this.worker = worker;
     return worker;
   }

@@ -72,7 +72,7 @@ export function lockDataDir(dataDir: string): () => void {
     const holder = readHolder(path);
     if (holder && stillHeld(holder)) {
       throw new ArgusError('conflict', `Argus is already running on this data directory (pid ${holder.pid} on ${holder.host}, since ${holder.since}): ` +
-        'close it first, or use a read-only command (list, show, export, eval)');
+        'close it first, or use a read-only command (list, show, export, eval)', { key: 'dataDirBusy', params: { pid: holder.pid, host: holder.host } });
     }
     try {
       unlinkSync(path); // stale: its process is gone

@@ -177,7 +177,7 @@ export class DatasetRepository {
   /** The dataset a snapshot was taken of. */
   datasetOfSnapshot(snapshotId: number): number {
     const row = this.db.prepare('SELECT dataset_id FROM dataset_snapshots WHERE id = ?').get(snapshotId) as { dataset_id: number } | undefined;
-    if (!row) throw new ArgusError('not_found', `No dataset snapshot ${snapshotId}`);
+    if (!row) throw new ArgusError('not_found', `No dataset snapshot ${snapshotId}`, { key: 'noSnapshot', params: { id: snapshotId } });
     return row.dataset_id;
   }
 

@@ -53,7 +53,7 @@ export class HistoryRepository {
 
   get(id: number): InspectionRecord {
     const row = this.db.prepare('SELECT ins.*, img.sha256 FROM inspections ins LEFT JOIN images img ON img.id = ins.image_id WHERE ins.id = ?').get(id) as InspectionRow | undefined;
-    if (!row) throw new ArgusError('not_found', `No inspection ${id}`);
+    if (!row) throw new ArgusError('not_found', `No inspection ${id}`, { key: 'noInspection', params: { id } });
     return toRecord(row);
   }
 

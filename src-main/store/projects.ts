@@ -18,7 +18,7 @@ export class ProjectRepository {
 
   get(id: number): Project {
     const row = this.db.prepare('SELECT * FROM projects WHERE id = ?').get(id) as ProjectRow | undefined;
-    if (!row) throw new ArgusError('not_found', `No project with id ${id}`);
+    if (!row) throw new ArgusError('not_found', `No project with id ${id}`, { key: 'noProject', params: { id } });
     return this.toProject(row);
   }
 
@@ -92,5 +92,5 @@ export class ProjectRepository {
 
 function firstFree(used: Set<number>): number {
   for (let i = 1; i <= 255; i++) if (!used.has(i)) return i;
-  throw new ArgusError('bad_input', 'A project can hold at most 255 defect classes');
+  throw new ArgusError('bad_input', 'A project can hold at most 255 defect classes', { key: 'classLimit' });
 }

@@ -43,7 +43,7 @@ export class TrainingRunRepository {
 
   get(id: number): TrainingRun {
     const row = this.db.prepare('SELECT * FROM training_runs WHERE id = ?').get(id) as Row | undefined;
-    if (!row) throw new ArgusError('not_found', `No training run with id ${id}`);
+    if (!row) throw new ArgusError('not_found', `No training run with id ${id}`, { key: 'noRun', params: { id } });
     return toRun(row);
   }
 

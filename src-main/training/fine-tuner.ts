@@ -118,7 +118,7 @@ export class FineTuner {
     const { config, task } = this;
     const { graphs } = task;
     const cancelled = (): void => {
-      if (signal.aborted) throw new ArgusError('cancelled', 'Training cancelled');
+      if (signal.aborted) throw new ArgusError('cancelled', 'Training cancelled', { key: 'cancelled' });
     };
     const totalSteps = config.epochs * config.stepsPerEpoch;
     onProgress({ phase: 'preparing', epoch: 0, epochs: config.epochs, step: 0, totalSteps, loss: null, learningRate: 0, etaSeconds: null });
@@ -191,7 +191,7 @@ export class FineTuner {
           for (const name of params.keys()) params.set(name, out[`${name}${NEXT}`]);
           for (const name of states.keys()) states.set(name, out[`${name}${NEXT}`]);
           const loss = (out.loss.data as Float32Array)[0];
-          if (!Number.isFinite(loss)) throw new ArgusError('internal', `Training diverged at step ${t} (loss ${loss}); lower the learning rate`);
+          if (!Number.isFinite(loss)) throw new ArgusError('internal', `Training diverged at step ${t} (loss ${loss}); lower the learning rate`, { key: 'trainingDiverged', params: { step: t } });
           stepMs += performance.now() - t0;
           stepsTimed++;
           lossSum += loss;
@@ -239,12 +239,12 @@ export class FineTuner {
   private restore(params: Map<string, ort.Tensor>, states: Map<string, ort.Tensor>): CheckpointState {
     const file = SafetensorsFile.read(this.checkpointPath);
     const stateText = file.metadata['argus.training'];
-    if (!stateText) throw new ArgusError('bad_input', `${this.checkpointPath} is not an Argus training checkpoint`);
+    if (!stateText) throw new ArgusError('bad_input', `${this.checkpointPath} is not an Argus training checkpoint`, { key: 'badCheckpoint', params: { path: this.checkpointPath } });
     for (const map of [params, states]) {
       for (const [name, tensor] of map) {
-        if (!file.has(name)) throw new ArgusError('bad_input', `Checkpoint ${this.checkpointPath} lacks ${name}; it belongs to a different network`);
+        if (!file.has(name)) throw new ArgusError('bad_input', `Checkpoint ${this.checkpointPath} lacks ${name}; it belongs to a different network`, { key: 'badCheckpoint', params: { path: this.checkpointPath } });
         const t = file.float32(name);
-        if (t.dims.join(',') !== tensor.dims.join(',')) throw new ArgusError('bad_input', `Checkpoint tensor ${name} is [${t.dims}], the network needs [${tensor.dims}]`);
+        if (t.dims.join(',') !== tensor.dims.join(',')) throw new ArgusError('bad_input', `Checkpoint tensor ${name} is [${t.dims}], the network needs [${tensor.dims}]`, { key: 'badCheckpoint', params: { path: this.checkpointPath } });
         map.set(name, new ort.Tensor('float32', t.data, tensor.dims));
       }
     }

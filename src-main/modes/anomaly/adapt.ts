@@ -38,13 +38,13 @@ export interface AdaptAnomalyResult {
  */
 export async function adaptAnomaly(input: AdaptAnomalyInput): Promise<AdaptAnomalyResult> {
   const { config, frameCount } = input;
-  if (frameCount === 0) throw new ArgusError('bad_input', 'Adapting a model needs at least one good frame of the station');
+  if (frameCount === 0) throw new ArgusError('bad_input', 'Adapting a model needs at least one good frame of the station', { key: 'noGoodFramesAtAll' });
   const { bank: oldBank, dim, size } = bankOf(input.scorerModel);
   if (dim !== config.dim) throw new ArgusError('bad_input', `The scorer's patches have ${dim} values, the model's config says ${config.dim}`);
   const cap = Math.max(size, bankCap(config));
   const perFrame = Math.max(1, Math.floor((config.maxPoolPatches ?? DEFAULT_ANOMALY_CONFIG.maxPoolPatches) / frameCount));
   const cancelled = (): void => {
-    if (input.signal?.aborted) throw new ArgusError('cancelled', 'Adaptation cancelled');
+    if (input.signal?.aborted) throw new ArgusError('cancelled', 'Adaptation cancelled', { key: 'cancelled' });
   };
 
   const extractor = await PatchExtractor.create(input.featureModel, config, input.provider);

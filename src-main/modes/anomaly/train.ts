@@ -67,7 +67,7 @@ export async function trainAnomaly(input: ModeTrainingInput, ctx: JobContext): P
     const random = seededRandom(config.seed);
     let poolSize = 0;
     for (const [i, sample] of train.entries()) {
-      if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Training cancelled');
+      if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Training cancelled', { key: 'cancelled' });
       const grids = await extractor.gridsOf(extractor.prepare(await decodeRgb(await blobs.get(sample.sha256))));
       const patches = grids.flatMap((grid) => Array.from({ length: grid.rows * grid.cols }, (_, k) => grid.data.subarray(k * config.dim, (k + 1) * config.dim)));
       // A random subset of each image's patches (all of them when the image has fewer).

@@ -4,7 +4,7 @@ import { scoreSamples } from '../shared/evaluation.ts';
 import type { ImageAnalyser } from '../../analysis/analysis.ts';
 import { quantile } from '../../analysis/metrics.ts';
 import type { DetectClassMetrics, DetectMetrics } from '../../contract/contract.ts';
-import { averagePrecision, type Box, precisionRecall, type ScoredBox } from '../../common/box-metrics.ts';
+import { averagePrecision, type Box, boxConfusion, precisionRecall, type ScoredBox } from '../../common/box-metrics.ts';
 import type { DatasetSample } from '../../contract/dataset-sample.ts';
 import type { BlobReader } from '../model-mode.ts';
 import { defectBoxes } from './data.ts';
@@ -103,6 +103,7 @@ export function detectionMetrics(record: DetectionRecord, classes: string[], thr
     ...record.board.metrics(thresholds), image_scores: record.board.imageScores(thresholds),
     box_ap50: ap50, mean_box_ap50: mean(withBoxes.map((c) => perClass[c].ap50)), coco_map: mean(withBoxes.map((c) => perClass[c].ap)),
     per_class: perClass,
+    box_confusion: boxConfusion(record.found, record.truth, classes, Object.fromEntries(classes.map((c) => [c, perClass[c].threshold]))),
     recall_at_half_percent_frr: cut !== undefined && defective.length ? defective.filter((s) => s > cut).length / defective.length : null,
   };
 }

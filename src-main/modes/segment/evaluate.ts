@@ -44,7 +44,7 @@ export async function evaluateSegment(
   const detections = Array.from({ length: classes + 1 }, () => [] as { image: number; score: number; box: Box }[]);
   const truth = Array.from({ length: classes + 1 }, () => new Map<number, Box[]>());
   for (const [i, sample] of labelled.entries()) {
-    if (signal?.aborted) throw new ArgusError('cancelled', 'Evaluation cancelled');
+    if (signal?.aborted) throw new ArgusError('cancelled', 'Evaluation cancelled', { key: 'cancelled' });
     const started = performance.now();
     const analysis = await detector.analyse(await decodeRgb(await blobs.get(sample.sha256)));
     const ms = performance.now() - started;

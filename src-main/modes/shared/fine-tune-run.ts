@@ -21,19 +21,19 @@ export interface FineTunePlan {
 export function planFineTune(input: ModeTrainingInput, mode: TrainableMode, options: { validationNeedsDefects: boolean }): FineTunePlan {
   const { dataset, classes: projectClasses } = input.data;
   const classes = projectClasses.map((c) => c.name);
-  if (classes.length === 0) throw new ArgusError('bad_input', `Project "${dataset.projectName}" has no defect classes to learn`);
-  if (projectClasses.some((c, i) => c.index !== i + 1)) throw new ArgusError('bad_input', `Project "${dataset.projectName}" has gaps in its class numbering`);
+  if (classes.length === 0) throw new ArgusError('bad_input', `Project "${dataset.projectName}" has no defect classes to learn`, { key: 'noClasses', params: { project: dataset.projectName } });
+  if (projectClasses.some((c, i) => c.index !== i + 1)) throw new ArgusError('bad_input', `Project "${dataset.projectName}" has gaps in its class numbering`, { key: 'classGaps', params: { project: dataset.projectName } });
   const labelled = (split: 'train' | 'val'): DatasetSample[] =>
     input.data.samples(split).filter((s) => s.label === 'good' || (s.label === 'defect' && s.masks.length + s.boxes.length + s.polygons.length > 0));
   const trainSamples = labelled('train');
   const validationSamples = labelled('val');
   if (!trainSamples.some((s) => s.label === 'defect')) throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no labelled defects in its train split`, { key: 'noDefectsTrain', params: { dataset: dataset.name } });
   if (options.validationNeedsDefects ? !validationSamples.some((s) => s.label === 'defect') : validationSamples.length === 0) {
-    throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no labelled ${options.validationNeedsDefects ? 'defects' : 'images'} in its val split to calibrate on`);
+    throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no labelled ${options.validationNeedsDefects ? 'defects' : 'images'} in its val split to calibrate on`, { key: 'noLabelledVal', params: { dataset: dataset.name } });
   }
   const parent = input.parent?.model;
-  if (parent && parent.mode !== mode) throw new ArgusError('invalid_argument', `Model ${parent.id} is a ${parent.mode} model; fine-tuning continues from a ${mode} model`);
-  if (parent && parent.classes.join('\n') !== classes.join('\n')) throw new ArgusError('invalid_argument', `Model ${parent.id} knows classes [${parent.classes.join(', ')}], the project has [${classes.join(', ')}]`);
+  if (parent && parent.mode !== mode) throw new ArgusError('invalid_argument', `Model ${parent.id} is a ${parent.mode} model; fine-tuning continues from a ${mode} model`, { key: 'parentModeMismatch', params: { id: parent.id, mode } });
+  if (parent && parent.classes.join('\n') !== classes.join('\n')) throw new ArgusError('invalid_argument', `Model ${parent.id} knows classes [${parent.classes.join(', ')}], the project has [${classes.join(', ')}]`, { key: 'parentClassesMismatch', params: { id: parent.id, classes: parent.classes.join(', '), projectClasses: classes.join(', ') } });
   return { classes, trainSamples, validationSamples };
 }
 
@@ -50,7 +50,7 @@ export function completeSchedule<T extends FineTuneSchedule>(config: T, trainIma
   if (config.optimizer === 'sgd' && requested.learningRate === undefined) config.learningRate = 0.01;
   config.stepsPerEpoch = requested.stepsPerEpoch ?? Math.max(1, Math.ceil(trainImages / config.batchSize));
   config.warmupSteps = Math.min(config.warmupSteps, Math.max(1, Math.floor((config.epochs * config.stepsPerEpoch) / 10)));
-  if (config.inputWidth % 32 || config.inputHeight % 32) throw new ArgusError('invalid_argument', 'The input size must be a multiple of 32');
+  if (config.inputWidth % 32 || config.inputHeight % 32) throw new ArgusError('invalid_argument', 'The input size must be a multiple of 32', { key: 'inputSize32' });
   return config;
 }
 

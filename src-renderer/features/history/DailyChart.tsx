@@ -1,42 +1,37 @@
+import { Bar, CartesianGrid, ComposedChart, Legend, Line, Tooltip, XAxis, YAxis } from 'recharts';
 import type { DailyCounts } from '../../../src-main/contract/contract.ts';
+import { AXIS, axisLabel, ChartFigure, COLOURS } from '../common/charts.tsx';
 
-const W = 640;
-const H = 150;
-const COLOURS = { OK: '#1a7f37', REVIEW: '#bf8700', NG: '#cf222e', ERROR: '#8b98a8' } as const;
+const VERDICTS = ['OK', 'REVIEW', 'NG', 'ERROR'] as const;
 
-/** Stacked daily counts by verdict with the NG rate as a line (right axis, 0–100 %). */
-export function DailyChart({ days, label, rateLabel }: { days: DailyCounts[]; label: string; rateLabel: string }) {
+/** One bar segment, marked with its verdict; days without that verdict draw nothing. */
+function Segment(props: { x?: number; y?: number; width?: number; height?: number; fill?: string; verdict: string }) {
+  const { x = 0, y = 0, width = 0, height = 0, fill, verdict } = props;
+  return height > 0 ? <rect x={x} y={y} width={width} height={height} fill={fill} data-verdict={verdict} /> : <g />;
+}
+
+/** Stacked daily counts by verdict, the NG rate as a line on the right axis; counts on hover. */
+export function DailyChart({ days, label, rateLabel, dayLabel, countLabel }: { days: DailyCounts[]; label: string; rateLabel: string; dayLabel: string; countLabel: string }) {
   if (days.length === 0) return null;
-  const totals = days.map((d) => d.OK + d.NG + d.REVIEW + d.ERROR);
-  const max = Math.max(1, ...totals);
-  const slot = W / days.length;
-  const bar = Math.max(2, Math.min(40, slot * 0.7));
-  const y = (n: number): number => H - (n / max) * H;
-  const rate = days.map((d, i) => ({ x: i * slot + slot / 2, r: totals[i] ? d.NG / totals[i] : 0 }));
+  const data = days.map((d) => {
+    const total = d.OK + d.NG + d.REVIEW + d.ERROR;
+    return { ...d, rate: total ? (100 * d.NG) / total : 0 };
+  });
   return (
-    <figure className="mini-chart daily-chart" aria-label={label}>
-      <svg viewBox={`0 0 ${W} ${H + 16}`} role="img" aria-label={label}>
-        {days.map((d, i) => {
-          let base = 0;
-          return (
-            <g key={d.day} data-day={d.day}>
-              {(['OK', 'REVIEW', 'NG', 'ERROR'] as const).map((v) => {
-                const top = base + d[v];
-                const rect = d[v] ? <rect key={v} x={i * slot + (slot - bar) / 2} width={bar} y={y(top)} height={y(base) - y(top)} fill={COLOURS[v]} data-verdict={v} /> : null;
-                base = top;
-                return rect;
-              })}
-              {days.length <= 14 && <text x={i * slot + slot / 2} y={H + 12} fontSize="10" fill="#637083" textAnchor="middle">{d.day.slice(5)}</text>}
-            </g>
-          );
-        })}
-        <polyline points={rate.map((p) => `${p.x},${H - p.r * H}`).join(' ')} fill="none" stroke="#17202b" strokeWidth={1.5} data-series="ng-rate" />
-        <text x={W - 2} y={10} fontSize="10" fill="#17202b" textAnchor="end">{rateLabel} 100%</text>
-      </svg>
-      <figcaption>
-        {(['OK', 'REVIEW', 'NG', 'ERROR'] as const).map((v) => <span key={v} className="legend"><i style={{ background: COLOURS[v] }} />{v}</span>)}
-        <span className="legend"><i style={{ background: '#17202b' }} />{rateLabel}</span>
-      </figcaption>
-    </figure>
+    <ChartFigure className="daily-chart" label={label} height={220}>
+      <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 16, left: 8 }}>
+        <CartesianGrid stroke={COLOURS.grid} vertical={false} />
+        <XAxis dataKey="day" tickFormatter={(d: string) => d.slice(5)} {...AXIS} label={axisLabel(dayLabel, 'insideBottom')} />
+        <YAxis yAxisId="count" allowDecimals={false} {...AXIS} label={axisLabel(countLabel, 'insideLeft', -90)} />
+        <YAxis yAxisId="rate" orientation="right" domain={[0, 100]} unit="%" {...AXIS} />
+        <Tooltip formatter={(v, name) => (name === rateLabel ? `${Number(v).toFixed(1)} %` : String(v))} />
+        <Legend itemSorter={null} verticalAlign="top" height={24} />
+        {VERDICTS.map((v) => (
+          <Bar key={v} yAxisId="count" dataKey={v} name={v} stackId="verdicts" fill={COLOURS[v]} maxBarSize={40} isAnimationActive={false} shape={(p: object) => <Segment {...p} verdict={v} />} />
+        ))}
+        <Line yAxisId="rate" className="series-ng-rate" dataKey="rate" name={rateLabel} stroke={COLOURS.ink} strokeWidth={1.5} isAnimationActive={false}
+          dot={({ cx, cy, index }: { cx?: number; cy?: number; index?: number }) => <circle key={index} cx={cx} cy={cy} r={days.length <= 31 ? 3 : 0} fill={COLOURS.ink} data-series="ng-rate" />} />
+      </ComposedChart>
+    </ChartFigure>
   );
 }

@@ -85,7 +85,7 @@ export function HistoryPage() {
       {daily.data && daily.data.length > 0 && (
         <div className="card">
           <h2>{t('history.daily')}</h2>
-          <DailyChart days={daily.data} label={t('history.daily')} rateLabel={t('history.ngRate')} />
+          <DailyChart days={daily.data} label={t('history.daily')} rateLabel={t('history.ngRate')} dayLabel={t('chart.day')} countLabel={t('chart.inspections')} />
         </div>
       )}
       {history.error && <p className="notice error">{history.error}</p>}

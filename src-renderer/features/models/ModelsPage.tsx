@@ -98,7 +98,7 @@ export function ModelsPage() {
       )}
       {models.data && isEngineer && <OptimizeForm models={models.data} onDone={models.reload} />}
       {models.data && isEngineer && <AdaptForm models={models.data} onDone={models.reload} />}
-      {models.data && models.data.length > 1 && datasets.data && <ModelComparison models={models.data} datasets={datasets.data} />}
+      {models.data && models.data.length > 0 && datasets.data && <ModelComparison models={models.data} datasets={datasets.data} />}
       <p className="muted">{t('models.hint')}</p>
       {!isEngineer && <p className="notice" data-testid="engineer-only">{t('roles.engineerOnly')}</p>}
     </section>

@@ -202,7 +202,7 @@ export function TrainingPage() {
                 <div className="progress-track"><div className="progress-bar" style={{ width: `${job.state === 'succeeded' ? 100 : percent}%` }} role="progressbar" aria-valuenow={percent} /></div>
               </div>
               <LossChart
-                label={t('training.chart')}
+                label={t('training.chart')} stepLabel={t('chart.step')} lossLabel={t('training.loss')}
                 series={[
                   { name: t('training.stepLoss'), color: '#9fb3c8', points: steps },
                   ...Object.entries(partSteps).map(([name, points], k) => ({ name: partName(t, name), color: PART_COLOURS[k % PART_COLOURS.length], points })),
