@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeManifestDataset } from '../test-support/fixtures.ts';
@@ -96,10 +96,28 @@ describe('Datasets workspace (browser mode, Chromium)', () => {
     await page.getByRole('button', { name: 'Close' }).click();
   });
 
+  it('imports a folder uploaded from this computer, labels and masks included, and keeps no upload copy', async () => {
+    const { page } = app;
+    await page.getByRole('button', { name: 'Import dataset' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByTestId('import-folder').setInputFiles(join(dataset.path, 'line-7'));
+    await dialog.getByRole('status').filter({ hasText: /^\d+ files to upload$/ }).waitFor();
+    await dialog.getByLabel('Project (optional)').fill('Uploaded');
+    await dialog.getByLabel('Dataset name (optional)').fill('line-7 uploaded');
+    await dialog.getByRole('button', { name: 'Import', exact: true }).click();
+    await dialog.getByText(/Imported 12 images \(12 new, 18 new annotations\)/).waitFor();
+    await app.screenshot('datasets-import-uploaded');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('button', { name: /line-7 uploaded.*Uploaded · 12 images/ }).click();
+    await page.getByText('uploaded: line-7 (19 files)').waitFor();
+    expect(readdirSync(join(app.dataDir, 'uploads')).filter((f) => f.startsWith('dataset-'))).toEqual([]);
+    expect(readdirSync(join(app.dataDir, 'uploads', 'staged'))).toEqual([]);
+  });
+
   it('switches the interface to Simplified Chinese and records the import in the audit log', async () => {
     const { page } = app;
     await page.getByRole('link', { name: 'Settings' }).click();
-    await page.getByRole('cell', { name: 'dataset.import' }).waitFor();
+    await page.getByRole('cell', { name: 'dataset.import' }).first().waitFor();
     await page.getByText('0.1.0', { exact: true }).waitFor(); // the version, read by the built app
     await page.getByLabel('Language').selectOption('zh-CN');
     await page.getByRole('link', { name: '数据集' }).waitFor();

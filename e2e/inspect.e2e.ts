@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { unzipSync, zipSync } from 'fflate';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasShared, pngOf, SHARED_WEIGHTS, speckledTexture, tempDir, texture, writeFile } from '../test-support/fixtures.ts';
@@ -214,5 +215,43 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
     await expect.poll(() => page.getByTestId('verdict').textContent()).toMatch(/^OK/);
     expect(readdirSync(join(app.dataDir, 'uploads', 'staged'))).toEqual([]);
     expect(app.consoleErrors).toEqual([]);
+  });
+
+  it('moves a version between stations: exported as a package from the Models page, imported on another station', async () => {
+    const { page } = app;
+    await page.goto(`${app.url}#/models`);
+    const card = page.getByRole('region', { name: 'Move a version to another station' });
+    await card.getByLabel('Model version').selectOption('1');
+    const [download] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: 'Export package' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^argus-model-1-.*\.argus$/);
+    await expect.poll(() => card.getByTestId('package-exported').textContent()).toMatch(/Exported argus-model-1-.*\.argus \(\d+\.\d MB\)/);
+    const file = join(work.path, download.suggestedFilename());
+    await download.saveAs(file);
+    const manifest = JSON.parse(new TextDecoder().decode(unzipSync(readFileSync(file))['manifest.json']));
+    expect(manifest).toMatchObject({ format: 'argus-model-package', model: { name: expect.any(String), mode: 'anomaly' }, lineage: { modelId: 1 } });
+
+    // The same version again is refused (it is here already); a package from another station's project is added as a candidate.
+    await card.getByTestId('package-file').setInputFiles(file);
+    await card.getByRole('button', { name: 'Import package' }).click();
+    await expect.poll(() => card.getByRole('alert').textContent()).toBe('This model is already on this station as version 1.');
+    const entries = unzipSync(readFileSync(file));
+    entries['manifest.json'] = new TextEncoder().encode(JSON.stringify({ ...manifest, lineage: { ...manifest.lineage, station: 'line-9-pc', project: { name: 'Line 9', classes: [] } } }));
+    const other = join(work.path, 'from-line-9.argus');
+    writeFileSync(other, zipSync(entries));
+    await card.getByTestId('package-file').setInputFiles(other);
+    await card.getByRole('button', { name: 'Import package' }).click();
+    await expect.poll(() => card.getByTestId('package-imported').textContent()).toMatch(/^Imported as candidate #\d+ .* \(from line-9-pc\)\.$/);
+    const id = /#(\d+)/.exec((await card.getByTestId('package-imported').textContent())!)![1];
+    await expect.poll(() => page.getByTestId(`model-${id}`).textContent()).toMatch(/Candidate/);
+    await app.screenshot('models-package');
+
+    // The downloaded file is a whole station-independent package: a fresh station imports it.
+    const fresh = tempDir('argus-e2e-station-b-');
+    try {
+      expect(JSON.parse(await cli(fresh.path, 'model', 'import', file, '--json'))).toMatchObject({ id: 1, status: 'candidate', mode: 'anomaly' });
+    } finally {
+      fresh.cleanup();
+    }
+    expect(app.consoleErrors.filter((e) => !/status of 409/.test(e))).toEqual([]);
   });
 });

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AdaptModelInput, AdaptModelResult } from '../contract/contract.ts';
 import { ArgusError } from '../contract/errors.ts';
 import { decodeRgb, type RgbImage } from '../images/preprocess.ts';
@@ -11,6 +9,7 @@ import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
 import type { Store } from '../store/store.ts';
 import type { ModelVersion } from '../store/models.ts';
 import type { ModelModeDefinition } from '../modes/model-mode.ts';
+import { stagedFile } from './staged-uploads.ts';
 
 export const GROUP_NAME = /^[\w.\- ]{1,64}$/;
 
@@ -27,21 +26,17 @@ export function adapterOf(model: ModelVersion): NonNullable<ModelModeDefinition[
  * Where a station's good frames come from: files, staged uploads, or a dataset's good images.
  * Checked before any work starts: a bad group name, a missing file or no frames is an error at once.
  */
-export function adaptationFrames(store: Store, input: AdaptModelInput, stagedDir: string): Frames {
+export function adaptationFrames(store: Store, input: AdaptModelInput, dataDir: string): Frames {
   if (!GROUP_NAME.test(input.group)) throw new ArgusError('invalid_argument', `Group name "${input.group}": use 1–64 letters, digits, spaces, dots, dashes or underscores`, { key: 'groupName', params: { group: input.group } });
-  const frames = framesOf(store, input, stagedDir);
+  const frames = framesOf(store, input, dataDir);
   if (frames.count === 0) throw new ArgusError('bad_input', `No good frames for group "${input.group}" in what was given`, { key: 'noGoodFrames', params: { group: input.group } });
   return frames;
 }
 
-function framesOf(store: Store, input: AdaptModelInput, stagedDir: string): Frames {
+function framesOf(store: Store, input: AdaptModelInput, dataDir: string): Frames {
   const files: string[] = [];
   if (input.paths?.length) files.push(...expandImageFiles(input.paths));
-  for (const upload of input.uploads ?? []) {
-    const staged = join(stagedDir, upload.id.replace(/[^0-9a-f]/g, ''));
-    if (!existsSync(staged)) throw new ArgusError('not_found', `No staged upload ${upload.id} (uploads are kept for a day)`, { key: 'uploadExpired' });
-    files.push(staged);
-  }
+  for (const upload of input.uploads ?? []) files.push(stagedFile(dataDir, upload));
   const readFile = async (path: string): Promise<RgbImage> => decodeRgb(await readUserFile(path, 'image', MAX_FILE_BYTES.image));
   if (input.datasetId !== undefined) {
     const all = store.datasets.samples(store.datasets.get(input.datasetId).id, input.split).filter((s) => s.label === 'good');

@@ -23,6 +23,8 @@ const MAX_PIXELS = 100_000_000;
 /** One uploaded image of at most 64 MB (base64 is 4/3 of that). */
 export const MAX_UPLOAD_BASE64 = Math.ceil((64 * 2 ** 20 * 4) / 3);
 const upload = z.object({ id: z.string().regex(/^[0-9a-f]{32}$/), name: z.string().min(1).max(255) }).strict();
+/** An upload named with its path inside a dataset folder (good/part-1.png, masks/part-2.png). */
+const relativeUpload = z.object({ id: z.string().regex(/^[0-9a-f]{32}$/), name: z.string().min(1).max(1024) }).strict();
 /** A station or camera: the name the model's group thresholds are stored under. */
 const groupName = z.string().regex(GROUP_NAME, 'use 1–64 letters, digits, spaces, dots, dashes or underscores');
 const falseRejectRate = z.number().min(0.0001).max(0.5).optional();
@@ -50,12 +52,13 @@ export const apiSchemas = {
     group: z.string().min(1).max(200).optional(), ...page,
   }).strict(),
   importDataset: z.object({
-    path: z.string().min(1).max(4096),
+    path: z.string().min(1).max(4096).optional(),
+    uploads: z.array(relativeUpload).min(1).max(200_000).optional(),
     projectId: id.optional(),
     projectName: z.string().trim().min(1).max(200).optional(),
     name: z.string().trim().min(1).max(200).optional(),
     format: z.enum(['manifest', 'coco', 'folder']).optional(),
-  }).strict(),
+  }).strict().refine((v) => (v.path === undefined) !== (v.uploads === undefined), 'give a path or uploads'),
   getJob: z.object({ jobId: z.string().uuid() }).strict(),
   cancelJob: z.object({ jobId: z.string().uuid() }).strict(),
   listInspections: z.object({ ...inspectionFilter, ...page }).strict(),
@@ -148,6 +151,10 @@ export const apiSchemas = {
     ])).max(5000),
   }).strict(),
   promoteModel: z.object({ modelId: id }).strict(),
+  exportModelPackage: z.object({ modelId: id, path: z.string().min(1).max(4096).optional() }).strict(),
+  importModelPackage: z.object({ path: z.string().min(1).max(4096).optional(), upload: upload.optional() }).strict()
+    .refine((v) => (v.path === undefined) !== (v.upload === undefined), 'give a path or an upload'),
+  exportModelOnnx: z.object({ modelId: id, path: z.string().min(1).max(4096) }).strict(),
   rollbackModel: z.object({ projectId: id.optional() }).strict(),
 } satisfies Record<ApiMethod, z.ZodType>;
 

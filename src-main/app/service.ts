@@ -1,11 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { downloadVerified } from '../model/weights-download.ts';
 import type {
-  AdaptModelInput, AdaptModelResult, Annotation, DailyCounts, DemoProjectResult, ImportResult, LabellingRanking, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage,
+  AdaptModelInput, AdaptModelResult, Annotation, DailyCounts, DemoProjectResult, ImportResult, LabellingRanking, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage, ExportedModelPackage,
   DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExportFormat, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectUploadsInput, InspectFilesResult, InspectionQuery,
   InspectionRecord, JobStatus, ModelVersionSummary, OptimizeModelInput, OptimizeModelResult, Project, RegionSuggestions, Role, SessionInfo, StoredImageLabels, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from '../contract/contract.ts';
@@ -26,13 +25,15 @@ import { ArgusError } from '../contract/errors.ts';
 import { packageVersion } from '../platform/resources.ts';
 import { bundledBackbone, verifyBundledBackbone } from '../platform/bundled-backbone.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
-import { renameDurably, writeFileAtomic, writeStreamAtomic } from '../platform/atomic-file.ts';
 import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
 import { hashPin, PinGuard, pinMatches, type StoredPin } from './roles.ts';
 import { labellingOrder } from './labelling-queue.ts';
 import { movedThresholds } from './model-thresholds.ts';
 import { trainAndRegister } from './train-model.ts';
 import { adaptationFrames, adapterOf, adaptModel } from './adapt-model.ts';
+import { collectUploadedDataset, collectUploads, type StagedUpload, stagedFile, stageUpload, uploadBatchFolder } from './staged-uploads.ts';
+import { exportModelPackage, importModelPackage } from './model-packages.ts';
+import { exportModelOnnx } from './onnx-export.ts';
 import { getImageAnnotations, getImageLabels, saveImageAnnotations } from '../datasets/annotation-editing.ts';
 import { exportDataset } from '../datasets/exporter.ts';
 import { writeDemoParts } from '../datasets/demo-parts.ts';
@@ -51,9 +52,6 @@ export interface ServiceOptions {
    */
   readOnly?: boolean;
 }
-
-/** Folder under uploads/ where browser uploads wait for the inspection that takes them. */
-const STAGED_UPLOADS = 'staged';
 
 /** The engine behind every front end: the one implementation of ArgusApi. */
 export class ArgusService implements ArgusApi {
@@ -138,10 +136,22 @@ export class ArgusService implements ArgusApi {
     return this.store.datasets.images(input);
   }
 
+  /**
+   * Imports from a folder or file on the station, or from files uploaded from a browser (their
+   * relative paths kept, so good/, masks/ and a manifest work as on disk; the uploaded copy is
+   * removed once its images are in the data directory).
+   */
   async importDataset(input: ImportDatasetInput): Promise<JobStatus> {
-    return this.jobs.start('import', (ctx) =>
-      importDataset(this.store, input, { actor: this.actor, signal: ctx.signal, onProgress: (p) => ctx.progress(p.phase, p.done, p.total) }),
-    );
+    const uploaded = input.uploads?.length ? await collectUploadedDataset(this.store.dataDir, input.uploads) : undefined;
+    const path = uploaded?.root ?? input.path ?? '';
+    const origin = uploaded ? `uploaded: ${basename(uploaded.root)} (${input.uploads!.length} files)` : undefined;
+    return this.jobs.start('import', async (ctx) => {
+      try {
+        return await importDataset(this.store, { ...input, path, origin }, { actor: this.actor, signal: ctx.signal, onProgress: (p) => ctx.progress(p.phase, p.done, p.total) });
+      } finally {
+        if (uploaded) await rm(uploaded.folder, { recursive: true, force: true });
+      }
+    });
   }
 
   async getJob(input: { jobId: string }): Promise<JobStatus> {
@@ -284,10 +294,10 @@ export class ArgusService implements ArgusApi {
 
   async adaptModel(input: AdaptModelInput): Promise<JobStatus> {
     adapterOf(this.store.models.get(input.modelId)); // refused now, not in the job
-    const frames = adaptationFrames(this.store, input, join(this.store.dataDir, 'uploads', STAGED_UPLOADS));
+    const frames = adaptationFrames(this.store, input, this.store.dataDir);
     return this.jobs.start('adapt', async (ctx): Promise<AdaptModelResult> => {
       const result = await adaptModel(this.store, input, frames, this.actor, ctx);
-      for (const upload of input.uploads ?? []) await rm(join(this.store.dataDir, 'uploads', STAGED_UPLOADS, upload.id), { force: true });
+      for (const upload of input.uploads ?? []) await rm(stagedFile(this.store.dataDir, upload), { force: true });
       return result;
     });
   }
@@ -299,40 +309,20 @@ export class ArgusService implements ArgusApi {
   async inspectUploads(input: InspectUploadsInput): Promise<JobStatus> {
     this.modelFor(input.model);
     // Uploads are kept like the line's files: each batch in its own folder, names reduced to a safe base name.
-    const folder = join(this.store.dataDir, 'uploads', `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`);
-    const used = new Set<string>();
-    const pathFor = (given: string): string => {
-      let name = basename(given).replace(/[^\w.\- ]+/g, '_').replace(/^\.+/, '') || 'image';
-      for (let k = 1; used.has(name); k++) name = `${k}-${name}`;
-      used.add(name);
-      return join(folder, name);
-    };
-    const paths: string[] = [];
-    for (const upload of input.uploads ?? []) {
-      const staged = join(this.store.dataDir, 'uploads', STAGED_UPLOADS, upload.id);
-      if (!existsSync(staged)) throw new ArgusError('not_found', `No staged upload ${upload.id} (uploads are kept for a day)`, { key: 'uploadExpired' });
-      const path = pathFor(upload.name);
-      await renameDurably(staged, path);
-      paths.push(path);
-    }
-    for (const file of input.files ?? []) {
-      const path = pathFor(file.name);
-      await writeFileAtomic(path, Buffer.from(file.dataBase64, 'base64'));
-      paths.push(path);
-    }
+    // The desktop app hands bytes over directly: they are staged like uploads, so both arrive the same way.
+    const uploads = [...(input.uploads ?? [])];
+    for (const file of input.files ?? []) uploads.push({ ...(await stageUpload(this.store.dataDir, [Buffer.from(file.dataBase64, 'base64')], Number.MAX_SAFE_INTEGER)), name: file.name });
+    const paths = await collectUploads(this.store.dataDir, uploads, uploadBatchFolder(this.store.dataDir));
     return this.inspectFiles({ model: input.model, paths, device: input.device, group: input.group });
   }
 
   /**
    * Browser mode's upload: streams one file's bytes to disk under the data directory (at most
-   * `maxBytes`) and returns the id `inspectUploads` takes. Not part of the API: the HTTP adapter
-   * calls it with the request body, after the same checks as an API call.
+   * `maxBytes`) and returns the id the calls that take uploads use. Not part of the API: the HTTP
+   * adapter calls it with the request body, after the same checks as an API call.
    */
-  async stageUpload(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<{ id: string }> {
-    const id = randomBytes(16).toString('hex');
-    const target = join(this.store.dataDir, 'uploads', STAGED_UPLOADS, id);
-    await writeStreamAtomic(target, body, maxBytes);
-    return { id };
+  stageUpload(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<{ id: string }> {
+    return stageUpload(this.store.dataDir, body, maxBytes);
   }
 
   async inspectFiles(input: InspectFilesInput): Promise<JobStatus> {
@@ -529,6 +519,32 @@ export class ArgusService implements ArgusApi {
       const promoted = this.store.models.promote(input.modelId);
       this.store.history.audit(this.actor, 'model.promote', `model:${promoted.id}`, { previous: before?.id ?? null });
       return promoted;
+    });
+  }
+
+  async exportModelPackage(input: { modelId: number; path?: string }): Promise<ExportedModelPackage> {
+    const written = await exportModelPackage(this.store, input.modelId, this.actor, input.path);
+    return { ...written, fileName: basename(written.path) };
+  }
+
+  async importModelPackage(input: { path?: string; upload?: StagedUpload }): Promise<ModelVersionSummary> {
+    const file = input.upload ? stagedFile(this.store.dataDir, input.upload) : input.path!;
+    try {
+      return await importModelPackage(this.store, file, this.backboneInUse()?.sha256 ?? null, this.actor);
+    } finally {
+      if (input.upload) await rm(file, { force: true });
+    }
+  }
+
+  async exportModelOnnx(input: { modelId: number; path: string }): Promise<{ folder: string; files: string[] }> {
+    return exportModelOnnx(this.store, input.modelId, input.path, this.actor);
+  }
+
+  /** A package written into exports/ earlier, for a page's download; only plain package names are served. */
+  async readExport(fileName: string): Promise<Buffer> {
+    if (!/^[\w.-]+\.argus$/.test(fileName)) throw new ArgusError('not_found', `No export ${fileName}`);
+    return readFile(join(this.store.dataDir, 'exports', fileName)).catch(() => {
+      throw new ArgusError('not_found', `No export ${fileName}`);
     });
   }
 

@@ -3,7 +3,7 @@ import { toErrorBody } from '../contract/errors.ts';
 import { packageVersion } from '../platform/resources.ts';
 import { type Command, runCommand } from './command.ts';
 import { classify } from './commands/classify.ts';
-import { evaluate, inspect, modelAdapt, modelList, modelOptimize, modelPromote, modelRollback, train, weightsDownload, weightsImport } from './commands/models.ts';
+import { evaluate, inspect, modelAdapt, modelExport, modelImport, modelList, modelOptimize, modelPromote, modelRollback, train, weightsDownload, weightsImport } from './commands/models.ts';
 import { datasetExport, datasetImport, datasetList, datasetShow } from './commands/dataset.ts';
 import { gc } from './commands/gc.ts';
 import { auditExport, historyExport } from './commands/history.ts';
@@ -11,7 +11,7 @@ import { projectCreate, projectList } from './commands/project.ts';
 import { watch } from './commands/watch.ts';
 
 const commands: Command[] = [
-  projectCreate, projectList, datasetImport, datasetExport, datasetList, datasetShow, weightsImport, weightsDownload, train, evaluate, inspect, watch, modelList, modelPromote, modelOptimize, modelAdapt, modelRollback, historyExport, auditExport, gc, classify,
+  projectCreate, projectList, datasetImport, datasetExport, datasetList, datasetShow, weightsImport, weightsDownload, train, evaluate, inspect, watch, modelList, modelPromote, modelOptimize, modelAdapt, modelRollback, modelExport, modelImport, historyExport, auditExport, gc, classify,
 ];
 
 function help(): string {

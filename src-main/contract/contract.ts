@@ -113,7 +113,10 @@ export interface DatasetImagePage {
 }
 
 export interface ImportDatasetInput {
-  path: string;
+  /** A folder or file on the station; or else `uploads`. */
+  path?: string;
+  /** Files a browser uploaded (POST /upload), named with their paths relative to the dataset folder. */
+  uploads?: { id: string; name: string }[];
   projectId?: number;
   /** Name of the project to use or create when projectId is not given. */
   projectName?: string;
@@ -743,14 +746,41 @@ export interface ArgusApi {
   /** Training runs, newest first, with whether each can be resumed. */
   listTrainingRuns(): Promise<TrainingRunSummary[]>;
   promoteModel(input: { modelId: number }): Promise<ModelVersionSummary>;
+  /**
+   * Writes a version as one package file (ONNX files, config, thresholds, classes, metrics,
+   * lineage, SHA-256 of every file) to `path`, or into the data directory's exports/ (from where
+   * a page downloads it by `fileName`).
+   */
+  exportModelPackage(input: { modelId: number; path?: string }): Promise<ExportedModelPackage>;
+  /** Registers the version in a package (a file on the station or an upload) as a candidate, after checking every file. */
+  importModelPackage(input: { path?: string; upload?: { id: string; name: string } }): Promise<ModelVersionSummary>;
+  /** Writes a version's ONNX graphs into a new or empty folder with a JSON sidecar describing their input and output, for use outside Argus. */
+  exportModelOnnx(input: { modelId: number; path: string }): Promise<{ folder: string; files: string[] }>;
   /** Puts the previous production version back; returns it. */
   rollbackModel(input: { projectId?: number }): Promise<ModelVersionSummary>;
+}
+
+export interface ExportedModelPackage {
+  path: string;
+  /** The package's file name; in exports/ a page downloads it from <media>export/<fileName>. */
+  fileName: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** What a page may ask the desktop app's native open dialog for; the user picks, the page never names a path. */
+export interface PickPathsRequest {
+  kind: 'folder' | 'file' | 'files';
+  accept?: 'images' | 'coco' | 'package';
+  title?: string;
 }
 
 /** What the Electron preload exposes to the renderer as window.argus: nothing more than this. */
 export interface ArgusBridge {
   invoke(method: string, input: unknown): Promise<ApiResult<unknown>>;
   onEvent(listener: (event: ArgusEvent) => void): () => void;
+  /** The native open dialog: the paths the user chose (none when cancelled). */
+  pickPaths(request: PickPathsRequest): Promise<string[]>;
   /** URL prefix of stored images and heatmaps: <mediaBase><thumbnail|original>/<sha256>. */
   mediaBase: string;
 }

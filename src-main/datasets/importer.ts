@@ -85,7 +85,10 @@ export function splitFromDigest(sha256: string): Split {
  * before the rows that reference them, and all rows are written in one transaction, so a crash
  * at any point leaves either the whole import or none of it. Re-importing adds nothing.
  */
-export async function importDataset(store: Store, input: ImportDatasetInput, options: ImportOptions): Promise<ImportResult> {
+/** Where the files come from: a path on the station, and how to record it when that path is a temporary copy (uploads). */
+export type ImportSource = Omit<ImportDatasetInput, 'uploads'> & { path: string; origin?: string };
+
+export async function importDataset(store: Store, input: ImportSource, options: ImportOptions): Promise<ImportResult> {
   const started = performance.now();
   const source = loadDatasetSource(input.path, input.format);
   const total = source.samples.length;
@@ -118,7 +121,7 @@ export async function importDataset(store: Store, input: ImportDatasetInput, opt
     const projectId = resolveProject(store, input, source);
     const classMap = store.projects.mergeClasses(projectId, classesOf(source, checked));
     const datasetName = input.name ?? source.name;
-    const datasetId = store.datasets.getOrCreate(projectId, datasetName, source.root, source.format);
+    const datasetId = store.datasets.getOrCreate(projectId, datasetName, input.origin ?? source.root, source.format);
     let imagesAdded = 0;
     let annotationsAdded = 0;
     for (const item of checked) {
@@ -131,7 +134,7 @@ export async function importDataset(store: Store, input: ImportDatasetInput, opt
         channels: item.info.channels,
         bitDepth: item.info.bitDepth,
         bytes: item.bytes,
-        source: `${source.format}:${source.root}`,
+        source: `${source.format}:${input.origin ?? source.root}`,
       });
       const label = labelOf(item);
       if (store.datasets.addImage(datasetId, image.id, item.sample.file, item.sample.split ?? splitFromDigest(item.sha256), label, item.sample.group ?? null)) imagesAdded++;

@@ -7,6 +7,7 @@ import { ArgusService } from '../app/service.ts';
 import { dispatch } from '../app/dispatch.ts';
 import { isAppUrl, mainWindowOptions } from './window-options.ts';
 import { appMenuTemplate } from './app-menu.ts';
+import { openDialogFor } from './pick-paths.ts';
 import { attachStationLog } from '../app/station-log.ts';
 import type { RotatingLog } from '../platform/log-file.ts';
 import { packageVersion } from '../platform/resources.ts';
@@ -85,6 +86,13 @@ app.whenReady().then(() => {
 
   protocol.handle('argus-media', async (request) => {
     const url = new URL(request.url);
+    if (url.hostname === 'export') {
+      const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+      return service.readExport(name).then(
+        (bytes) => new Response(bytes, { headers: { 'Content-Type': 'application/zip', 'Content-Disposition': `attachment; filename="${name}"` } }),
+        () => new Response('not found', { status: 404 }),
+      );
+    }
     const sha256 = url.pathname.replace(/^\//, '');
     const variant = url.hostname === 'original' ? 'original' : 'thumbnail';
     try {
@@ -100,6 +108,15 @@ app.whenReady().then(() => {
       return { ok: false, error: { code: 'invalid_argument', message: 'Call from an unknown page refused' } };
     }
     return dispatch(service, callerOf(event.sender.id), String(method), input);
+  });
+
+  // The native open dialog, for our own pages only: the user picks, the page gets the paths.
+  ipcMain.handle('argus:pick', async (event, request: unknown) => {
+    const options = openDialogFor(request);
+    if (!options || !event.senderFrame || !isAppUrl(event.senderFrame.url, appPage)) return [];
+    const window = BrowserWindow.fromWebContents(event.sender);
+    const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+    return result.canceled ? [] : result.filePaths;
   });
 
   createWindow();

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../platform/csp.ts';
 import { isAppUrl, mainWindowOptions } from './window-options.ts';
 import { appMenuTemplate } from './app-menu.ts';
+import { openDialogFor } from './pick-paths.ts';
 
 describe('Electron security defaults', () => {
   it('isolates and sandboxes the renderer with no Node access', () => {
@@ -58,5 +59,17 @@ describe('Electron security defaults', () => {
     expect(main).toMatch(/Menu\.setApplicationMenu\(Menu\.buildFromTemplate\(appMenuTemplate\(app\.isPackaged/);
     expect(main).toMatch(/'render-process-gone'/);
     expect(main).toMatch(/'child-process-gone'/);
+  });
+
+  it('opens the native dialog only for the kinds a page may ask for; a page never names a path', () => {
+    expect(openDialogFor({ kind: 'folder' })).toEqual({ title: 'Argus', properties: ['openDirectory'] });
+    expect(openDialogFor({ kind: 'file', accept: 'package', title: 'Import' })).toEqual({
+      title: 'Import', properties: ['openFile'], filters: [{ name: 'Argus model package', extensions: ['argus'] }],
+    });
+    expect(openDialogFor({ kind: 'files', accept: 'images' })?.properties).toEqual(['openFile', 'multiSelections']);
+    expect(openDialogFor({ kind: 'save', defaultPath: '/etc/passwd' })).toBeNull();
+    expect(openDialogFor({ kind: 'file', accept: 'exe' })).toBeNull();
+    expect(openDialogFor('folder')).toBeNull();
+    expect(openDialogFor({ kind: 'folder', defaultPath: '/etc' })).not.toHaveProperty('defaultPath');
   });
 });

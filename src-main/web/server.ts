@@ -187,6 +187,17 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       const result = await dispatch(options.service, callerOf(req), pathname.slice(5), input);
       return sendJson(res, result.ok ? 200 : statusOf(result), result);
     }
+    const exported = /^\/media\/export\/([\w.-]+\.argus)$/.exec(pathname);
+    if (exported) {
+      if (!cookieAuthorized(req)) return refuse(res, 401, 'Missing or wrong access key or token');
+      try {
+        const bytes = await options.service.readExport(exported[1]);
+        res.writeHead(200, { 'Content-Type': 'application/zip', 'Content-Disposition': `attachment; filename="${exported[1]}"`, 'Cache-Control': 'no-store' });
+        return void res.end(bytes);
+      } catch (error) {
+        return sendJson(res, 404, { ok: false, error: toErrorBody(error) });
+      }
+    }
     const media = /^\/media\/(thumbnail|original)\/([0-9a-f]{64})$/.exec(pathname);
     if (media) {
       if (!cookieAuthorized(req)) return refuse(res, 401, 'Missing or wrong access key or token');

@@ -1,4 +1,4 @@
-import type { ApiErrorBody, ApiResult, ArgusApi, ArgusBridge, ArgusEvent, ErrorCode } from '../../src-main/contract/contract.ts';
+import type { ApiErrorBody, ApiResult, ArgusApi, ArgusBridge, ArgusEvent, ErrorCode, PickPathsRequest } from '../../src-main/contract/contract.ts';
 import { errorText } from '../i18n/engine-errors.ts';
 
 declare global {
@@ -20,14 +20,21 @@ export interface ArgusClient {
   api: ArgusApi;
   onEvent(listener: (event: ArgusEvent) => void): () => void;
   mediaUrl(variant: 'thumbnail' | 'original', sha256: string): string;
+  /** Where a page downloads a model package written into the data directory's exports/. */
+  exportUrl(fileName: string): string;
   /** Browser mode: streams a file to the station (POST /upload) and returns its id for inspectUploads. */
   stageUpload?(file: Blob): Promise<{ id: string }>;
+  /** Desktop app: the native open dialog; the paths the user chose. */
+  pickPaths?(request: PickPathsRequest): Promise<string[]>;
 }
 
-/** Browser mode: streams the files to the station (POST /upload) and returns what inspectUploads and adaptModel take. */
+/**
+ * Browser mode: streams the files to the station (POST /upload) and returns what the calls that
+ * take uploads want; `name` is the file's path inside a chosen folder when it has one.
+ */
 export async function stageFiles(files: File[]): Promise<{ id: string; name: string }[]> {
   if (!client.stageUpload) throw new Error('Files are staged only in browser mode');
-  return Promise.all(files.map(async (f) => ({ id: (await client.stageUpload!(f)).id, name: f.name })));
+  return Promise.all(files.map(async (f) => ({ id: (await client.stageUpload!(f)).id, name: f.webkitRelativePath || f.name })));
 }
 
 /** The typed API as a proxy: every method is one invoke over whichever transport is present. */
@@ -46,6 +53,8 @@ function electronClient(bridge: ArgusBridge): ArgusClient {
     api: apiOver(bridge.invoke),
     onEvent: bridge.onEvent,
     mediaUrl: (variant, sha256) => `${bridge.mediaBase}${variant}/${sha256}`,
+    exportUrl: (fileName) => `${bridge.mediaBase}export/${encodeURIComponent(fileName)}`,
+    pickPaths: bridge.pickPaths,
   };
 }
 
@@ -84,6 +93,7 @@ function httpClient(): ArgusClient {
       return () => listeners.delete(listener);
     },
     mediaUrl: (variant, sha256) => `/media/${variant}/${sha256}`,
+    exportUrl: (fileName) => `/media/export/${encodeURIComponent(fileName)}`,
     async stageUpload(file) {
       const response = await fetch('/upload', { method: 'POST', headers: { ...headers, 'Content-Type': 'application/octet-stream' }, body: file });
       const result = (await response.json()) as ApiResult<{ id: string }>;

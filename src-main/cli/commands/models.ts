@@ -233,3 +233,32 @@ export const modelRollback: Command = {
     ctx.out(ctx.json ? JSON.stringify(model) : `Rolled back: model ${model.id} "${model.name}" is in production again`);
   },
 };
+
+export const modelExport: Command = {
+  name: 'model export',
+  usage: 'model export <id> --out <file.argus> | --onnx <folder>  [--json]',
+  summary: 'Writes a model version as one package file for another station (ONNX files, config, thresholds, classes, metrics,\n'
+    + 'lineage and the SHA-256 of every file), or with --onnx its ONNX graphs and a JSON sidecar for use outside Argus.',
+  options: { out: { type: 'string' }, onnx: { type: 'string' } },
+  async run(ctx, values, [id]) {
+    const modelId = intArg(requireArg(id, 'model id'), 'model id')!;
+    if ((values.out === undefined) === (values.onnx === undefined)) throw new ArgusError('invalid_argument', 'Give one of --out <file.argus> or --onnx <folder>');
+    if (values.onnx !== undefined) {
+      const written = await ctx.call('exportModelOnnx', { modelId, path: resolve(values.onnx as string) });
+      return ctx.out(ctx.json ? JSON.stringify(written) : `Wrote ${written.files.join(', ')} into ${written.folder}`);
+    }
+    const written = await ctx.call('exportModelPackage', { modelId, path: resolve(values.out as string) });
+    ctx.out(ctx.json ? JSON.stringify(written) : `Wrote ${written.path} (${(written.bytes / 2 ** 20).toFixed(1)} MB, SHA-256 ${written.sha256})`);
+  },
+};
+
+export const modelImport: Command = {
+  name: 'model import',
+  usage: 'model import <file.argus> [--json]',
+  summary: 'Adds the model version in a package as a candidate, after checking every file against its SHA-256, the network\n'
+    + 'and backbone against this station\'s, and the classes against the project\'s (created when missing).',
+  async run(ctx, _values, [file]) {
+    const model = await ctx.call('importModelPackage', { path: resolve(requireArg(file, 'package file')) });
+    ctx.out(ctx.json ? JSON.stringify(model) : `Imported model ${model.id} "${model.name}" (${model.mode}) as a candidate: promote it to use it on the line`);
+  },
+};

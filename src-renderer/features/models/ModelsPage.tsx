@@ -7,6 +7,7 @@ import { useSession } from '../common/session.tsx';
 import { ModelComparison } from './ModelComparison.tsx';
 import { OptimizeForm } from './OptimizeForm.tsx';
 import { AdaptForm } from './AdaptForm.tsx';
+import { ModelPackageCard } from './ModelPackageCard.tsx';
 
 /**
  * A validation metric; precision/recall-type ones mean nothing when validation had no defective
@@ -98,6 +99,7 @@ export function ModelsPage() {
       )}
       {models.data && isEngineer && <OptimizeForm models={models.data} onDone={models.reload} />}
       {models.data && isEngineer && <AdaptForm models={models.data} onDone={models.reload} />}
+      {models.data && isEngineer && <ModelPackageCard models={models.data} onImported={models.reload} />}
       {models.data && models.data.length > 0 && datasets.data && <ModelComparison models={models.data} datasets={datasets.data} />}
       <p className="muted">{t('models.hint')}</p>
       {!isEngineer && <p className="notice" data-testid="engineer-only">{t('roles.engineerOnly')}</p>}
