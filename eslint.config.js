@@ -6,7 +6,8 @@ import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 /**
  * The engine's layers, bottom to top (a layer imports only from layers below it):
  *   contract/ → common/ → platform/ images/ model/ runtime/ jobs/ training/ → datasets/ store/
- *   → analysis/ → modes/ → inspection/ optimize/ → app/ → electron/ web/ cli/ (adapters)
+ *   → analysis/ → modes/ → inspection/ optimize/ → app/ → station/ (line protocols)
+ *   → electron/ web/ cli/ (adapters)
  * analysis/ and modes/ never touch storage: a mode gets samples, a blob reader and model files
  * and returns what it trained or measured; inspection/, optimize/ and app/ read and store.
  * Each rule below names what a folder may not import; a planted violation is checked in
@@ -42,13 +43,14 @@ export default tseslint.config(
   // Only src-main/electron may import electron; everything else stays plain Node.
   { files: ['src-main/**/*.ts'], ignores: ['src-main/electron/**'], rules: { 'no-restricted-imports': ['error', { paths: ELECTRON }] } },
   layer(['src-main/contract/**/*.ts'], { regex: '^\\.\\./', message: 'contract/ is the ground floor: it imports nothing from the engine.' }, NODE_ONLY),
-  layer(['src-main/common/**/*.ts'], up('platform', 'images', 'model', 'runtime', 'jobs', 'training', 'datasets', 'store', 'analysis', 'modes', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli'), NODE_ONLY),
-  layer(['src-main/{platform,images,model,runtime,jobs,training}/**/*.ts'], up('store', 'analysis', 'modes', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli')),
-  layer(['src-main/{datasets,store}/**/*.ts'], up('analysis', 'modes', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli')),
-  layer(['src-main/analysis/**/*.ts'], up('store', 'datasets', 'modes', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli')),
-  layer(['src-main/modes/**/*.ts'], up('store', 'datasets', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli')),
-  layer(['src-main/{inspection,optimize}/**/*.ts'], up('app', 'electron', 'web', 'cli')),
-  layer(['src-main/app/**/*.ts'], up('electron', 'web', 'cli')),
+  layer(['src-main/common/**/*.ts'], up('platform', 'images', 'model', 'runtime', 'jobs', 'training', 'datasets', 'store', 'analysis', 'modes', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli', 'station'), NODE_ONLY),
+  layer(['src-main/{platform,images,model,runtime,jobs,training}/**/*.ts'], up('store', 'analysis', 'modes', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli', 'station')),
+  layer(['src-main/{datasets,store}/**/*.ts'], up('analysis', 'modes', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli', 'station')),
+  layer(['src-main/analysis/**/*.ts'], up('store', 'datasets', 'modes', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli', 'station')),
+  layer(['src-main/modes/**/*.ts'], up('store', 'datasets', 'inspection', 'optimize', 'app', 'electron', 'web', 'cli', 'station')),
+  layer(['src-main/{inspection,optimize}/**/*.ts'], up('app', 'electron', 'web', 'cli', 'station')),
+  layer(['src-main/app/**/*.ts'], up('electron', 'web', 'cli', 'station')),
+  layer(['src-main/station/**/*.ts'], up('electron', 'web', 'cli')),
   // The renderer reaches the engine only through the typed API: no Node, no engine code.
   {
     files: ['src-renderer/**/*.{ts,tsx}'],

@@ -151,6 +151,13 @@ export const apiSchemas = {
     ])).max(5000),
   }).strict(),
   promoteModel: z.object({ modelId: id }).strict(),
+  inspectLine: z.object({
+    path: z.string().min(1).max(4096).optional(),
+    upload: upload.optional(),
+    source: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/),
+    requestKey: z.string().min(1).max(128).optional(),
+    group: groupName.optional(),
+  }).strict().refine((v) => (v.path === undefined) !== (v.upload === undefined), 'give a path or an upload'),
   exportModelPackage: z.object({ modelId: id, path: z.string().min(1).max(4096).optional() }).strict(),
   importModelPackage: z.object({ path: z.string().min(1).max(4096).optional(), upload: upload.optional() }).strict()
     .refine((v) => (v.path === undefined) !== (v.upload === undefined), 'give a path or an upload'),

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { downloadVerified } from '../model/weights-download.ts';
 import type {
   AdaptModelInput, AdaptModelResult, Annotation, DailyCounts, DemoProjectResult, ImportResult, LabellingRanking, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage, ExportedModelPackage,
-  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExportFormat, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectUploadsInput, InspectFilesResult, InspectionQuery,
+  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExportFormat, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectLineInput, InspectUploadsInput, LineResult, InspectFilesResult, InspectionQuery,
   InspectionRecord, JobStatus, ModelVersionSummary, OptimizeModelInput, OptimizeModelResult, Project, RegionSuggestions, Role, SessionInfo, StoredImageLabels, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from '../contract/contract.ts';
 import { verifyModelFiles } from '../store/model-files.ts';
@@ -31,9 +31,10 @@ import { labellingOrder } from './labelling-queue.ts';
 import { movedThresholds } from './model-thresholds.ts';
 import { trainAndRegister } from './train-model.ts';
 import { adaptationFrames, adapterOf, adaptModel } from './adapt-model.ts';
-import { collectUploadedDataset, collectUploads, type StagedUpload, stagedFile, stageUpload, uploadBatchFolder } from './staged-uploads.ts';
+import { collectLineUpload, collectUploadedDataset, collectUploads, type StagedUpload, stagedFile, stageUpload, uploadBatchFolder } from './staged-uploads.ts';
 import { exportModelPackage, importModelPackage } from './model-packages.ts';
 import { exportModelOnnx } from './onnx-export.ts';
+import { LineInspector, lineResultOf } from './line-inspection.ts';
 import { getImageAnnotations, getImageLabels, saveImageAnnotations } from '../datasets/annotation-editing.ts';
 import { exportDataset } from '../datasets/exporter.ts';
 import { writeDemoParts } from '../datasets/demo-parts.ts';
@@ -59,6 +60,8 @@ export class ArgusService implements ArgusApi {
   readonly jobs = new JobRunner();
   /** Inference sessions shared by inspection and evaluation jobs (keyed by model, provider, shape). */
   readonly sessions = new SessionCache(6);
+  /** The line's images (PLC triggers, HTTP posts): one at a time with the production model. */
+  readonly line: LineInspector;
   private readonly station: string;
   /** The role of the transport caller whose call is running (set by dispatch), for the audit log. */
   readonly callerRole = new AsyncLocalStorage<Role>();
@@ -77,6 +80,7 @@ export class ArgusService implements ArgusApi {
       this.releaseLock();
       throw error;
     }
+    this.line = new LineInspector(this.store, this.sessions);
     this.station = options.actor ?? 'local';
   }
 
@@ -522,6 +526,31 @@ export class ArgusService implements ArgusApi {
     });
   }
 
+  async inspectLine(input: InspectLineInput): Promise<LineResult> {
+    if (input.requestKey !== undefined) {
+      const stored = this.line.replay(input.source, input.requestKey);
+      if (stored) return stored;
+    }
+    const file = input.upload ? await collectLineUpload(this.store.dataDir, input.upload) : input.path!;
+    return this.line.inspect(file, { source: input.source, requestKey: input.requestKey, group: input.group, operator: this.actor });
+  }
+
+  /**
+   * For result sinks (not part of the API): the line results recorded after the sink's cursor,
+   * oldest first, and the cursor's durable update once they are delivered. A new sink starts at
+   * the latest result, not at the beginning of the history.
+   */
+  resultsAfterCursor(sink: string, limit: number): LineResult[] {
+    const key = `sink.${sink}.cursor`;
+    let cursor = this.store.settings.get<number>(key);
+    if (cursor === undefined) this.store.settings.set(key, (cursor = this.store.history.latestId()));
+    return this.store.history.since(cursor, limit).map((r) => lineResultOf(r, null, false));
+  }
+
+  advanceSinkCursor(sink: string, inspectionId: number): void {
+    this.store.settings.set(`sink.${sink}.cursor`, inspectionId);
+  }
+
   async exportModelPackage(input: { modelId: number; path?: string }): Promise<ExportedModelPackage> {
     const written = await exportModelPackage(this.store, input.modelId, this.actor, input.path);
     return { ...written, fileName: basename(written.path) };
@@ -571,6 +600,7 @@ export class ArgusService implements ArgusApi {
 
   async close(): Promise<void> {
     await this.jobs.cancelAll();
+    await this.line.release();
     await this.sessions.clear();
     this.store.close();
     this.releaseLock();

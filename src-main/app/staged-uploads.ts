@@ -72,3 +72,12 @@ export async function collectUploadedDataset(dataDir: string, uploads: StagedUpl
   const shared = tops.every((top) => top !== null && top === tops[0]) ? tops[0] : null;
   return { folder, root: shared ? join(folder, shared) : folder };
 }
+
+/** Moves one line image (an HTTP post) into uploads/line/<day>/ under a name no other image gets. */
+export async function collectLineUpload(dataDir: string, upload: StagedUpload): Promise<string> {
+  const now = new Date().toISOString();
+  const name = `${now.slice(11, 23).replace(/[:.]/g, '')}-${randomBytes(3).toString('hex')}-${segmentsOf(upload.name).pop() ?? 'image'}`;
+  const path = join(dataDir, 'uploads', 'line', now.slice(0, 10), name);
+  await renameDurably(stagedFile(dataDir, upload), path);
+  return path;
+}

@@ -612,6 +612,41 @@ export interface InspectionRecord {
   createdAt: string;
 }
 
+/**
+ * One image from the line (a PLC trigger, a camera's or MES's HTTP post, a station file), inspected
+ * at once with the production model. With a `requestKey` the request is idempotent: the same key
+ * again (a PLC repeating a trigger after a restart) returns the result already recorded.
+ */
+export interface InspectLineInput {
+  path?: string;
+  upload?: { id: string; name: string };
+  /** Who asked: http, opcua, modbus, … (the ledger scope of its request keys). */
+  source: string;
+  requestKey?: string;
+  /** The station or camera whose thresholds judge it, where the model has them. */
+  group?: string;
+}
+
+export interface LineResult {
+  inspectionId: number;
+  requestKey: string | null;
+  /** True when the request key had been inspected before: this is that stored result. */
+  replayed: boolean;
+  file: string;
+  verdict: Verdict;
+  score: number | null;
+  rawScore: number | null;
+  /** The class of the highest-scoring region (null when none). */
+  defectClass: string | null;
+  regions: number;
+  ms: number;
+  modelId: number | null;
+  imageSha256: string | null;
+  heatmapSha256: string | null;
+  error: string | null;
+  createdAt: string;
+}
+
 export interface DailyCounts {
   /** YYYY-MM-DD (UTC). */
   day: string;
@@ -745,6 +780,8 @@ export interface ArgusApi {
   rankImagesForLabelling(input: { datasetId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<JobStatus>;
   /** Training runs, newest first, with whether each can be resumed. */
   listTrainingRuns(): Promise<TrainingRunSummary[]>;
+  /** Inspects one image from the line with the production model now, one at a time (see InspectLineInput). */
+  inspectLine(input: InspectLineInput): Promise<LineResult>;
   promoteModel(input: { modelId: number }): Promise<ModelVersionSummary>;
   /**
    * Writes a version as one package file (ONNX files, config, thresholds, classes, metrics,

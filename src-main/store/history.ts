@@ -57,6 +57,19 @@ export class HistoryRepository {
     return toRecord(row);
   }
 
+  /** Inspections recorded after `afterId`, oldest first (what a result sink has not sent yet). */
+  since(afterId: number, limit: number): InspectionRecord[] {
+    const rows = this.db
+      .prepare('SELECT ins.*, img.sha256 FROM inspections ins LEFT JOIN images img ON img.id = ins.image_id WHERE ins.id > ? ORDER BY ins.id LIMIT ?')
+      .all(afterId, limit) as InspectionRow[];
+    return rows.map(toRecord);
+  }
+
+  /** The id of the latest inspection (0 when there is none). */
+  latestId(): number {
+    return (this.db.prepare('SELECT coalesce(max(id), 0) AS id FROM inspections').get() as { id: number }).id;
+  }
+
   list(q: InspectionQuery): { items: InspectionRecord[]; total: number } {
     const { where, params } = filterOf(q);
     const { total } = this.db.prepare(`SELECT count(*) AS total FROM inspections ins WHERE ${where}`).get(params) as { total: number };

@@ -35,6 +35,12 @@ export class ProcessedFiles {
       .run(scope, path, state.size, state.mtimeMs, inspectionId, verdict, nowIso());
   }
 
+  /** The inspection recorded for a path of a scope, if any. */
+  find(scope: string, path: string): { inspectionId: number; verdict: Verdict } | undefined {
+    const row = this.db.prepare('SELECT inspection_id, verdict FROM processed_files WHERE scope = ? AND path = ?').get(scope, path) as { inspection_id: number; verdict: Verdict } | undefined;
+    return row && { inspectionId: row.inspection_id, verdict: row.verdict };
+  }
+
   sinksDone(scope: string, path: string): void {
     this.db.prepare('UPDATE processed_files SET sinks_done = 1 WHERE scope = ? AND path = ?').run(scope, path);
   }

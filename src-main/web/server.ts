@@ -4,11 +4,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AddressInfo, isIPv4 } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer } from 'ws';
-import type { ApiResult } from '../contract/contract.ts';
+import type { ApiResult, LineResult } from '../contract/contract.ts';
 import { toErrorBody } from '../contract/errors.ts';
 import { CallerSession } from '../app/roles.ts';
 import { type ArgusService } from '../app/service.ts';
 import { dispatch } from '../app/dispatch.ts';
+import { firstMultipartFile } from './multipart.ts';
 
 import { CONTENT_SECURITY_POLICY } from '../platform/csp.ts';
 
@@ -168,6 +169,37 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
         res.setHeader('Connection', 'close');
         return sendJson(res, 413, { ok: false, error: toErrorBody(error) });
       }
+    }
+    if (pathname === '/inspect') {
+      // A smart camera or an MES posts one image (raw body or multipart form) and gets the result back.
+      if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'invalid_argument', message: 'Use POST' } });
+      if (!originAllowed(req, false)) return refuse(res, 403, 'Calls from pages of another origin are refused');
+      if (!apiAuthorized(req)) return refuse(res, 401, 'Missing or wrong access key or token');
+      if (Number(req.headers['content-length'] ?? 0) > maxUploadBytes) {
+        res.setHeader('Connection', 'close');
+        return sendJson(res, 413, { ok: false, error: { code: 'invalid_argument', message: 'Upload too large' } });
+      }
+      const type = req.headers['content-type'] ?? '';
+      let upload: { id: string; name: string };
+      try {
+        if (/^multipart\/form-data/i.test(type)) {
+          const { stored, name } = await firstMultipartFile(req, maxUploadBytes, (file) => options.service.stageUpload(file, maxUploadBytes));
+          upload = { id: stored.id, name };
+        } else if (/^(image\/[\w.+-]+|application\/octet-stream)\s*(;|$)/i.test(type)) {
+          upload = { id: (await options.service.stageUpload(req, maxUploadBytes)).id, name: url.searchParams.get('name') ?? 'image' };
+        } else {
+          return sendJson(res, 415, { ok: false, error: { code: 'invalid_argument', message: 'Send the image as the raw body (image/* or application/octet-stream) or as a multipart/form-data file' } });
+        }
+      } catch (error) {
+        res.setHeader('Connection', 'close');
+        return sendJson(res, 413, { ok: false, error: { code: 'invalid_argument', message: (error as Error).message } });
+      }
+      const optional = (name: string): string | undefined => url.searchParams.get(name) ?? undefined;
+      const result = await dispatch(options.service, callerOf(req), 'inspectLine', { upload, source: 'http', requestKey: optional('id'), group: optional('group') });
+      if (!result.ok) return sendJson(res, statusOf(result), result);
+      const line = result.value as LineResult;
+      const media = (sha: string | null): string | null => (sha ? `/media/original/${sha}` : null);
+      return sendJson(res, 200, { ok: true, value: { ...line, imageUrl: media(line.imageSha256), heatmapUrl: media(line.heatmapSha256) } });
     }
     if (pathname.startsWith('/api/')) {
       if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'invalid_argument', message: 'Use POST' } });
