@@ -254,4 +254,25 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
     }
     expect(app.consoleErrors.filter((e) => !/status of 409/.test(e))).toEqual([]);
   });
+
+  it('shows the line station on the Inspect page, and a QA engineer turns its Modbus TCP server on', async () => {
+    const { page } = app;
+    await page.goto(`${app.url}#/inspect`);
+    const card = page.getByRole('region', { name: 'Line' });
+    await expect.poll(() => card.getByTestId('line-status').textContent()).toMatch(/OPC UA server: off.*Modbus TCP server: off.*MQTT results: off.*HTTP inspect endpoint: POST http:\/\/127\.0\.0\.1:\d+\/inspect/);
+    await card.getByRole('button', { name: 'Configure the line' }).click();
+    const form = card.getByRole('form', { name: 'Configure the line' });
+    await form.getByLabel('Modbus TCP server').check();
+    const port = String(20000 + (process.pid % 20000));
+    await form.getByLabel('Port').nth(1).fill(port);
+    await form.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => card.getByTestId('line-status').textContent()).toMatch(new RegExp(`Modbus TCP server: 127\\.0\\.0\\.1:${port}`));
+    await expect.poll(() => card.getByTestId('line-handshake').textContent()).toMatch(/PLC handshake: ready/);
+    await app.screenshot('inspect-line');
+    // Turned off again, so the port is free when the test run ends.
+    await card.getByRole('button', { name: 'Configure the line' }).click();
+    await form.getByLabel('Modbus TCP server').uncheck();
+    await form.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => card.getByTestId('line-status').textContent()).toMatch(/Modbus TCP server: off/);
+  });
 });

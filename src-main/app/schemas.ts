@@ -30,6 +30,7 @@ const groupName = z.string().regex(GROUP_NAME, 'use 1–64 letters, digits, spac
 const falseRejectRate = z.number().min(0.0001).max(0.5).optional();
 const coordinate = z.number().finite().min(-1e6).max(1e6);
 const classIndex = z.number().int().min(1).max(255);
+const port = z.number().int().min(1).max(65535);
 /** Fields a stored annotation comes back with; only `id` matters when it is saved again. */
 const stored = { id: id.optional(), author: z.string().max(200).optional(), updatedAt: z.string().max(64).optional() };
 
@@ -151,12 +152,24 @@ export const apiSchemas = {
     ])).max(5000),
   }).strict(),
   promoteModel: z.object({ modelId: id }).strict(),
+  getStationConfig: none,
+  getStationStatus: none,
+  setStationConfig: z.object({
+    name: z.string().regex(/^[\w.-]{1,64}$/, 'use 1–64 letters, digits, dots, dashes or underscores'),
+    opcua: z.object({ enabled: z.boolean(), port: port, security: z.enum(['none', 'sign-encrypt']) }).strict(),
+    modbus: z.object({ enabled: z.boolean(), host: z.string().min(1).max(255), port: port }).strict(),
+    mqtt: z.object({
+      enabled: z.boolean(), url: z.string().regex(/^mqtts?:\/\/[^\s]+$/, 'mqtt://host:port or mqtts://host:port').max(500),
+      topic: z.string().regex(/^[^#+\s]{1,200}$/, 'a topic without wildcards'), username: z.string().max(200).optional(), password: z.string().max(200).optional(),
+    }).strict(),
+  }).strict(),
   inspectLine: z.object({
     path: z.string().min(1).max(4096).optional(),
     upload: upload.optional(),
     source: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/),
     requestKey: z.string().min(1).max(128).optional(),
     group: groupName.optional(),
+    project: z.union([id, z.string().trim().min(1).max(200)]).optional(),
   }).strict().refine((v) => (v.path === undefined) !== (v.upload === undefined), 'give a path or an upload'),
   exportModelPackage: z.object({ modelId: id, path: z.string().min(1).max(4096).optional() }).strict(),
   importModelPackage: z.object({ path: z.string().min(1).max(4096).optional(), upload: upload.optional() }).strict()

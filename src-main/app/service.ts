@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { downloadVerified } from '../model/weights-download.ts';
 import type {
   AdaptModelInput, AdaptModelResult, Annotation, DailyCounts, DemoProjectResult, ImportResult, LabellingRanking, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage, ExportedModelPackage,
-  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExportFormat, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectLineInput, InspectUploadsInput, LineResult, InspectFilesResult, InspectionQuery,
+  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExportFormat, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectLineInput, InspectUploadsInput, LineResult, StationConfig, StationStatus, InspectFilesResult, InspectionQuery,
   InspectionRecord, JobStatus, ModelVersionSummary, OptimizeModelInput, OptimizeModelResult, Project, RegionSuggestions, Role, SessionInfo, StoredImageLabels, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from '../contract/contract.ts';
 import { verifyModelFiles } from '../store/model-files.ts';
@@ -35,6 +35,7 @@ import { collectLineUpload, collectUploadedDataset, collectUploads, type StagedU
 import { exportModelPackage, importModelPackage } from './model-packages.ts';
 import { exportModelOnnx } from './onnx-export.ts';
 import { LineInspector, lineResultOf } from './line-inspection.ts';
+import { stationConfigOf, type StationRuntime, stoppedStation, withoutSecrets } from './station-config.ts';
 import { getImageAnnotations, getImageLabels, saveImageAnnotations } from '../datasets/annotation-editing.ts';
 import { exportDataset } from '../datasets/exporter.ts';
 import { writeDemoParts } from '../datasets/demo-parts.ts';
@@ -62,6 +63,7 @@ export class ArgusService implements ArgusApi {
   readonly sessions = new SessionCache(6);
   /** The line's images (PLC triggers, HTTP posts): one at a time with the production model. */
   readonly line: LineInspector;
+  private stationRuntime?: StationRuntime;
   private readonly station: string;
   /** The role of the transport caller whose call is running (set by dispatch), for the audit log. */
   readonly callerRole = new AsyncLocalStorage<Role>();
@@ -526,13 +528,46 @@ export class ArgusService implements ArgusApi {
     });
   }
 
+  /** The station's configuration as callers see it: the MQTT password never leaves the station. */
+  async getStationConfig(): Promise<StationConfig> {
+    return withoutSecrets(this.stationSettings());
+  }
+
+  /** The stored configuration with its secrets, for the process that runs the station (not part of the API). */
+  stationSettings(): StationConfig {
+    return stationConfigOf(this.store.settings.get<StationConfig>('station'));
+  }
+
+  /** An MQTT password left out keeps the stored one. */
+  async setStationConfig(input: StationConfig): Promise<StationStatus> {
+    const before = this.stationSettings();
+    const config: StationConfig = { ...input, mqtt: { ...input.mqtt, password: input.mqtt.password ?? before.mqtt.password } };
+    this.store.transaction(() => {
+      this.store.settings.set('station', config);
+      this.store.history.audit(this.actor, 'station.configure', 'station', { before: withoutSecrets(before), after: withoutSecrets(config) });
+    });
+    await this.stationRuntime?.reconfigure(config);
+    return this.getStationStatus();
+  }
+
+  async getStationStatus(): Promise<StationStatus> {
+    const status = this.stationRuntime?.status() ?? stoppedStation(this.stationSettings());
+    return { ...status, config: withoutSecrets(status.config) };
+  }
+
+  /** The process hosting the station's line listeners registers here, so the API can show and change them. */
+  attachStation(runtime: StationRuntime): void {
+    this.stationRuntime = runtime;
+  }
+
   async inspectLine(input: InspectLineInput): Promise<LineResult> {
     if (input.requestKey !== undefined) {
       const stored = this.line.replay(input.source, input.requestKey);
       if (stored) return stored;
     }
     const file = input.upload ? await collectLineUpload(this.store.dataDir, input.upload) : input.path!;
-    return this.line.inspect(file, { source: input.source, requestKey: input.requestKey, group: input.group, operator: this.actor });
+    const projectId = input.project === undefined ? undefined : this.projectIdOf(input.project);
+    return this.line.inspect(file, { source: input.source, requestKey: input.requestKey, group: input.group, projectId, operator: this.actor });
   }
 
   /**
@@ -544,11 +579,21 @@ export class ArgusService implements ArgusApi {
     const key = `sink.${sink}.cursor`;
     let cursor = this.store.settings.get<number>(key);
     if (cursor === undefined) this.store.settings.set(key, (cursor = this.store.history.latestId()));
-    return this.store.history.since(cursor, limit).map((r) => lineResultOf(r, null, false));
+    const classes = new Map<number, string[]>();
+    const classesOf = (id: number | null): string[] => (id === null ? [] : classes.get(id) ?? classes.set(id, this.store.models.get(id).classes).get(id)!);
+    return this.store.history.since(cursor, limit).map((r) => lineResultOf(r, null, false, classesOf(r.modelVersionId)));
   }
 
   advanceSinkCursor(sink: string, inspectionId: number): void {
     this.store.settings.set(`sink.${sink}.cursor`, inspectionId);
+  }
+
+  /** A project named by id or by name (a PLC's recipe). */
+  private projectIdOf(project: number | string): number {
+    if (typeof project === 'number') return this.store.projects.get(project).id;
+    const found = this.store.projects.findByName(project);
+    if (!found) throw new ArgusError('not_found', `No project named "${project}"`, { key: 'noProjectNamed', params: { name: project } });
+    return found.id;
   }
 
   async exportModelPackage(input: { modelId: number; path?: string }): Promise<ExportedModelPackage> {

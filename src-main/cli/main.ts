@@ -9,9 +9,10 @@ import { gc } from './commands/gc.ts';
 import { auditExport, historyExport } from './commands/history.ts';
 import { projectCreate, projectList } from './commands/project.ts';
 import { watch } from './commands/watch.ts';
+import { station } from './commands/station.ts';
 
 const commands: Command[] = [
-  projectCreate, projectList, datasetImport, datasetExport, datasetList, datasetShow, weightsImport, weightsDownload, train, evaluate, inspect, watch, modelList, modelPromote, modelOptimize, modelAdapt, modelRollback, modelExport, modelImport, historyExport, auditExport, gc, classify,
+  projectCreate, projectList, datasetImport, datasetExport, datasetList, datasetShow, weightsImport, weightsDownload, train, evaluate, inspect, watch, modelList, modelPromote, modelOptimize, modelAdapt, modelRollback, modelExport, modelImport, historyExport, auditExport, gc, classify, station,
 ];
 
 function help(): string {

@@ -625,6 +625,8 @@ export interface InspectLineInput {
   requestKey?: string;
   /** The station or camera whose thresholds judge it, where the model has them. */
   group?: string;
+  /** The recipe: the project (id or name) whose production model inspects; without it, the only production model. */
+  project?: number | string;
 }
 
 export interface LineResult {
@@ -636,8 +638,9 @@ export interface LineResult {
   verdict: Verdict;
   score: number | null;
   rawScore: number | null;
-  /** The class of the highest-scoring region (null when none). */
+  /** The class of the highest-scoring region (null when none), and its 1-based index in the model's classes (0 when none). */
   defectClass: string | null;
+  defectClassIndex: number;
   regions: number;
   ms: number;
   modelId: number | null;
@@ -645,6 +648,27 @@ export interface LineResult {
   heatmapSha256: string | null;
   error: string | null;
   createdAt: string;
+}
+
+/** How this station talks to the line; stored in the data directory, changed only by a QA engineer (audited). */
+export interface StationConfig {
+  /** The station's name on the line (MQTT topics, logs). */
+  name: string;
+  opcua: { enabled: boolean; port: number; security: 'none' | 'sign-encrypt' };
+  modbus: { enabled: boolean; host: string; port: number };
+  mqtt: { enabled: boolean; url: string; topic: string; username?: string; password?: string };
+}
+
+/** What the station is doing now: its listeners, the handshake, the result sink. */
+export interface StationStatus {
+  running: boolean;
+  config: StationConfig;
+  opcua: { endpoint: string } | null;
+  modbus: { address: string } | null;
+  mqtt: { connected: boolean; published: number; topic: string } | null;
+  handshake: { ready: boolean; busy: boolean; done: boolean; verdict: number; errorCode: number; inspectionId: number; requestId: number } | null;
+  /** Why a part of the station did not start (a port in use, a broker that is unreachable). */
+  errors: string[];
 }
 
 export interface DailyCounts {
@@ -780,6 +804,10 @@ export interface ArgusApi {
   rankImagesForLabelling(input: { datasetId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<JobStatus>;
   /** Training runs, newest first, with whether each can be resumed. */
   listTrainingRuns(): Promise<TrainingRunSummary[]>;
+  getStationConfig(): Promise<StationConfig>;
+  /** Stores the station's line configuration and applies it to the running station. */
+  setStationConfig(input: StationConfig): Promise<StationStatus>;
+  getStationStatus(): Promise<StationStatus>;
   /** Inspects one image from the line with the production model now, one at a time (see InspectLineInput). */
   inspectLine(input: InspectLineInput): Promise<LineResult>;
   promoteModel(input: { modelId: number }): Promise<ModelVersionSummary>;

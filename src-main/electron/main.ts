@@ -9,6 +9,7 @@ import { isAppUrl, mainWindowOptions } from './window-options.ts';
 import { appMenuTemplate } from './app-menu.ts';
 import { openDialogFor } from './pick-paths.ts';
 import { attachStationLog } from '../app/station-log.ts';
+import { StationHost } from '../station/station-host.ts';
 import type { RotatingLog } from '../platform/log-file.ts';
 import { packageVersion } from '../platform/resources.ts';
 
@@ -55,6 +56,10 @@ function createWindow(): void {
 app.whenReady().then(() => {
   service = new ArgusService({ dataDir: resolveDataDir(undefined, app.getPath('userData')), actor: 'desktop' });
   log = attachStationLog(service, 'desktop');
+  // The line listeners the station's configuration asks for run in the app's main process.
+  const station = new StationHost(service, (message) => log.write('info', 'station', message));
+  void station.start();
+  app.on('before-quit', () => void station.stop());
   Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate(app.isPackaged, {
     openDataFolder: () => void shell.openPath(service.store.dataDir),
     openLogFolder: () => void shell.openPath(log.dir),

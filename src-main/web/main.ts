@@ -5,6 +5,7 @@ import { resolveDataDir } from '../platform/data-dir.ts';
 import { ArgusService } from '../app/service.ts';
 import { attachStationLog } from '../app/station-log.ts';
 import { startWebServer } from './server.ts';
+import { StationHost } from '../station/station-host.ts';
 
 const { values } = parseArgs({
   options: {
@@ -18,7 +19,9 @@ const { values } = parseArgs({
 });
 
 const service = new ArgusService({ dataDir: resolveDataDir(values['data-dir']), actor: 'web' });
-attachStationLog(service, 'web');
+const log = attachStationLog(service, 'web');
+// The line listeners the station's configuration asks for (OPC UA, Modbus TCP, MQTT) run in this process.
+const station = new StationHost(service, (message) => log.write('info', 'station', message));
 try {
   const server = await startWebServer({
     service,
@@ -29,7 +32,9 @@ try {
     allowedOrigins: values['allow-origin'],
   });
   process.stdout.write(`Argus browser mode: ${server.url}  (data: ${service.store.dataDir})\n`);
+  await station.start();
   const stop = async (): Promise<void> => {
+    await station.stop();
     await server.close();
     await service.close();
     process.exit(0);

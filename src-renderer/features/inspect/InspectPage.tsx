@@ -5,6 +5,7 @@ import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync, useJob } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
 import { HotFolderCard } from './HotFolderCard.tsx';
+import { LineCard } from './LineCard.tsx';
 import { JobProgress } from '../common/JobProgress.tsx';
 import { InspectionViewer } from './InspectionViewer.tsx';
 import { errorText } from '../../i18n/engine-errors.ts';
@@ -128,6 +129,7 @@ export function InspectPage({ initialPaths }: { initialPaths?: string }) {
         setResults((current) => [inspection, ...current.filter((r) => r.id !== inspection.id)]);
         setSelected(0);
       }} />
+      <LineCard />
       {error && <p className="notice error" role="alert">{error}</p>}
       {results.length > 0 && (
         <div className="inspect-view">
