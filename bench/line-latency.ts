@@ -4,7 +4,6 @@
 // the inspection alone (LineInspector, the same work without a protocol). Without --model it trains
 // an anomaly model on bsdata's good train images first; --int8 makes and uses its int8 version.
 // Prints one JSON object: milliseconds, median and p99, per path.
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import ModbusRTU from 'modbus-serial';
@@ -14,6 +13,7 @@ import { MODBUS_MAP } from '../src-main/station/modbus-server.ts';
 import { OPCUA_NODE } from '../src-main/station/opcua-server.ts';
 import { StationHost } from '../src-main/station/station-host.ts';
 import { startWebServer } from '../src-main/web/server.ts';
+import { freePort } from '../test-support/fixtures.ts';
 import { openGateService, round4 } from './gate-service.ts';
 
 const SHARED = resolve(import.meta.dirname, '../../shared');
@@ -25,12 +25,6 @@ const { values } = parseArgs({
 });
 const N = Number(values.triggers);
 const device = values.device as ExecutionProviderChoice;
-const freePort = (): Promise<number> => new Promise((done) => {
-  const server = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as { port: number };
-    server.close(() => done(port));
-  });
-});
 const stats = (ms: number[]): { median: number; p99: number; mean: number } => {
   const sorted = [...ms].sort((a, b) => a - b);
   return { median: sorted[Math.floor(sorted.length / 2)], p99: sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)], mean: ms.reduce((a, b) => a + b, 0) / ms.length };
@@ -57,7 +51,9 @@ try {
   for (let i = 0; i < N + 3; i++) {
     const started = performance.now();
     const r = await service.line.inspect(image, { source: 'bench', operator: 'bench' });
-    if (i >= 3) [alone.push(performance.now() - started), analysis.push(r.ms)];
+    if (i < 3) continue; // warm-up
+    alone.push(performance.now() - started);
+    analysis.push(r.ms);
   }
 
   const [modbusPort, opcuaPort] = [await freePort(), await freePort()];

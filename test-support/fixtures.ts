@@ -1,4 +1,5 @@
 // Test fixtures: small real images and datasets written to temporary folders.
+import { createServer } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -215,3 +216,29 @@ export function pngBomb(width: number, height: number): Buffer {
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])), chunk('IEND', Buffer.alloc(0))]);
 }
 
+
+/**
+ * Good parts only, as an anomaly model learns them: `train` images in the train split and `val`
+ * in the val split (seeds 0…), with a manifest named `name`.
+ */
+export async function writeGoodParts(root: string, options: { name: string; width: number; height: number; train: number; val: number }): Promise<void> {
+  const { width, height } = options;
+  const samples: unknown[] = [];
+  for (let i = 0; i < options.train + options.val; i++) {
+    const split = i < options.train ? 'train' : 'val';
+    const file = `${split}/g${i}.png`;
+    writeFile(join(root, file), await pngOf(texture(width, height, i < options.train ? i : 50 + i), width, height));
+    samples.push({ file, split, label: 'good' });
+  }
+  writeFile(join(root, 'manifest.json'), JSON.stringify({ name: options.name, classes: { 1: 'dent' }, samples }));
+}
+
+/** A free TCP port on loopback (for servers a test starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

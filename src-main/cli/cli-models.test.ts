@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../../test-support/fixtures.ts';
+import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile, writeGoodParts } from '../../test-support/fixtures.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 const argus = (...args: string[]) =>
@@ -18,16 +18,7 @@ describe.skipIf(!hasShared)('argus train / model / inspect / eval', () => {
   let modelId: number;
 
   beforeAll(async () => {
-    const samples: unknown[] = [];
-    for (let i = 0; i < 6; i++) {
-      writeFile(join(work.path, 'ds', `train/g${i}.png`), await pngOf(texture(W, H, i), W, H));
-      samples.push({ file: `train/g${i}.png`, split: 'train', label: 'good' });
-    }
-    for (let i = 0; i < 2; i++) {
-      writeFile(join(work.path, 'ds', `val/g${i}.png`), await pngOf(texture(W, H, 50 + i), W, H));
-      samples.push({ file: `val/g${i}.png`, split: 'val', label: 'good' });
-    }
-    writeFile(join(work.path, 'ds', 'manifest.json'), JSON.stringify({ name: 'cli-line', classes: { 1: 'dent' }, samples }));
+    await writeGoodParts(join(work.path, 'ds'), { name: 'cli-line', width: W, height: H, train: 6, val: 2 });
     // The line's images: a clean part, a blemished one, and a broken file.
     writeFile(join(work.path, 'line', 'part-ok.png'), await pngOf(texture(W, H, 77), W, H));
     writeFile(join(work.path, 'line', 'part-dent.png'), await pngOf(texture(W, H, 78, { x: 70, y: 40, r: 7 }), W, H));

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { unzipSync, zipSync } from 'fflate';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../../test-support/fixtures.ts';
+import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile, writeGoodParts } from '../../test-support/fixtures.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 const argus = (...args: string[]) =>
@@ -33,16 +33,7 @@ describe.skipIf(!hasShared)('model packages between two stations (argus model ex
   let pkg: string;
 
   beforeAll(async () => {
-    const samples: unknown[] = [];
-    for (let i = 0; i < 6; i++) {
-      writeFile(join(work.path, 'ds', `train/g${i}.png`), await pngOf(texture(W, H, i), W, H));
-      samples.push({ file: `train/g${i}.png`, split: 'train', label: 'good' });
-    }
-    for (let i = 0; i < 2; i++) {
-      writeFile(join(work.path, 'ds', `val/g${i}.png`), await pngOf(texture(W, H, 50 + i), W, H));
-      samples.push({ file: `val/g${i}.png`, split: 'val', label: 'good' });
-    }
-    writeFile(join(work.path, 'ds', 'manifest.json'), JSON.stringify({ name: 'pkg-line', classes: { 1: 'dent' }, samples }));
+    await writeGoodParts(join(work.path, 'ds'), { name: 'pkg-line', width: W, height: H, train: 6, val: 2 });
     writeFile(join(work.path, 'line', 'part-ok.png'), await pngOf(texture(W, H, 77), W, H));
     writeFile(join(work.path, 'line', 'part-dent.png'), await pngOf(texture(W, H, 78, { x: 70, y: 40, r: 7 }), W, H));
     const trained = await argus('train', '--mode', 'anomaly', '--dataset', join(work.path, 'ds'), '--weights', SHARED_WEIGHTS, '--device', 'cpu', '--input', `${W}x${H}`, '--coreset', '200', '--project', 'Line 4', '--data-dir', stationA.path);

@@ -1,21 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgusService } from '../app/service.ts';
-import { tempDir } from '../../test-support/fixtures.ts';
+import { freePort, tempDir } from '../../test-support/fixtures.ts';
 import { MqttResultSink } from './mqtt-sink.ts';
 
 const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p));
-
-const freePort = (): Promise<number> => new Promise((resolve) => {
-  const server = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as { port: number };
-    server.close(() => resolve(port));
-  });
-});
 
 /** Debian's mosquitto on a loopback port, with persistence so sessions and queued messages survive a restart. */
 function startBroker(dir: string, port: number): Promise<ChildProcess> {

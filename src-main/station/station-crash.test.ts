@@ -1,22 +1,15 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import ModbusRTU from 'modbus-serial';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../../test-support/fixtures.ts';
+import { freePort, hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile, writeGoodParts } from '../../test-support/fixtures.ts';
 import { MODBUS_MAP } from './modbus-server.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 const CLI = ['--import', 'tsx', 'src-main/cli/main.ts'];
 const argus = (...args: string[]) => promisify(execFile)(process.execPath, [...CLI, ...args], { cwd: REPO, maxBuffer: 1 << 24 });
-const freePort = (): Promise<number> => new Promise((resolve) => {
-  const server = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as { port: number };
-    server.close(() => resolve(port));
-  });
-});
 const W = 128, H = 96;
 const { coils, registers } = MODBUS_MAP;
 
@@ -39,12 +32,7 @@ describe.skipIf(!hasShared)('a station killed mid-handshake (kill -9) and starte
   let station: ChildProcess | undefined;
 
   beforeAll(async () => {
-    const samples: unknown[] = [];
-    for (let i = 0; i < 6; i++) {
-      writeFile(join(work.path, 'ds', `g${i}.png`), await pngOf(texture(W, H, i), W, H));
-      samples.push({ file: `g${i}.png`, split: i < 4 ? 'train' : 'val', label: 'good' });
-    }
-    writeFile(join(work.path, 'ds', 'manifest.json'), JSON.stringify({ name: 'line-6', classes: {}, samples }));
+    await writeGoodParts(join(work.path, 'ds'), { name: 'line-6', width: W, height: H, train: 4, val: 2 });
     for (let i = 0; i < 6; i++) writeFile(join(work.path, 'line', `part-${i}.png`), await pngOf(texture(W, H, 300 + i, i % 2 ? { x: 60, y: 40, r: 8 } : undefined), W, H));
     await argus('train', '--mode', 'anomaly', '--dataset', join(work.path, 'ds'), '--weights', SHARED_WEIGHTS, '--device', 'cpu', '--input', `${W}x${H}`, '--coreset', '200', '--data-dir', data.path);
     await argus('model', 'promote', '1', '--data-dir', data.path);

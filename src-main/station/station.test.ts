@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import ModbusRTU from 'modbus-serial';
@@ -8,7 +7,7 @@ import { AttributeIds, DataType, MessageSecurityMode, OPCUACertificateManager, O
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LineResult } from '../contract/contract.ts';
 import { ArgusService } from '../app/service.ts';
-import { hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile } from '../../test-support/fixtures.ts';
+import { freePort, hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile, writeGoodParts } from '../../test-support/fixtures.ts';
 import { MODBUS_MAP } from './modbus-server.ts';
 import { OPCUA_NODE } from './opcua-server.ts';
 import { StationHost } from './station-host.ts';
@@ -16,12 +15,6 @@ import { startWebServer } from '../web/server.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 const argus = (...args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', ...args], { cwd: REPO, maxBuffer: 1 << 24 });
-const freePort = (): Promise<number> => new Promise((resolve) => {
-  const server = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as { port: number };
-    server.close(() => resolve(port));
-  });
-});
 const W = 128, H = 96;
 type Posted = { ok: boolean; value: LineResult & { heatmapUrl: string; imageUrl: string } };
 
@@ -42,12 +35,7 @@ describe.skipIf(!hasShared)('line station: PLC triggers over Modbus TCP and OPC 
   const parts = { ok: '', dent: '' };
 
   beforeAll(async () => {
-    const samples: unknown[] = [];
-    for (let i = 0; i < 6; i++) {
-      writeFile(join(work.path, 'ds', `g${i}.png`), await pngOf(texture(W, H, i), W, H));
-      samples.push({ file: `g${i}.png`, split: i < 4 ? 'train' : 'val', label: 'good' });
-    }
-    writeFile(join(work.path, 'ds', 'manifest.json'), JSON.stringify({ name: 'line-5', classes: { 1: 'dent' }, samples }));
+    await writeGoodParts(join(work.path, 'ds'), { name: 'line-5', width: W, height: H, train: 4, val: 2 });
     parts.ok = join(work.path, 'line', 'part-ok.png');
     parts.dent = join(work.path, 'line', 'part-dent.png');
     writeFile(parts.ok, await pngOf(texture(W, H, 77), W, H));
