@@ -27,7 +27,11 @@ function describe(job: JobStatus): string {
     const parts = t.lossParts ? ` (${Object.entries(t.lossParts).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')})` : '';
     return `train: epoch ${t.epoch}/${t.epochs} step ${t.step}/${t.totalSteps} loss ${t.loss?.toFixed(4)}${parts} lr ${t.learningRate.toExponential(2)} eta ${Math.round(t.etaSeconds ?? 0)}s`;
   }
-  if (t?.validation) return `train: epoch ${t.epoch} validation loss ${t.validation.loss.toFixed(4)} ${t.validation.ap50 ? `AP50 ${JSON.stringify(round4(t.validation.ap50))}` : `IoU ${JSON.stringify(t.validation.iou)}`}`;
+  if (t?.validation) {
+    const v = t.validation;
+    const measure = v.ap50 ? `AP50 ${JSON.stringify(round4(v.ap50))}` : v.accuracy !== undefined ? `accuracy ${v.accuracy.toFixed(4)}` : `IoU ${JSON.stringify(v.iou)}`;
+    return `train: epoch ${t.epoch} validation loss ${v.loss.toFixed(4)} ${measure}`;
+  }
   return `${job.kind}: ${job.phase} ${job.total ? Math.floor((job.done / job.total) * 10) * 10 : 0}%`;
 }
 

@@ -26,6 +26,7 @@ try {
   });
   post({ type: 'done', result: { modelId: model.id, runId, seconds, metrics: model.metrics } });
 } catch (error) {
+  if (process.env.ARGUS_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
   post({ type: 'error', error: toErrorBody(error) });
 } finally {
   store.close();

@@ -91,9 +91,9 @@ describe.skipIf(!hasShared)('argus train / model / inspect / eval', () => {
     expect(table.stdout).toMatch(/^false_reject_rate\s+0$/m);
     expect(table.stdout).not.toMatch(/object Object|image_scores/);
     expect((await argus('eval', '--model', '99', '--dataset', 'cli-line', '--data-dir', data.path)).stderr).toMatch(/No model version 99/);
-    const unknownMode = await argus('train', '--mode', 'classify', '--dataset', 'cli-line', '--data-dir', data.path);
+    const unknownMode = await argus('train', '--mode', 'ocr', '--dataset', 'cli-line', '--data-dir', data.path);
     expect(unknownMode.code).toBe(2);
-    expect(unknownMode.stderr).toMatch(/Mode classify is not available; use --mode anomaly, --mode segment, --mode detect/);
+    expect(unknownMode.stderr).toMatch(/Mode ocr is not available; use --mode anomaly, --mode segment, --mode detect, --mode classify/);
     writeFileSync(join(work.path, 'fake.safetensors'), 'nope');
     expect((await argus('weights', 'import', join(work.path, 'fake.safetensors'), '--data-dir', data.path)).stderr).toMatch(/not a valid safetensors file/);
   });

@@ -188,8 +188,8 @@ export interface InspectionRegion {
 }
 
 /** The kinds of model Argus trains: anomaly (good images only), segmentation (masks), detection (boxes). */
-export type TrainableMode = 'anomaly' | 'segment' | 'detect';
-export type ModelMode = 'classify' | TrainableMode;
+export type TrainableMode = 'anomaly' | 'segment' | 'detect' | 'classify';
+export type ModelMode = TrainableMode;
 
 export interface ModelVersionSummary {
   id: number;
@@ -570,6 +570,8 @@ export interface TrainingValidation {
   iou?: Record<string, number>;
   /** Detect: box AP at IoU ≥ 0.5 per class, by class name. */
   ap50?: Record<string, number>;
+  /** Classify: share of validation images whose most probable class is theirs. */
+  accuracy?: number;
 }
 
 export interface TrainingProgressInfo {

@@ -1,6 +1,7 @@
 import type { ModelMode } from '../contract/contract.ts';
 import { ArgusError } from '../contract/errors.ts';
 import { anomalyMode } from './anomaly/mode.ts';
+import { classifyMode } from './classify/mode.ts';
 import { detectMode } from './detect/mode.ts';
 import { segmentMode } from './segment/mode.ts';
 import type { ModelModeDefinition } from './model-mode.ts';
@@ -10,6 +11,7 @@ const MODES: readonly ModelModeDefinition[] = [
   anomalyMode,
   segmentMode,
   detectMode,
+  classifyMode,
 ];
 
 export const TRAINABLE_MODES = MODES.map((m) => m.mode);

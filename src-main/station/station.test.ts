@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import ModbusRTU from 'modbus-serial';
@@ -9,7 +9,8 @@ import type { LineResult } from '../contract/contract.ts';
 import { ArgusService } from '../app/service.ts';
 import { freePort, hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeFile, writeGoodParts } from '../../test-support/fixtures.ts';
 import { MODBUS_MAP } from './modbus-server.ts';
-import { OPCUA_NODE } from './opcua-server.ts';
+import { OPCUA_NODE, OpcUaStation } from './opcua-server.ts';
+import { PlcHandshake } from './plc-handshake.ts';
 import { StationHost } from './station-host.ts';
 import { startWebServer } from '../web/server.ts';
 
@@ -199,6 +200,46 @@ describe.skipIf(!hasShared)('line station: PLC triggers over Modbus TCP and OPC 
       expect(service.store.history.get(multipart.value.inspectionId).operator).toMatch(/station/);
     } finally {
       await server.close();
+    }
+  }, 60_000);
+
+  it('with security sign-encrypt, offers no unsecured endpoint and takes a client only once its certificate is trusted', async () => {
+    const port = await freePort();
+    const makeSecure = (): OpcUaStation => new OpcUaStation(new PlcHandshake(() => Promise.reject(new Error('not used'))), {
+      port, security: 'sign-encrypt', pkiFolder: join(work.path, 'pki-secure'), inspectNow: () => Promise.reject(new Error('not used')),
+    });
+    let secure = makeSecure();
+    await secure.start();
+    try {
+      const connect = async (securityMode: MessageSecurityMode, securityPolicy: SecurityPolicy): Promise<string> => {
+        const client = OPCUAClient.create({
+          endpointMustExist: false, securityMode, securityPolicy, connectionStrategy: { maxRetry: 0 },
+          // The client trusts the station: a refusal can only come from the station not trusting the client.
+          clientCertificateManager: new OPCUACertificateManager({ rootFolder: join(work.path, 'pki-client-2'), automaticallyAcceptUnknownCertificate: true }),
+        });
+        try {
+          await client.connect(`opc.tcp://127.0.0.1:${port}`);
+          const session = await client.createSession();
+          await session.close();
+          return 'connected';
+        } catch {
+          return 'refused';
+        } finally {
+          await client.disconnect();
+        }
+      };
+      expect(await connect(MessageSecurityMode.None, SecurityPolicy.None)).toBe('refused');
+      expect(await connect(MessageSecurityMode.SignAndEncrypt, SecurityPolicy.Basic256Sha256)).toBe('refused');
+      // As the README says: the administrator moves the client's certificate from rejected/ to trusted/certs/.
+      const pki = join(work.path, 'pki-secure', 'server');
+      for (const name of readdirSync(join(pki, 'rejected')).filter((f) => f.endsWith('.pem') || f.endsWith('.der'))) renameSync(join(pki, 'rejected', name), join(pki, 'trusted', 'certs', name));
+      // … and applies the configuration again (the station reads its trust list when it starts).
+      await secure.stop();
+      secure = makeSecure();
+      await secure.start();
+      expect(await connect(MessageSecurityMode.SignAndEncrypt, SecurityPolicy.Basic256Sha256)).toBe('connected');
+    } finally {
+      await secure.stop();
     }
   }, 60_000);
 });

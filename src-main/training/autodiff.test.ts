@@ -6,6 +6,7 @@ import { evaluateReference, type F64 } from '../../test-support/reference-ops.ts
 import { addGradients } from './autodiff.ts';
 import { segmentationLoss } from './losses.ts';
 import { detectionLoss } from '../modes/detect/loss.ts';
+import { crossEntropy } from '../modes/classify/network.ts';
 import { addOptimizer } from './optimizers.ts';
 
 interface InputSpec {
@@ -125,6 +126,19 @@ describe('reverse-mode gradients match float64 finite differences', () => {
     for (let n = 0; n < 2; n++) for (let p = 0; p < 9; p++) target[(n * 3 + ((p * 7 + n) % 3)) * 9 + p] = 1;
     const error = await gradientError([{ name: 'logits', shape }, { name: 'target', shape, fixed: target }], (g, [logits, t]) =>
       segmentationLoss(g, logits, t, { classWeights: [0.25, 1, 2] }).loss);
+    expect(error).toBeLessThan(TOLERANCE);
+  });
+
+  it('classifier: 1×1 class maps, their spatial mean, weighted label-smoothed cross-entropy', async () => {
+    // Rows as the classify batcher makes them: class weight × (one-hot · 0.9 + 0.1 / K).
+    const target = Float32Array.from([1.5 * 0.025, 1.5 * 0.925, 1.5 * 0.025, 1.5 * 0.025, 0.025, 0.025, 0.025, 0.925]);
+    const error = await gradientError([
+      { name: 'c5', shape: [2, 6, 3, 3] }, { name: 'w', shape: [4, 6, 1, 1] }, { name: 'b', shape: [4] }, { name: 'target', shape: [2, 4], fixed: target },
+    ], (g, [c5, w, b, t]) => {
+      const maps = g.conv('cls_head', c5, w, b);
+      const logits = g.node('ReduceMean', [maps], { axes: [2, 3], keepdims: 0 }, [2, 4], 'cls_head.pool');
+      return g.node('Reshape', [crossEntropy(g, logits, t), g.constInts('flat', [1])], {}, [1], 'loss');
+    });
     expect(error).toBeLessThan(TOLERANCE);
   });
 

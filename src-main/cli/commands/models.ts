@@ -39,7 +39,7 @@ export const train: Command = {
   name: 'train',
   usage: `train --mode ${TRAINABLE_MODES.join('|')} --dataset <dir|name|id> [--project NAME] [--weights FILE] [--device auto|cpu|cuda|webgpu] [--input WxH] [--name NAME]\n`
     + '        anomaly: [--coreset N] [--layers c3+c4|c2+c3] [--border PX] [--false-reject-rate X]\n'
-    + '        segment, detect: [--parent MODEL] [--epochs N] [--batch N] [--lr X] [--frozen-stages 1|2|3] [--steps-per-epoch N] [--optimizer adamw|sgd]\n'
+    + '        segment, detect, classify: [--parent MODEL] [--epochs N] [--batch N] [--lr X] [--frozen-stages 1|2|3] [--steps-per-epoch N] [--optimizer adamw|sgd]\n'
     + '  train --mode segment|detect --resume RUN   continues an interrupted run from its last checkpoint',
   summary: 'Trains a model version from the dataset (anomaly: from its good train images; segment: masks from its labelled defects; detect: boxes with class and score) and prints its id.',
   options: {

@@ -6,8 +6,8 @@ import { useJob } from '../common/hooks.ts';
 import { JobProgress } from '../common/JobProgress.tsx';
 import { errorText } from '../../i18n/engine-errors.ts';
 
-/** A version that can be optimised: a full-precision anomaly, segmentation or detection model. */
-const optimisable = (m: ModelVersionSummary): boolean => m.mode !== 'classify' && (m.config.precision ?? 'fp32') === 'fp32';
+/** A version that can be optimised: a full-precision model of any mode. */
+const optimisable = (m: ModelVersionSummary): boolean => (m.config.precision ?? 'fp32') === 'fp32';
 
 /** Starts an int8 or fp16 child of a model version and shows its accuracy check against the parent. */
 export function OptimizeForm({ models, onDone }: { models: ModelVersionSummary[]; onDone: () => void }) {

@@ -1,0 +1,129 @@
+import type { ExecutionProviderChoice, ModelVersionSummary as ModelVersion, TrainingValidation } from '../../contract/contract.ts';
+import { ArgusError } from '../../contract/errors.ts';
+import type { JobContext } from '../../jobs/job-runner.ts';
+import type { Float32Tensor } from '../../model/safetensors.ts';
+import type { SessionCache } from '../../runtime/sessions.ts';
+import type { FineTuneSchedule, FineTuneTask, ValidationAccumulator } from '../../training/fine-tuner.ts';
+import { inputSizeFor } from '../anomaly/train.ts';
+import type { ModeTrainingInput, TrainedModel } from '../model-mode.ts';
+import { calibrateOn } from '../shared/evaluation.ts';
+import { completeSchedule, fineTunedNetwork, parentTensors, planFineTune, runFineTune } from '../shared/fine-tune-run.ts';
+import { ClassifyBatcher, classWeightsFrom, imageClassOf } from './data.ts';
+import { ClassifyDetector, type ClassifyModelConfig } from './detector.ts';
+import { buildClassifyInferenceModel, buildFrozenFeatureModel, buildTrainingGraphs, type ClassifyNetworkConfig, frozenOutputs, initialHeadTensors } from './network.ts';
+
+export interface ClassifyTrainingConfig extends ClassifyNetworkConfig, FineTuneSchedule {
+  hasGood: boolean;
+  smoothing: number;
+  classWeights: number[];
+}
+
+export const DEFAULT_CLASSIFY_TRAINING: Omit<ClassifyTrainingConfig, 'classes' | 'inputWidth' | 'inputHeight' | 'hasGood' | 'classWeights' | 'stepsPerEpoch'> = {
+  frozenStages: 3,
+  batchSize: 16,
+  epochs: 12,
+  learningRate: 3e-4,
+  warmupSteps: 30,
+  optimizer: 'adamw',
+  weightDecay: 1e-4,
+  patience: 4,
+  seed: 1,
+  clipNorm: 5,
+  smoothing: 0.1,
+};
+
+/** The network input for the images: their median aspect, the long side their median size rounded to 32 (64–448). */
+function inputGeometry(samples: { width: number; height: number }[]): { inputWidth: number; inputHeight: number } {
+  const sides = samples.map((s) => Math.max(s.width, s.height)).sort((a, b) => a - b);
+  const longSide = Math.min(448, Math.max(64, Math.round(sides[Math.floor(sides.length / 2)] / 32) * 32));
+  return inputSizeFor(samples as never, longSide);
+}
+
+/** Accuracy (and the loss) of the validation batches. */
+function accuracy(numClasses: number): ValidationAccumulator {
+  let right = 0;
+  let seen = 0;
+  return {
+    add(batch, outputs, valid) {
+      const logits = outputs.logits.data as Float32Array;
+      const target = batch.targets.target.data as Float32Array;
+      for (let b = 0; b < valid; b++) {
+        let predicted = 0;
+        let truth = 0;
+        for (let j = 1; j < numClasses; j++) {
+          if (logits[b * numClasses + j] > logits[b * numClasses + predicted]) predicted = j;
+          if (target[b * numClasses + j] > target[b * numClasses + truth]) truth = j;
+        }
+        if (predicted === truth) right++;
+        seen++;
+      }
+    },
+    result: (loss): TrainingValidation => ({ loss, accuracy: seen ? right / seen : 0 }),
+  };
+}
+
+/**
+ * Fine-tunes ResNet-50 with a classifier on whole-image classes: "good" (when the train split has
+ * good images) and the project's defect classes, each defective image taking the class most of its
+ * labelled regions carry. Label smoothing, class weights from the label counts, early stages
+ * frozen; thresholds calibrated on the val split.
+ */
+export async function trainClassify(input: ModeTrainingInput, ctx: JobContext): Promise<TrainedModel> {
+  const plan = planFineTune(input, 'classify', { validationNeedsDefects: false });
+  const resumed = input.run?.resumedTraining as unknown as ClassifyTrainingConfig | undefined;
+  const hasGood = resumed?.hasGood ?? plan.trainSamples.some((s) => s.label === 'good');
+  const labelled = (samples: typeof plan.trainSamples) => samples.flatMap((sample) => {
+    const classIndex = imageClassOf(sample, hasGood);
+    return classIndex === null ? [] : [{ sample, classIndex }];
+  });
+  const train = labelled(plan.trainSamples);
+  const validation = labelled(plan.validationSamples);
+  if (validation.length === 0) throw new ArgusError('bad_input', `Dataset "${input.data.dataset.name}" has no labelled images in its val split to calibrate on`, { key: 'noLabelledVal', params: { dataset: input.data.dataset.name } });
+  const classes = [...(hasGood ? ['good'] : []), ...plan.classes];
+  let config: ClassifyTrainingConfig;
+  if (resumed) {
+    config = resumed;
+  } else {
+    const requested = input.config as Partial<ClassifyTrainingConfig>;
+    const parentConfig = input.parent?.model.config as unknown as ClassifyModelConfig | undefined;
+    const geometry = parentConfig ? { inputWidth: parentConfig.inputWidth, inputHeight: parentConfig.inputHeight } : inputGeometry(train.map((t) => t.sample));
+    const counts = classes.map((_, c) => train.filter((t) => t.classIndex === c).length);
+    config = completeSchedule({
+      ...DEFAULT_CLASSIFY_TRAINING, ...geometry, classes, hasGood, classWeights: classWeightsFrom(counts), stepsPerEpoch: 0, ...requested,
+    } as ClassifyTrainingConfig, train.length, requested);
+  }
+  const initial: Map<string, Float32Tensor> = input.parent ? parentTensors(input.parent) : initialHeadTensors(config, config.seed);
+  const geometry = { inputWidth: config.inputWidth, inputHeight: config.inputHeight, numClasses: classes.length, smoothing: config.smoothing, classWeights: config.classWeights };
+  const blobs = input.data.blobs;
+  const task = (): FineTuneTask => {
+    const validationBatches = new ClassifyBatcher(blobs, validation, geometry, () => 0);
+    return {
+      graphs: buildTrainingGraphs(input.backbone, (n) => initial.get(n), config, config.batchSize, { kind: config.optimizer, weightDecay: config.weightDecay, clipNorm: config.clipNorm }),
+      frozenModel: buildFrozenFeatureModel(input.backbone, config),
+      frozenOutputs: frozenOutputs(config),
+      trainingBatches: (random) => {
+        const batcher = new ClassifyBatcher(blobs, train, geometry, random);
+        return (size) => batcher.trainingBatch(size);
+      },
+      validationBatch: (from, size) => validationBatches.validationBatch(from, size),
+      validationCount: validation.length,
+      validation: () => accuracy(classes.length),
+    };
+  };
+  const trained = await runFineTune(input, plan, ctx, config, train.length, task, async (outcome) => {
+    const network = buildClassifyInferenceModel(input.backbone, (n) => outcome.best.get(n) ?? initial.get(n));
+    const modelConfig: ClassifyModelConfig = { classes, inputWidth: config.inputWidth, inputHeight: config.inputHeight, frozenStages: config.frozenStages, hasGood };
+    const detector = await ClassifyDetector.create(network, modelConfig, outcome.provider.active ?? 'cpu');
+    const { thresholds, metrics } = await calibrateOn(blobs, detector, plan.validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal)
+      .finally(() => detector.release());
+    return { network, modelConfig, thresholds, validation: { ...metrics, accuracy: outcome.epochs.find((e) => e.epoch === outcome.bestEpoch)?.validation.accuracy } };
+  });
+  return { ...trained, classes };
+}
+
+/** Loads a stored classifier version for inspection. */
+export async function loadClassifyDetector(model: ModelVersion, files: Map<string, Uint8Array>, provider: ExecutionProviderChoice, sessions?: SessionCache): Promise<ClassifyDetector> {
+  const { network, key } = fineTunedNetwork(model, files);
+  return ClassifyDetector.create(network, model.config as unknown as ClassifyModelConfig, provider, { cache: sessions, key });
+}
+
