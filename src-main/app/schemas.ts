@@ -149,6 +149,7 @@ export const apiSchemas = {
       z.object({ ...stored, shape: z.literal('polygon'), classIndex, points: z.array(z.tuple([coordinate, coordinate])).min(3).max(10_000) }).strict(),
       z.object({ ...stored, shape: z.literal('mask'), classIndex, runs: z.array(z.number().int().min(0).max(MAX_PIXELS)).min(1).max(2_000_000) }).strict(),
       z.object({ ...stored, shape: z.literal('good') }).strict(),
+      z.object({ ...stored, shape: z.literal('class'), classIndex }).strict(),
     ])).max(5000),
   }).strict(),
   promoteModel: z.object({ modelId: id }).strict(),

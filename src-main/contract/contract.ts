@@ -215,6 +215,8 @@ export type Annotation = { id?: number; author?: string; updatedAt?: string } & 
   /** A pixel mask of one class: run lengths of alternating unset/set pixels, row-major, from an unset run. */
   | { shape: 'mask'; classIndex: number; runs: number[] }
   | { shape: 'good' }
+  /** The whole image is of this class (classification projects). */
+  | { shape: 'class'; classIndex: number }
 );
 
 /** The labels of one image wherever it was labelled (any project), with the class names and colours. */

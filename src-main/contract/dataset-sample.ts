@@ -16,4 +16,6 @@ export interface DatasetSample {
   /** Box ([x1, y1, x2, y2]) and polygon annotations, in image pixels. */
   boxes: { box: [number, number, number, number]; classIndex: number; imported: boolean }[];
   polygons: { points: [number, number][]; classIndex: number; imported: boolean }[];
+  /** Whole-image class labels (classification): project class indexes. */
+  imageClasses: number[];
 }

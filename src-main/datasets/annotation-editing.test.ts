@@ -69,4 +69,16 @@ describe('editing an image\'s annotations', () => {
     await expect(service.saveImageAnnotations({ datasetId, imageId: 999, annotations: [] })).rejects.toThrow(/not in dataset/);
     expect(await service.getImageAnnotations({ datasetId, imageId })).toMatchObject({ label: 'good', annotations: [{ shape: 'good' }] });
   });
+
+  it('labels a whole image with one class beside its regions, and refuses two classes or a class on a good image', async () => {
+    const saved = await service.saveImageAnnotations({ datasetId, imageId, annotations: [{ shape: 'class', classIndex: 1 }, { shape: 'box', classIndex: 1, box: [2, 2, 9, 9] }] });
+    expect(saved).toMatchObject({ label: 'defect' });
+    expect(saved.annotations.map((a) => a.shape).sort()).toEqual(['box', 'class']);
+    const sample = (await service.store.datasets.samples(datasetId)).find((x) => x.imageId === imageId)!;
+    expect(sample.imageClasses).toEqual([1]);
+    await expect(service.saveImageAnnotations({ datasetId, imageId, annotations: [{ shape: 'class', classIndex: 1 }, { shape: 'class', classIndex: 1 }] })).rejects.toThrow(/at most one whole-image class/);
+    await expect(service.saveImageAnnotations({ datasetId, imageId, annotations: [{ shape: 'good' }, { shape: 'class', classIndex: 1 }] })).rejects.toThrow(/marked good/);
+    const classOnly = await service.saveImageAnnotations({ datasetId, imageId, annotations: [{ shape: 'class', classIndex: 1 }] });
+    expect(classOnly).toMatchObject({ label: 'defect', annotations: [{ shape: 'class', classIndex: 1 }] });
+  });
 });

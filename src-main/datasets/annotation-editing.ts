@@ -18,6 +18,7 @@ async function toApi(store: Store, a: StoredAnnotation, size: number): Promise<A
   const meta = { id: a.id, author: a.author, updatedAt: a.updatedAt };
   if (a.shape === 'good') return { ...meta, shape: 'good' };
   const classIndex = a.classIndex!;
+  if (a.shape === 'class') return { ...meta, shape: 'class', classIndex };
   if (a.shape === 'box') return { ...meta, shape: 'box', classIndex, box: a.geometry as [number, number, number, number] };
   if (a.shape === 'polygon') return { ...meta, shape: 'polygon', classIndex, points: a.geometry as [number, number][] };
   const { sha256, value } = a.geometry as { sha256: string; value: number };
@@ -64,6 +65,8 @@ export async function saveImageAnnotations(store: Store, datasetId: number, imag
     if (a.shape !== 'good' && !known.has(a.classIndex)) throw new ArgusError('invalid_argument', `${where}: class ${a.classIndex} is not a class of project "${project.name}"`, { key: 'classNotInProject', params: { index: a.classIndex, project: project.name } });
     if (a.shape === 'good') {
       rows.push({ id: a.id, shape: 'good', classIndex: null, geometry: null });
+    } else if (a.shape === 'class') {
+      rows.push({ id: a.id, shape: 'class', classIndex: a.classIndex, geometry: null });
     } else if (a.shape === 'box') {
       const [x1, y1, x2, y2] = a.box.map((v, k) => Math.max(0, Math.min(k % 2 ? height : width, v)));
       if (!(x2 > x1 && y2 > y1)) throw new ArgusError('invalid_argument', `${where}: the box is empty or outside the ${width}×${height} image`, { key: 'boxOutside', params: { width, height } });
@@ -85,6 +88,9 @@ export async function saveImageAnnotations(store: Store, datasetId: number, imag
   }
   if (rows.some((r) => r.shape === 'good') && rows.some((r) => r.shape !== 'good')) {
     throw new ArgusError('invalid_argument', 'An image marked good cannot also carry defect annotations', { key: 'goodWithDefects' });
+  }
+  if (rows.filter((r) => r.shape === 'class').length > 1) {
+    throw new ArgusError('invalid_argument', 'An image has at most one whole-image class', { key: 'oneImageClass' });
   }
   const label: ImageLabel = rows.length === 0 ? 'unlabeled' : rows.some((r) => r.shape !== 'good') ? 'defect' : 'good';
   store.transaction(() => {

@@ -76,6 +76,7 @@ function manifestWriter(root: string, name: string, classes: ProjectClasses): Ex
         ...(sample.group === null ? {} : { group: sample.group }),
         boxes: sample.boxes.map((b) => [...b.box, b.classIndex]),
         ...(mask ? { mask } : {}),
+        ...(sample.imageClasses.length ? { image_class: classes.find((c) => c.index === sample.imageClasses[0])?.name } : {}),
       });
       return mask ? 1 : 0;
     },
@@ -102,6 +103,7 @@ function cocoWriter(root: string, name: string, classes: ProjectClasses): Export
         id: imageId, file_name: sample.file, width: sample.width, height: sample.height, split: sample.split,
         ...(sample.label === 'unlabeled' ? {} : { label: sample.label }),
         ...(sample.group === null ? {} : { group: sample.group }),
+        ...(sample.imageClasses.length ? { image_class: classes.find((c) => c.index === sample.imageClasses[0])?.name } : {}),
       });
       let written = 0;
       // Box-only images keep their boxes as they are; anything finer is exported as pixels.

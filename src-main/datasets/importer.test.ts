@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../store/store.ts';
 import { bmpOf, jpegOf, maskOf, pngOf, tempDir, texture, writeFile, writeManifestDataset } from '../../test-support/fixtures.ts';
 import { importDataset, splitFromDigest } from './importer.ts';
+import { exportDataset } from './exporter.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 
@@ -55,6 +56,34 @@ describe('dataset import', () => {
     expect(rowCount(store, 'annotations')).toBe(10);
     expect(store.history.auditLog().filter((a) => a.action === 'dataset.import')).toHaveLength(2);
     store.close();
+  });
+
+  it('imports whole-image classes from a manifest\'s image_class and from a folder per class, and exports them again', async () => {
+    const manifestRoot = fresh();
+    const samples = [
+      { file: 'a.png', split: 'train', image_class: 'dent' }, { file: 'b.png', split: 'train', image_class: 2 },
+      { file: 'c.png', split: 'val', label: 'good' },
+    ];
+    for (const [i, sample] of samples.entries()) writeFile(join(manifestRoot, sample.file), await pngOf(texture(32, 24, i), 32, 24));
+    writeFile(join(manifestRoot, 'manifest.json'), JSON.stringify({ name: 'parts', classes: { 1: 'dent', 2: 'scratch' }, samples }));
+    const store = new Store(fresh());
+    const first = await importDataset(store, { path: manifestRoot }, { actor: 'test' });
+    const classesOf = (datasetId: number) => Object.fromEntries(store.datasets.samples(datasetId).map((x) => [x.file, [x.label, x.imageClasses]]));
+    expect(classesOf(first.datasetId)).toEqual({ 'a.png': ['defect', [1]], 'b.png': ['defect', [2]], 'c.png': ['good', []] });
+    expect((await importDataset(store, { path: manifestRoot }, { actor: 'test' })).annotationsAdded).toBe(0);
+
+    const folderRoot = fresh();
+    for (const [i, file] of ['good/1.png', 'good/2.png', 'scratch/3.png', 'dent/4.png', 'dent/5.png'].entries()) writeFile(join(folderRoot, file), await pngOf(texture(32, 24, 10 + i), 32, 24));
+    const folder = await importDataset(store, { path: folderRoot, projectName: 'per class' }, { actor: 'test' });
+    expect(store.projects.get(store.datasets.get(folder.datasetId).projectId).classes.map((c) => c.name)).toEqual(['dent', 'scratch']);
+    expect(classesOf(folder.datasetId)).toEqual({
+      'dent/4.png': ['defect', [1]], 'dent/5.png': ['defect', [1]], 'good/1.png': ['good', []], 'good/2.png': ['good', []], 'scratch/3.png': ['defect', [2]],
+    });
+
+    const out = join(fresh(), 'exported');
+    await exportDataset(store, first.datasetId, out, 'manifest', () => undefined);
+    const exported = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { samples: { file: string; image_class?: string }[] };
+    expect(exported.samples.map((x) => [x.file, x.image_class])).toEqual([['a.png', 'dent'], ['b.png', 'scratch'], ['c.png', undefined]]);
   });
 
   it('re-importing a source that now names groups gives the images their groups and adds nothing else', async () => {

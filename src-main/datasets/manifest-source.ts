@@ -17,6 +17,7 @@ const Manifest = z.object({
       boxes: z.array(Box).optional(),
       mask: z.string().min(1).nullable().optional(),
       group: z.string().min(1).max(200).nullable().optional(),
+      image_class: z.union([z.string().min(1), z.number().int().min(1).max(255)]).nullable().optional(),
     }),
   ),
 });
@@ -36,6 +37,15 @@ export function parseManifest(root: string): ParsedDataset {
     throw new ArgusError('bad_input', `${file} is not a valid manifest:\n${problems.join('\n')}`, { key: 'invalidManifest', params: { file, problems: problems.join('\n') } });
   }
   const manifest = parsed.data;
+  const classIndex = new Map(Object.entries(manifest.classes).map(([index, name]) => [name, Number(index)]));
+  const imageClassOf = (value: string | number | null | undefined, file: string): number | undefined => {
+    if (value === null || value === undefined) return undefined;
+    const index = typeof value === 'number' ? value : classIndex.get(value);
+    if (index === undefined || !(String(index) in manifest.classes)) {
+      throw new ArgusError('bad_input', `${file}: image_class "${value}" is not one of the manifest's classes`, { key: 'invalidManifest', params: { file, problems: `image_class "${value}" is not one of the manifest's classes` } });
+    }
+    return index;
+  };
   return {
     format: 'manifest',
     root,
@@ -49,6 +59,7 @@ export function parseManifest(root: string): ParsedDataset {
       polygons: [],
       mask: s.mask ?? undefined,
       group: s.group ?? undefined,
+      imageClass: imageClassOf(s.image_class as string | number | null | undefined, s.file),
     })),
   };
 }

@@ -1,6 +1,7 @@
 import { type Db, nowIso } from './database.ts';
 
-export type AnnotationShape = 'box' | 'polygon' | 'mask' | 'good';
+/** 'good' and 'class' label the whole image (defect-free, or of one class); the others a region of it. */
+export type AnnotationShape = 'box' | 'polygon' | 'mask' | 'good' | 'class';
 
 export interface NewAnnotation {
   projectId: number;

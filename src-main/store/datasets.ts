@@ -141,6 +141,10 @@ export class DatasetRepository {
       `SELECT a.geometry, c.class_index, a.import_key IS NOT NULL AS imported FROM annotations a JOIN defect_classes c ON c.id = a.class_id
        WHERE a.project_id = ? AND a.image_id = ? AND a.shape = 'mask'`,
     );
+    const imageClasses = this.db.prepare(
+      `SELECT c.class_index FROM annotations a JOIN defect_classes c ON c.id = a.class_id
+       WHERE a.project_id = ? AND a.image_id = ? AND a.shape = 'class' ORDER BY a.id`,
+    );
     const shapes = this.db.prepare(
       `SELECT a.shape, a.geometry, c.class_index, a.import_key IS NOT NULL AS imported FROM annotations a JOIN defect_classes c ON c.id = a.class_id
        WHERE a.project_id = ? AND a.image_id = ? AND a.shape IN ('box', 'polygon') ORDER BY a.id`,
@@ -151,6 +155,7 @@ export class DatasetRepository {
         imageId: r.id, sha256: r.sha256, file: r.file, width: r.width, height: r.height, split: r.split, label: r.label, group: r.group_name,
         boxes: drawn.filter((a) => a.shape === 'box').map((a) => ({ box: JSON.parse(a.geometry) as [number, number, number, number], classIndex: a.class_index, imported: !!a.imported })),
         polygons: drawn.filter((a) => a.shape === 'polygon').map((a) => ({ points: JSON.parse(a.geometry) as [number, number][], classIndex: a.class_index, imported: !!a.imported })),
+        imageClasses: (imageClasses.all(dataset.projectId, r.id) as { class_index: number }[]).map((c) => c.class_index),
         masks: (masks.all(dataset.projectId, r.id) as { geometry: string; class_index: number; imported: number }[]).map((m) => {
           const g = JSON.parse(m.geometry) as { sha256: string; value: number };
           return { sha256: g.sha256, value: g.value, classIndex: m.class_index, imported: !!m.imported };

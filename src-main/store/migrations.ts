@@ -215,9 +215,31 @@ export const migrations: string[] = [
   ALTER TABLE model_versions_v4 RENAME TO model_versions;
   CREATE UNIQUE INDEX one_production_model ON model_versions(project_id) WHERE status = 'production';
   `,
+  /* 5 */ `
+  -- Whole-image class labels ('class', for classification), rebuilt as in 4.
+  CREATE TABLE annotations_v5 (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    image_id INTEGER NOT NULL REFERENCES images(id),
+    class_id INTEGER REFERENCES defect_classes(id),
+    shape TEXT NOT NULL CHECK (shape IN ('box', 'polygon', 'mask', 'good', 'class')),
+    geometry TEXT,
+    author TEXT NOT NULL,
+    import_key TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    CHECK ((shape = 'good') = (class_id IS NULL))
+  );
+  INSERT INTO annotations_v5 SELECT * FROM annotations;
+  DROP TABLE annotations;
+  ALTER TABLE annotations_v5 RENAME TO annotations;
+  CREATE INDEX annotations_image ON annotations(project_id, image_id);
+  CREATE UNIQUE INDEX annotations_import_key ON annotations(project_id, image_id, import_key)
+    WHERE import_key IS NOT NULL;
+  `,
 ];
 
 export const latestSchemaVersion = migrations.length;
 
 /** Migrations that rebuild a table other tables refer to: they run with foreign keys off, then checked. */
-export const REBUILDS_TABLES = new Set([4]);
+export const REBUILDS_TABLES = new Set([4, 5]);

@@ -390,6 +390,7 @@ export const en = {
   'engine.noDefectsTrain': 'Dataset "{dataset}" has no labelled defects in its train split.',
   'engine.noBackbone': 'This installation has no backbone weights: import a ResNet-50 safetensors file first.',
   'engine.diskFull': 'The disk holding the data directory is full.',
+  'engine.oneImageClass': 'An image has at most one whole-image class.',
   'engine.noProjectNamed': 'There is no project named "{name}".',
   'engine.notAPackage': 'Not an Argus model package: {reason}.',
   'engine.packageAlreadyHere': 'This model is already on this station as version {id}.',

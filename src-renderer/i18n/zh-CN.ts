@@ -392,6 +392,7 @@ export const zhCN: Record<MessageKey, string> = {
   'engine.noDefectsTrain': '数据集“{dataset}”的训练集中没有已标注的缺陷。',
   'engine.noBackbone': '本安装没有骨干网络权重：请先导入 ResNet-50 safetensors 文件。',
   'engine.diskFull': '存放数据目录的磁盘已满。',
+  'engine.oneImageClass': '一张图像最多只有一个整图类别。',
   'engine.noProjectNamed': '不存在名为“{name}”的项目。',
   'engine.notAPackage': '不是 Argus 模型包：{reason}。',
   'engine.packageAlreadyHere': '此模型已在本工位上，版本为 {id}。',

@@ -13,7 +13,7 @@ const argus = (...args: string[]) =>
     .then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }));
 
 const sample = (label: DatasetSample['label'], classes: number[]): DatasetSample => ({
-  imageId: 1, sha256: '', file: 'x.png', width: 10, height: 10, split: 'train', label, group: null, masks: [], polygons: [],
+  imageId: 1, sha256: '', file: 'x.png', width: 10, height: 10, split: 'train', label, group: null, masks: [], polygons: [], imageClasses: [],
   boxes: classes.map((classIndex) => ({ box: [0, 0, 1, 1], classIndex, imported: true })),
 });
 

@@ -6,16 +6,19 @@ import type { FineTuneBatch } from '../../training/fine-tuner.ts';
 
 /**
  * The class of an image for a classifier: 0 "good" for a good image (when the model has a good
- * class), else its defect class, the one most of its regions carry (1-based project index
- * shifted by the good class). Null for an image that says nothing usable.
+ * class), else its defect class: its whole-image class label, or without one the class most of
+ * its regions carry (1-based project index shifted by the good class). Null for an image that
+ * says nothing usable.
  */
 export function imageClassOf(sample: DatasetSample, hasGood: boolean): number | null {
   if (sample.label === 'good') return hasGood ? 0 : null;
   if (sample.label !== 'defect') return null;
+  const shift = hasGood ? 1 : 0;
+  if (sample.imageClasses.length) return sample.imageClasses[0] - 1 + shift;
   const votes = new Map<number, number>();
   for (const r of [...sample.masks, ...sample.boxes, ...sample.polygons]) votes.set(r.classIndex, (votes.get(r.classIndex) ?? 0) + 1);
   const [best] = [...votes].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-  return best ? best[0] - 1 + (hasGood ? 1 : 0) : null;
+  return best ? best[0] - 1 + shift : null;
 }
 
 /** Loss weight per class from the label counts: √(largest count / count), at most 10 (absent classes 1). */

@@ -69,7 +69,7 @@ function accuracy(numClasses: number): ValidationAccumulator {
  * frozen; thresholds calibrated on the val split.
  */
 export async function trainClassify(input: ModeTrainingInput, ctx: JobContext): Promise<TrainedModel> {
-  const plan = planFineTune(input, 'classify', { validationNeedsDefects: false });
+  const plan = planFineTune(input, 'classify', { validationNeedsDefects: false, wholeImageClasses: true });
   const resumed = input.run?.resumedTraining as unknown as ClassifyTrainingConfig | undefined;
   const hasGood = resumed?.hasGood ?? plan.trainSamples.some((s) => s.label === 'good');
   const labelled = (samples: typeof plan.trainSamples) => samples.flatMap((sample) => {

@@ -18,13 +18,14 @@ export interface FineTunePlan {
  * labelled train and val images (good ones, and defective ones with labels). A parent version
  * must be of the same mode and know the same classes.
  */
-export function planFineTune(input: ModeTrainingInput, mode: TrainableMode, options: { validationNeedsDefects: boolean }): FineTunePlan {
+export function planFineTune(input: ModeTrainingInput, mode: TrainableMode, options: { validationNeedsDefects: boolean; wholeImageClasses?: boolean }): FineTunePlan {
   const { dataset, classes: projectClasses } = input.data;
   const classes = projectClasses.map((c) => c.name);
   if (classes.length === 0) throw new ArgusError('bad_input', `Project "${dataset.projectName}" has no defect classes to learn`, { key: 'noClasses', params: { project: dataset.projectName } });
   if (projectClasses.some((c, i) => c.index !== i + 1)) throw new ArgusError('bad_input', `Project "${dataset.projectName}" has gaps in its class numbering`, { key: 'classGaps', params: { project: dataset.projectName } });
   const labelled = (split: 'train' | 'val'): DatasetSample[] =>
-    input.data.samples(split).filter((s) => s.label === 'good' || (s.label === 'defect' && s.masks.length + s.boxes.length + s.polygons.length > 0));
+    input.data.samples(split).filter((s) => s.label === 'good'
+      || (s.label === 'defect' && s.masks.length + s.boxes.length + s.polygons.length + (options.wholeImageClasses ? s.imageClasses.length : 0) > 0));
   const trainSamples = labelled('train');
   const validationSamples = labelled('val');
   if (!trainSamples.some((s) => s.label === 'defect')) throw new ArgusError('bad_input', `Dataset "${dataset.name}" has no labelled defects in its train split`, { key: 'noDefectsTrain', params: { dataset: dataset.name } });

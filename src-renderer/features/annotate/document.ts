@@ -14,6 +14,8 @@ export interface AnnotationDocument {
   /** Pixel masks by class index (1 = painted), with the stored id of each. */
   masks: Map<number, { id?: number; data: Uint8Array }>;
   good: { id?: number } | null;
+  /** The whole-image class (classification), kept as it is by the region tools. */
+  imageClass?: { id?: number; classIndex: number } | null;
 }
 
 let counter = 0;
@@ -23,6 +25,7 @@ export function fromAnnotations(width: number, height: number, annotations: Anno
   const doc: AnnotationDocument = { width, height, shapes: [], masks: new Map(), good: null };
   for (const a of annotations) {
     if (a.shape === 'good') doc.good = { id: a.id };
+    else if (a.shape === 'class') doc.imageClass = { id: a.id, classIndex: a.classIndex };
     else if (a.shape === 'box') doc.shapes.push({ key: newKey(), id: a.id, shape: 'box', classIndex: a.classIndex, box: a.box });
     else if (a.shape === 'polygon') doc.shapes.push({ key: newKey(), id: a.id, shape: 'polygon', classIndex: a.classIndex, points: a.points });
     else {
@@ -42,6 +45,7 @@ export function toAnnotations(doc: AnnotationDocument): Annotation[] {
     ? { id: s.id, shape: 'box', classIndex: s.classIndex, box: s.box }
     : { id: s.id, shape: 'polygon', classIndex: s.classIndex, points: s.points }));
   for (const [classIndex, mask] of doc.masks) if (mask.data.includes(1)) out.push({ id: mask.id, shape: 'mask', classIndex, runs: encodeRuns(mask.data) });
+  if (doc.imageClass) out.push({ id: doc.imageClass.id, shape: 'class', classIndex: doc.imageClass.classIndex });
   return out;
 }
 
@@ -60,6 +64,7 @@ export function adoptIds(doc: AnnotationDocument, saved: Annotation[]): void {
       if (mask) mask.id = a.id;
     }
     if (a.shape === 'good' && doc.good) doc.good.id = a.id;
+    if (a.shape === 'class' && doc.imageClass) doc.imageClass.id = a.id;
   }
 }
 
