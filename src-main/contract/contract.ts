@@ -90,6 +90,8 @@ export interface DatasetImage {
   width: number;
   height: number;
   classes: string[];
+  /** The whole-image class label, if the image has one. */
+  imageClass: string | null;
   annotationCount: number;
 }
 

@@ -114,8 +114,13 @@ export async function trainClassify(input: ModeTrainingInput, ctx: JobContext): 
     const network = buildClassifyInferenceModel(input.backbone, (n) => outcome.best.get(n) ?? initial.get(n));
     const modelConfig: ClassifyModelConfig = { classes, inputWidth: config.inputWidth, inputHeight: config.inputHeight, frozenStages: config.frozenStages, hasGood };
     const detector = await ClassifyDetector.create(network, modelConfig, outcome.provider.active ?? 'cpu');
-    const { thresholds, metrics } = await calibrateOn(blobs, detector, plan.validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal)
+    const calibrated = await calibrateOn(blobs, detector, plan.validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal)
       .finally(() => detector.release());
+    const { metrics } = calibrated;
+    // Image labels say nothing about pixels: a region is where the winning class's activation map
+    // (scaled to 0…image score) reaches half the NG threshold, so every NG image shows where the
+    // network looked.
+    const thresholds = { ...calibrated.thresholds, pixel: { threshold: calibrated.thresholds.image.ng / 2, goodMedian: 0 } };
     return { network, modelConfig, thresholds, validation: { ...metrics, accuracy: outcome.epochs.find((e) => e.epoch === outcome.bestEpoch)?.validation.accuracy } };
   });
   return { ...trained, classes };

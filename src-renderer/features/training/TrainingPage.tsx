@@ -89,9 +89,11 @@ export function TrainingPage() {
   const chooseMode = (next: TrainableMode): void => {
     setMode(next);
     setParentId(null);
+    // The defaults of each mode's schedule (src-main/modes/*/train.ts).
+    const defaults: Record<Exclude<TrainableMode, 'anomaly'>, [string, string]> = { segment: ['20', '0.0001'], detect: ['12', '0.0002'], classify: ['12', '0.0003'] };
     if (next !== 'anomaly') {
-      setEpochs(next === 'detect' ? '12' : '20');
-      setLearningRate(next === 'detect' ? '0.0002' : '0.0001');
+      setEpochs(defaults[next][0]);
+      setLearningRate(defaults[next][1]);
     }
   };
 
@@ -129,6 +131,7 @@ export function TrainingPage() {
             <select value={mode} onChange={(e) => chooseMode(e.target.value as TrainableMode)} disabled={running}>
               <option value="segment">{t('training.mode.segment')}</option>
               <option value="detect">{t('training.mode.detect')}</option>
+              <option value="classify">{t('training.mode.classify')}</option>
               <option value="anomaly">{t('training.mode.anomaly')}</option>
             </select>
           </label>

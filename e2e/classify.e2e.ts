@@ -1,0 +1,88 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blemishes, DETECT_IMAGE, hasShared, pngOf, SHARED_WEIGHTS, tempDir, writeFile } from '../test-support/fixtures.ts';
+import { cli, type RunningApp, startApp } from './support/app.ts';
+
+const { width: W, height: H } = DETECT_IMAGE;
+
+/** QA flow for classification: whole-image labels in the grid, a classifier trained from the page, its class and activation map on Inspect. */
+describe.skipIf(!hasShared)('Classification (browser mode, Chromium)', () => {
+  let app: RunningApp;
+  const work = tempDir('argus-e2e-classify-');
+  const files: { file: string; blemish: boolean }[] = [];
+
+  beforeAll(async () => {
+    // Unlabelled parts, half of them with a blemish; the project knows the class "blemish".
+    const samples: unknown[] = [];
+    for (let i = 0; i < 16; i++) {
+      const blemish = i % 2 === 1;
+      const split = i < 12 ? 'train' : 'val';
+      const file = `${split}/part-${String(i).padStart(2, '0')}.png`;
+      const circles = blemish ? [{ x: 20 + ((i * 13) % 80), y: 20 + ((i * 7) % 50), r: 10 }] : [];
+      writeFile(join(work.path, 'parts', file), await pngOf(blemishes(W, H, 500 + i, circles), W, H));
+      samples.push({ file, split });
+      files.push({ file, blemish });
+    }
+    writeFile(join(work.path, 'parts', 'manifest.json'), JSON.stringify({ name: 'parts', classes: { 1: 'blemish' }, samples }));
+    writeFile(join(work.path, 'line', 'part-blemish.png'), await pngOf(blemishes(W, H, 900, [{ x: 64, y: 48, r: 11 }]), W, H));
+    app = await startApp(async (dataDir) => {
+      await cli(dataDir, 'weights', 'import', SHARED_WEIGHTS);
+      await cli(dataDir, 'dataset', 'import', join(work.path, 'parts'));
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    work.cleanup();
+  });
+
+  it('labels whole images with keys in the grid, trains a classifier from the page, and Inspect shows its class and activation map', async () => {
+    const { page } = app;
+    await page.goto(`${app.url}#/annotate`);
+    await page.getByRole('button', { name: 'Whole-image classes' }).click();
+    const grid = page.getByRole('list', { name: 'Whole-image classes' });
+    await expect.poll(() => grid.getByRole('listitem').count()).toBe(16);
+    // The grid is in file order and the first image is selected: one key labels it, saves it and selects the next.
+    for (const { file, blemish } of [...files].sort((x, y) => x.file.localeCompare(y.file))) {
+      await expect.poll(() => grid.getByTestId(`grid-${file}`).getAttribute('aria-current')).toBe('true');
+      await page.keyboard.press(blemish ? '1' : 'g');
+      await expect.poll(() => grid.getByTestId(`grid-${file}`).getByTestId('grid-label').textContent()).toBe(blemish ? 'blemish' : 'Good');
+    }
+    for (const { file, blemish } of files) await expect.poll(() => grid.getByTestId(`grid-${file}`).getByTestId('grid-label').textContent()).toBe(blemish ? 'blemish' : 'Good');
+    await app.screenshot('annotate-class-grid');
+
+    await page.goto(`${app.url}#/training`);
+    const form = page.getByRole('form', { name: 'Settings' });
+    await form.getByLabel('Mode').selectOption('classify');
+    expect(await form.getByLabel('Epochs').inputValue()).toBe('12');
+    await form.getByLabel('Epochs').fill('4');
+    await form.getByLabel('Batch size').fill('4');
+    await form.getByLabel('Device').selectOption('cpu');
+    await form.getByRole('button', { name: 'Start training' }).click();
+    await expect.poll(() => page.getByTestId('training-status').textContent(), { timeout: 240_000, interval: 1000 }).toMatch(/Finished/);
+    await app.screenshot('training-classify-finished');
+
+    await page.goto(`${app.url}#/models`);
+    const row = page.getByTestId('model-1');
+    await expect.poll(() => row.textContent()).toMatch(/classify/);
+    await row.getByRole('button', { name: 'Promote to production' }).click();
+    await expect.poll(() => row.textContent(), { timeout: 30_000 }).toMatch(/Production/);
+    // Evaluated on its own: the confusion matrix of labelled against predicted verdicts.
+    const evaluation = page.getByLabel('Evaluate and compare versions');
+    await evaluation.getByLabel('Split').selectOption('val');
+    await evaluation.getByRole('button', { name: 'Evaluate', exact: true }).click();
+    await evaluation.getByTestId('verdict-confusion').waitFor({ timeout: 60_000 });
+
+    await page.goto(`${app.url}#/inspect`);
+    await page.getByLabel('Images or folders on this station (one per line)').fill(join(work.path, 'line'));
+    await page.getByRole('button', { name: 'Inspect with production model' }).click();
+    await page.getByTestId('inspection-viewer').waitFor({ timeout: 60_000 });
+    // A blemished part: NG, and its regions (cut from the class activation map) carry the class.
+    await expect.poll(() => page.getByTestId('verdict').textContent(), { timeout: 30_000 }).toMatch(/^NG/);
+    const rows = page.locator('.viewer table tbody tr');
+    await expect.poll(() => rows.count()).toBeGreaterThan(0);
+    const classes = await rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { children: ArrayLike<{ textContent: string | null }> }).children[1]?.textContent ?? ''));
+    expect(new Set(classes)).toEqual(new Set(['blemish']));
+    await app.screenshot('inspect-classify');
+    expect(app.consoleErrors).toEqual([]);
+  }, 420_000);
+});
