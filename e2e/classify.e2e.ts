@@ -25,6 +25,7 @@ describe.skipIf(!hasShared)('Classification (browser mode, Chromium)', () => {
     }
     writeFile(join(work.path, 'parts', 'manifest.json'), JSON.stringify({ name: 'parts', classes: { 1: 'blemish' }, samples }));
     writeFile(join(work.path, 'line', 'part-blemish.png'), await pngOf(blemishes(W, H, 900, [{ x: 64, y: 48, r: 11 }]), W, H));
+    writeFile(join(work.path, 'line', 'part-clean.png'), await pngOf(blemishes(W, H, 901, []), W, H));
     app = await startApp(async (dataDir) => {
       await cli(dataDir, 'weights', 'import', SHARED_WEIGHTS);
       await cli(dataDir, 'dataset', 'import', join(work.path, 'parts'));
@@ -35,7 +36,7 @@ describe.skipIf(!hasShared)('Classification (browser mode, Chromium)', () => {
     work.cleanup();
   });
 
-  it('labels whole images with keys in the grid, trains a classifier from the page, and Inspect shows its class and activation map', async () => {
+  it('labels whole images in the grid, trains a classifier, shows its class and activation map; a disputed result goes through the review queue into the dataset, and a retrained version is compared and promoted', async () => {
     const { page } = app;
     await page.goto(`${app.url}#/annotate`);
     await page.getByRole('button', { name: 'Whole-image classes' }).click();
@@ -83,6 +84,50 @@ describe.skipIf(!hasShared)('Classification (browser mode, Chromium)', () => {
     const classes = await rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { children: ArrayLike<{ textContent: string | null }> }).children[1]?.textContent ?? ''));
     expect(new Set(classes)).toEqual(new Set(['blemish']));
     await app.screenshot('inspect-classify');
+
+    // The line's word: the blemished part's result is right; the clean part's is disputed (the operator says it has a blemish).
+    const review = page.getByRole('group', { name: 'Review' });
+    await review.getByRole('button', { name: 'Correct' }).click();
+    await expect.poll(() => review.getByTestId('review-state').textContent()).toBe('Confirmed');
+    await page.getByRole('list', { name: 'Results' }).getByRole('button').filter({ hasText: 'part-clean.png' }).click();
+    await review.getByRole('button', { name: 'This is wrong' }).click();
+    await review.getByLabel('The part is').selectOption('blemish');
+    await review.getByRole('button', { name: 'Send to review' }).click();
+    await expect.poll(() => review.getByTestId('review-state').textContent()).toBe('In the review queue');
+    await page.goto(`${app.url}#/models`);
+    await expect.poll(() => page.getByTestId('agreement-1').textContent()).toBe('50% (1/2)');
+
+    // The QA engineer finds it in the review queue and adds it to the dataset with the operator's label.
+    await page.goto(`${app.url}#/annotate`);
+    await page.getByRole('button', { name: 'Review queue' }).click();
+    const queue = page.getByRole('list', { name: 'Review queue' });
+    await expect.poll(() => queue.getByRole('listitem').count()).toBe(1);
+    expect(await queue.getByRole('listitem').textContent()).toMatch(/part-clean\.png.*operator: blemish/);
+    await expect.poll(() => queue.getByLabel('The part is').inputValue()).toBe('blemish');
+    await app.screenshot('annotate-review-queue');
+    await queue.getByRole('button', { name: 'Add to dataset' }).click();
+    await expect.poll(() => queue.getByRole('listitem').count()).toBe(0);
+    await page.getByRole('button', { name: 'Whole-image classes' }).click();
+    await expect.poll(() => grid.getByRole('listitem').count()).toBe(17);
+
+    // Retrained on the new snapshot, compared with production on the same split, promoted.
+    await page.goto(`${app.url}#/training`);
+    await form.getByLabel('Mode').selectOption('classify');
+    await form.getByLabel('Epochs').fill('2');
+    await form.getByLabel('Batch size').fill('4');
+    await form.getByLabel('Device').selectOption('cpu');
+    await form.getByRole('button', { name: 'Start training' }).click();
+    await expect.poll(() => page.getByTestId('run-2').textContent(), { timeout: 30_000 }).toMatch(/Running|Finished/);
+    await expect.poll(() => page.getByTestId('run-2').textContent(), { timeout: 240_000, interval: 1000 }).toMatch(/Finished.*#2/);
+    await page.goto(`${app.url}#/models`);
+    const comparison = page.getByLabel('Evaluate and compare versions');
+    await comparison.getByLabel('Version A').selectOption('2');
+    await comparison.getByLabel('Version B').selectOption('1');
+    await comparison.getByLabel('Split').selectOption('val');
+    await comparison.getByRole('button', { name: 'Evaluate', exact: true }).click();
+    await expect.poll(() => page.getByRole('table', { name: 'Comparison' }).textContent(), { timeout: 60_000 }).toMatch(/Image AUROC\d\.\d{3}\d\.\d{3}/);
+    await page.getByTestId('model-2').getByRole('button', { name: 'Promote to production' }).click();
+    await expect.poll(() => page.getByTestId('model-2').textContent(), { timeout: 30_000 }).toMatch(/Production/);
     expect(app.consoleErrors).toEqual([]);
-  }, 420_000);
+  }, 600_000);
 });

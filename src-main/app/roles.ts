@@ -10,7 +10,7 @@ import { ArgusError } from '../contract/errors.ts';
 export const ENGINEER_METHODS: ReadonlySet<ApiMethod> = new Set<ApiMethod>([
   'createProject', 'importDataset', 'saveImageAnnotations', 'trainModel', 'promoteModel', 'rollbackModel',
   'importBackboneWeights', 'downloadBackboneWeights', 'setEngineerPin', 'setModelThresholds', 'exportDataset',
-  'optimizeModel', 'adaptModel', 'createDemoProject', 'exportModelPackage', 'importModelPackage', 'exportModelOnnx', 'setStationConfig',
+  'optimizeModel', 'adaptModel', 'createDemoProject', 'exportModelPackage', 'importModelPackage', 'exportModelOnnx', 'setStationConfig', 'addToDataset', 'dismissReview',
 ]);
 
 /** One caller of the API (an app window, a browser tab): the role it has been granted and the jobs it started. */

@@ -153,6 +153,12 @@ export const apiSchemas = {
     ])).max(5000),
   }).strict(),
   promoteModel: z.object({ modelId: id }).strict(),
+  reviewInspection: z.object({ inspectionId: id, opinion: z.enum(['confirmed', 'disputed']), correctLabel: z.string().min(1).max(200).optional(), note: z.string().max(2000).optional() }).strict(),
+  listReviewQueue: z.object({ projectId: id.optional(), limit: z.number().int().min(1).max(1000).optional() }).strict(),
+  addToDataset: z.object({ inspectionId: id, datasetId: id, label: z.enum(['good', 'defect']), classIndex: classIndex.optional(), split: split.optional() }).strict()
+    .refine((v) => v.label === 'defect' || v.classIndex === undefined, 'a good part has no class'),
+  dismissReview: z.object({ inspectionId: id }).strict(),
+  getModelAgreement: none,
   getStationConfig: none,
   getStationStatus: none,
   setStationConfig: z.object({

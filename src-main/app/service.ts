@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { downloadVerified } from '../model/weights-download.ts';
 import type {
   AdaptModelInput, AdaptModelResult, Annotation, DailyCounts, DemoProjectResult, ImportResult, LabellingRanking, AppInfo, ArgusApi, ArgusEvent, AuditEntry, BackboneInfo, CreateProjectInput, DatasetImagePage, ExportedModelPackage,
-  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExportFormat, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectLineInput, InspectUploadsInput, LineResult, StationConfig, StationStatus, InspectFilesResult, InspectionQuery,
+  DatasetImageQuery, DatasetSummary, EvaluateModelInput, ExportFormat, ExecutionProviderChoice, ExecutionProviderReport, ImageAnnotations, ImportDatasetInput, InspectFilesInput, InspectLineInput, InspectUploadsInput, LineResult, StationConfig, StationStatus, AddToDatasetInput, ReviewOpinion, ReviewQueueItem, InspectFilesResult, InspectionQuery,
   InspectionRecord, JobStatus, ModelVersionSummary, OptimizeModelInput, OptimizeModelResult, Project, RegionSuggestions, Role, SessionInfo, StoredImageLabels, TrainingRunSummary, TrainModelInput, TrainModelResult, WatchFolderInput,
 } from '../contract/contract.ts';
 import { verifyModelFiles } from '../store/model-files.ts';
@@ -17,6 +17,7 @@ import { expandImageFiles, inspectFiles } from '../inspection/inspect-files.ts';
 import { loadResNet50Weights } from '../model/resnet50.ts';
 import { type ImageAnalyser, judge } from '../analysis/analysis.ts';
 import { decodeRgb } from '../images/preprocess.ts';
+import { decodeForImport } from '../images/decode.ts';
 import { decide, normalizeScore } from '../common/decision.ts';
 import type { ModelVersion } from '../store/models.ts';
 import { SessionCache } from '../runtime/sessions.ts';
@@ -35,6 +36,7 @@ import { collectLineUpload, collectUploadedDataset, collectUploads, type StagedU
 import { exportModelPackage, importModelPackage } from './model-packages.ts';
 import { exportModelOnnx } from './onnx-export.ts';
 import { LineInspector, lineResultOf } from './line-inspection.ts';
+import { addToDataset, dismissReview, reviewInspection } from './line-reviews.ts';
 import { stationConfigOf, type StationRuntime, stoppedStation, withoutSecrets } from './station-config.ts';
 import { getImageAnnotations, getImageLabels, saveImageAnnotations } from '../datasets/annotation-editing.ts';
 import { exportDataset } from '../datasets/exporter.ts';
@@ -528,6 +530,26 @@ export class ArgusService implements ArgusApi {
     });
   }
 
+  async reviewInspection(input: { inspectionId: number; opinion: ReviewOpinion; correctLabel?: string; note?: string }): Promise<void> {
+    reviewInspection(this.store, input, this.actor);
+  }
+
+  async listReviewQueue(input: { projectId?: number; limit?: number }): Promise<ReviewQueueItem[]> {
+    return this.store.reviews.queue(input.projectId ?? null, input.limit ?? 200);
+  }
+
+  async addToDataset(input: AddToDatasetInput): Promise<void> {
+    addToDataset(this.store, input, this.actor);
+  }
+
+  async dismissReview(input: { inspectionId: number }): Promise<void> {
+    dismissReview(this.store, input.inspectionId, this.actor);
+  }
+
+  async getModelAgreement(): Promise<Record<number, { confirmed: number; disputed: number }>> {
+    return this.store.reviews.agreement();
+  }
+
   /** The station's configuration as callers see it: the MQTT password never leaves the station. */
   async getStationConfig(): Promise<StationConfig> {
     return withoutSecrets(this.stationSettings());
@@ -639,8 +661,14 @@ export class ArgusService implements ArgusApi {
   }
 
   /** Thumbnail or full image bytes for the UI, by image digest. */
+  /** A stored image or its thumbnail; images that came from the line (not an import) get their thumbnail on first request. */
   async readImage(sha256: string, variant: 'thumbnail' | 'original'): Promise<Buffer> {
-    return variant === 'thumbnail' ? this.store.thumbnails.get(sha256) : this.store.blobs.get(sha256);
+    if (variant === 'original') return this.store.blobs.get(sha256);
+    if (!this.store.thumbnails.has(sha256) && this.store.blobs.has(sha256)) {
+      const { thumbnail } = await decodeForImport(await this.store.blobs.get(sha256));
+      await this.store.thumbnails.put(thumbnail, sha256);
+    }
+    return this.store.thumbnails.get(sha256);
   }
 
   async close(): Promise<void> {

@@ -677,6 +677,34 @@ export interface StationStatus {
   errors: string[];
 }
 
+/** An operator's word on a result: it was right, or it was wrong. */
+export type ReviewOpinion = 'confirmed' | 'disputed';
+
+/** A result the line disputed, or one the model left in REVIEW, waiting for a QA engineer. */
+export interface ReviewQueueItem {
+  inspectionId: number;
+  file: string;
+  imageSha256: string;
+  verdict: Verdict;
+  score: number | null;
+  modelId: number | null;
+  createdAt: string;
+  opinion: ReviewOpinion | null;
+  /** What the operator says the part is: "good", "defect" or a class name. */
+  correctLabel: string | null;
+  note: string;
+}
+
+/** Adding a line image to a dataset with its corrected label (good, defect, or one class). */
+export interface AddToDatasetInput {
+  inspectionId: number;
+  datasetId: number;
+  label: 'good' | 'defect';
+  /** The whole-image class (project class index), for a defect. */
+  classIndex?: number;
+  split?: Split;
+}
+
 export interface DailyCounts {
   /** YYYY-MM-DD (UTC). */
   day: string;
@@ -810,6 +838,15 @@ export interface ArgusApi {
   rankImagesForLabelling(input: { datasetId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<JobStatus>;
   /** Training runs, newest first, with whether each can be resumed. */
   listTrainingRuns(): Promise<TrainingRunSummary[]>;
+  /** An operator confirms or disputes a result (with what the part really is); disputes join the review queue. Audited. */
+  reviewInspection(input: { inspectionId: number; opinion: ReviewOpinion; correctLabel?: string; note?: string }): Promise<void>;
+  /** Disputed and REVIEW results not yet resolved, newest first. */
+  listReviewQueue(input: { projectId?: number; limit?: number }): Promise<ReviewQueueItem[]>;
+  /** A QA engineer adds a result's image to a dataset with its corrected label, or dismisses it from the queue. Audited. */
+  addToDataset(input: AddToDatasetInput): Promise<void>;
+  dismissReview(input: { inspectionId: number }): Promise<void>;
+  /** Operators' confirmations and disputes per model version. */
+  getModelAgreement(): Promise<Record<number, { confirmed: number; disputed: number }>>;
   getStationConfig(): Promise<StationConfig>;
   /** Stores the station's line configuration and applies it to the running station. */
   setStationConfig(input: StationConfig): Promise<StationStatus>;

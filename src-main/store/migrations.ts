@@ -237,6 +237,23 @@ export const migrations: string[] = [
   CREATE UNIQUE INDEX annotations_import_key ON annotations(project_id, image_id, import_key)
     WHERE import_key IS NOT NULL;
   `,
+  /* 6 */ `
+  -- What the line says about a result (an operator confirms or disputes it), and what a QA
+  -- engineer did with it (added the image to a dataset, or dismissed it).
+  CREATE TABLE inspection_reviews (
+    inspection_id INTEGER PRIMARY KEY REFERENCES inspections(id),
+    opinion TEXT CHECK (opinion IN ('confirmed', 'disputed')),
+    correct_label TEXT,
+    note TEXT NOT NULL DEFAULT '',
+    reviewer TEXT,
+    reviewed_at TEXT,
+    resolution TEXT CHECK (resolution IN ('added', 'dismissed')),
+    dataset_id INTEGER REFERENCES datasets(id),
+    resolved_by TEXT,
+    resolved_at TEXT
+  );
+  CREATE INDEX inspection_reviews_open ON inspection_reviews(resolution, opinion);
+  `,
 ];
 
 export const latestSchemaVersion = migrations.length;

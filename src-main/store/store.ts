@@ -5,6 +5,7 @@ import { BlobStore } from './blob-store.ts';
 import { type Db, openDatabase, schemaVersion } from './database.ts';
 import { DatasetRepository } from './datasets.ts';
 import { HistoryRepository } from './history.ts';
+import { ReviewRepository } from './reviews.ts';
 import { ProcessedFiles } from './ledger.ts';
 import { ModelRepository } from './models.ts';
 import { ProjectRepository } from './projects.ts';
@@ -30,6 +31,7 @@ export class Store {
   readonly datasets: DatasetRepository;
   readonly annotations: AnnotationRepository;
   readonly history: HistoryRepository;
+  readonly reviews: ReviewRepository;
   readonly models: ModelRepository;
   readonly settings: SettingsRepository;
   readonly processed: ProcessedFiles;
@@ -45,6 +47,7 @@ export class Store {
     this.datasets = new DatasetRepository(this.db);
     this.annotations = new AnnotationRepository(this.db);
     this.history = new HistoryRepository(this.db);
+    this.reviews = new ReviewRepository(this.db);
     this.models = new ModelRepository(this.db);
     this.settings = new SettingsRepository(this.db);
     this.processed = new ProcessedFiles(this.db);

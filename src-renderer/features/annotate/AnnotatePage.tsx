@@ -4,6 +4,7 @@ import { strokeSegment, type Point } from '../../../src-main/common/geometry.ts'
 import { api, client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { ClassGrid } from './ClassGrid.tsx';
+import { ReviewQueue } from './ReviewQueue.tsx';
 import { useAsync, useJob } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
 import { JobProgress } from '../common/JobProgress.tsx';
@@ -35,7 +36,7 @@ export function AnnotatePage() {
   const datasets = useAsync(() => api.listDatasets({}), []);
   const projects = useAsync(() => api.listProjects(), []);
   const [datasetId, setDatasetId] = useState<number | null>(null);
-  const [view, setView] = useState<'regions' | 'grid'>('regions');
+  const [view, setView] = useState<'regions' | 'grid' | 'review'>('regions');
   useEffect(() => {
     if (datasetId === null && datasets.data?.length) setDatasetId(datasets.data[0].id);
   }, [datasets.data]);
@@ -402,7 +403,7 @@ export function AnnotatePage() {
   });
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
-      if (view === 'grid' || (e.target as HTMLElement).closest('input, select, textarea')) return;
+      if (view !== 'regions' || (e.target as HTMLElement).closest('input, select, textarea')) return;
       const action = actionForKey(actions, e);
       if (!action) return;
       if (e.ctrlKey || e.metaKey) e.preventDefault();
@@ -426,15 +427,17 @@ export function AnnotatePage() {
         <div className="segmented" role="group" aria-label={t('annotate.view')}>
           <button type="button" aria-pressed={view === 'regions'} className={view === 'regions' ? 'primary' : ''} onClick={() => setView('regions')}>{t('annotate.regions')}</button>
           <button type="button" aria-pressed={view === 'grid'} className={view === 'grid' ? 'primary' : ''} onClick={() => void save().then(() => setView('grid'))}>{t('annotate.grid')}</button>
+          <button type="button" aria-pressed={view === 'review'} className={view === 'review' ? 'primary' : ''} onClick={() => void save().then(() => setView('review'))}>{t('review.queue')}</button>
         </div>
       </header>
       {error && <p className="notice error" role="alert">{error}</p>}
       {!isEngineer && <p className="notice">{t('roles.engineerOnly')}</p>}
       {datasets.data?.length === 0 && <div className="empty-state"><p>{t('annotate.noDatasets')}</p></div>}
+      {view === 'review' && dataset && <ReviewQueue dataset={dataset} classes={classes} disabled={!isEngineer} onAdded={images.reload} />}
       {view === 'grid' && datasetId !== null && images.data && (
         <ClassGrid datasetId={datasetId} classes={classes} images={images.data} disabled={!isEngineer} />
       )}
-      <div className="annotate-layout" style={view === 'grid' ? { display: 'none' } : undefined}>
+      <div className="annotate-layout" style={view !== 'regions' ? { display: 'none' } : undefined}>
         <aside className="card annotate-queue">
           <h2>{t('annotate.queue')}</h2>
           <p className="muted">{ranking ? t('annotate.queueRanked', { id: ranking.modelId }) : t('annotate.queueOrder')}</p>

@@ -5,6 +5,7 @@ import { decide, type ImageThresholds } from '../../../src-main/common/decision.
 import { extractRegions } from '../../../src-main/common/regions.ts';
 import { api, client } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
+import { ReviewBar } from './ReviewBar.tsx';
 import { colourHeatmap, loadImage } from './heatmap.ts';
 import { ZoomStage } from '../common/ZoomStage.tsx';
 
@@ -103,6 +104,7 @@ export function InspectionViewer({ inspection, showHeatmap, opacity, preview = {
         {typeof inspection.thresholds.group === 'string' && <span className="muted" data-testid="judged-group">{t('inspect.group')}: {inspection.thresholds.group}</span>}
         {previewing && <span className="preview-tag" data-testid="preview">{t('inspect.preview', { verdict: inspection.verdict })}</span>}
       </div>
+      <ReviewBar inspection={inspection} />
       {inspection.error && <p className="notice error">{inspection.error}</p>}
       {inspection.imageSha256 && (
         <ZoomStage label={t('inspect.zoomHint')}>

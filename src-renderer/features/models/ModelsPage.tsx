@@ -31,6 +31,13 @@ export function ModelsPage() {
   const { isEngineer } = useSession();
   const models = useAsync(() => api.listModels({}), []);
   const datasets = useAsync(() => api.listDatasets({}), []);
+  const agreement = useAsync(() => api.getModelAgreement(), []);
+  /** Share of the line's confirmations among its confirmations and disputes, with the counts. */
+  const agreementOf = (id: number): string => {
+    const a = agreement.data?.[id];
+    if (!a || a.confirmed + a.disputed === 0) return '–';
+    return `${((100 * a.confirmed) / (a.confirmed + a.disputed)).toFixed(0)}% (${a.confirmed}/${a.confirmed + a.disputed})`;
+  };
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const act = async (action: () => Promise<unknown>): Promise<void> => {
@@ -62,7 +69,7 @@ export function ModelsPage() {
           <thead>
             <tr>
               <th>ID</th><th>{t('models.name')}</th><th>{t('models.status')}</th><th>{t('models.imageAuroc')}</th><th>{t('models.pixelAuroc')}</th><th>{t('models.boxAp')}</th>
-              <th>F1</th><th>{t('models.falseRejects')}</th><th>{t('models.input')}</th><th>{t('models.lineage')}</th><th>{t('models.created')}</th><th />
+              <th>F1</th><th>{t('models.falseRejects')}</th><th>{t('models.agreement')}</th><th>{t('models.input')}</th><th>{t('models.lineage')}</th><th>{t('models.created')}</th><th />
             </tr>
           </thead>
           <tbody>
@@ -81,6 +88,7 @@ export function ModelsPage() {
                 <td>{metric(m, 'mean_box_ap50')}</td>
                 <td>{metric(m, 'f1')}</td>
                 <td>{metric(m, 'false_reject_rate')}</td>
+                <td data-testid={`agreement-${m.id}`}>{agreementOf(m.id)}</td>
                 <td>{String(m.config.inputWidth ?? '–')}×{String(m.config.inputHeight ?? '–')}</td>
                 <td className="muted">
                   {m.parentId ? t('models.parent', { id: m.parentId }) : ''}
