@@ -96,6 +96,9 @@ describe.skipIf(!hasShared)('Classification (browser mode, Chromium)', () => {
     await expect.poll(() => review.getByTestId('review-state').textContent()).toBe('In the review queue');
     await page.goto(`${app.url}#/models`);
     await expect.poll(() => page.getByTestId('agreement-1').textContent()).toBe('50% (1/2)');
+    // The production version's days on the line: both inspections, the NG rate as a line.
+    const days = page.getByTestId('production-ng-rate');
+    await expect.poll(() => days.locator('circle[data-series="ng-rate"]').count()).toBe(1);
 
     // The QA engineer finds it in the review queue and adds it to the dataset with the operator's label.
     await page.goto(`${app.url}#/annotate`);

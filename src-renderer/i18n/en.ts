@@ -225,6 +225,7 @@ export const en = {
   'review.queueEmpty': 'Nothing to review: no disputed or REVIEW results.',
   'review.dismiss': 'Dismiss',
   'review.operatorSays': 'operator: {label}',
+  'models.productionOverTime': 'Production version #{id} {name} on the line: inspections and NG rate per day',
   'models.agreement': 'Line agreement',
   'hot.title': 'Hot folder',
   'hot.folder': 'Folder the camera writes to',

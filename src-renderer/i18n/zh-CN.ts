@@ -227,6 +227,7 @@ export const zhCN: Record<MessageKey, string> = {
   'review.queueEmpty': '没有需要复核的结果：没有被质疑或判为 REVIEW 的结果。',
   'review.dismiss': '忽略',
   'review.operatorSays': '操作员：{label}',
+  'models.productionOverTime': '生产版本 #{id} {name} 在产线上：每日检测数与 NG 率',
   'models.agreement': '产线认可率',
   'hot.title': '热文件夹',
   'hot.folder': '相机写入的文件夹',

@@ -5,6 +5,7 @@ import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync } from '../common/hooks.ts';
 import { useSession } from '../common/session.tsx';
 import { ModelComparison } from './ModelComparison.tsx';
+import { DailyChart } from '../history/DailyChart.tsx';
 import { OptimizeForm } from './OptimizeForm.tsx';
 import { AdaptForm } from './AdaptForm.tsx';
 import { ModelPackageCard } from './ModelPackageCard.tsx';
@@ -53,6 +54,7 @@ export function ModelsPage() {
     }
   };
   const production = models.data?.find((m) => m.status === 'production');
+  const productionDays = useAsync(async () => (production ? api.dailyInspectionCounts({ modelVersionId: production.id }) : []), [production?.id]);
 
   return (
     <section className="page">
@@ -104,6 +106,12 @@ export function ModelsPage() {
             ))}
           </tbody>
         </table>
+      )}
+      {production && productionDays.data && productionDays.data.length > 0 && (
+        <div className="card" data-testid="production-ng-rate">
+          <h2>{t('models.productionOverTime', { id: production.id, name: production.name })}</h2>
+          <DailyChart days={productionDays.data} label={t('models.productionOverTime', { id: production.id, name: production.name })} rateLabel={t('history.ngRate')} dayLabel={t('chart.day')} countLabel={t('chart.inspections')} />
+        </div>
       )}
       {models.data && isEngineer && <OptimizeForm models={models.data} onDone={models.reload} />}
       {models.data && isEngineer && <AdaptForm models={models.data} onDone={models.reload} />}
