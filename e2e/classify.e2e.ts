@@ -83,6 +83,8 @@ describe.skipIf(!hasShared)('Classification (browser mode, Chromium)', () => {
     await expect.poll(() => rows.count()).toBeGreaterThan(0);
     const classes = await rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { children: ArrayLike<{ textContent: string | null }> }).children[1]?.textContent ?? ''));
     expect(new Set(classes)).toEqual(new Set(['blemish']));
+    // Its class probabilities, the most probable first.
+    await expect.poll(() => page.getByTestId('class-probabilities').textContent()).toMatch(/^blemish \d+\.\d%Good \d+\.\d%$/);
     await app.screenshot('inspect-classify');
 
     // The line's word: the blemished part's result is right; the clean part's is disputed (the operator says it has a blemish).

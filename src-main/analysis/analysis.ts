@@ -16,6 +16,9 @@ export interface AnomalyAnalysis {
   classNames?: string[];
   /** Detection models: every decoded box after NMS (the heatmap is their scores as a map). */
   boxes?: DetectedBox[];
+  /** Classification models: the probability of each class, and the most probable one. */
+  classProbabilities?: Record<string, number>;
+  predictedClass?: string;
 }
 
 /** A box a detection model found: class name, raw score (√(class probability × centreness)) and image pixels. */

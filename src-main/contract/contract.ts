@@ -616,6 +616,8 @@ export interface InspectionRecord {
   error: string | null;
   operator: string;
   createdAt: string;
+  /** Classification models: the probability of each class. */
+  classProbabilities: Record<string, number> | null;
 }
 
 /**

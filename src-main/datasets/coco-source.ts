@@ -13,6 +13,7 @@ const Coco = z.object({
       split: z.enum(['train', 'val', 'test']).optional(),
       label: z.enum(['good', 'defect']).optional(),
       group: z.string().min(1).max(200).nullable().optional(),
+      image_class: z.union([z.string().min(1), z.number().int()]).nullable().optional(),
     }),
   ),
   annotations: z.array(
@@ -26,7 +27,11 @@ const Coco = z.object({
   categories: z.array(z.looseObject({ id: z.number().int(), name: z.string().min(1) })).min(1).max(255),
 });
 
-/** COCO detection/segmentation JSON: boxes, polygon segmentations and RLE masks (list or compact string counts). */
+/**
+ * COCO detection/segmentation JSON: boxes, polygon segmentations and RLE masks (list or compact
+ * string counts). An annotation with a category but neither box nor segmentation labels its whole
+ * image with that class, as does an image's own `image_class` (a category name or id).
+ */
 export function parseCoco(jsonFile: string): ParsedDataset {
   let json: unknown;
   try {
@@ -44,10 +49,15 @@ export function parseCoco(jsonFile: string): ParsedDataset {
   const categories = [...coco.categories].sort((a, b) => a.id - b.id);
   const classIndexOf = new Map(categories.map((c, i) => [c.id, i + 1]));
   const samples = new Map<number, ParsedSample>();
-  for (const image of coco.images) {
-    samples.set(image.id, { file: image.file_name, split: image.split, label: image.label, group: image.group ?? undefined, boxes: [], polygons: [] });
-  }
   const problems: string[] = [];
+  const categoryByName = new Map(categories.map((c) => [c.name, c.id]));
+  for (const image of coco.images) {
+    const given = image.image_class as string | number | null | undefined;
+    const categoryId = typeof given === 'string' ? categoryByName.get(given) : given ?? undefined;
+    const imageClass = categoryId === undefined ? undefined : classIndexOf.get(categoryId);
+    if (given !== null && given !== undefined && imageClass === undefined) problems.push(`images[id ${image.id}]: image_class "${given}" is not a category`);
+    samples.set(image.id, { file: image.file_name, split: image.split, label: image.label, group: image.group ?? undefined, boxes: [], polygons: [], ...(imageClass ? { imageClass } : {}) });
+  }
   coco.annotations.forEach((annotation, n) => {
     const sample = samples.get(annotation.image_id);
     const classIndex = classIndexOf.get(annotation.category_id);
@@ -73,13 +83,15 @@ export function parseCoco(jsonFile: string): ParsedDataset {
     } else if (annotation.bbox) {
       const [x, y, w, h] = annotation.bbox;
       sample.boxes.push({ box: [x, y, x + w, y + h], classIndex });
+    } else {
+      sample.imageClass ??= classIndex;
     }
   });
   if (problems.length > 0) {
     throw new ArgusError('bad_input', `${jsonFile} has ${problems.length} bad annotations:\n  ${problems.slice(0, 20).join('\n  ')}`, { key: 'invalidCoco', params: { file: jsonFile, problems: problems.slice(0, 20).join('\n') } });
   }
   for (const sample of samples.values()) {
-    sample.label ??= sample.polygons.length + sample.boxes.length + (sample.rleMasks?.length ?? 0) > 0 ? 'defect' : undefined;
+    sample.label ??= sample.polygons.length + sample.boxes.length + (sample.rleMasks?.length ?? 0) > 0 || sample.imageClass !== undefined ? 'defect' : undefined;
   }
   return {
     format: 'coco',

@@ -126,6 +126,17 @@ describe('dataset import', () => {
     expect(JSON.parse(shapes[0].geometry)).toEqual([10, 10, 30, 25]);
     const labels = store.datasets.images({ datasetId: result.datasetId }).items.map((i) => [i.file, i.label]);
     expect(labels).toEqual([['img/a.jpg', 'defect'], ['img/b.png', 'unlabeled']]);
+
+    // Categories without boxes, and images' own image_class, label whole images.
+    const classes = fresh();
+    for (const [i, f] of ['c.png', 'd.png', 'e.png'].entries()) writeFile(join(classes, f), await pngOf(texture(40, 30, 30 + i), 40, 30));
+    writeFile(join(classes, 'annotations.json'), JSON.stringify({
+      images: [{ id: 1, file_name: 'c.png' }, { id: 2, file_name: 'd.png', image_class: 'crack' }, { id: 3, file_name: 'e.png', label: 'good' }],
+      categories: [{ id: 3, name: 'dent' }, { id: 9, name: 'crack' }],
+      annotations: [{ id: 1, image_id: 1, category_id: 3 }],
+    }));
+    const whole = await importDataset(store, { path: classes, projectName: 'classes' }, { actor: 'test' });
+    expect(store.datasets.samples(whole.datasetId).map((x) => [x.file, x.label, x.imageClasses])).toEqual([['c.png', 'defect', [1]], ['d.png', 'defect', [2]], ['e.png', 'good', []]]);
     store.close();
   });
 

@@ -24,6 +24,8 @@ export interface InspectionLine {
   model: number;
   /** The station or camera whose thresholds judged it (absent: the model-wide ones). */
   group?: string;
+  /** Classification models: the probability of each class. */
+  class_probabilities?: Record<string, number>;
   error?: string;
 }
 
@@ -79,6 +81,7 @@ export async function analyseFile(model: ModelVersion, detector: ImageAnalyser, 
       line: {
         file, score: judgement.score, raw_score: judgement.rawScore, verdict: judgement.verdict, regions: judgement.regions, ms: Math.round(ms * 10) / 10, model: model.id,
         ...(judgedAs ? { group: judgedAs } : {}),
+        ...(analysis.classProbabilities ? { class_probabilities: analysis.classProbabilities } : {}),
       },
       image: { bytes, info },
       heatmap,
@@ -115,6 +118,7 @@ export async function recordInspection(store: Store, model: ModelVersion, inspec
         ...thresholds.image, pixel: thresholds.pixel.threshold, ...(thresholds.method === 'box-f1' ? { regions: 'boxes' } : {}), ...(line.group ? { group: line.group } : {}),
       },
       timings: line.verdict === 'ERROR' ? {} : { ...inspection.timings, heatmapSha256: heatmapSha }, error: line.error ?? null, operator,
+      classProbabilities: line.class_probabilities ?? null,
     });
     alsoInTransaction?.(id);
     return id;
@@ -127,6 +131,7 @@ export function lineOf(record: InspectionRecord): InspectionLine {
     file: record.sourcePath, score: record.score, raw_score: record.rawScore, verdict: record.verdict, regions: record.regions as InspectionLine['regions'],
     ms: Math.round(Number(record.timings.total ?? 0) * 10) / 10, model: record.modelVersionId ?? 0,
     ...(typeof record.thresholds.group === 'string' ? { group: record.thresholds.group } : {}), ...(record.error ? { error: record.error } : {}),
+    ...(record.classProbabilities ? { class_probabilities: record.classProbabilities } : {}),
   };
 }
 

@@ -14,11 +14,13 @@ export interface NewInspection {
   timings: unknown;
   error: string | null;
   operator: string;
+  classProbabilities?: Record<string, number> | null;
 }
 
 interface InspectionRow {
   id: number; sha256: string | null; source_path: string; model_version_id: number | null; verdict: Verdict;
   score: number | null; raw_score: number | null; regions: string; timings: string; thresholds: string; error: string | null; operator: string; created_at: string;
+  class_probabilities: string | null;
 }
 
 const toRecord = (r: InspectionRow): InspectionRecord => ({
@@ -29,6 +31,7 @@ const toRecord = (r: InspectionRow): InspectionRecord => ({
   verdict: r.verdict,
   score: r.score,
   rawScore: r.raw_score,
+  classProbabilities: r.class_probabilities ? JSON.parse(r.class_probabilities) as Record<string, number> : null,
   regions: JSON.parse(r.regions) as InspectionRecord['regions'],
   timings: JSON.parse(r.timings) as Record<string, unknown>,
   heatmapSha256: ((JSON.parse(r.timings) as { heatmapSha256?: string }).heatmapSha256) ?? null,
@@ -44,10 +47,10 @@ export class HistoryRepository {
   record(i: NewInspection): number {
     const { lastInsertRowid } = this.db
       .prepare(
-        `INSERT INTO inspections (image_id, source_path, model_version_id, verdict, score, raw_score, regions, thresholds, timings, error, operator, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO inspections (image_id, source_path, model_version_id, verdict, score, raw_score, regions, thresholds, timings, error, operator, created_at, class_probabilities)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(i.imageId, i.sourcePath, i.modelVersionId, i.verdict, i.score, i.rawScore ?? null, JSON.stringify(i.regions), JSON.stringify(i.thresholds), JSON.stringify(i.timings), i.error, i.operator, nowIso());
+      .run(i.imageId, i.sourcePath, i.modelVersionId, i.verdict, i.score, i.rawScore ?? null, JSON.stringify(i.regions), JSON.stringify(i.thresholds), JSON.stringify(i.timings), i.error, i.operator, nowIso(), i.classProbabilities ? JSON.stringify(i.classProbabilities) : null);
     return Number(lastInsertRowid);
   }
 

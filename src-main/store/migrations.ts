@@ -254,6 +254,10 @@ export const migrations: string[] = [
   );
   CREATE INDEX inspection_reviews_open ON inspection_reviews(resolution, opinion);
   `,
+  /* 7 */ `
+  -- A classifier's probability per class, JSON by class name.
+  ALTER TABLE inspections ADD COLUMN class_probabilities TEXT;
+  `,
 ];
 
 export const latestSchemaVersion = migrations.length;

@@ -50,7 +50,7 @@ export class ClassifyDetector {
     return { probabilities: softmax(logits.data as Float32Array, 0, this.config.classes.length), maps: class_maps };
   }
 
-  async analyse(image: RgbImage): Promise<AnomalyAnalysis & { probabilities: Record<string, number>; predicted: string }> {
+  async analyse(image: RgbImage): Promise<AnomalyAnalysis> {
     const t0 = performance.now();
     const { probabilities: p, maps } = await this.probabilities(image);
     const t1 = performance.now();
@@ -77,7 +77,7 @@ export class ClassifyDetector {
       rawScore, heatmap, width: image.width, height: image.height,
       classMap: new Uint8Array(image.width * image.height).fill(winner - first + 1), classNames: this.config.classes.slice(first),
       ms: { network: t1 - t0, scoring: 0, map: performance.now() - t1 },
-      probabilities: Object.fromEntries(this.config.classes.map((c, j) => [c, p[j]])), predicted: this.config.classes[best],
+      classProbabilities: Object.fromEntries(this.config.classes.map((c, j) => [c, p[j]])), predictedClass: this.config.classes[best],
     };
   }
 

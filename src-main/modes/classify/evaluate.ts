@@ -32,7 +32,7 @@ export async function evaluateClassify(
   const counts = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   const board = await scoreSamples(blobs, detector, samples, onImage, signal, (analysis, _truth, sample) => {
     const truth = imageClassOf(sample, hasGood);
-    const predicted = classes.indexOf((analysis as { predicted?: string }).predicted ?? '');
+    const predicted = classes.indexOf(analysis.predictedClass ?? '');
     if (truth !== null && predicted >= 0) counts[truth][predicted]++;
   });
   const per_class: Record<string, ClassifyClassMetrics> = {};

@@ -104,6 +104,13 @@ export function InspectionViewer({ inspection, showHeatmap, opacity, preview = {
         {typeof inspection.thresholds.group === 'string' && <span className="muted" data-testid="judged-group">{t('inspect.group')}: {inspection.thresholds.group}</span>}
         {previewing && <span className="preview-tag" data-testid="preview">{t('inspect.preview', { verdict: inspection.verdict })}</span>}
       </div>
+      {inspection.classProbabilities && (
+        <p className="class-probabilities" data-testid="class-probabilities">
+          {Object.entries(inspection.classProbabilities).sort((a, b) => b[1] - a[1]).map(([name, p], i) => (
+            <span key={name} className={i === 0 ? 'chip top-class' : 'chip'}>{name === 'good' ? t('datasets.label.good') : name} {(100 * p).toFixed(1)}%</span>
+          ))}
+        </p>
+      )}
       <ReviewBar inspection={inspection} />
       {inspection.error && <p className="notice error">{inspection.error}</p>}
       {inspection.imageSha256 && (
