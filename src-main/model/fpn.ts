@@ -1,10 +1,9 @@
 import type { Float32Tensor } from './safetensors.ts';
 import { GraphBuilder, type Value } from './onnx-graph.ts';
 import { kaimingUniform, seededRandom } from './init.ts';
-import type { BackboneStages, TensorLookup } from './resnet50.ts';
+import { type BackboneStages, STAGE_CHANNELS, type TensorLookup } from './resnet50.ts';
 
 export const FPN_CHANNELS = 256;
-const STAGE_CHANNELS = [256, 512, 1024, 2048];
 
 export interface FpnLevels {
   /** Absent when the FPN was built from P3. */

@@ -11,6 +11,11 @@ export const RESNET50_STAGES = [
 ] as const;
 const EXPANSION = 4;
 
+/** The stages' outputs as heads name them (C2…C5), their channels and their strides in input pixels. */
+export const STAGE_KEYS = ['c2', 'c3', 'c4', 'c5'] as const;
+export const STAGE_CHANNELS = [256, 512, 1024, 2048];
+export const STAGE_STRIDES = [4, 8, 16, 32];
+
 /** How raw RGB pixels (0–255) become network input: x = (pixel − mean) / std, per channel, in RGB order. */
 export interface Normalization {
   mean: [number, number, number];

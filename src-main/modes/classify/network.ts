@@ -3,7 +3,7 @@ import type { Head } from '../../model/heads.ts';
 import { stageOutputsHead } from '../../model/heads.ts';
 import { buildNetwork } from '../../model/network.ts';
 import { GraphBuilder, type Value } from '../../model/onnx-graph.ts';
-import { type BackboneStages, type BackboneWeights, buildResNetStage, RESNET50_STAGES, type TensorLookup } from '../../model/resnet50.ts';
+import { type BackboneStages, type BackboneWeights, buildResNetStage, RESNET50_STAGES, type TensorLookup, STAGE_CHANNELS, STAGE_KEYS, STAGE_STRIDES } from '../../model/resnet50.ts';
 import type { Float32Tensor } from '../../model/safetensors.ts';
 import { addGradients } from '../../training/autodiff.ts';
 import type { TrainingGraphs } from '../../training/fine-tuner.ts';
@@ -19,9 +19,6 @@ export interface ClassifyNetworkConfig {
   frozenStages: 1 | 2 | 3;
 }
 
-const STAGE_KEYS = ['c2', 'c3', 'c4', 'c5'] as const;
-const STAGE_CHANNELS = [256, 512, 1024, 2048];
-const STAGE_STRIDES = [4, 8, 16, 32];
 const C5_CHANNELS = 2048;
 
 /** The frozen part's output the step graph takes: the last frozen stage. */

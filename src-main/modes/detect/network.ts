@@ -3,7 +3,7 @@ import type { Head } from '../../model/heads.ts';
 import { kaimingUniform, seededRandom } from '../../model/init.ts';
 import { buildNetwork } from '../../model/network.ts';
 import { GraphBuilder, type Value } from '../../model/onnx-graph.ts';
-import { type BackboneStages, type BackboneWeights, buildResNetStage, RESNET50_STAGES, type TensorLookup } from '../../model/resnet50.ts';
+import { type BackboneStages, type BackboneWeights, buildResNetStage, RESNET50_STAGES, type TensorLookup, STAGE_CHANNELS, STAGE_KEYS, STAGE_STRIDES } from '../../model/resnet50.ts';
 import { stageOutputsHead } from '../../model/heads.ts';
 import type { Float32Tensor } from '../../model/safetensors.ts';
 import { addGradients } from '../../training/autodiff.ts';
@@ -30,9 +30,6 @@ export const DETECT_LEVELS = [
   { name: 'p3', stride: 8 }, { name: 'p4', stride: 16 }, { name: 'p5', stride: 32 }, { name: 'p6', stride: 64 }, { name: 'p7', stride: 128 },
 ] as const;
 
-const STAGE_KEYS = ['c2', 'c3', 'c4', 'c5'] as const;
-const STAGE_CHANNELS = [256, 512, 1024, 2048];
-const STAGE_STRIDES = [4, 8, 16, 32];
 /** Class logits start at this prior probability so the many negatives do not swamp early training (RetinaNet). */
 const CLASS_PRIOR = 0.01;
 

@@ -2,7 +2,7 @@ import { buildFpn, initFpnWeights } from '../../model/fpn.ts';
 import { initSegmentationHead, segmentationHead, segmentationLogits } from '../../model/heads.ts';
 import { buildNetwork } from '../../model/network.ts';
 import { GraphBuilder, type Value } from '../../model/onnx-graph.ts';
-import { type BackboneStages, type BackboneWeights, buildResNetStage, RESNET50_STAGES, type TensorLookup } from '../../model/resnet50.ts';
+import { type BackboneStages, type BackboneWeights, buildResNetStage, RESNET50_STAGES, type TensorLookup, STAGE_CHANNELS, STAGE_KEYS, STAGE_STRIDES } from '../../model/resnet50.ts';
 import { stageOutputsHead } from '../../model/heads.ts';
 import type { Float32Tensor } from '../../model/safetensors.ts';
 import { addGradients } from '../../training/autodiff.ts';
@@ -21,9 +21,6 @@ export interface SegmentNetworkConfig {
   frozenStages: 1 | 2 | 3;
 }
 
-const STAGE_KEYS = ['c2', 'c3', 'c4', 'c5'] as const;
-const STAGE_CHANNELS = [256, 512, 1024, 2048];
-const STAGE_STRIDES = [4, 8, 16, 32];
 
 /** Frozen-part outputs the training graph takes as inputs: C2 (for the FPN) and the last frozen stage. */
 export function frozenOutputs(config: SegmentNetworkConfig): (typeof STAGE_KEYS)[number][] {
