@@ -129,7 +129,6 @@ export function InspectPage({ initialPaths }: { initialPaths?: string }) {
         setResults((current) => [inspection, ...current.filter((r) => r.id !== inspection.id)]);
         setSelected(0);
       }} />
-      <LineCard />
       {error && <p className="notice error" role="alert">{error}</p>}
       {results.length > 0 && (
         <div className="inspect-view">
@@ -173,6 +172,7 @@ export function InspectPage({ initialPaths }: { initialPaths?: string }) {
           {results[selected] && <InspectionViewer inspection={results[selected]} showHeatmap={showHeatmap} opacity={opacity} preview={preview} showLabels={showLabels} />}
         </div>
       )}
+      <LineCard />
     </section>
   );
 }
