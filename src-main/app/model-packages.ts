@@ -85,7 +85,8 @@ export async function importModelPackage(store: Store, file: string, stationBack
       });
     }
   }
-  const shas = [...files.values()].map(sha256Hex).sort().join(',');
+  // unpackModel checked every file against these digests already.
+  const shas = manifest.files.map((f) => f.sha256).sort().join(',');
   const same = store.models.list(existing?.id).find((m) => existing && m.files.map((f) => f.sha256).sort().join(',') === shas);
   if (same) throw new ArgusError('conflict', `This model is already on this station as version ${same.id}`, { key: 'packageAlreadyHere', params: { id: same.id } });
   const stored = await Promise.all([...files].map(async ([role, data]) => ({ role, sha256: await store.blobs.put(data), bytes: data.length })));

@@ -46,7 +46,11 @@ const coverScale = (sample: { width: number; height: number }, g: ClassifyGeomet
  * class weight (rare classes weigh more, so the label counts need no resampling).
  */
 export class ClassifyBatcher {
-  constructor(private readonly blobs: BlobReader, private readonly samples: { sample: DatasetSample; classIndex: number }[], private readonly geometry: ClassifyGeometry, private readonly random: () => number) {}
+  private readonly classOf: Map<number, number>;
+
+  constructor(private readonly blobs: BlobReader, private readonly samples: { sample: DatasetSample; classIndex: number }[], private readonly geometry: ClassifyGeometry, private readonly random: () => number) {
+    this.classOf = new Map(samples.map((s) => [s.sample.imageId, s.classIndex]));
+  }
 
   trainingBatch(size: number): Promise<FineTuneBatch> {
     const r = this.random;
@@ -74,10 +78,9 @@ export class ClassifyBatcher {
     const { inputWidth: w, inputHeight: h, numClasses: k, smoothing, classWeights } = this.geometry;
     const pixels = new Uint8Array(crops.length * w * h * 3);
     const target = new Float32Array(crops.length * k);
-    const classOf = new Map(this.samples.map((s) => [s.sample.imageId, s.classIndex]));
     for (const [b, { sample, placement }] of crops.entries()) {
       await renderCrop(await this.blobs.get(sample.sha256), sample, placement, w, h, pixels, b * w * h * 3);
-      const c = classOf.get(sample.imageId)!;
+      const c = this.classOf.get(sample.imageId)!;
       for (let j = 0; j < k; j++) target[b * k + j] = classWeights[c] * ((j === c ? 1 - smoothing : 0) + smoothing / k);
     }
     return { pixels, targets: { target: new ort.Tensor('float32', target, [crops.length, k]) } };
