@@ -1,5 +1,5 @@
 // npm run eval:classify -- [--dataset DIR] [--epochs N] [--batch N] [--steps-per-epoch N] [--lr X]
-//                          [--input WxH] [--frozen-stages 1|2|3] [--device …] [--data-dir DIR] [--quick]
+//                          [--input WxH] [--frozen-stages 1|2|3] [--multi-label] [--device …] [--data-dir DIR] [--quick]
 // The classification quality gate: fine-tunes ResNet-50 + classifier on the dataset's train split
 // (NEU-DET by default: six classes of steel defects, every image defective; an image's class is
 // the one most of its boxes carry), evaluates on its test split and prints one JSON object:
@@ -20,7 +20,7 @@ const { values } = parseArgs({
     weights: { type: 'string', default: join(SHARED, 'models/resnet50-imagenet.safetensors') },
     epochs: { type: 'string' }, batch: { type: 'string' }, 'steps-per-epoch': { type: 'string' }, lr: { type: 'string' },
     input: { type: 'string' }, 'frozen-stages': { type: 'string' }, device: { type: 'string', default: 'auto' },
-    'data-dir': { type: 'string' }, quick: { type: 'boolean', default: false },
+    'data-dir': { type: 'string' }, quick: { type: 'boolean', default: false }, 'multi-label': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick;
@@ -36,7 +36,7 @@ try {
     mode: 'classify', datasetId: imported.datasetId, device, inputSize,
     epochs: number(values.epochs, quick ? 1 : undefined), batchSize: number(values.batch, quick ? 2 : undefined),
     stepsPerEpoch: number(values['steps-per-epoch'], quick ? 2 : undefined), learningRate: number(values.lr),
-    frozenStages: number(values['frozen-stages']) as 1 | 2 | 3 | undefined,
+    frozenStages: number(values['frozen-stages']) as 1 | 2 | 3 | undefined, ...(values['multi-label'] ? { multiLabel: true } : {}),
   }))) as TrainModelResult;
   const model = service.store.models.get(trained.modelId);
   const all = service.store.datasets.samples(imported.datasetId, 'test');
@@ -57,7 +57,7 @@ try {
     dataset: values.dataset, split: 'test', quick, test_images: test.length,
     accuracy: metrics.accuracy, per_class: metrics.per_class, confusion: metrics.confusion,
     image_auroc: metrics.image_auroc, recall_at_half_percent_frr: metrics.recall_at_half_percent_frr,
-    classes: model.classes, input: `${config.inputWidth}x${config.inputHeight}`, frozen_stages: config.frozenStages,
+    classes: model.classes, multi_label: config.multiLabel === true, input: `${config.inputWidth}x${config.inputHeight}`, frozen_stages: config.frozenStages,
     batch: config.training.batchSize, epochs_run: epochs.length, best_epoch: config.bestEpoch, steps_per_epoch: config.training.stepsPerEpoch,
     learning_rate: config.training.learningRate,
     epoch_history: epochs.map((e) => ({ epoch: e.epoch, train_loss: e.trainLoss, val_loss: e.validation.loss, val_accuracy: e.validation.accuracy })),

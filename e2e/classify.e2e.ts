@@ -42,19 +42,29 @@ describe.skipIf(!hasShared)('Classification (browser mode, Chromium)', () => {
     await page.getByRole('button', { name: 'Whole-image classes' }).click();
     const grid = page.getByRole('list', { name: 'Whole-image classes' });
     await expect.poll(() => grid.getByRole('listitem').count()).toBe(16);
-    // The grid is in file order and the first image is selected: one key labels it, saves it and selects the next.
-    for (const { file, blemish } of [...files].sort((x, y) => x.file.localeCompare(y.file))) {
-      await expect.poll(() => grid.getByTestId(`grid-${file}`).getAttribute('aria-current')).toBe('true');
-      await page.keyboard.press(blemish ? '1' : 'g');
-      await expect.poll(() => grid.getByTestId(`grid-${file}`).getByTestId('grid-label').textContent()).toBe(blemish ? 'blemish' : 'Good');
+    // The grid is in file order and the first image is selected: one key labels it, saves it and
+    // selects the next. Two parts are left for the model to suggest (the arrow key moves on).
+    const later = new Set(['train/part-10.png', 'train/part-11.png']);
+    const labelText = ({ file, blemish }: { file: string; blemish: boolean }): string => (later.has(file) ? '–' : blemish ? 'blemish' : 'Good');
+    for (const item of [...files].sort((x, y) => x.file.localeCompare(y.file))) {
+      await expect.poll(() => grid.getByTestId(`grid-${item.file}`).getAttribute('aria-current')).toBe('true');
+      await page.keyboard.press(later.has(item.file) ? 'ArrowRight' : item.blemish ? '1' : 'g');
+      if (!later.has(item.file)) await expect.poll(() => grid.getByTestId(`grid-${item.file}`).getByTestId('grid-label').textContent()).toBe(labelText(item));
     }
-    for (const { file, blemish } of files) await expect.poll(() => grid.getByTestId(`grid-${file}`).getByTestId('grid-label').textContent()).toBe(blemish ? 'blemish' : 'Good');
+    for (const item of files) await expect.poll(() => grid.getByTestId(`grid-${item.file}`).getByTestId('grid-label').textContent()).toBe(labelText(item));
+    // Shift + a number adds or takes away a class and keeps the selection (several defects on one part).
+    await grid.getByTestId('grid-train/part-01.png').click();
+    await page.keyboard.press('Shift+Digit1');
+    await expect.poll(() => grid.getByTestId('grid-train/part-01.png').getByTestId('grid-label').textContent()).toBe('–');
+    await page.keyboard.press('Shift+Digit1');
+    await expect.poll(() => grid.getByTestId('grid-train/part-01.png').getByTestId('grid-label').textContent()).toBe('blemish');
     await app.screenshot('annotate-class-grid');
 
     await page.goto(`${app.url}#/training`);
     const form = page.getByRole('form', { name: 'Settings' });
     await form.getByLabel('Mode').selectOption('classify');
     expect(await form.getByLabel('Epochs').inputValue()).toBe('12');
+    expect(await form.getByLabel('Several defect classes per image (multi-label)').isChecked()).toBe(false);
     await form.getByLabel('Epochs').fill('4');
     await form.getByLabel('Batch size').fill('4');
     await form.getByLabel('Device').selectOption('cpu');
@@ -133,6 +143,21 @@ describe.skipIf(!hasShared)('Classification (browser mode, Chromium)', () => {
     await expect.poll(() => page.getByRole('table', { name: 'Comparison' }).textContent(), { timeout: 60_000 }).toMatch(/Image AUROC\d\.\d{3}\d\.\d{3}/);
     await page.getByTestId('model-2').getByRole('button', { name: 'Promote to production' }).click();
     await expect.poll(() => page.getByTestId('model-2').textContent(), { timeout: 30_000 }).toMatch(/Production/);
+
+    // The new production model suggests a class for every image; Enter takes the selected image's
+    // suggestion, one button the suggestions of the rest still unlabelled.
+    await page.goto(`${app.url}#/annotate`);
+    await page.getByRole('button', { name: 'Whole-image classes' }).click();
+    await page.getByRole('button', { name: 'Suggest classes with the production model' }).click();
+    await expect.poll(() => grid.getByTestId('grid-suggestion').count(), { timeout: 60_000 }).toBe(17);
+    const suggestion = async (file: string): Promise<string> => (await grid.getByTestId(`grid-${file}`).getByTestId('grid-suggestion').textContent()) ?? '';
+    for (const file of later) expect(['blemish', 'Good']).toContain(await suggestion(file));
+    await grid.getByTestId('grid-train/part-10.png').click();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => grid.getByTestId('grid-train/part-10.png').getByTestId('grid-label').textContent()).toBe(await suggestion('train/part-10.png'));
+    await page.getByRole('button', { name: 'Take the suggestion for 1 unlabelled image' }).click();
+    await expect.poll(() => grid.getByTestId('grid-train/part-11.png').getByTestId('grid-label').textContent()).toBe(await suggestion('train/part-11.png'));
+    await app.screenshot('annotate-class-suggestions');
     expect(app.consoleErrors).toEqual([]);
   }, 600_000);
 });

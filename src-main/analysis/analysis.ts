@@ -16,9 +16,13 @@ export interface AnomalyAnalysis {
   classNames?: string[];
   /** Detection models: every decoded box after NMS (the heatmap is their scores as a map). */
   boxes?: DetectedBox[];
-  /** Classification models: the probability of each class, and the most probable one. */
+  /**
+   * Classification models: the probability of each class, the most probable one ("good" for a
+   * multi-label model that finds no class), and every class the model says the image carries.
+   */
   classProbabilities?: Record<string, number>;
   predictedClass?: string;
+  predictedClasses?: string[];
 }
 
 /** A box a detection model found: class name, raw score (√(class probability × centreness)) and image pixels. */

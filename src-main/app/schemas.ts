@@ -76,6 +76,7 @@ export const apiSchemas = {
     frozenStages: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
     stepsPerEpoch: z.number().int().min(1).max(100_000).optional(),
     optimizer: z.enum(['adamw', 'sgd']).optional(),
+    multiLabel: z.boolean().optional(),
     name: z.string().trim().min(1).max(200).optional(),
     device,
     inputSize: z.tuple([multipleOf32, multipleOf32]).optional(),

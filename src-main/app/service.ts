@@ -18,7 +18,6 @@ import { loadResNet50Weights } from '../model/resnet50.ts';
 import { type ImageAnalyser, judge } from '../analysis/analysis.ts';
 import { decodeRgb } from '../images/preprocess.ts';
 import { decodeForImport } from '../images/decode.ts';
-import { decide, normalizeScore } from '../common/decision.ts';
 import type { ModelVersion } from '../store/models.ts';
 import { SessionCache } from '../runtime/sessions.ts';
 import { quantile } from '../analysis/metrics.ts';
@@ -28,7 +27,7 @@ import { bundledBackbone, verifyBundledBackbone } from '../platform/bundled-back
 import { lockDataDir } from '../store/data-dir-lock.ts';
 import { MAX_FILE_BYTES, readUserFile } from '../platform/user-file.ts';
 import { hashPin, PinGuard, pinMatches, type StoredPin } from './roles.ts';
-import { labellingOrder } from './labelling-queue.ts';
+import { labellingOrder, suggestedClasses } from './labelling-queue.ts';
 import { movedThresholds } from './model-thresholds.ts';
 import { trainAndRegister } from './train-model.ts';
 import { adaptationFrames, adapterOf, adaptModel } from './adapt-model.ts';
@@ -419,17 +418,21 @@ export class ArgusService implements ArgusApi {
   }
 
   async rankImagesForLabelling(input: { datasetId: number; model?: number | 'production'; device?: ExecutionProviderChoice }): Promise<JobStatus> {
-    const samples = this.store.datasets.samples(this.store.datasets.get(input.datasetId).id);
+    const dataset = this.store.datasets.get(input.datasetId);
+    const samples = this.store.datasets.samples(dataset.id);
+    const projectClasses = this.store.projects.get(dataset.projectId).classes.map((c) => c.name);
     const model = this.modelFor(input.model ?? 'production');
+    const minArea = Number((model.config as { minRegionArea?: number }).minRegionArea ?? 16);
     return this.jobs.start('rank', async (ctx): Promise<LabellingRanking> => {
       const detector = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
       try {
-        const thresholds = model.thresholds;
         const scored: LabellingRanking['images'] = [];
         for (const [i, sample] of samples.entries()) {
           if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Ranking cancelled');
-          const { rawScore } = await detector.analyse(await decodeRgb(await this.store.blobs.get(sample.sha256)));
-          scored.push({ imageId: sample.imageId, score: normalizeScore(rawScore, thresholds.image.ng, thresholds.image.goodMedian), verdict: decide(rawScore, thresholds.image) });
+          const analysis = await detector.analyse(await decodeRgb(await this.store.blobs.get(sample.sha256)));
+          const judgement = judge(analysis, model.thresholds, minArea);
+          const suggestion = suggestedClasses(analysis, judgement, projectClasses);
+          scored.push({ imageId: sample.imageId, score: judgement.score, verdict: judgement.verdict, ...(suggestion ? { suggestedClasses: suggestion } : {}) });
           ctx.progress('scoring', i + 1, samples.length);
         }
         return { modelId: model.id, images: labellingOrder(scored) };

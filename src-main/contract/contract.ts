@@ -90,8 +90,8 @@ export interface DatasetImage {
   width: number;
   height: number;
   classes: string[];
-  /** The whole-image class label, if the image has one. */
-  imageClass: string | null;
+  /** The whole-image class labels, in the order they were given (several for multi-label classification). */
+  imageClasses: string[];
   annotationCount: number;
 }
 
@@ -254,7 +254,17 @@ export interface RegionSuggestions {
 export interface LabellingRanking {
   modelId: number;
   /** REVIEW-band images first, then the rest, each by distance of the normalised score from the NG threshold (0.5). */
-  images: { imageId: number; score: number; verdict: Verdict }[];
+  images: {
+    imageId: number;
+    score: number;
+    verdict: Verdict;
+    /**
+     * What the model says the image is, to pre-fill its whole-image label: [] for good, else the
+     * project classes it finds (a classifier's predicted classes, or the classes of a segment or
+     * detect model's regions, highest score first); absent when it cannot name a class (anomaly models).
+     */
+    suggestedClasses?: string[];
+  }[];
 }
 
 export interface TrainingRunSummary {
@@ -299,6 +309,8 @@ export interface TrainModelInput {
   stepsPerEpoch?: number;
   /** Segment, detect: AdamW (default) or SGD with momentum. */
   optimizer?: 'adamw' | 'sgd';
+  /** Classify: several defect classes per image (one sigmoid per class) instead of one class per image. */
+  multiLabel?: boolean;
   name?: string;
   device?: ExecutionProviderChoice;
   /** Network input as [width, height] (multiples of 32); by default from the images' aspect ratio. */

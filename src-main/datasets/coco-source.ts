@@ -5,6 +5,8 @@ import { ArgusError } from '../contract/errors.ts';
 import type { CocoRle } from '../common/coco-rle.ts';
 import type { ParsedDataset, ParsedSample } from './parsed.ts';
 
+const ImageClass = z.union([z.string().min(1), z.number().int()]);
+
 const Coco = z.object({
   images: z.array(
     z.looseObject({
@@ -13,7 +15,7 @@ const Coco = z.object({
       split: z.enum(['train', 'val', 'test']).optional(),
       label: z.enum(['good', 'defect']).optional(),
       group: z.string().min(1).max(200).nullable().optional(),
-      image_class: z.union([z.string().min(1), z.number().int()]).nullable().optional(),
+      image_class: z.union([ImageClass, z.array(ImageClass).max(255)]).nullable().optional(),
     }),
   ),
   annotations: z.array(
@@ -52,11 +54,15 @@ export function parseCoco(jsonFile: string): ParsedDataset {
   const problems: string[] = [];
   const categoryByName = new Map(categories.map((c) => [c.name, c.id]));
   for (const image of coco.images) {
-    const given = image.image_class as string | number | null | undefined;
-    const categoryId = typeof given === 'string' ? categoryByName.get(given) : given ?? undefined;
-    const imageClass = categoryId === undefined ? undefined : classIndexOf.get(categoryId);
-    if (given !== null && given !== undefined && imageClass === undefined) problems.push(`images[id ${image.id}]: image_class "${given}" is not a category`);
-    samples.set(image.id, { file: image.file_name, split: image.split, label: image.label, group: image.group ?? undefined, boxes: [], polygons: [], ...(imageClass ? { imageClass } : {}) });
+    const given = image.image_class as string | number | (string | number)[] | null | undefined;
+    const imageClasses: number[] = [];
+    for (const value of given === null || given === undefined ? [] : Array.isArray(given) ? given : [given]) {
+      const categoryId = typeof value === 'string' ? categoryByName.get(value) : value;
+      const index = categoryId === undefined ? undefined : classIndexOf.get(categoryId);
+      if (index === undefined) problems.push(`images[id ${image.id}]: image_class "${value}" is not a category`);
+      else if (!imageClasses.includes(index)) imageClasses.push(index);
+    }
+    samples.set(image.id, { file: image.file_name, split: image.split, label: image.label, group: image.group ?? undefined, boxes: [], polygons: [], ...(imageClasses.length ? { imageClasses } : {}) });
   }
   coco.annotations.forEach((annotation, n) => {
     const sample = samples.get(annotation.image_id);
@@ -84,14 +90,15 @@ export function parseCoco(jsonFile: string): ParsedDataset {
       const [x, y, w, h] = annotation.bbox;
       sample.boxes.push({ box: [x, y, x + w, y + h], classIndex });
     } else {
-      sample.imageClass ??= classIndex;
+      sample.imageClasses ??= [];
+      if (!sample.imageClasses.includes(classIndex)) sample.imageClasses.push(classIndex);
     }
   });
   if (problems.length > 0) {
     throw new ArgusError('bad_input', `${jsonFile} has ${problems.length} bad annotations:\n  ${problems.slice(0, 20).join('\n  ')}`, { key: 'invalidCoco', params: { file: jsonFile, problems: problems.slice(0, 20).join('\n') } });
   }
   for (const sample of samples.values()) {
-    sample.label ??= sample.polygons.length + sample.boxes.length + (sample.rleMasks?.length ?? 0) > 0 || sample.imageClass !== undefined ? 'defect' : undefined;
+    sample.label ??= sample.polygons.length + sample.boxes.length + (sample.rleMasks?.length ?? 0) > 0 || sample.imageClasses !== undefined ? 'defect' : undefined;
   }
   return {
     format: 'coco',

@@ -19,6 +19,12 @@ export interface ExportResult {
   seconds: number;
 }
 
+
+/** The image's whole-image class labels as written out: a class name, or a list of names for several. */
+function imageClassField(sample: DatasetSample, classes: ProjectClasses): { image_class?: string | string[] } {
+  const names = sample.imageClasses.map((index) => classes.find((c) => c.index === index)?.name ?? String(index));
+  return names.length === 0 ? {} : { image_class: names.length === 1 ? names[0] : names };
+}
 /** Collects one export format's description of the samples, then writes it. */
 interface ExportWriter {
   add(sample: DatasetSample, index: number, labels: Uint8Array): Promise<number>;
@@ -76,7 +82,7 @@ function manifestWriter(root: string, name: string, classes: ProjectClasses): Ex
         ...(sample.group === null ? {} : { group: sample.group }),
         boxes: sample.boxes.map((b) => [...b.box, b.classIndex]),
         ...(mask ? { mask } : {}),
-        ...(sample.imageClasses.length ? { image_class: classes.find((c) => c.index === sample.imageClasses[0])?.name } : {}),
+        ...imageClassField(sample, classes),
       });
       return mask ? 1 : 0;
     },
@@ -103,7 +109,7 @@ function cocoWriter(root: string, name: string, classes: ProjectClasses): Export
         id: imageId, file_name: sample.file, width: sample.width, height: sample.height, split: sample.split,
         ...(sample.label === 'unlabeled' ? {} : { label: sample.label }),
         ...(sample.group === null ? {} : { group: sample.group }),
-        ...(sample.imageClasses.length ? { image_class: classes.find((c) => c.index === sample.imageClasses[0])?.name } : {}),
+        ...imageClassField(sample, classes),
       });
       let written = 0;
       // Box-only images keep their boxes as they are; anything finer is exported as pixels.

@@ -38,7 +38,7 @@ export function parseFolder(root: string): ParsedDataset {
         const classFolder = classFolders.indexOf(rel.split('/')[0]);
         samples.push({
           file: rel, label: inGoodFolder ? 'good' : undefined, boxes: [], polygons: [], mask: masks.get(stem),
-          ...(classFolder >= 0 && rel.includes('/') ? { imageClass: classFolder + 1 } : {}),
+          ...(classFolder >= 0 && rel.includes('/') ? { imageClasses: [classFolder + 1] } : {}),
         });
       }
     }

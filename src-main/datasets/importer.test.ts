@@ -131,12 +131,17 @@ describe('dataset import', () => {
     const classes = fresh();
     for (const [i, f] of ['c.png', 'd.png', 'e.png'].entries()) writeFile(join(classes, f), await pngOf(texture(40, 30, 30 + i), 40, 30));
     writeFile(join(classes, 'annotations.json'), JSON.stringify({
-      images: [{ id: 1, file_name: 'c.png' }, { id: 2, file_name: 'd.png', image_class: 'crack' }, { id: 3, file_name: 'e.png', label: 'good' }],
+      images: [{ id: 1, file_name: 'c.png' }, { id: 2, file_name: 'd.png', image_class: 'crack' }, { id: 3, file_name: 'e.png', label: 'good' }, { id: 4, file_name: 'f.png', image_class: ['crack', 3] }],
       categories: [{ id: 3, name: 'dent' }, { id: 9, name: 'crack' }],
-      annotations: [{ id: 1, image_id: 1, category_id: 3 }],
+      // Several whole-image categories on one image: a part with several defects (multi-label).
+      annotations: [{ id: 1, image_id: 1, category_id: 3 }, { id: 2, image_id: 1, category_id: 9 }],
     }));
+    writeFile(join(classes, 'f.png'), await pngOf(texture(40, 30, 40), 40, 30));
     const whole = await importDataset(store, { path: classes, projectName: 'classes' }, { actor: 'test' });
-    expect(store.datasets.samples(whole.datasetId).map((x) => [x.file, x.label, x.imageClasses])).toEqual([['c.png', 'defect', [1]], ['d.png', 'defect', [2]], ['e.png', 'good', []]]);
+    expect(store.datasets.samples(whole.datasetId).map((x) => [x.file, x.label, x.imageClasses])).toEqual([
+      ['c.png', 'defect', [1, 2]], ['d.png', 'defect', [2]], ['e.png', 'good', []], ['f.png', 'defect', [2, 1]],
+    ]);
+    expect(store.datasets.images({ datasetId: whole.datasetId }).items.map((i) => i.imageClasses)).toEqual([['dent', 'crack'], ['crack'], [], ['crack', 'dent']]);
     store.close();
   });
 

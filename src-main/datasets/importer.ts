@@ -220,7 +220,7 @@ function classesOf(source: ParsedDataset, checked: CheckedSample[]): Map<number,
 
 function labelOf(item: CheckedSample): ImageLabel {
   if (item.sample.label) return item.sample.label;
-  if (item.sample.imageClass !== undefined) return 'defect';
+  if (item.sample.imageClasses?.length) return 'defect';
   if (item.mask) return item.mask.values.length > 0 ? 'defect' : 'good';
   return 'unlabeled';
 }
@@ -240,7 +240,7 @@ function annotationsOf(item: CheckedSample, label: ImageLabel, classMap: Map<num
   };
   const planned: PlannedAnnotation[] = [];
   if (label === 'good') planned.push({ key: 'good', shape: 'good', classIndex: null, geometry: null });
-  else if (item.sample.imageClass !== undefined) planned.push({ key: 'class', shape: 'class', classIndex: projectIndex(item.sample.imageClass), geometry: null });
+  else item.sample.imageClasses?.forEach((c, i) => planned.push({ key: i ? `class:${i}` : 'class', shape: 'class', classIndex: projectIndex(c), geometry: null }));
   item.sample.boxes.forEach((b, i) => planned.push({ key: `box:${i}`, shape: 'box', classIndex: projectIndex(b.classIndex), geometry: b.box }));
   item.sample.polygons.forEach((p, i) =>
     planned.push({ key: `polygon:${i}`, shape: 'polygon', classIndex: projectIndex(p.classIndex), geometry: p.points }),

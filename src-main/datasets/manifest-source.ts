@@ -6,6 +6,8 @@ import type { ParsedDataset } from './parsed.ts';
 
 const Box = z.tuple([z.number(), z.number(), z.number(), z.number(), z.number().int().min(1).max(255)]);
 
+const ImageClass = z.union([z.string().min(1), z.number().int().min(1).max(255)]);
+
 const Manifest = z.object({
   name: z.string().min(1).optional(),
   classes: z.record(z.string().regex(/^\d+$/), z.string().min(1)),
@@ -17,7 +19,7 @@ const Manifest = z.object({
       boxes: z.array(Box).optional(),
       mask: z.string().min(1).nullable().optional(),
       group: z.string().min(1).max(200).nullable().optional(),
-      image_class: z.union([z.string().min(1), z.number().int().min(1).max(255)]).nullable().optional(),
+      image_class: z.union([ImageClass, z.array(ImageClass).max(255)]).nullable().optional(),
     }),
   ),
 });
@@ -38,14 +40,15 @@ export function parseManifest(root: string): ParsedDataset {
   }
   const manifest = parsed.data;
   const classIndex = new Map(Object.entries(manifest.classes).map(([index, name]) => [name, Number(index)]));
-  const imageClassOf = (value: string | number | null | undefined, file: string): number | undefined => {
-    if (value === null || value === undefined) return undefined;
+  const imageClassOf = (value: string | number, file: string): number => {
     const index = typeof value === 'number' ? value : classIndex.get(value);
     if (index === undefined || !(String(index) in manifest.classes)) {
       throw new ArgusError('bad_input', `${file}: image_class "${value}" is not one of the manifest's classes`, { key: 'invalidManifest', params: { file, problems: `image_class "${value}" is not one of the manifest's classes` } });
     }
     return index;
   };
+  const imageClassesOf = (value: string | number | (string | number)[] | null | undefined, file: string): number[] | undefined =>
+    value === null || value === undefined ? undefined : [...new Set((Array.isArray(value) ? value : [value]).map((v) => imageClassOf(v, file)))];
   return {
     format: 'manifest',
     root,
@@ -59,7 +62,7 @@ export function parseManifest(root: string): ParsedDataset {
       polygons: [],
       mask: s.mask ?? undefined,
       group: s.group ?? undefined,
-      imageClass: imageClassOf(s.image_class as string | number | null | undefined, s.file),
+      imageClasses: imageClassesOf(s.image_class as string | number | (string | number)[] | null | undefined, s.file),
     })),
   };
 }

@@ -26,8 +26,8 @@ export interface ParsedSample {
   rleMasks?: { rle: CocoRle; classIndex: number }[];
   /** Where the image was taken (camera position, station, line), when the source says. */
   group?: string;
-  /** The whole image's class (a source class index), for classification. */
-  imageClass?: number;
+  /** The whole image's classes (source class indices), for classification: one, or several for multi-label. */
+  imageClasses?: number[];
 }
 
 /** Resolves a path from a dataset file and refuses anything that leaves the dataset folder. */

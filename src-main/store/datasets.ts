@@ -107,14 +107,14 @@ export class DatasetRepository {
            (SELECT count(*) FROM annotations a WHERE a.image_id = i.id AND a.project_id = @projectId AND a.shape != 'good') AS annotation_count,
            (SELECT group_concat(DISTINCT c.name) FROM annotations a JOIN defect_classes c ON c.id = a.class_id
              WHERE a.image_id = i.id AND a.project_id = @projectId) AS class_names,
-           (SELECT c.name FROM annotations a JOIN defect_classes c ON c.id = a.class_id
-             WHERE a.image_id = i.id AND a.project_id = @projectId AND a.shape = 'class' ORDER BY a.id LIMIT 1) AS image_class
+           (SELECT group_concat(name, char(31)) FROM (SELECT c.name FROM annotations a JOIN defect_classes c ON c.id = a.class_id
+             WHERE a.image_id = i.id AND a.project_id = @projectId AND a.shape = 'class' ORDER BY a.id)) AS image_classes
          FROM dataset_images di JOIN images i ON i.id = di.image_id
          WHERE ${where} ORDER BY di.file LIMIT @limit OFFSET @offset`,
       )
       .all({ ...params, limit: query.limit ?? 100, offset: query.offset ?? 0 }) as {
         id: number; sha256: string; width: number; height: number; file: string; split: Split; label: ImageLabel;
-        group_name: string | null; annotation_count: number; class_names: string | null; image_class: string | null;
+        group_name: string | null; annotation_count: number; class_names: string | null; image_classes: string | null;
       }[];
     const items: DatasetImage[] = rows.map((r) => ({
       imageId: r.id,
@@ -126,7 +126,7 @@ export class DatasetRepository {
       width: r.width,
       height: r.height,
       classes: r.class_names ? r.class_names.split(',') : [],
-      imageClass: r.image_class,
+      imageClasses: r.image_classes ? r.image_classes.split('\x1f') : [],
       annotationCount: r.annotation_count,
     }));
     return { items, total };

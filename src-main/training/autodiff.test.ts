@@ -6,7 +6,8 @@ import { evaluateReference, type F64 } from '../../test-support/reference-ops.ts
 import { addGradients } from './autodiff.ts';
 import { segmentationLoss } from './losses.ts';
 import { detectionLoss } from '../modes/detect/loss.ts';
-import { crossEntropy } from '../modes/classify/network.ts';
+import { binaryCrossEntropy, crossEntropy } from '../modes/classify/network.ts';
+import { multiLabelTargets } from '../modes/classify/data.ts';
 import { addOptimizer } from './optimizers.ts';
 
 interface InputSpec {
@@ -139,6 +140,17 @@ describe('reverse-mode gradients match float64 finite differences', () => {
       const logits = g.node('ReduceMean', [maps], { axes: [2, 3], keepdims: 0 }, [2, 4], 'cls_head.pool');
       return g.node('Reshape', [crossEntropy(g, logits, t), g.constInts('flat', [1])], {}, [1], 'loss');
     });
+    expect(error).toBeLessThan(TOLERANCE);
+  });
+
+  it('multi-label classifier: binary cross-entropy with logits, smoothed labels and positive weights', async () => {
+    // Rows as the multi-label batcher makes them: image 1 carries classes 0 and 2, image 2 none (good).
+    const rows = [multiLabelTargets([0, 2], 3, 0.1, [2, 1, 3]), multiLabelTargets([], 3, 0.1, [2, 1, 3])];
+    const positive = Float32Array.from(rows.flatMap((r) => [...r[0]]));
+    const negative = Float32Array.from(rows.flatMap((r) => [...r[1]]));
+    const error = await gradientError([
+      { name: 'logits', shape: [2, 3] }, { name: 'positive', shape: [2, 3], fixed: positive }, { name: 'negative', shape: [2, 3], fixed: negative },
+    ], (g, [x, p, n]) => g.node('Reshape', [binaryCrossEntropy(g, x, p, n), g.constInts('flat', [1])], {}, [1], 'loss'));
     expect(error).toBeLessThan(TOLERANCE);
   });
 

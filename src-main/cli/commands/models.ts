@@ -40,6 +40,7 @@ export const train: Command = {
   usage: `train --mode ${TRAINABLE_MODES.join('|')} --dataset <dir|name|id> [--project NAME] [--weights FILE] [--device auto|cpu|cuda|webgpu] [--input WxH] [--name NAME]\n`
     + '        anomaly: [--coreset N] [--layers c3+c4|c2+c3] [--border PX] [--false-reject-rate X]\n'
     + '        segment, detect, classify: [--parent MODEL] [--epochs N] [--batch N] [--lr X] [--frozen-stages 1|2|3] [--steps-per-epoch N] [--optimizer adamw|sgd]\n'
+    + '        classify: [--multi-label]   several defect classes per image (one sigmoid per class)\n'
     + '  train --mode segment|detect --resume RUN   continues an interrupted run from its last checkpoint',
   summary: 'Trains a model version from the dataset (anomaly: from its good train images; segment: masks from its labelled defects; detect: boxes with class and score) and prints its id.',
   options: {
@@ -47,6 +48,7 @@ export const train: Command = {
     device: { type: 'string' }, input: { type: 'string' }, coreset: { type: 'string' }, name: { type: 'string' }, layers: { type: 'string' }, border: { type: 'string' },
     parent: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, 'frozen-stages': { type: 'string' },
     'steps-per-epoch': { type: 'string' }, resume: { type: 'string' }, optimizer: { type: 'string' }, 'false-reject-rate': { type: 'string' },
+    'multi-label': { type: 'boolean' },
   },
   async run(ctx, values) {
     const mode = modeOf(String(values.mode)).mode;
@@ -76,7 +78,7 @@ export const train: Command = {
       batchSize: intArg(values.batch, '--batch'), learningRate: lr, frozenStages: frozenStages as 1 | 2 | 3 | undefined,
       stepsPerEpoch: intArg(values['steps-per-epoch'], '--steps-per-epoch'), optimizer,
       coresetSize: intArg(values.coreset, '--coreset'), layers, ignoredBorder: intArg(values.border, '--border'),
-      falseRejectRate: rateArg(values['false-reject-rate']),
+      falseRejectRate: rateArg(values['false-reject-rate']), multiLabel: values['multi-label'] ? true : undefined,
     });
     const result = await followJob<TrainModelResult>(ctx, started);
     ctx.out(ctx.json ? JSON.stringify({ id: result.modelId, metrics: result.metrics, seconds: result.seconds }) : String(result.modelId));

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blemishes, DETECT_IMAGE, hasShared, pngOf, SHARED_WEIGHTS, tempDir, writeDetectionDataset, writeFile } from '../../../test-support/fixtures.ts';
-import { classWeightsFrom, imageClassOf } from './data.ts';
+import * as ort from 'onnxruntime-node';
+import { GraphBuilder } from '../../model/onnx-graph.ts';
+import { classWeightsFrom, imageClassOf, imageClassSetOf, multiLabelTargets, positiveWeightsFrom } from './data.ts';
+import { binaryCrossEntropy } from './network.ts';
 import type { DatasetSample } from '../../contract/dataset-sample.ts';
 
 const REPO = join(import.meta.dirname, '../../..');
@@ -29,6 +32,40 @@ describe('image classes for a classifier', () => {
 
   it('weighs rare classes more, at most 10×', () => {
     expect(classWeightsFrom([400, 100, 1, 0])).toEqual([1, 2, 10, 1]);
+  });
+
+  it('multi-label: every class an image carries (its class labels, else its regions\' classes), none for a good image', () => {
+    expect(imageClassSetOf(sample('good', []))).toEqual([]);
+    expect(imageClassSetOf(sample('defect', [3, 1, 3]))).toEqual([0, 2]);
+    expect(imageClassSetOf({ ...sample('defect', [1]), imageClasses: [2, 4] })).toEqual([1, 3]);
+    expect(imageClassSetOf(sample('defect', []))).toBeNull();
+    expect(imageClassSetOf(sample('unlabeled', [1]))).toBeNull();
+  });
+
+  it('multi-label targets: smoothed labels times the positive weight, and their complement; rarer classes weigh more, between 1 and 10', () => {
+    const [positive, negative] = multiLabelTargets([1], 3, 0.1, [1, 4, 1]);
+    expect([...positive].map((v) => +v.toFixed(4))).toEqual([0.05, 3.8, 0.05]);
+    expect([...negative].map((v) => +v.toFixed(4))).toEqual([0.95, 0.05, 0.95]);
+    expect(positiveWeightsFrom([50, 10, 1, 0, 80], 101)).toEqual([Math.sqrt(51 / 50), Math.sqrt(91 / 10), 10, 1, 1]);
+  });
+});
+
+describe('multi-label loss', () => {
+  it('is the weighted binary cross-entropy of the sigmoid outputs, stable for large logits', async () => {
+    const logits = [2.5, -1, 0, 40, -40, 0.3];
+    const positive = [0.95, 0.05, 2, 1, 0, 0.5];
+    const negative = [0.05, 0.95, 0, 0, 1, 0.5];
+    const g = new GraphBuilder('bce');
+    const [x, p, n] = ['x', 'p', 'n'].map((name) => g.input(name, 'float32', [2, 3]));
+    g.output(binaryCrossEntropy(g, x, p, n), 'loss');
+    const session = await ort.InferenceSession.create(g.toBytes());
+    const feed = (v: number[]) => new ort.Tensor('float32', Float32Array.from(v), [2, 3]);
+    const { loss } = await session.run({ x: feed(logits), p: feed(positive), n: feed(negative) });
+    await session.release();
+    const logSigmoid = (v: number) => -Math.log1p(Math.exp(-v));
+    const expected = -logits.reduce((sum, v, i) => sum + positive[i] * logSigmoid(v) + negative[i] * logSigmoid(-v), 0) / 2;
+    expect(Number.isFinite((loss.data as Float32Array)[0])).toBe(true);
+    expect((loss.data as Float32Array)[0]).toBeCloseTo(expected, 4);
   });
 });
 
@@ -72,5 +109,67 @@ describe.skipIf(!hasShared)('argus train --mode classify', () => {
       expect(line.raw_score).toBeLessThanOrEqual(1);
       for (const region of line.regions) expect(region.class).toBe('blemish');
     }
+  }, 300_000);
+});
+
+describe.skipIf(!hasShared)('argus train --mode classify --multi-label', () => {
+  const data = tempDir('argus-multilabel-');
+  const work = tempDir('argus-multilabel-work-');
+  const { width: W, height: H } = DETECT_IMAGE;
+  /** A part with dark blemishes and/or a bright streak across it. */
+  const part = (seed: number, blemish: boolean, streak: boolean): Buffer => {
+    const raw = blemishes(W, H, seed, blemish ? [{ x: 30 + (seed % 50), y: 30 + (seed % 30), r: 9 }] : []);
+    if (streak) for (let y = 70; y < 76; y++) for (let x = 10; x < W - 10; x++) raw.fill(235, (y * W + x) * 3, (y * W + x) * 3 + 3);
+    return raw;
+  };
+  const kinds: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
+  beforeAll(async () => {
+    const samples: unknown[] = [];
+    for (let i = 0; i < 24; i++) {
+      const [blemish, streak] = kinds[i % 4];
+      const split = i < 16 ? 'train' : 'val';
+      const file = `${split}/p${i}.png`;
+      writeFile(join(work.path, 'ds', file), await pngOf(part(300 + i, blemish, streak), W, H));
+      const names = [...(blemish ? ['blemish'] : []), ...(streak ? ['streak'] : [])];
+      samples.push({ file, split, label: names.length ? 'defect' : 'good', ...(names.length ? { image_class: names.length === 1 ? names[0] : names } : {}) });
+    }
+    writeFile(join(work.path, 'ds', 'manifest.json'), JSON.stringify({ name: 'two-defects', classes: { 1: 'blemish', 2: 'streak' }, samples }));
+    writeFile(join(work.path, 'line', 'both.png'), await pngOf(part(999, true, true), W, H));
+  });
+  afterAll(() => {
+    data.cleanup();
+    work.cleanup();
+  });
+
+  it('imports several classes per image, trains one sigmoid per class, evaluates label sets and inspects with independent probabilities', async () => {
+    const trained = await argus('train', '--mode', 'classify', '--multi-label', '--dataset', join(work.path, 'ds'), '--weights', SHARED_WEIGHTS, '--device', 'cpu',
+      '--epochs', '2', '--batch', '4', '--steps-per-epoch', '4', '--json', '--data-dir', data.path);
+    expect(trained.code, trained.stderr).toBe(0);
+    const model = JSON.parse(trained.stdout) as { id: number; metrics: { validation: { accuracy: number } } };
+    expect(model.metrics.validation.accuracy).toBeGreaterThanOrEqual(0);
+    const list = JSON.parse((await argus('model', 'list', '--json', '--data-dir', data.path)).stdout) as { classes: string[]; config: { multiLabel: boolean; hasGood: boolean } }[];
+    expect(list[0]).toMatchObject({ classes: ['blemish', 'streak'], config: { multiLabel: true, hasGood: false } });
+
+    const evaluated = JSON.parse((await argus('eval', '--model', String(model.id), '--dataset', 'two-defects', '--split', 'val', '--json', '--data-dir', data.path)).stdout);
+    expect(evaluated.confusion.labels).toEqual(['good', 'blemish', 'streak']);
+    // The two val images with both defects are counted once per labelled class.
+    expect(Object.fromEntries(Object.entries(evaluated.per_class as Record<string, { images: number }>).map(([k, v]) => [k, v.images]))).toEqual({ good: 2, blemish: 4, streak: 4 });
+
+    // The dataset goes out with each image's class list and comes back the same.
+    const exported = join(work.path, 'exported');
+    expect((await argus('dataset', 'export', 'two-defects', '--out', exported, '--data-dir', data.path)).code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(exported, 'manifest.json'), 'utf8')) as { samples: { file: string; image_class?: string | string[] }[] };
+    expect(manifest.samples.find((s) => s.file === 'train/p3.png')?.image_class).toEqual(['blemish', 'streak']);
+    expect(manifest.samples.find((s) => s.file === 'train/p1.png')?.image_class).toBe('blemish');
+
+    expect((await argus('model', 'promote', String(model.id), '--data-dir', data.path)).code).toBe(0);
+    const out = join(work.path, 'out');
+    const inspected = await argus('inspect', '--model', 'production', '--out', out, '--device', 'cpu', join(work.path, 'line'), '--data-dir', data.path);
+    expect(inspected.code, inspected.stderr).toBe(0);
+    const [line] = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { raw_score: number; class_probabilities: Record<string, number>; regions: { class: string }[] });
+    expect(Object.keys(line.class_probabilities).sort()).toEqual(['blemish', 'streak']);
+    // Independent sigmoids: the score is the highest of them.
+    expect(line.raw_score).toBeCloseTo(Math.max(...Object.values(line.class_probabilities)), 5);
+    for (const region of line.regions) expect(['blemish', 'streak']).toContain(region.class);
   }, 300_000);
 });

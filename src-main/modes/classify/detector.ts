@@ -24,17 +24,47 @@ export function softmax(logits: Float32Array, from: number, k: number): Float64A
   return p;
 }
 
+/** Independent class probabilities of a multi-label row. */
+export function sigmoids(logits: Float32Array, from: number, k: number): Float64Array {
+  return Float64Array.from({ length: k }, (_, j) => 1 / (1 + Math.exp(-logits[from + j])));
+}
+
 /** The image resized to the network input, as in validation (the whole image, aspect stretched to the input). */
 export const networkImage = (config: ClassifyNetworkConfig, image: RgbImage): Promise<RgbImage> =>
   image.width === config.inputWidth && image.height === config.inputHeight ? Promise.resolve(image) : resizeRgb(image, config.inputWidth, config.inputHeight);
 
+/** A class map resized to the image by nearest neighbour. */
+function nearestClassMap(map: Uint8Array, w: number, h: number, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = Math.min(h - 1, Math.floor(((y + 0.5) * h) / height)) * w;
+    for (let x = 0; x < width; x++) out[y * width + x] = map[row + Math.min(w - 1, Math.floor(((x + 0.5) * w) / width))];
+  }
+  return out;
+}
+
 export const pixelsTensor = (image: RgbImage): ort.Tensor => new ort.Tensor('uint8', image.data, [1, image.height, image.width, 3]);
+
+/** A class activation map scaled to 0…1. */
+function normalisedMap(data: Float32Array, from: number, size: number): Float32Array {
+  const map = data.slice(from, from + size);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of map) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  for (let i = 0; i < size; i++) map[i] = hi > lo ? (map[i] - lo) / (hi - lo) : 0;
+  return map;
+}
 
 /**
  * A classifier ready to inspect. The image score is the probability that the part is not good
- * (with a good class), else the winning class's probability; the heatmap is the winning defect
- * class's activation map (its classifier weights over C5), scaled to 0…score and resized to the
- * image, so Inspect shows where the network looked; every pixel's class is the winning class.
+ * (with a good class), the winning class's probability (without one), or the highest class
+ * probability (multi-label). The heatmap is the activation map (classifier weights over C5) of the
+ * winning defect class, or of every class a multi-label model finds (each scaled by its
+ * probability, each pixel taking the class whose map is highest there), scaled to 0…score and
+ * resized to the image, so Inspect shows where the network looked.
  */
 export class ClassifyDetector {
   private constructor(private readonly session: ort.InferenceSession, readonly config: ClassifyModelConfig, readonly provider: ExecutionProviderReport, private readonly owned: boolean) {}
@@ -44,40 +74,50 @@ export class ClassifyDetector {
     return new ClassifyDetector(session, config, report, owned);
   }
 
-  /** Class probabilities of an image, in the model's class order. */
+  /** Class probabilities of an image, in the model's class order (softmax, or one sigmoid per class for a multi-label model). */
   async probabilities(image: RgbImage): Promise<{ probabilities: Float64Array; maps: ort.Tensor }> {
     const { logits, class_maps } = await this.session.run({ image: pixelsTensor(await networkImage(this.config, image)) });
-    return { probabilities: softmax(logits.data as Float32Array, 0, this.config.classes.length), maps: class_maps };
+    const k = this.config.classes.length;
+    return { probabilities: (this.config.multiLabel ? sigmoids : softmax)(logits.data as Float32Array, 0, k), maps: class_maps };
   }
 
   async analyse(image: RgbImage): Promise<AnomalyAnalysis> {
     const t0 = performance.now();
     const { probabilities: p, maps } = await this.probabilities(image);
     const t1 = performance.now();
-    const k = this.config.classes.length;
-    const first = this.config.hasGood ? 1 : 0;
+    const { classes, hasGood, multiLabel } = this.config;
+    const k = classes.length;
+    const first = hasGood ? 1 : 0;
     let winner = first;
     for (let j = first; j < k; j++) if (p[j] > p[winner]) winner = j;
-    const rawScore = this.config.hasGood ? 1 - p[0] : p[winner];
+    const rawScore = hasGood ? 1 - p[0] : p[winner];
+    // The classes the image carries: every class above 0.5 (multi-label), else the most probable.
+    const found = multiLabel ? classes.flatMap((_, j) => (p[j] >= 0.5 ? [j] : [])) : [winner];
+    const shown = found.length ? found : [winner];
     const [, , h, w] = maps.dims as number[];
     const data = maps.data as Float32Array;
     const cam = new Float32Array(h * w);
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i = 0; i < h * w; i++) {
-      cam[i] = data[winner * h * w + i];
-      lo = Math.min(lo, cam[i]);
-      hi = Math.max(hi, cam[i]);
+    const camClass = new Uint8Array(h * w);
+    for (const j of shown) {
+      const map = normalisedMap(data, j * h * w, h * w);
+      const weight = multiLabel ? p[j] : rawScore;
+      for (let i = 0; i < h * w; i++) {
+        if (map[i] * weight >= cam[i]) {
+          cam[i] = map[i] * weight;
+          camClass[i] = j - first + 1;
+        }
+      }
     }
-    for (let i = 0; i < h * w; i++) cam[i] = hi > lo ? ((cam[i] - lo) / (hi - lo)) * rawScore : 0;
     const heatmap = resizeMap(cam, w, h, image.width, image.height);
     let best = 0;
     for (let j = 1; j < k; j++) if (p[j] > p[best]) best = j;
+    const predictedClasses = multiLabel ? found.map((j) => classes[j]) : [classes[best]];
     return {
       rawScore, heatmap, width: image.width, height: image.height,
-      classMap: new Uint8Array(image.width * image.height).fill(winner - first + 1), classNames: this.config.classes.slice(first),
+      classMap: nearestClassMap(camClass, w, h, image.width, image.height), classNames: classes.slice(first),
       ms: { network: t1 - t0, scoring: 0, map: performance.now() - t1 },
-      classProbabilities: Object.fromEntries(this.config.classes.map((c, j) => [c, p[j]])), predictedClass: this.config.classes[best],
+      classProbabilities: Object.fromEntries(classes.map((c, j) => [c, p[j]])),
+      predictedClass: multiLabel && found.length === 0 ? 'good' : classes[best], predictedClasses,
     };
   }
 

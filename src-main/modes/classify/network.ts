@@ -17,7 +17,15 @@ export interface ClassifyNetworkConfig {
   inputHeight: number;
   /** ResNet stages kept frozen after the stem: 3 trains layer4 and the classifier only. */
   frozenStages: 1 | 2 | 3;
+  /**
+   * Several defect classes per image: one sigmoid per class (binary cross-entropy) over the defect
+   * classes only, a good image being the one with none; otherwise one softmax over all classes.
+   */
+  multiLabel?: boolean;
 }
+
+/** The step graph's target inputs: one for softmax cross-entropy, two (positive and negative terms) for the multi-label loss. */
+export const targetNames = (config: Pick<ClassifyNetworkConfig, 'multiLabel'>): string[] => (config.multiLabel ? ['target', 'target_negative'] : ['target']);
 
 const C5_CHANNELS = 2048;
 
@@ -75,7 +83,7 @@ export function classifierHead(tensors: TensorLookup): Head {
   };
 }
 
-function buildForward(name: string, backbone: BackboneWeights, tensors: TensorLookup, config: ClassifyNetworkConfig, batch: number): { g: GraphBuilder; logits: Value; target: Value } {
+function buildForward(name: string, backbone: BackboneWeights, tensors: TensorLookup, config: ClassifyNetworkConfig, batch: number): { g: GraphBuilder; logits: Value; loss: Value } {
   const g = new GraphBuilder(name, { trainable: (n) => isTrainedTensor(config, n) });
   const frozen = config.frozenStages - 1;
   let h = g.input(STAGE_KEYS[frozen], 'float32', [batch, STAGE_CHANNELS[frozen], config.inputHeight / STAGE_STRIDES[frozen], config.inputWidth / STAGE_STRIDES[frozen]]);
@@ -85,7 +93,8 @@ function buildForward(name: string, backbone: BackboneWeights, tensors: TensorLo
     stages[STAGE_KEYS[s]] = h;
   }
   const { logits } = classMapsAndLogits(g, stages.c5!, tensors);
-  return { g, logits, target: g.input('target', 'float32', logits.shape) };
+  const [target, negative] = targetNames(config).map((n) => g.input(n, 'float32', logits.shape));
+  return { g, logits, loss: config.multiLabel ? binaryCrossEntropy(g, logits, target, negative) : crossEntropy(g, logits, target) };
 }
 
 /**
@@ -100,16 +109,30 @@ export function crossEntropy(g: GraphBuilder, logits: Value, target: Value): Val
   return g.node('Mul', [total, g.constFloats('loss.scale', [-1 / n], [])], {}, [], 'loss');
 }
 
+/**
+ * Multi-label loss: Σ [positive·softplus(−x) + negative·softplus(x)] / batch, i.e. binary
+ * cross-entropy with logits where the batcher's rows carry the smoothed labels t (times each
+ * class's positive weight) and 1 − t.
+ */
+export function binaryCrossEntropy(g: GraphBuilder, logits: Value, positive: Value, negative: Value): Value {
+  const [n] = logits.shape as number[];
+  const shape = logits.shape;
+  const present = g.node('Mul', [positive, g.node('Softplus', [g.node('Neg', [logits], {}, shape, 'loss')], {}, shape, 'loss')], {}, shape, 'loss');
+  const absent = g.node('Mul', [negative, g.node('Softplus', [logits], {}, shape, 'loss')], {}, shape, 'loss');
+  const total = g.node('ReduceSum', [g.node('Add', [present, absent], {}, shape, 'loss'), g.constInts('loss.axes', [0, 1])], { keepdims: 0 }, [], 'loss');
+  return g.node('Mul', [total, g.constFloats('loss.scale', [1 / n], [])], {}, [], 'loss');
+}
+
 export function buildTrainingGraphs(backbone: BackboneWeights, tensors: TensorLookup, config: ClassifyNetworkConfig, batch: number, optimizer: OptimizerOptions): TrainingGraphs {
   const train = buildForward('argus-classify-step', backbone, tensors, config, batch);
-  const loss = crossEntropy(train.g, train.logits, train.target);
+  const { loss } = train;
   const params = train.g.parameters.map((p) => p.value);
   const grads = addGradients(train.g, loss, params);
   train.g.output(loss, 'loss');
   const state = addOptimizer(train.g, params, grads, optimizer);
 
   const evaluation = buildForward('argus-classify-eval', backbone, tensors, config, batch);
-  evaluation.g.output(crossEntropy(evaluation.g, evaluation.logits, evaluation.target), 'loss');
+  evaluation.g.output(evaluation.loss, 'loss');
   evaluation.g.output(evaluation.logits, 'logits');
   return {
     step: train.g.toBytes(),

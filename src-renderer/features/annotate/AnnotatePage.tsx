@@ -435,7 +435,7 @@ export function AnnotatePage() {
       {datasets.data?.length === 0 && <div className="empty-state"><p>{t('annotate.noDatasets')}</p></div>}
       {view === 'review' && dataset && <ReviewQueue dataset={dataset} classes={classes} disabled={!isEngineer} onAdded={images.reload} />}
       {view === 'grid' && datasetId !== null && images.data && (
-        <ClassGrid datasetId={datasetId} classes={classes} images={images.data} disabled={!isEngineer} />
+        <ClassGrid datasetId={datasetId} classes={classes} images={queue} disabled={!isEngineer} ranking={ranking} rankJob={rankJob} onSuggest={() => void rank()} />
       )}
       <div className="annotate-layout" style={view !== 'regions' ? { display: 'none' } : undefined}>
         <aside className="card annotate-queue">

@@ -14,18 +14,18 @@ export interface AnnotationDocument {
   /** Pixel masks by class index (1 = painted), with the stored id of each. */
   masks: Map<number, { id?: number; data: Uint8Array }>;
   good: { id?: number } | null;
-  /** The whole-image class (classification), kept as it is by the region tools. */
-  imageClass?: { id?: number; classIndex: number } | null;
+  /** The whole-image classes (classification; several for multi-label), kept as they are by the region tools. */
+  imageClasses: { id?: number; classIndex: number }[];
 }
 
 let counter = 0;
 export const newKey = (): string => `s${++counter}`;
 
 export function fromAnnotations(width: number, height: number, annotations: Annotation[]): AnnotationDocument {
-  const doc: AnnotationDocument = { width, height, shapes: [], masks: new Map(), good: null };
+  const doc: AnnotationDocument = { width, height, shapes: [], masks: new Map(), good: null, imageClasses: [] };
   for (const a of annotations) {
     if (a.shape === 'good') doc.good = { id: a.id };
-    else if (a.shape === 'class') doc.imageClass = { id: a.id, classIndex: a.classIndex };
+    else if (a.shape === 'class') doc.imageClasses.push({ id: a.id, classIndex: a.classIndex });
     else if (a.shape === 'box') doc.shapes.push({ key: newKey(), id: a.id, shape: 'box', classIndex: a.classIndex, box: a.box });
     else if (a.shape === 'polygon') doc.shapes.push({ key: newKey(), id: a.id, shape: 'polygon', classIndex: a.classIndex, points: a.points });
     else {
@@ -45,7 +45,7 @@ export function toAnnotations(doc: AnnotationDocument): Annotation[] {
     ? { id: s.id, shape: 'box', classIndex: s.classIndex, box: s.box }
     : { id: s.id, shape: 'polygon', classIndex: s.classIndex, points: s.points }));
   for (const [classIndex, mask] of doc.masks) if (mask.data.includes(1)) out.push({ id: mask.id, shape: 'mask', classIndex, runs: encodeRuns(mask.data) });
-  if (doc.imageClass) out.push({ id: doc.imageClass.id, shape: 'class', classIndex: doc.imageClass.classIndex });
+  for (const c of doc.imageClasses) out.push({ id: c.id, shape: 'class', classIndex: c.classIndex });
   return out;
 }
 
@@ -58,13 +58,14 @@ export function snapshot(doc: AnnotationDocument): AnnotationDocument {
 export function adoptIds(doc: AnnotationDocument, saved: Annotation[]): void {
   const boxesAndPolygons = saved.filter((a) => a.shape === 'box' || a.shape === 'polygon');
   doc.shapes.forEach((s, i) => (s.id = boxesAndPolygons[i]?.id));
+  const imageClasses = saved.filter((a) => a.shape === 'class');
+  doc.imageClasses.forEach((c, i) => (c.id = imageClasses[i]?.id));
   for (const a of saved) {
     if (a.shape === 'mask') {
       const mask = doc.masks.get(a.classIndex);
       if (mask) mask.id = a.id;
     }
     if (a.shape === 'good' && doc.good) doc.good.id = a.id;
-    if (a.shape === 'class' && doc.imageClass) doc.imageClass.id = a.id;
   }
 }
 

@@ -31,6 +31,7 @@ export function TrainingPage() {
   const [batch, setBatch] = useState('8');
   const [learningRate, setLearningRate] = useState('0.0001');
   const [frozen, setFrozen] = useState<1 | 2 | 3>(2);
+  const [multiLabel, setMultiLabel] = useState(false);
   const [inputSize, setInputSize] = useState('');
   const [border, setBorder] = useState('0');
   const [device, setDevice] = useState<ExecutionProviderChoice>('auto');
@@ -110,7 +111,7 @@ export function TrainingPage() {
     const common = { datasetId, device, inputSize: size ? [Number(size[1]), Number(size[2])] as [number, number] : undefined };
     void start(mode === 'anomaly'
       ? { mode: 'anomaly', ...common, ...(ignoredBorder > 0 ? { ignoredBorder } : {}) }
-      : { mode, ...common, parentModelId: parentId ?? undefined, epochs: Number(epochs), batchSize: Number(batch), learningRate: Number(learningRate), frozenStages: frozen });
+      : { mode, ...common, parentModelId: parentId ?? undefined, epochs: Number(epochs), batchSize: Number(batch), learningRate: Number(learningRate), frozenStages: frozen, ...(mode === 'classify' && multiLabel ? { multiLabel } : {}) });
   };
 
   const running = job?.state === 'running';
@@ -168,6 +169,13 @@ export function TrainingPage() {
                   </select>
                 </label>
               </div>
+              {mode === 'classify' && (
+                <label className="checkbox">
+                  <input type="checkbox" checked={multiLabel} onChange={(e) => setMultiLabel(e.target.checked)} disabled={running} />
+                  {t('training.multiLabel')}
+                  <small className="muted">{t('training.multiLabelHint')}</small>
+                </label>
+              )}
             </>
           )}
           <div className="row">
