@@ -129,7 +129,12 @@ function convGradients(ops: GradientOps, node: NodeRecord, dy: Value, wanted: bo
   if (dilation !== 1) throw new ModelBuildError(node.layer, 'no gradient rule for dilated convolution');
   const grads: (Value | null)[] = [null, null, null];
 
-  if (wanted[0]) {
+  if (wanted[0] && stride === 1 && kh > 1 && pad < kh && pad < kw) {
+    // Stride 1: dx is dy convolved with the kernel flipped in space and in/out channels swapped,
+    // which onnxruntime's CPU EP runs ~1.4× faster than the ConvTranspose below.
+    const flipped = ops.op('Slice', [ops.transpose(w, [1, 0, 2, 3]), ops.ints([-1, -1]), ops.ints([-kh - 1, -kw - 1]), ops.ints([2, 3]), ops.ints([-1, -1])], [cIn, cOut, kh, kw]);
+    grads[0] = ops.op('Conv', [dy, flipped], [n, cIn, h, wd], { kernel_shape: [kh, kw], strides: [1, 1], pads: [kh - 1 - pad, kw - 1 - pad, kh - 1 - pad, kw - 1 - pad] });
+  } else if (wanted[0]) {
     // dx is the transposed convolution of dy with the same kernel; output_padding restores the
     // rows a strided window skipped at the end.
     const outPad = [h - ((hy - 1) * stride + kh - 2 * pad), wd - ((wy - 1) * stride + kw - 2 * pad)];
@@ -138,26 +143,25 @@ function convGradients(ops: GradientOps, node: NodeRecord, dy: Value, wanted: bo
     });
   }
   if (wanted[1]) {
-    if (kh === 1 && kw === 1 && pad === 0) {
-      // 1×1: one matrix product over all positions, dW = dy · xᵀ, with x subsampled for stride.
-      const xs = stride === 1 ? x : ops.op('Slice', [x, ops.ints([0, 0]), ops.ints([hy * stride, wy * stride]), ops.ints([2, 3]), ops.ints([stride, stride])], [n, cIn, hy, wy]);
-      const positions = n * hy * wy;
-      const dy2 = ops.reshape(ops.transpose(dy, [1, 0, 2, 3]), [cOut, positions]);
-      const x2 = ops.reshape(ops.transpose(xs, [1, 0, 2, 3]), [cIn, positions]);
-      const dw = ops.op('Gemm', [dy2, x2], [cOut, cIn], { transB: 1 });
-      grads[1] = ops.reshape(dw, [cOut, cIn, 1, 1]);
-    } else {
-      // k×k: a convolution of the input (channels as batch) with dy as the kernel, dilated by
-      // the stride; the result can be a row/column larger than the kernel and is cropped.
-      const xt = ops.transpose(x, [1, 0, 2, 3]);
-      const dyt = ops.transpose(dy, [1, 0, 2, 3]);
-      const full = [h + 2 * pad - stride * (hy - 1), wd + 2 * pad - stride * (wy - 1)];
-      let dw = ops.op('Conv', [xt, dyt], [cIn, cOut, full[0], full[1]], {
-        kernel_shape: [hy, wy], strides: [1, 1], pads: [pad, pad, pad, pad], dilations: [stride, stride],
-      });
-      if (full[0] !== kh || full[1] !== kw) dw = ops.op('Slice', [dw, ops.ints([0, 0]), ops.ints([kh, kw]), ops.ints([2, 3])], [cIn, cOut, kh, kw]);
-      grads[1] = ops.transpose(dw, [1, 0, 2, 3]);
+    // dW[:, :, ky, kx] = dy · x(ky, kx)ᵀ over all positions, where x(ky, kx) is the padded input
+    // seen through the kernel tap (ky, kx) with the stride: one matrix product per tap. (As one
+    // convolution of the input with dy as a kernel the same sums ran 2–2.5× slower on
+    // onnxruntime's CPU EP: a thin product per input channel.)
+    const positions = n * hy * wy;
+    const dy2 = ops.reshape(ops.transpose(dy, [1, 0, 2, 3]), [cOut, positions]);
+    const padded = pad > 0 ? ops.op('Pad', [x, ops.ints([0, 0, pad, pad, 0, 0, pad, pad])], [n, cIn, h + 2 * pad, wd + 2 * pad]) : x;
+    const taps: Value[] = [];
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const whole = kh === 1 && kw === 1 && stride === 1 && pad === 0;
+        const tap = whole ? x : ops.op('Slice', [padded, ops.ints([ky, kx]), ops.ints([ky + stride * (hy - 1) + 1, kx + stride * (wy - 1) + 1]), ops.ints([2, 3]), ops.ints([stride, stride])], [n, cIn, hy, wy]);
+        const x2 = ops.reshape(ops.transpose(tap, [1, 0, 2, 3]), [cIn, positions]);
+        taps.push(ops.op('Gemm', [dy2, x2], [cOut, cIn], { transB: 1 }));
+      }
     }
+    grads[1] = taps.length === 1
+      ? ops.reshape(taps[0], [cOut, cIn, 1, 1])
+      : ops.reshape(ops.op('Concat', taps.map((t) => ops.reshape(t, [cOut, cIn, 1])), [cOut, cIn, kh * kw], { axis: 2 }), [cOut, cIn, kh, kw]);
   }
   if (b && wanted[2]) grads[2] = ops.reshape(ops.sumKeep(dy, [0, 2, 3]), [cOut]);
   return grads;

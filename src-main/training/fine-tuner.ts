@@ -6,7 +6,7 @@ import { seededRandom } from '../model/init.ts';
 import { encodeSafetensors, type Float32Tensor, SafetensorsFile } from '../model/safetensors.ts';
 import { createSession } from '../runtime/sessions.ts';
 import { writeFileAtomic } from '../platform/atomic-file.ts';
-import { NEXT, type OptimizerKind, type OptimizerState } from './optimizers.ts';
+import { GRAD, Optimizer, type OptimizerKind, type TrainedTensor } from './optimizers.ts';
 
 /** The schedule every fine-tuned mode shares. */
 export interface FineTuneSchedule {
@@ -26,13 +26,12 @@ export interface FineTuneSchedule {
 }
 
 export interface TrainingGraphs {
-  /** One optimisation step: frozen features + targets + parameters + state in; loss and updated values out. */
+  /** Forward and backward: frozen features + targets + parameters in; the loss (and its parts) and each parameter's gradient (`<name>.grad`) out. */
   step: Uint8Array;
   /** Forward + loss without update, for validation: loss and the mode's outputs. */
   evaluate: Uint8Array;
   /** Trained tensors in graph-input order, with their initial values. */
-  parameters: { name: string; data: Float32Array; dims: number[] }[];
-  optimizer: OptimizerState;
+  parameters: TrainedTensor[];
 }
 
 /** A batch as the graphs take it: uint8 pixels [batch, h, w, 3] and the mode's target tensors. */
@@ -98,10 +97,10 @@ export function learningRateAt(step: number, config: Pick<FineTuneSchedule, 'lea
 
 /**
  * Fine-tunes the unfrozen part of a network for any mode. Each step: a batch from the mode's
- * augmenting batcher, the frozen stages as an inference session, then the step graph (forward,
- * loss, gradients, update) in one onnxruntime run. Parameters and optimizer state stay as
- * onnxruntime tensors between steps. A checkpoint (parameters, optimizer state, history) is
- * written atomically after every epoch; when one exists, training continues from it.
+ * augmenting batcher, the frozen stages as an inference session, the step graph (forward, loss,
+ * gradients) in one onnxruntime run, then the optimizer's update of the parameters in place (the
+ * step graph reads them from the same buffers). A checkpoint (parameters, optimizer state,
+ * history) is written atomically after every epoch; when one exists, training continues from it.
  */
 export class FineTuner {
   constructor(private readonly task: FineTuneTask, private readonly config: FineTuneSchedule, private readonly checkpointDir: string) {}
@@ -129,14 +128,18 @@ export class FineTuner {
       createSession({ model: graphs.evaluate, provider: active }),
     ]);
     try {
-      const params = new Map<string, ort.Tensor>();
-      const states = new Map<string, ort.Tensor>();
-      for (const p of graphs.parameters) {
-        params.set(p.name, new ort.Tensor('float32', p.data, p.dims));
-        for (const s of graphs.optimizer.stateNames) states.set(`${p.name}.${s}`, new ort.Tensor('float32', new Float32Array(p.data.length), p.dims));
+      // The trained tensors, copied (the graphs' initial values stay as they were) and updated in place.
+      const trained: TrainedTensor[] = graphs.parameters.map((p) => ({ name: p.name, data: p.data.slice(), dims: p.dims }));
+      const optimizer = new Optimizer({ kind: config.optimizer, weightDecay: config.weightDecay, clipNorm: config.clipNorm }, trained);
+      const params = new Map(trained.map((p) => [p.name, new ort.Tensor('float32', p.data, p.dims)]));
+      // What a checkpoint holds: each parameter and its optimizer state.
+      const values = new Map<string, TrainedTensor>();
+      for (const p of trained) {
+        values.set(p.name, p);
+        for (const s of optimizer.stateNames) values.set(`${p.name}.${s}`, { name: `${p.name}.${s}`, data: optimizer.state.get(`${p.name}.${s}`)!, dims: p.dims });
       }
       let state: CheckpointState = { epoch: 0, step: 0, bestLoss: Infinity, bestEpoch: -1, initialValidation: null, epochs: [] };
-      if (existsSync(this.checkpointPath)) state = this.restore(params, states);
+      if (existsSync(this.checkpointPath)) state = this.restore(values);
       // Every event carries the finished epochs' losses, for the loss chart.
       const emit = (p: TrainingProgressInfo): void =>
         onProgress({ ...p, history: state.epochs.map((e) => ({ epoch: e.epoch, trainLoss: e.trainLoss, validationLoss: e.validation.loss })) });
@@ -182,16 +185,10 @@ export class FineTuner {
           cancelled();
           const lr = learningRateAt(state.step, config, totalSteps);
           const t = state.step + 1;
-          const scalars: Record<string, ort.Tensor> = { lr: scalar(lr) };
-          if (config.optimizer === 'adamw') {
-            scalars.bias_correction1 = scalar(1 / (1 - 0.9 ** t));
-            scalars.bias_correction2 = scalar(1 / (1 - 0.999 ** t));
-          }
-          const out = await step.session.run({ ...inputs, ...batch.targets, ...Object.fromEntries(params), ...Object.fromEntries(states), ...scalars });
-          for (const name of params.keys()) params.set(name, out[`${name}${NEXT}`]);
-          for (const name of states.keys()) states.set(name, out[`${name}${NEXT}`]);
+          const out = await step.session.run({ ...inputs, ...batch.targets, ...Object.fromEntries(params) });
           const loss = (out.loss.data as Float32Array)[0];
           if (!Number.isFinite(loss)) throw new ArgusError('internal', `Training diverged at step ${t} (loss ${loss}); lower the learning rate`, { key: 'trainingDiverged', params: { step: t } });
+          optimizer.step((name) => out[`${name}${GRAD}`].data as Float32Array, lr, t);
           stepMs += performance.now() - t0;
           stepsTimed++;
           lossSum += loss;
@@ -211,9 +208,9 @@ export class FineTuner {
         if (result.loss < state.bestLoss) {
           state.bestLoss = result.loss;
           state.bestEpoch = epoch + 1;
-          await writeFileAtomic(this.bestPath, encodeSafetensors(toTensors(params)));
+          await writeFileAtomic(this.bestPath, encodeSafetensors(toTensors(trained)));
         }
-        await this.save(params, states, state);
+        await this.save([...values.values()], state);
         emit({ phase: 'validating', ...progress, validation: result });
         if (epoch + 1 - state.bestEpoch >= config.patience && epoch + 1 < config.epochs) {
           stoppedEarly = true;
@@ -231,22 +228,20 @@ export class FineTuner {
     }
   }
 
-  private async save(params: Map<string, ort.Tensor>, states: Map<string, ort.Tensor>, state: CheckpointState): Promise<void> {
-    const tensors = new Map([...toTensors(params), ...toTensors(states)]);
-    await writeFileAtomic(this.checkpointPath, encodeSafetensors(tensors, { 'argus.training': JSON.stringify(state) }));
+  private async save(values: TrainedTensor[], state: CheckpointState): Promise<void> {
+    await writeFileAtomic(this.checkpointPath, encodeSafetensors(toTensors(values), { 'argus.training': JSON.stringify(state) }));
   }
 
-  private restore(params: Map<string, ort.Tensor>, states: Map<string, ort.Tensor>): CheckpointState {
+  /** Parameters and optimizer state from the checkpoint, copied into their buffers; returns where training stood. */
+  private restore(values: Map<string, TrainedTensor>): CheckpointState {
     const file = SafetensorsFile.read(this.checkpointPath);
     const stateText = file.metadata['argus.training'];
     if (!stateText) throw new ArgusError('bad_input', `${this.checkpointPath} is not an Argus training checkpoint`, { key: 'badCheckpoint', params: { path: this.checkpointPath } });
-    for (const map of [params, states]) {
-      for (const [name, tensor] of map) {
-        if (!file.has(name)) throw new ArgusError('bad_input', `Checkpoint ${this.checkpointPath} lacks ${name}; it belongs to a different network`, { key: 'badCheckpoint', params: { path: this.checkpointPath } });
-        const t = file.float32(name);
-        if (t.dims.join(',') !== tensor.dims.join(',')) throw new ArgusError('bad_input', `Checkpoint tensor ${name} is [${t.dims}], the network needs [${tensor.dims}]`, { key: 'badCheckpoint', params: { path: this.checkpointPath } });
-        map.set(name, new ort.Tensor('float32', t.data, tensor.dims));
-      }
+    for (const [name, tensor] of values) {
+      if (!file.has(name)) throw new ArgusError('bad_input', `Checkpoint ${this.checkpointPath} lacks ${name}; it belongs to a different network`, { key: 'badCheckpoint', params: { path: this.checkpointPath } });
+      const t = file.float32(name);
+      if (t.dims.join(',') !== tensor.dims.join(',')) throw new ArgusError('bad_input', `Checkpoint tensor ${name} is [${t.dims}], the network needs [${tensor.dims}]`, { key: 'badCheckpoint', params: { path: this.checkpointPath } });
+      tensor.data.set(t.data);
     }
     return JSON.parse(stateText) as CheckpointState;
   }
@@ -259,8 +254,6 @@ function lossParts(out: ort.InferenceSession.OnnxValueMapType): Record<string, n
   return parts;
 }
 
-const scalar = (value: number): ort.Tensor => new ort.Tensor('float32', Float32Array.of(value), []);
-
-function toTensors(values: Map<string, ort.Tensor>): Map<string, Float32Tensor> {
-  return new Map([...values].map(([name, t]) => [name, { data: t.data as Float32Array, dims: t.dims as number[] }]));
+function toTensors(values: TrainedTensor[]): Map<string, Float32Tensor> {
+  return new Map(values.map((t) => [t.name, { data: t.data, dims: t.dims }]));
 }

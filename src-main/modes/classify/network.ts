@@ -7,7 +7,7 @@ import { type BackboneStages, type BackboneWeights, buildResNetStage, RESNET50_S
 import type { Float32Tensor } from '../../model/safetensors.ts';
 import { addGradients } from '../../training/autodiff.ts';
 import type { TrainingGraphs } from '../../training/fine-tuner.ts';
-import { addOptimizer, type OptimizerOptions } from '../../training/optimizers.ts';
+import { outputGradients } from '../../training/optimizers.ts';
 
 /** What fixes the shape of the classifier and which part of it learns. */
 export interface ClassifyNetworkConfig {
@@ -123,13 +123,13 @@ export function binaryCrossEntropy(g: GraphBuilder, logits: Value, positive: Val
   return g.node('Mul', [total, g.constFloats('loss.scale', [1 / n], [])], {}, [], 'loss');
 }
 
-export function buildTrainingGraphs(backbone: BackboneWeights, tensors: TensorLookup, config: ClassifyNetworkConfig, batch: number, optimizer: OptimizerOptions): TrainingGraphs {
+export function buildTrainingGraphs(backbone: BackboneWeights, tensors: TensorLookup, config: ClassifyNetworkConfig, batch: number): TrainingGraphs {
   const train = buildForward('argus-classify-step', backbone, tensors, config, batch);
   const { loss } = train;
   const params = train.g.parameters.map((p) => p.value);
   const grads = addGradients(train.g, loss, params);
   train.g.output(loss, 'loss');
-  const state = addOptimizer(train.g, params, grads, optimizer);
+  outputGradients(train.g, params, grads);
 
   const evaluation = buildForward('argus-classify-eval', backbone, tensors, config, batch);
   evaluation.g.output(evaluation.loss, 'loss');
@@ -138,7 +138,6 @@ export function buildTrainingGraphs(backbone: BackboneWeights, tensors: TensorLo
     step: train.g.toBytes(),
     evaluate: evaluation.g.toBytes(),
     parameters: train.g.parameters.map((p) => ({ name: p.value.name, data: p.data, dims: p.value.shape as number[] })),
-    optimizer: state,
   };
 }
 

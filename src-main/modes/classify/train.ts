@@ -140,7 +140,7 @@ export async function trainClassify(input: ModeTrainingInput, ctx: JobContext): 
   const task = (): FineTuneTask => {
     const validationBatches = new ClassifyBatcher(blobs, validationImages, geometry, () => 0);
     return {
-      graphs: buildTrainingGraphs(input.backbone, (n) => initial.get(n), config, config.batchSize, { kind: config.optimizer, weightDecay: config.weightDecay, clipNorm: config.clipNorm }),
+      graphs: buildTrainingGraphs(input.backbone, (n) => initial.get(n), config, config.batchSize),
       frozenModel: buildFrozenFeatureModel(input.backbone, config),
       frozenOutputs: frozenOutputs(config),
       trainingBatches: (random) => {

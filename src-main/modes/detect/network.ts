@@ -8,7 +8,7 @@ import { stageOutputsHead } from '../../model/heads.ts';
 import type { Float32Tensor } from '../../model/safetensors.ts';
 import { addGradients } from '../../training/autodiff.ts';
 import type { TrainingGraphs } from '../../training/fine-tuner.ts';
-import { addOptimizer, type OptimizerOptions } from '../../training/optimizers.ts';
+import { outputGradients } from '../../training/optimizers.ts';
 import { detectionLoss, type DetectionTargets } from './loss.ts';
 
 /** What fixes the shape of the detector and which part of it learns. */
@@ -192,16 +192,16 @@ function buildForward(name: string, backbone: BackboneWeights, tensors: TensorLo
 }
 
 /**
- * The training step graph (forward, focal + GIoU + centreness loss, reverse-mode gradients,
- * optimizer update) and the validation graph, for a fixed batch and input size.
+ * The training step graph (forward, focal + GIoU + centreness loss, and the reverse-mode gradients
+ * the optimizer applies) and the validation graph, for a fixed batch and input size.
  */
-export function buildTrainingGraphs(backbone: BackboneWeights, tensors: TensorLookup, config: DetectNetworkConfig, batch: number, optimizer: OptimizerOptions): TrainingGraphs {
+export function buildTrainingGraphs(backbone: BackboneWeights, tensors: TensorLookup, config: DetectNetworkConfig, batch: number): TrainingGraphs {
   const train = buildForward('argus-detect-step', backbone, tensors, config, batch);
   const loss = detectionLoss(train.g, train.outputs, train.targets);
   const params = train.g.parameters.map((p) => p.value);
   const grads = addGradients(train.g, loss.loss, params);
   for (const v of [loss.loss, loss.cls, loss.box, loss.ctr]) train.g.output(v);
-  const state = addOptimizer(train.g, params, grads, optimizer);
+  outputGradients(train.g, params, grads);
 
   const evaluation = buildForward('argus-detect-eval', backbone, tensors, config, batch);
   const evalLoss = detectionLoss(evaluation.g, evaluation.outputs, evaluation.targets);
@@ -213,7 +213,6 @@ export function buildTrainingGraphs(backbone: BackboneWeights, tensors: TensorLo
     step: train.g.toBytes(),
     evaluate: evaluation.g.toBytes(),
     parameters: train.g.parameters.map((p) => ({ name: p.value.name, data: p.data, dims: p.value.shape as number[] })),
-    optimizer: state,
   };
 }
 

@@ -37,7 +37,7 @@ export function detectTask(blobs: BlobReader, backbone: BackboneWeights, initial
   };
   const validationBatches = new DetectBatcher(blobs, validation, geometry, () => 0);
   return {
-    graphs: buildTrainingGraphs(backbone, initial, config, n, { kind: config.optimizer, weightDecay: config.weightDecay, clipNorm: config.clipNorm }),
+    graphs: buildTrainingGraphs(backbone, initial, config, n),
     frozenModel: buildFrozenFeatureModel(backbone, config),
     frozenOutputs: frozenOutputs(config),
     trainingBatches: (random) => {

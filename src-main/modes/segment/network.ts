@@ -8,7 +8,7 @@ import type { Float32Tensor } from '../../model/safetensors.ts';
 import { addGradients } from '../../training/autodiff.ts';
 import { segmentationLoss } from '../../training/losses.ts';
 import type { TrainingGraphs } from '../../training/fine-tuner.ts';
-import { addOptimizer, type OptimizerOptions } from '../../training/optimizers.ts';
+import { outputGradients } from '../../training/optimizers.ts';
 
 /** What fixes the shape of the segmentation network and which part of it learns. */
 export interface SegmentNetworkConfig {
@@ -77,10 +77,10 @@ function buildForward(name: string, backbone: BackboneWeights, tensors: TensorLo
 }
 
 /**
- * The training step graph (forward, focal + Dice loss, reverse-mode gradients, optimizer update)
+ * The training step graph (forward, focal + Dice loss, and the reverse-mode gradients the optimizer applies)
  * and the validation graph, for a fixed batch and input size.
  */
-export function buildTrainingGraphs(backbone: BackboneWeights, tensors: TensorLookup, config: SegmentNetworkConfig, batch: number, classWeights: number[], optimizer: OptimizerOptions): TrainingGraphs {
+export function buildTrainingGraphs(backbone: BackboneWeights, tensors: TensorLookup, config: SegmentNetworkConfig, batch: number, classWeights: number[]): TrainingGraphs {
   const train = buildForward('argus-segment-step', backbone, tensors, config, batch);
   const { loss, focal, dice } = segmentationLoss(train.g, train.logits, train.target, { classWeights });
   const params = train.g.parameters.map((p) => p.value);
@@ -88,7 +88,7 @@ export function buildTrainingGraphs(backbone: BackboneWeights, tensors: TensorLo
   train.g.output(loss);
   train.g.output(focal);
   train.g.output(dice);
-  const state = addOptimizer(train.g, params, grads, optimizer);
+  outputGradients(train.g, params, grads);
 
   const evaluation = buildForward('argus-segment-eval', backbone, tensors, config, batch);
   const evalLoss = segmentationLoss(evaluation.g, evaluation.logits, evaluation.target, { classWeights });
@@ -98,7 +98,6 @@ export function buildTrainingGraphs(backbone: BackboneWeights, tensors: TensorLo
     step: train.g.toBytes(),
     evaluate: evaluation.g.toBytes(),
     parameters: train.g.parameters.map((p) => ({ name: p.value.name, data: p.data, dims: p.value.shape as number[] })),
-    optimizer: state,
   };
 }
 

@@ -23,9 +23,7 @@ export function segmentTask(blobs: BlobReader, backbone: BackboneWeights, initia
   };
   const validationBatches = new SegmentBatcher(blobs, validation, geometry, () => 0);
   return {
-    graphs: buildTrainingGraphs(backbone, initial, config, config.batchSize, config.classWeights, {
-      kind: config.optimizer, weightDecay: config.weightDecay, clipNorm: config.clipNorm,
-    }),
+    graphs: buildTrainingGraphs(backbone, initial, config, config.batchSize, config.classWeights),
     frozenModel: buildFrozenFeatureModel(backbone, config),
     frozenOutputs: frozenOutputs(config),
     trainingBatches: (random) => {
