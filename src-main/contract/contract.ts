@@ -321,9 +321,10 @@ export interface TrainModelInput {
   /** Anomaly: image pixels along every edge left out of inspection (default 0: the whole image). */
   ignoredBorder?: number;
   /**
-   * Anomaly: the share of good parts the NG threshold may reject. Set, the NG threshold is the
-   * validation good images' quantile at that rate even where defects are known (their expected
-   * miss rate is in the validation metrics); unset, known defects make it F1-optimal.
+   * The share of good parts the NG threshold may reject. Set, the NG threshold is the validation
+   * good images' quantile at that rate even where defects are known (their expected miss rate is
+   * in the validation metrics); unset, known defects make it F1-optimal (detect: the class
+   * thresholds, raised to reject at most 0.5 % of good images).
    */
   falseRejectRate?: number;
 }

@@ -128,5 +128,6 @@ export function fineTuneOptions(input: TrainModelInput): Record<string, unknown>
   return definedOptions({
     inputWidth: input.inputSize?.[0], inputHeight: input.inputSize?.[1], epochs: input.epochs, batchSize: input.batchSize,
     learningRate: input.learningRate, frozenStages: input.frozenStages, stepsPerEpoch: input.stepsPerEpoch, optimizer: input.optimizer,
+    falseRejectRate: input.falseRejectRate,
   });
 }

@@ -23,6 +23,12 @@ export interface FineTuneSchedule {
   clipNorm: number;
   inputWidth: number;
   inputHeight: number;
+  /**
+   * Calibration after training: the NG threshold rejects at most this share of the good val
+   * images (the miss rate it costs is in the validation metrics); unset, it is F1-optimal
+   * (detect: the class thresholds, raised to reject at most 0.5 % of good images).
+   */
+  falseRejectRate?: number;
 }
 
 export interface TrainingGraphs {

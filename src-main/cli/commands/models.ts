@@ -37,11 +37,12 @@ export const weightsDownload: Command = {
 
 export const train: Command = {
   name: 'train',
-  usage: `train --mode ${TRAINABLE_MODES.join('|')} --dataset <dir|name|id> [--project NAME] [--weights FILE] [--device auto|cpu|cuda|webgpu] [--input WxH] [--name NAME]\n`
-    + '        anomaly: [--coreset N] [--layers c3+c4|c2+c3] [--border PX] [--false-reject-rate X]\n'
+  usage: `train --mode ${TRAINABLE_MODES.join('|')} --dataset <dir|name|id> [--project NAME] [--weights FILE] [--device auto|cpu|cuda|webgpu] [--input WxH] [--name NAME] [--false-reject-rate X]\n`
+    + '        anomaly: [--coreset N] [--layers c3+c4|c2+c3] [--border PX]\n'
     + '        segment, detect, classify: [--parent MODEL] [--epochs N] [--batch N] [--lr X] [--frozen-stages 1|2|3] [--steps-per-epoch N] [--optimizer adamw|sgd]\n'
     + '        classify: [--multi-label]   several defect classes per image (one sigmoid per class)\n'
-    + '  train --mode segment|detect --resume RUN   continues an interrupted run from its last checkpoint',
+    + '  train --mode segment|detect|classify --resume RUN   continues an interrupted run from its last checkpoint\n'
+    + '  --false-reject-rate X: the NG threshold rejects at most this share of good val images (e.g. 0.005); otherwise F1-optimal',
   summary: 'Trains a model version from the dataset (anomaly: from its good train images; segment: masks from its labelled defects; detect: boxes with class and score) and prints its id.',
   options: {
     mode: { type: 'string', default: 'anomaly' }, dataset: { type: 'string' }, project: { type: 'string' }, weights: { type: 'string' },

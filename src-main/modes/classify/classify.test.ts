@@ -143,12 +143,14 @@ describe.skipIf(!hasShared)('argus train --mode classify --multi-label', () => {
 
   it('imports several classes per image, trains one sigmoid per class, evaluates label sets and inspects with independent probabilities', async () => {
     const trained = await argus('train', '--mode', 'classify', '--multi-label', '--dataset', join(work.path, 'ds'), '--weights', SHARED_WEIGHTS, '--device', 'cpu',
-      '--epochs', '2', '--batch', '4', '--steps-per-epoch', '4', '--json', '--data-dir', data.path);
+      '--epochs', '2', '--batch', '4', '--steps-per-epoch', '4', '--false-reject-rate', '0.5', '--json', '--data-dir', data.path);
     expect(trained.code, trained.stderr).toBe(0);
     const model = JSON.parse(trained.stdout) as { id: number; metrics: { validation: { accuracy: number } } };
     expect(model.metrics.validation.accuracy).toBeGreaterThanOrEqual(0);
-    const list = JSON.parse((await argus('model', 'list', '--json', '--data-dir', data.path)).stdout) as { classes: string[]; config: { multiLabel: boolean; hasGood: boolean } }[];
+    const list = JSON.parse((await argus('model', 'list', '--json', '--data-dir', data.path)).stdout) as { classes: string[]; config: { multiLabel: boolean; hasGood: boolean }; thresholds: { method: string } }[];
     expect(list[0]).toMatchObject({ classes: ['blemish', 'streak'], config: { multiLabel: true, hasGood: false } });
+    // A false-reject target puts the NG threshold at that quantile of the good val images' scores.
+    expect(list[0].thresholds.method).toBe('good-quantile');
 
     const evaluated = JSON.parse((await argus('eval', '--model', String(model.id), '--dataset', 'two-defects', '--split', 'val', '--json', '--data-dir', data.path)).stdout);
     expect(evaluated.confusion.labels).toEqual(['good', 'blemish', 'streak']);

@@ -156,7 +156,7 @@ export async function trainClassify(input: ModeTrainingInput, ctx: JobContext): 
     const network = buildClassifyInferenceModel(input.backbone, (n) => outcome.best.get(n) ?? initial.get(n));
     const modelConfig: ClassifyModelConfig = { classes, inputWidth: config.inputWidth, inputHeight: config.inputHeight, frozenStages: config.frozenStages, hasGood, ...(multiLabel ? { multiLabel } : {}) };
     const detector = await ClassifyDetector.create(network, modelConfig, outcome.provider.active ?? 'cpu');
-    const calibrated = await calibrateOn(blobs, detector, plan.validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal)
+    const calibrated = await calibrateOn(blobs, detector, plan.validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal, config.falseRejectRate)
       .finally(() => detector.release());
     const { metrics } = calibrated;
     // Image labels say nothing about pixels: a region is where the winning class's activation map

@@ -12,6 +12,8 @@ import { decodeLevels, nonMaximumSuppression } from './decode.ts';
 import { boxScoreMap, tilesFor } from './detector.ts';
 import { detectInputGeometry } from './input-geometry.ts';
 import { levelSizes } from './network.ts';
+import { calibrateDetections, type DetectionRecord } from './evaluate.ts';
+import { AnomalyScoreboard } from '../../analysis/scoreboard.ts';
 import { assignTargets, emptyTargets, positionCount } from './targets.ts';
 
 describe('FCOS target assignment', () => {
@@ -117,6 +119,29 @@ describe('decoding and NMS', () => {
     expect(map[0]).toBeCloseTo(0.4);
     expect(map[3 * 8 + 3]).toBeCloseTo(0.9);
     expect(map[7 * 8 + 7]).toBe(0);
+  });
+});
+
+describe('detector calibration', () => {
+  it('puts the image NG threshold at the class threshold, raised to reject at most the requested share of good images (0.5 % by default)', () => {
+    const board = new AnomalyScoreboard();
+    const found = new Map([['scratch', [] as { image: number; score: number; box: [number, number, number, number] }[]]]);
+    const truth = new Map([['scratch', new Map<number, [number, number, number, number][]>()]]);
+    const add = (score: number, defective: boolean, image: number): void => {
+      board.add({ rawScore: score, heatmap: new Float32Array(1), width: 1, height: 1, ms: { network: 0, scoring: 0, map: 0 } }, defective, null, 0);
+      if (defective) {
+        found.get('scratch')!.push({ image, score, box: [0, 0, 10, 10] });
+        truth.get('scratch')!.set(image, [[0, 0, 10, 10]]);
+      }
+    };
+    // 200 good images scoring 0…0.995 (their boxes are found nowhere near a labelled one), 20 defects found at 0.6.
+    for (let i = 0; i < 200; i++) add(i / 200, false, i);
+    for (let i = 0; i < 20; i++) add(0.6, true, 200 + i);
+    const record: DetectionRecord = { board, found, truth };
+    expect(calibrateDetections(record, ['scratch']).classes!.scratch).toBeCloseTo(0.6, 6);
+    expect(calibrateDetections(record, ['scratch']).image.ng).toBeGreaterThan(0.99);
+    expect(calibrateDetections(record, ['scratch'], 0.1).image.ng).toBeCloseTo(0.9, 2);
+    expect(calibrateDetections(record, ['scratch'], 0.5).image.ng).toBeCloseTo(0.6, 6);
   });
 });
 

@@ -48,9 +48,10 @@ const REVIEW_DEFECT_RECALL = 0.98;
 /**
  * Thresholds of a detector from its validation boxes: per class the F1-optimal box score; the
  * image NG threshold is the lowest class threshold (an image is NG when a box passes it), raised
- * where needed so that at most 0.5 % of the good validation images are rejected.
+ * where needed so that at most 0.5 % (or the requested share) of the good validation images are
+ * rejected.
  */
-export function calibrateDetections(record: DetectionRecord, classes: string[]): ModelThresholds {
+export function calibrateDetections(record: DetectionRecord, classes: string[], falseRejectRate = TARGET_FALSE_REJECTS): ModelThresholds {
   const perClass: Record<string, number> = {};
   for (const name of classes) {
     const curve = precisionRecall(record.found.get(name)!, record.truth.get(name)!);
@@ -68,7 +69,7 @@ export function calibrateDetections(record: DetectionRecord, classes: string[]):
   const defective = record.board.defectScores;
   const lowest = Math.min(...Object.values(perClass));
   // The class thresholds decide; good parts that score higher than that raise the NG threshold to the false-reject target.
-  const ng = good.length ? Math.max(lowest, quantile(good, 1 - TARGET_FALSE_REJECTS) + 1e-6) : lowest;
+  const ng = good.length ? Math.max(lowest, quantile(good, 1 - falseRejectRate) + 1e-6) : lowest;
   const goodMedian = good.length ? Math.min(quantile(good, 0.5), ng - 1e-6) : 0;
   const review = defective.length ? Math.min(ng, Math.max(goodMedian + 1e-6, quantile(defective, 1 - REVIEW_DEFECT_RECALL))) : ng;
   return { method: 'box-f1', image: { ng, review, goodMedian }, pixel: { threshold: lowest, goodMedian: 0 }, classes: perClass };

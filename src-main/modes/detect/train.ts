@@ -71,7 +71,7 @@ export async function trainDetect(input: ModeTrainingInput, ctx: JobContext): Pr
     const detector = await DetectDetector.create(network, modelConfig, outcome.provider.active ?? 'cpu');
     const record = await collectDetections(blobs, detector, classes, validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal)
       .finally(() => detector.release());
-    const thresholds = calibrateDetections(record, classes);
+    const thresholds = calibrateDetections(record, classes, config.falseRejectRate);
     return { network, modelConfig, thresholds, validation: detectionMetrics(record, classes, thresholds) };
   });
 }

@@ -83,7 +83,7 @@ export async function trainSegment(input: ModeTrainingInput, ctx: JobContext): P
     const network = buildSegmentInferenceModel(input.backbone, (n) => outcome.best.get(n) ?? initial.get(n), config);
     const modelConfig: SegmentModelConfig = { classes, inputWidth: config.inputWidth, inputHeight: config.inputHeight, frozenStages: config.frozenStages, scale: config.scale };
     const detector = await SegmentDetector.create(network, modelConfig, outcome.provider.active ?? 'cpu');
-    const { thresholds, metrics } = await calibrateOn(blobs, detector, validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal)
+    const { thresholds, metrics } = await calibrateOn(blobs, detector, validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal, config.falseRejectRate)
       .finally(() => detector.release());
     return { network, modelConfig, thresholds, validation: { ...metrics, iou: outcome.epochs.find((e) => e.epoch === outcome.bestEpoch)?.validation.iou } };
   });

@@ -106,8 +106,9 @@ export function InspectionViewer({ inspection, showHeatmap, opacity, preview = {
       </div>
       {inspection.classProbabilities && (
         <p className="class-probabilities" data-testid="class-probabilities">
+          {/* Highlighted: the most probable class, and (multi-label) every other class at 50 % or more. */}
           {Object.entries(inspection.classProbabilities).sort((a, b) => b[1] - a[1]).map(([name, p], i) => (
-            <span key={name} className={i === 0 ? 'chip top-class' : 'chip'}>{name === 'good' ? t('datasets.label.good') : name} {(100 * p).toFixed(1)}%</span>
+            <span key={name} className={i === 0 || p >= 0.5 ? 'chip top-class' : 'chip'}>{name === 'good' ? t('datasets.label.good') : name} {(100 * p).toFixed(1)}%</span>
           ))}
         </p>
       )}

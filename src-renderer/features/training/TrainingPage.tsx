@@ -34,6 +34,7 @@ export function TrainingPage() {
   const [multiLabel, setMultiLabel] = useState(false);
   const [inputSize, setInputSize] = useState('');
   const [border, setBorder] = useState('0');
+  const [falseRejects, setFalseRejects] = useState('');
   const [device, setDevice] = useState<ExecutionProviderChoice>('auto');
   const [jobId, setJobId] = useState<string | null>(() => sessionStorage.getItem(JOB_KEY));
   const [error, setError] = useState<string | null>(null);
@@ -108,7 +109,10 @@ export function TrainingPage() {
     }
     // The field's own constraints (whole pixels, 0 or more) keep the form from submitting anything else.
     const ignoredBorder = Number(border || '0');
-    const common = { datasetId, device, inputSize: size ? [Number(size[1]), Number(size[2])] as [number, number] : undefined };
+    const common = {
+      datasetId, device, inputSize: size ? [Number(size[1]), Number(size[2])] as [number, number] : undefined,
+      ...(falseRejects.trim() ? { falseRejectRate: Number(falseRejects) / 100 } : {}),
+    };
     void start(mode === 'anomaly'
       ? { mode: 'anomaly', ...common, ...(ignoredBorder > 0 ? { ignoredBorder } : {}) }
       : { mode, ...common, parentModelId: parentId ?? undefined, epochs: Number(epochs), batchSize: Number(batch), learningRate: Number(learningRate), frozenStages: frozen, ...(mode === 'classify' && multiLabel ? { multiLabel } : {}) });
@@ -178,6 +182,10 @@ export function TrainingPage() {
               )}
             </>
           )}
+          <label>{t('training.falseRejects')}
+            <input type="number" min={0.01} max={50} step="any" value={falseRejects} onChange={(e) => setFalseRejects(e.target.value)} placeholder={t('training.falseRejectsAuto')} disabled={running} />
+            <small className="muted">{t('training.falseRejectsHint')}</small>
+          </label>
           <div className="row">
             <label>{t('training.inputSize')}<input value={inputSize} onChange={(e) => setInputSize(e.target.value)} placeholder={t('training.inputAuto')} disabled={running} /></label>
             <label>{t('training.device')}
