@@ -3,7 +3,8 @@
 // CUDA EP needs onnxruntime-node installed with --onnxruntime-node-install=cuda12): the golden
 // ImageNet logits on the device, inference of the segment network at 512² with batch 1 and 8 in
 // fp32 and fp16, a training step at 512² batch 8, and a 1-epoch fine-tune on bsdata. Prints one
-// JSON object; each part that fails says why instead of stopping the others.
+// JSON object; each part that fails says why instead of stopping the others, and the exit status
+// is then 1 (also when the golden logits do not match).
 // --quick shrinks every part (64², batch 2, a few steps) to check the script itself on any machine.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -80,3 +81,5 @@ const result = {
 };
 result.seconds = Math.round((performance.now() - started) / 1000);
 process.stdout.write(`${JSON.stringify(result)}\n`);
+const text = JSON.stringify(result);
+if (text.includes('"error":') || text.includes('"ok":false')) process.exitCode = 1;
