@@ -11,6 +11,13 @@ export interface SegmentModelConfig extends SegmentNetworkConfig {
   /** Image → network scale used in training; inspection resizes every image by it. */
   scale: number;
   minRegionArea?: number;
+  /**
+   * How an image is scored: the highest per-pixel defect log-odds (log Σ_defect e^logit −
+   * background logit, in double precision), which keeps ranking parts whose defect probability
+   * rounds to 1 in float32. Absent in versions trained before it: the highest defect probability,
+   * which their thresholds were calibrated on.
+   */
+  imageScore?: 'max-log-odds';
 }
 
 /** Stacks same-sized images into the network's uint8 NHWC input. */
@@ -23,33 +30,33 @@ export function pixelsTensor(images: RgbImage[]): ort.Tensor {
 }
 
 /**
- * Per-cell defect probability (1 − P(background), softmax over the class axis) and the most
- * likely defect class of image `index` in logits [N, classes+1, h, w].
+ * Per-cell defect probability (1 − P(background), softmax over the class axis), the most likely
+ * defect class of image `index` in logits [N, classes+1, h, w], and the highest defect log-odds.
  */
-export function defectProbability(logits: ort.Tensor, index = 0): { map: Float32Array; classes: Uint8Array; width: number; height: number } {
+export function defectProbability(logits: ort.Tensor, index = 0): { map: Float32Array; classes: Uint8Array; width: number; height: number; maxLogOdds: number } {
   const [, channels, height, width] = logits.dims as number[];
   const plane = width * height;
   const data = logits.data as Float32Array;
   const base = index * channels * plane;
   const map = new Float32Array(plane);
   const classes = new Uint8Array(plane);
+  let maxLogOdds = -Infinity;
   for (let p = 0; p < plane; p++) {
     let max = -Infinity;
     for (let c = 0; c < channels; c++) max = Math.max(max, data[base + c * plane + p]);
-    let sum = 0;
-    let background = 0;
+    let defects = 0;
     let best = 1;
-    for (let c = 0; c < channels; c++) {
+    for (let c = 1; c < channels; c++) {
       const v = data[base + c * plane + p];
-      const e = Math.exp(v - max);
-      sum += e;
-      if (c === 0) background = e;
-      else if (v > data[base + best * plane + p]) best = c;
+      defects += Math.exp(v - max);
+      if (v > data[base + best * plane + p]) best = c;
     }
-    map[p] = 1 - background / sum;
+    const background = Math.exp(data[base + p] - max);
+    map[p] = 1 - background / (background + defects);
     classes[p] = best;
+    maxLogOdds = Math.max(maxLogOdds, Math.log(defects) - (data[base + p] - max));
   }
-  return { map, classes, width, height };
+  return { map, classes, width, height, maxLogOdds };
 }
 
 /** Network size for an image: scaled as in training, rounded to the network's stride of 32. */
@@ -80,7 +87,8 @@ export class SegmentDetector {
     const cells = defectProbability(seg_logits);
     const heatmap = resizeMap(cells.map, cells.width, cells.height, image.width, image.height);
     let rawScore = 0;
-    for (const v of heatmap) rawScore = Math.max(rawScore, v);
+    if (this.config.imageScore === 'max-log-odds') rawScore = cells.maxLogOdds;
+    else for (const v of heatmap) rawScore = Math.max(rawScore, v);
     const classMap = new Uint8Array(image.width * image.height);
     for (let y = 0; y < image.height; y++) {
       const cy = Math.min(cells.height - 1, Math.floor(((y + 0.5) * cells.height) / image.height));

@@ -9,6 +9,20 @@ import { judge } from '../../analysis/analysis.ts';
 import { loadDetector } from '../../inspection/load-detector.ts';
 import { Store } from '../../store/store.ts';
 import { BLEMISH_IMAGE, hasShared, pngOf, SHARED_WEIGHTS, tempDir, texture, writeBlemishDataset } from '../../../test-support/fixtures.ts';
+import * as ort from 'onnxruntime-node';
+import { defectProbability } from './detector.ts';
+
+describe('segment image score', () => {
+  it('is the highest defect log-odds, which keeps ranking where the probability rounds to 1 in float32', () => {
+    // Logits [1, 3 classes (background + 2), 1, 3]: defect margins of 20 and 30 over background, and a background cell.
+    const logits = new ort.Tensor('float32', Float32Array.from([0, 0, 5, /* class 1 */ 20, 1, 0, /* class 2 */ 3, 30, 0]), [1, 3, 1, 3]);
+    const cells = defectProbability(logits);
+    expect(cells.map[0]).toBe(1);
+    expect(cells.map[1]).toBe(1);
+    expect([...cells.classes]).toEqual([1, 2, 1]);
+    expect(cells.maxLogOdds).toBeCloseTo(30 + Math.log1p(Math.exp(1 - 30)), 9);
+  });
+});
 
 const REPO = resolve(import.meta.dirname, '../../..');
 const { width: W, height: H } = BLEMISH_IMAGE;
@@ -60,6 +74,7 @@ describe.skipIf(!hasShared)('supervised fine-tuning (segmentation)', () => {
 
   it('the fine-tuned model marks an unseen blemish where it is, with its class', async () => {
     const model = service.store.models.get(modelId);
+    expect(model.config.imageScore).toBe('max-log-odds');
     const detector = await loadDetector(service.store, model, 'cpu');
     try {
       const blemish = { x: 60, y: 30, r: 7 };

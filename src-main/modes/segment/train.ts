@@ -81,7 +81,7 @@ export async function trainSegment(input: ModeTrainingInput, ctx: JobContext): P
 
   return runFineTune(input, plan, ctx, config, train.length, () => segmentTask(blobs, input.backbone, (n) => initial.get(n), config, train, validation), async (outcome) => {
     const network = buildSegmentInferenceModel(input.backbone, (n) => outcome.best.get(n) ?? initial.get(n), config);
-    const modelConfig: SegmentModelConfig = { classes, inputWidth: config.inputWidth, inputHeight: config.inputHeight, frozenStages: config.frozenStages, scale: config.scale };
+    const modelConfig: SegmentModelConfig = { classes, inputWidth: config.inputWidth, inputHeight: config.inputHeight, frozenStages: config.frozenStages, scale: config.scale, imageScore: 'max-log-odds' };
     const detector = await SegmentDetector.create(network, modelConfig, outcome.provider.active ?? 'cpu');
     const { thresholds, metrics } = await calibrateOn(blobs, detector, validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal, config.falseRejectRate)
       .finally(() => detector.release());
