@@ -33,10 +33,11 @@ export function ClassGrid({ datasetId, classes, images, disabled, ranking, rankJ
   const [selected, setSelected] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const suggestions = new Map(ranking?.images.flatMap((r) => (r.suggestedClasses ? [[r.imageId, r.suggestedClasses] as const] : [])) ?? []);
-  useEffect(() => {
-    setLabels(new Map(images.map((i) => [i.imageId, labelOf(i)])));
-    setSelected(0);
-  }, [images]);
+  // Labels are read again when the grid holds other images; a new order (by the model's
+  // uncertainty) keeps what was labelled here since and selects the first image.
+  const imageSet = images.map((i) => i.imageId).sort((a, b) => a - b).join(',');
+  useEffect(() => setLabels(new Map(images.map((i) => [i.imageId, labelOf(i)]))), [imageSet]);
+  useEffect(() => setSelected(0), [images]);
 
   /** Stores an image's label (keeping its regions) and returns whether it was saved. */
   const store = async (image: DatasetImage, label: 'good' | string[]): Promise<boolean> => {
