@@ -31,3 +31,14 @@ export function resizeMap(src: Float32Array, srcWidth: number, srcHeight: number
   }
   return out;
 }
+
+/** Nearest-neighbour resize of a per-cell class map (class indices must not blend) to image pixels. */
+export function resizeClassMap(src: Uint8Array, srcWidth: number, srcHeight: number, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height);
+  const columns = Int32Array.from({ length: width }, (_, x) => Math.min(srcWidth - 1, Math.floor(((x + 0.5) * srcWidth) / width)));
+  for (let y = 0; y < height; y++) {
+    const row = Math.min(srcHeight - 1, Math.floor(((y + 0.5) * srcHeight) / height)) * srcWidth;
+    for (let x = 0; x < width; x++) out[y * width + x] = src[row + columns[x]];
+  }
+  return out;
+}

@@ -13,7 +13,7 @@ import { loadDetector } from '../inspection/load-detector.ts';
 import { modeOf } from '../modes/registry.ts';
 import { trainInWorker } from './training-client.ts';
 import { HotFolder } from '../inspection/hot-folder.ts';
-import { expandImageFiles, inspectFiles } from '../inspection/inspect-files.ts';
+import { expandImageFiles, inspectFiles, minRegionAreaOf } from '../inspection/inspect-files.ts';
 import { loadResNet50Weights } from '../model/resnet50.ts';
 import { type ImageAnalyser, judge } from '../analysis/analysis.ts';
 import { decodeRgb } from '../images/preprocess.ts';
@@ -422,7 +422,7 @@ export class ArgusService implements ArgusApi {
     const samples = this.store.datasets.samples(dataset.id);
     const projectClasses = this.store.projects.get(dataset.projectId).classes.map((c) => c.name);
     const model = this.modelFor(input.model ?? 'production');
-    const minArea = Number((model.config as { minRegionArea?: number }).minRegionArea ?? 16);
+    const minArea = minRegionAreaOf(model);
     return this.jobs.start('rank', async (ctx): Promise<LabellingRanking> => {
       const detector = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
       try {
@@ -450,7 +450,7 @@ export class ArgusService implements ArgusApi {
     const detector = await loadDetector(this.store, model, input.device ?? 'auto', this.sessions);
     try {
       const analysis = await detector.analyse(await decodeRgb(await this.store.blobs.get(entry.sha256)));
-      const minArea = Number((model.config as { minRegionArea?: number }).minRegionArea ?? 16);
+      const minArea = minRegionAreaOf(model);
       const classes = this.store.projects.get(dataset.projectId).classes;
       return {
         modelId: model.id,

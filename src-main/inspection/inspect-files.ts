@@ -60,6 +60,9 @@ function judgedGroup(model: ModelVersion, group: string | undefined): string | u
   return group !== undefined && model.thresholds.groups?.[group] ? group : undefined;
 }
 
+/** The smallest region a model reports, in image pixels (16 unless its config says otherwise). */
+export const minRegionAreaOf = (model: ModelVersion): number => Number((model.config as { minRegionArea?: number }).minRegionArea ?? 16);
+
 /**
  * Reads, decodes and analyses one file with a model, judged by `group`'s thresholds where the model
  * has them. A file that cannot be read or decoded is not an exception: it comes back as an ERROR
@@ -68,7 +71,7 @@ function judgedGroup(model: ModelVersion, group: string | undefined): string | u
 export async function analyseFile(model: ModelVersion, detector: ImageAnalyser, file: string, group?: string): Promise<FileInspection> {
   const judgedAs = judgedGroup(model, group);
   const thresholds = thresholdsFor(model.thresholds, judgedAs);
-  const minArea = Number((model.config as { minRegionArea?: number }).minRegionArea ?? 16);
+  const minArea = minRegionAreaOf(model);
   const started = performance.now();
   try {
     const bytes = await readUserFile(file, 'image', MAX_FILE_BYTES.image);

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderReport } from '../../contract/contract.ts';
 import type { AnomalyAnalysis } from '../../analysis/analysis.ts';
-import { resizeMap } from '../../analysis/resize-map.ts';
+import { resizeClassMap, resizeMap } from '../../analysis/resize-map.ts';
 import { resizeRgb, type RgbImage } from '../../images/preprocess.ts';
 import { openSession, type SessionSource } from '../../runtime/sessions.ts';
 import type { ClassifyNetworkConfig } from './network.ts';
@@ -32,16 +32,6 @@ export function sigmoids(logits: Float32Array, from: number, k: number): Float64
 /** The image resized to the network input, as in validation (the whole image, aspect stretched to the input). */
 export const networkImage = (config: ClassifyNetworkConfig, image: RgbImage): Promise<RgbImage> =>
   image.width === config.inputWidth && image.height === config.inputHeight ? Promise.resolve(image) : resizeRgb(image, config.inputWidth, config.inputHeight);
-
-/** A class map resized to the image by nearest neighbour. */
-function nearestClassMap(map: Uint8Array, w: number, h: number, width: number, height: number): Uint8Array {
-  const out = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) {
-    const row = Math.min(h - 1, Math.floor(((y + 0.5) * h) / height)) * w;
-    for (let x = 0; x < width; x++) out[y * width + x] = map[row + Math.min(w - 1, Math.floor(((x + 0.5) * w) / width))];
-  }
-  return out;
-}
 
 export const pixelsTensor = (image: RgbImage): ort.Tensor => new ort.Tensor('uint8', image.data, [1, image.height, image.width, 3]);
 
@@ -114,7 +104,7 @@ export class ClassifyDetector {
     const predictedClasses = multiLabel ? found.map((j) => classes[j]) : [classes[best]];
     return {
       rawScore, heatmap, width: image.width, height: image.height,
-      classMap: nearestClassMap(camClass, w, h, image.width, image.height), classNames: classes.slice(first),
+      classMap: resizeClassMap(camClass, w, h, image.width, image.height), classNames: classes.slice(first),
       ms: { network: t1 - t0, scoring: 0, map: performance.now() - t1 },
       classProbabilities: Object.fromEntries(classes.map((c, j) => [c, p[j]])),
       predictedClass: multiLabel && found.length === 0 ? 'good' : classes[best], predictedClasses,

@@ -27,7 +27,7 @@ export interface ClassifyMetrics extends AnomalyMetrics {
   image_scores: ImageScores;
 }
 
-/** How a classifier's labels are read: its class list (with "good" in front for multi-label) and each image's labelled and predicted sets over it. */
+/** What a classifier's outputs mean: its classes in logit order, whether the first is "good", and whether it is multi-label (then "good" is the empty set). */
 export interface ClassifyLabelling {
   classes: string[];
   hasGood: boolean;

@@ -3,7 +3,7 @@ import type { ExecutionProviderChoice, ExecutionProviderReport } from '../../con
 import type { AnomalyAnalysis } from '../../analysis/analysis.ts';
 import { openSession, type SessionSource } from '../../runtime/sessions.ts';
 import { resizeRgb, type RgbImage } from '../../images/preprocess.ts';
-import { resizeMap } from '../../analysis/resize-map.ts';
+import { resizeClassMap, resizeMap } from '../../analysis/resize-map.ts';
 import type { SegmentNetworkConfig } from './network.ts';
 
 /** What a segmentation model version stores besides its network. */
@@ -89,11 +89,7 @@ export class SegmentDetector {
     let rawScore = 0;
     if (this.config.imageScore === 'max-log-odds') rawScore = cells.maxLogOdds;
     else for (const v of heatmap) rawScore = Math.max(rawScore, v);
-    const classMap = new Uint8Array(image.width * image.height);
-    for (let y = 0; y < image.height; y++) {
-      const cy = Math.min(cells.height - 1, Math.floor(((y + 0.5) * cells.height) / image.height));
-      for (let x = 0; x < image.width; x++) classMap[y * image.width + x] = cells.classes[cy * cells.width + Math.min(cells.width - 1, Math.floor(((x + 0.5) * cells.width) / image.width))];
-    }
+    const classMap = resizeClassMap(cells.classes, cells.width, cells.height, image.width, image.height);
     return {
       rawScore, heatmap, width: image.width, height: image.height, classMap, classNames: this.config.classes,
       ms: { network: t1 - t0, scoring: 0, map: performance.now() - t1 },

@@ -39,8 +39,8 @@ export function ClassGrid({ datasetId, classes, images, disabled, ranking, rankJ
   useEffect(() => setLabels(new Map(images.map((i) => [i.imageId, labelOf(i)]))), [imageSet]);
   useEffect(() => setSelected(0), [images]);
 
-  /** Stores an image's label (keeping its regions) and returns whether it was saved. */
-  const store = async (image: DatasetImage, label: 'good' | string[]): Promise<boolean> => {
+  /** Stores an image's label, keeping its regions. */
+  const store = async (image: DatasetImage, label: 'good' | string[]): Promise<void> => {
     const indices = label === 'good' ? [] : label.map((name) => classes.find((c) => c.name === name)?.index).filter((i): i is number => i !== undefined);
     const stored = await api.getImageAnnotations({ datasetId, imageId: image.imageId });
     const regions = stored.annotations.filter((a) => a.shape !== 'good' && a.shape !== 'class');
@@ -49,7 +49,6 @@ export function ClassGrid({ datasetId, classes, images, disabled, ranking, rankJ
       : [...regions, ...indices.map((classIndex) => ({ shape: 'class' as const, classIndex }))];
     await api.saveImageAnnotations({ schemaVersion: ANNOTATION_SCHEMA_VERSION, datasetId, imageId: image.imageId, annotations });
     setLabels((m) => new Map(m).set(image.imageId, label === 'good' ? 'good' : indices.length ? classes.filter((c) => indices.includes(c.index)).map((c) => c.name) : null));
-    return true;
   };
 
   const assign = async (index: number, label: 'good' | string[], advance: boolean): Promise<void> => {
