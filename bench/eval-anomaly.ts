@@ -58,6 +58,7 @@ try {
     validation: round4(model.metrics.validation),
     thresholds: model.thresholds,
     input: `${config.inputWidth}x${config.inputHeight}`,
+    preprocessing: config.preprocessingReason,
     ignored_border_px: config.ignoredBorder ?? 0,
     train_images: config.trainImages,
     train_seconds: round4(trained.seconds),

@@ -11,6 +11,10 @@ export interface AnomalyAnalysis {
   width: number;
   height: number;
   ms: { network: number; scoring: number; map: number };
+  /** Anomaly models: the median of the smoothed patch-distance map, the image's usual level. */
+  mapMedian?: number;
+  /** The raw score is the heatmap's maximum, on the heatmap's scale (calibration keeps the pixel threshold at or below NG). */
+  scoreIsMapMaximum?: boolean;
   /** Segmentation models: the most likely defect class per pixel (1-based) and the class names. */
   classMap?: Uint8Array;
   classNames?: string[];

@@ -17,6 +17,11 @@ export interface CalibrationInput {
    * DEFAULT_FALSE_REJECT_RATE.
    */
   falseRejectRate?: number;
+  /**
+   * The image score is the maximum of the pixel map, on the same scale. The pixel threshold then
+   * never exceeds the NG threshold, so every NG image shows where it is NG.
+   */
+  imageScoreIsMapMaximum?: boolean;
 }
 
 const DEFAULT_FALSE_REJECT_RATE = 0.005;
@@ -33,6 +38,12 @@ const GOOD_PIXEL_QUANTILE = 0.999;
  * a model calibrated without defects never flags every part.
  */
 export function calibrate(input: CalibrationInput): ModelThresholds {
+  const thresholds = calibrateScores(input);
+  if (!input.imageScoreIsMapMaximum || thresholds.pixel.threshold <= thresholds.image.ng) return thresholds;
+  return { ...thresholds, pixel: { ...thresholds.pixel, threshold: thresholds.image.ng } };
+}
+
+function calibrateScores(input: CalibrationInput): ModelThresholds {
   if (input.goodScores.length === 0) {
     // Every validation image is defective (e.g. a box-labelled set): only the pixels tell good
     // from bad, so an image is NG where any pixel passes the F1-optimal pixel threshold.

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderReport } from '../contract/contract.ts';
@@ -21,6 +22,13 @@ export interface SessionRequest {
   dims?: Record<string, number>;
   /** CPU threads; defaults to all cores. */
   threads?: number;
+  /**
+   * Let CPU threads spin between parallel sections (onnxruntime's default). Off by default:
+   * inference runs several sessions one after another, and spinning threads of one slow the next
+   * (a 300×300 anomaly inspection took 114 ms with spinning, 78 ms without). Training graphs of
+   * many small ops keep it.
+   */
+  spinning?: boolean;
   /** 'fp16' converts the model to half precision first (for GPU execution providers). */
   precision?: 'fp32' | 'fp16';
 }
@@ -56,7 +64,11 @@ export async function createSession(request: Omit<SessionRequest, 'modelKey'>): 
         logSeverityLevel: 4,
         freeDimensionOverrides: request.dims,
       };
-      if (provider === 'cpu' && request.threads) options.intraOpNumThreads = request.threads;
+      if (provider === 'cpu') {
+        // Set explicitly: onnxruntime's own default ran the backbone ~1.6× slower on a 2-core machine.
+        options.intraOpNumThreads = request.threads ?? availableParallelism();
+        if (!request.spinning) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
+      }
       const session = typeof model === 'string'
         ? await ort.InferenceSession.create(model, options)
         : await ort.InferenceSession.create(model, options);

@@ -73,6 +73,9 @@ describe.skipIf(!hasShared)('adapting an anomaly model to a second station', () 
     const trained = await service.jobs.wait((await service.trainModel({ mode: 'anomaly', datasetId, device: 'cpu', inputSize: [W, H], coresetSize: 200 })).id);
     expect(trained.state, JSON.stringify(trained.error)).toBe('succeeded');
     parentId = (trained.result as { modelId: number }).modelId;
+    // Two defective validation images are too few to choose on: the plain recipe, and the model says so.
+    expect(service.store.models.get(parentId).config).toMatchObject({ heatmapAboveMedian: false, preprocessingReason: expect.stringMatching(/^the plain recipe/) });
+    expect(service.store.models.get(parentId).config.colourReference).toBeUndefined();
   });
   afterAll(async () => {
     await service?.close();

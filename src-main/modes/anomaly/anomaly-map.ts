@@ -43,18 +43,30 @@ export function excludeBorder(distances: Float32Array, width: number, height: nu
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (!inside(x, y)) distances[y * width + x] = lowest;
 }
 
+/** Sets the heatmap to 0 within `border` pixels of every edge, in place: not inspected, so shown as nothing found. */
+export function clearBorder(heatmap: Float32Array, width: number, height: number, border: number): void {
+  if (2 * border >= width || 2 * border >= height) return;
+  for (let y = 0; y < height; y++) {
+    if (y < border || y >= height - border) heatmap.fill(0, y * width, (y + 1) * width);
+    else {
+      heatmap.fill(0, y * width, y * width + border);
+      heatmap.fill(0, (y + 1) * width - border, (y + 1) * width);
+    }
+  }
+}
+
 /**
  * Patch distances (feature resolution) → smoothed anomaly map; the image score is its maximum,
  * the heatmap is the smoothed map resized to the image's own size. With `aboveMedian` the heatmap
  * shows how far each place lies above the image's median patch distance (never below 0): where
  * the part differs from its own usual surface, so an unfamiliar but uniform part does not light
- * up everywhere. The image score stays absolute.
+ * up everywhere. The image score stays absolute. `median` is that baseline (whichever map is shown).
  */
 export function anomalyMap(distances: Float32Array, featureWidth: number, featureHeight: number, imageWidth: number, imageHeight: number, sigma: number, aboveMedian = false) {
   const smooth = gaussianBlur(distances, featureWidth, featureHeight, sigma);
   let score = -Infinity;
   for (const v of smooth) if (v > score) score = v;
-  const baseline = aboveMedian ? quantile(smooth, 0.5) : 0;
-  const shown = aboveMedian ? smooth.map((v) => Math.max(0, v - baseline)) : smooth;
-  return { score, heatmap: resizeMap(shown, featureWidth, featureHeight, imageWidth, imageHeight) };
+  const median = quantile(smooth, 0.5);
+  const shown = aboveMedian ? smooth.map((v) => Math.max(0, v - median)) : smooth;
+  return { score, median, heatmap: resizeMap(shown, featureWidth, featureHeight, imageWidth, imageHeight) };
 }

@@ -40,8 +40,9 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
       samples.push({ file, split, label: blemish ? 'defect' : 'good' });
     };
     for (let i = 0; i < 8; i++) await add(`train/g${i}.png`, 'train', i);
-    for (let i = 0; i < 3; i++) await add(`val/g${i}.png`, 'val', 100 + i);
-    for (let i = 0; i < 3; i++) await add(`val/d${i}.png`, 'val', 200 + i, { x: 40 + 30 * i, y: 30 + 10 * i, r: 7 });
+    // Five of each: enough for training to choose colour matching and the heatmap on validation.
+    for (let i = 0; i < 5; i++) await add(`val/g${i}.png`, 'val', 100 + i);
+    for (let i = 0; i < 5; i++) await add(`val/d${i}.png`, 'val', 200 + i, { x: 40 + 20 * i, y: 20 + 12 * i, r: 7 });
     writeFile(join(dataset.path, 'manifest.json'), JSON.stringify({ name: 'texture', classes: { 1: 'blemish' }, samples }));
     service = new ArgusService({ dataDir: data.path, actor: 'test' });
     await service.importBackboneWeights({ path: SHARED_WEIGHTS });
@@ -63,6 +64,10 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
     expect(model.files.map((f) => f.role)).toEqual(['features.onnx', 'scorer.onnx']);
     expect(model.snapshotId).not.toBeNull();
     expect((model.metrics.validation as { image_auroc: number }).image_auroc).toBe(1);
+    // Validation holds five good and five defective images: training measured the four
+    // preprocessings on them and says which it kept.
+    expect(String(model.config.preprocessingReason).match(/image AUROC/g)).toHaveLength(4);
+    expect(model.config.preprocessingReason).toMatch(/^chosen on validation/);
     expect((await service.listAuditLog({}))[0]).toMatchObject({ action: 'model.train', target: `model:${modelId}` });
   });
 
@@ -89,7 +94,6 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
 
   it('finds a blemish on the image edge', async () => {
     const model = service.store.models.get(modelId);
-    expect(model.config).toMatchObject({ heatmapAboveMedian: true });
     const detector = await loadDetector(service.store, model, 'cpu');
     try {
       const analysis = await detector.analyse(await textureImage(W, H, 997, edgeBlemish));

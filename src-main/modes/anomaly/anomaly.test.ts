@@ -161,6 +161,14 @@ describe('calibration', () => {
     expect(normalizeScore(t.image.goodMedian, t.image.ng, t.image.goodMedian)).toBe(0.25);
   });
 
+  it('where the image score is the map maximum, the pixel threshold never lies above NG (an NG image always shows where)', () => {
+    const input = { goodScores: [1, 1.2, 1.4, 1.6, 3, 3.1], defectScores: [2.5, 4, 5, 6, 7], ...pixels };
+    expect(calibrate(input).pixel.threshold).toBe(9);
+    const t = calibrate({ ...input, imageScoreIsMapMaximum: true });
+    expect(t.pixel.threshold).toBeCloseTo(3.55, 6);
+    expect(t.image).toEqual(calibrate(input).image);
+  });
+
   it('with good images only: never a threshold that flags the good parts', () => {
     const goodScores = [1, 1.1, 1.2, 1.3, 1.5, 2];
     const t = calibrate({ goodScores, defectScores: [], pixelScores: Float32Array.from([1, 2, 3, 4]), pixelDefective: new Uint8Array(4) });

@@ -7,7 +7,7 @@ import { planTiles, stitchTiles, type Tile } from '../../images/tiling.ts';
 import { buildNetwork } from '../../model/network.ts';
 import type { BackboneWeights } from '../../model/resnet50.ts';
 import { createSession, openSession, type SessionSource } from '../../runtime/sessions.ts';
-import { anomalyMap, excludeBorder } from './anomaly-map.ts';
+import { anomalyMap, clearBorder, excludeBorder } from './anomaly-map.ts';
 import { PATCH_LAYERS, type PatchLayers, patchFeatureHead } from './patch-features.ts';
 import { buildScorer, scorePatches } from './scorer.ts';
 
@@ -44,12 +44,15 @@ export interface AnomalyConfig {
   /**
    * When set, every image's per-channel mean and spread are mapped onto these (the training
    * images' average) before the network, so colour casts and exposure changes are not anomalies.
+   * Chosen on validation: a large defect moves the image's own statistics, and a change of
+   * exposure can itself be the defect.
    */
   colourReference?: ColourStats;
   /**
    * The heatmap (and so the regions and the pixel threshold) measures each place's distance above
-   * the image's median patch distance rather than the raw distance. Models trained before it
-   * existed show raw distances.
+   * the image's median patch distance rather than the raw distance. Chosen on validation: it
+   * helps where defects are small against the frame, and hides part of a defect that covers much
+   * of the image.
    */
   heatmapAboveMedian?: boolean;
   /**
@@ -66,6 +69,8 @@ export interface AnomalyConfig {
   ownSize?: boolean;
   /** How the input size and scale were chosen (from the training images and defect sizes). */
   inputReason?: string;
+  /** How colour matching and the heatmap were chosen (on validation, when it holds defects), with the figures measured. */
+  preprocessingReason?: string;
   /** The share of good parts the NG threshold was calibrated to reject (F1-optimal when unset and defects are known). */
   falseRejectRate?: number;
 }
@@ -78,11 +83,13 @@ const TILE_OVERLAP = 64;
  * 0.78, at 1152 px 0.87 — small defects need close to native resolution; twice native (2304 px)
  * cost 4× and did not separate the 1130×460 test images better (0.54), nor did C2+C3, a 16k bank,
  * 1024-dim descriptors, rotated or mirrored copies of the good images in the bank, grey input or
- * PatchCore's neighbourhood reweighting of the image score (0.50–0.60). The heatmap above the image
- * median raised test pixel AUROC from 0.915. Two learned metrics on the same descriptors did not
+ * PatchCore's neighbourhood reweighting of the image score (0.50–0.60). On bsdata the heatmap above the
+ * image median raised test pixel AUROC from 0.915 (on NEU-DET it lowered it). Two learned metrics on the same descriptors did not
  * raise the image AUROC either: descriptors whitened by the good patches' covariance (shrunk) gave
  * better maps and worse image scores, and a SimpleNet-style discriminator trained against
  * noise-perturbed good descriptors gave worse maps and, on validation, no better image scores.
+ * Colour matching and the above-median heatmap are not defaults: training chooses them on
+ * validation (preprocessing-choice.ts).
  */
 export const DEFAULT_ANOMALY_CONFIG: AnomalyConfig = {
   inputWidth: 1152,
@@ -96,7 +103,6 @@ export const DEFAULT_ANOMALY_CONFIG: AnomalyConfig = {
   seed: 1,
   blurSigma: 1,
   minRegionArea: 16,
-  heatmapAboveMedian: true,
 };
 
 /** How an image is covered at the model's scale: in one piece (network input of its own size) or in tiles. */
@@ -254,10 +260,12 @@ export class AnomalyDetector {
     }
     const t2 = performance.now();
     const border = this.config.ignoredBorder ?? 0;
+    const aboveMedian = this.config.heatmapAboveMedian === true;
     if (border > 0) excludeBorder(field.map, field.cols, field.rows, Math.round((border * field.scaleX) / stride), Math.round((border * field.scaleY) / stride));
-    const { score, heatmap } = anomalyMap(field.map, field.cols, field.rows, image.width, image.height, this.config.blurSigma, this.config.heatmapAboveMedian === true);
+    const { score, median, heatmap } = anomalyMap(field.map, field.cols, field.rows, image.width, image.height, this.config.blurSigma, aboveMedian);
+    if (border > 0) clearBorder(heatmap, image.width, image.height, border);
     ms.map = performance.now() - t2;
-    return { rawScore: score, heatmap, width: image.width, height: image.height, ms };
+    return { rawScore: score, heatmap, width: image.width, height: image.height, ms, mapMedian: median, scoreIsMapMaximum: !aboveMedian };
   }
 
   async release(): Promise<void> {

@@ -38,6 +38,10 @@ export function projectionMatrix(inChannels: number, dim: number, seed: number):
  * PatchCore-style patch descriptors from two consecutive stages (C3+C4 by default): each averaged
  * over its 3×3 neighbourhood (so a descriptor sees a little context), the deeper one upsampled
  * bilinearly ×2 to the finer one's stride, both concatenated and projected to `dim` channels.
+ * Pooling and upsampling act on each channel alike, so they commute with the projection: each
+ * stage is projected first (its own columns of the matrix) and the two projections are added,
+ * which gives the same descriptors with the pooling on `dim` channels and the deeper stage's
+ * projection at its own, coarser resolution (half the multiply-adds of projecting the concatenation).
  * Output "patch_features": [N, H/s, W/s, dim] (s = 8, or 4 for C2+C3), patch-major, ready for the
  * memory bank and the scorer.
  */
@@ -47,12 +51,16 @@ export function patchFeatureHead(config: PatchFeatureConfig): Head {
     attach(g, { stages }) {
       const [fine, coarse] = config.layers === 'c2+c3' ? [stages.c2, stages.c3] : [stages.c3, stages.c4];
       if (!fine || !coarse) throw new Error(`patch features ${config.layers}: stages missing`);
-      const a = g.averagePool('patch.fine.avg', fine, 3, 1, 1);
-      const b = g.upsample('patch.coarse.up', g.averagePool('patch.coarse.avg', coarse, 3, 1, 1), 2, 'bilinear');
-      const joined: Value = g.concatChannels('patch.concat', [a, b]);
-      const channels = joined.shape[1] as number;
-      const projection = g.initializer('patch.projection', projectionMatrix(channels, config.dim, config.seed), [config.dim, channels, 1, 1]);
-      g.output(g.transpose('patch.nhwc', g.conv('patch.projection', joined, projection, null), [0, 2, 3, 1]), 'patch_features');
+      const [fineChannels, coarseChannels] = [fine.shape[1] as number, coarse.shape[1] as number];
+      const projection = projectionMatrix(fineChannels + coarseChannels, config.dim, config.seed);
+      const columns = (from: number, count: number): Value => {
+        const part = new Float32Array(config.dim * count);
+        for (let d = 0; d < config.dim; d++) part.set(projection.subarray(d * (fineChannels + coarseChannels) + from, d * (fineChannels + coarseChannels) + from + count), d * count);
+        return g.initializer(`patch.projection.${from === 0 ? 'fine' : 'coarse'}`, part, [config.dim, count, 1, 1]);
+      };
+      const a = g.averagePool('patch.fine.avg', g.conv('patch.fine.projection', fine, columns(0, fineChannels), null), 3, 1, 1);
+      const b = g.upsample('patch.coarse.up', g.averagePool('patch.coarse.avg', g.conv('patch.coarse.projection', coarse, columns(fineChannels, coarseChannels), null), 3, 1, 1), 2, 'bilinear');
+      g.output(g.transpose('patch.nhwc', g.add('patch.sum', a, b), [0, 2, 3, 1]), 'patch_features');
     },
   };
 }

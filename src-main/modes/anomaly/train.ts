@@ -1,4 +1,4 @@
-import type { ExecutionProviderChoice, ModelVersionSummary as ModelVersion } from '../../contract/contract.ts';
+import type { ExecutionProviderChoice, ExecutionProviderReport, ModelThresholds, ModelVersionSummary as ModelVersion } from '../../contract/contract.ts';
 import { ArgusError } from '../../contract/errors.ts';
 import { type ColourStats, colourStats } from '../../images/colour-stats.ts';
 import { decodeRgb } from '../../images/preprocess.ts';
@@ -9,7 +9,9 @@ import type { DatasetSample } from '../../contract/dataset-sample.ts';
 import { modelFile, type ModeTrainingInput, type TrainedModel } from '../model-mode.ts';
 import { greedyCoreset } from './coreset.ts';
 import { AnomalyDetector, type AnomalyConfig, buildPatchFeatureModel, DEFAULT_ANOMALY_CONFIG, PatchExtractor } from './detector.ts';
-import { calibrateOn } from '../shared/evaluation.ts';
+import { calibrateViewsOn } from '../shared/evaluation.ts';
+import type { AnomalyAnalysis } from '../../analysis/analysis.ts';
+import { canChooseOn, choosePreprocessing, type MeasuredPreprocessing, MIN_IMAGES_PER_SIDE_TO_CHOOSE, PLAIN_PREPROCESSING } from './preprocessing-choice.ts';
 import { quantile } from '../../analysis/metrics.ts';
 import { buildScorer } from './scorer.ts';
 import { anomalyInputGeometry, defectShortSides } from './input-geometry.ts';
@@ -48,56 +50,83 @@ export async function trainAnomaly(input: ModeTrainingInput, ctx: JobContext): P
     Object.assign(config, { inputWidth: geometry.inputWidth, inputHeight: geometry.inputHeight, trainScaleX: geometry.scale, trainScaleY: geometry.scale, ownSize: true, inputReason: geometry.reason });
   }
 
-  if (config.colourReference === undefined && requested.matchColour !== false) {
-    // The training images' average colour statistics become the reference every image is matched to.
-    const stats: ColourStats[] = [];
-    for (const [i, sample] of train.entries()) {
-      stats.push(colourStats(await decodeRgb(await blobs.get(sample.sha256))));
-      ctx.progress('measuring colour', i + 1, train.length);
-    }
-    const average = (pick: (s: ColourStats) => number[]) => [0, 1, 2].map((c) => stats.reduce((a, s) => a + pick(s)[c], 0) / stats.length) as [number, number, number];
-    config.colourReference = { mean: average((s) => s.mean), std: average((s) => s.std) };
-  }
+  const choosing = canChooseOn(validation);
+  const colourOptions = requested.colourReference ? [true] : requested.matchColour !== undefined ? [requested.matchColour] : choosing ? [false, true] : [PLAIN_PREPROCESSING.matchColour];
+  const mapOptions = requested.heatmapAboveMedian !== undefined ? [requested.heatmapAboveMedian] : choosing ? [false, true] : [PLAIN_PREPROCESSING.heatmapAboveMedian];
+  const colourReference = colourOptions.includes(true) ? (config.colourReference ?? (await averageColour(train, blobs, ctx))) : undefined;
+
   const featureModel = buildPatchFeatureModel(input.backbone, config);
-  const extractor = await PatchExtractor.create(featureModel, config, input.provider);
-  let detector: AnomalyDetector | undefined;
-  try {
-    const perImage = Math.max(1, Math.min(config.patchesPerImage, Math.floor((config.maxPoolPatches ?? Infinity) / train.length)));
-    const pool = new Float32Array(train.length * perImage * config.dim);
-    const random = seededRandom(config.seed);
-    let poolSize = 0;
-    for (const [i, sample] of train.entries()) {
-      if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Training cancelled', { key: 'cancelled' });
-      const grids = await extractor.gridsOf(extractor.prepare(await decodeRgb(await blobs.get(sample.sha256))));
-      const patches = grids.flatMap((grid) => Array.from({ length: grid.rows * grid.cols }, (_, k) => grid.data.subarray(k * config.dim, (k + 1) * config.dim)));
-      // A random subset of each image's patches (all of them when the image has fewer).
-      const picks = patches.length <= perImage ? patches.map((_, k) => k) : sampleWithoutReplacement(patches.length, perImage, random);
-      for (const p of picks) pool.set(patches[p], poolSize++ * config.dim);
-      ctx.progress('extracting features', i + 1, train.length);
+  const trained: (MeasuredPreprocessing & { bank: Float32Array; poolSize: number; thresholds: ModelThresholds; provider: ExecutionProviderReport })[] = [];
+  for (const matchColour of colourOptions) {
+    const variant: AnomalyConfig = { ...config, colourReference: matchColour ? colourReference : undefined, heatmapAboveMedian: false };
+    // Phase names are message keys: a second pass says what it tries.
+    const label = matchColour && colourOptions.length > 1 ? ' with colour matching' : '';
+    const extractor = await PatchExtractor.create(featureModel, variant, input.provider);
+    let detector: AnomalyDetector | undefined;
+    try {
+      const { bank, poolSize } = await memoryBank(extractor, train, blobs, ctx, label);
+      detector = await AnomalyDetector.fromBank(extractor, bank);
+      // One pass gives both heatmaps: the above-median map is the raw map less the image's median.
+      const views = mapOptions.map((aboveMedian) => (a: AnomalyAnalysis): AnomalyAnalysis =>
+        (aboveMedian ? { ...a, heatmap: a.heatmap.map((v) => Math.max(0, v - (a.mapMedian ?? 0))), scoreIsMapMaximum: false } : a));
+      const calibrated = await calibrateViewsOn(blobs, detector, validation, views, (d, t) => ctx.progress(`calibrating${label}`, d, t), ctx.signal, config.falseRejectRate);
+      calibrated.forEach(({ thresholds, metrics }, v) => trained.push({ matchColour, heatmapAboveMedian: mapOptions[v], metrics, thresholds, bank, poolSize, provider: extractor.provider }));
+    } finally {
+      await (detector ?? extractor).release();
     }
-    ctx.progress('selecting coreset', 0, 1);
-    const points = pool.subarray(0, poolSize * config.dim);
-    const chosen = greedyCoreset(points, config.dim, config.coresetSize, config.seed);
-    const bank = new Float32Array(chosen.length * config.dim);
-    chosen.forEach((index, k) => bank.set(points.subarray(index * config.dim, (index + 1) * config.dim), k * config.dim));
-    ctx.progress('selecting coreset', 1, 1);
-
-    detector = await AnomalyDetector.fromBank(extractor, bank);
-    const { thresholds, metrics } = await calibrateOn(blobs, detector, validation, (d, t) => ctx.progress('calibrating', d, t), ctx.signal, config.falseRejectRate);
-
-    // matchColour is a training option, not part of the model.
-    const modelConfig: Record<string, unknown> = { ...config };
-    delete modelConfig.matchColour;
-    return {
-      classes: ['anomaly'],
-      config: { ...modelConfig, bankSize: chosen.length, trainImages: train.length, patchesSampled: poolSize, provider: extractor.provider.active, trainSeconds: (performance.now() - started) / 1000 },
-      metrics: { validation: metrics },
-      thresholds: { ...thresholds },
-      files: [{ role: 'features.onnx', bytes: featureModel }, { role: 'scorer.onnx', bytes: buildScorer(bank, config.dim) }],
-    };
-  } finally {
-    await (detector ?? extractor).release();
   }
+  const asRequested = requested.colourReference !== undefined || requested.matchColour !== undefined || requested.heatmapAboveMedian !== undefined;
+  const { chosen: best, reason } = trained.length > 1
+    ? choosePreprocessing(trained)
+    : { chosen: trained[0], reason: asRequested ? 'as requested' : `the plain recipe: validation holds fewer than ${MIN_IMAGES_PER_SIDE_TO_CHOOSE} good or ${MIN_IMAGES_PER_SIDE_TO_CHOOSE} defective images to choose on` };
+
+  // matchColour is a training option, not part of the model.
+  const modelConfig: Record<string, unknown> = { ...config, colourReference: best.matchColour ? colourReference : undefined, heatmapAboveMedian: best.heatmapAboveMedian, preprocessingReason: reason };
+  delete modelConfig.matchColour;
+  const bankSize = best.bank.length / config.dim;
+  return {
+    classes: ['anomaly'],
+    config: { ...modelConfig, bankSize, trainImages: train.length, patchesSampled: best.poolSize, provider: best.provider.active, trainSeconds: (performance.now() - started) / 1000 },
+    metrics: { validation: best.metrics },
+    thresholds: { ...best.thresholds },
+    files: [{ role: 'features.onnx', bytes: featureModel }, { role: 'scorer.onnx', bytes: buildScorer(best.bank, config.dim) }],
+  };
+}
+
+/** The training images' average colour statistics: the reference every image is matched to when colour matching is chosen. */
+async function averageColour(train: DatasetSample[], blobs: ModeTrainingInput['data']['blobs'], ctx: JobContext): Promise<ColourStats> {
+  const stats: ColourStats[] = [];
+  for (const [i, sample] of train.entries()) {
+    stats.push(colourStats(await decodeRgb(await blobs.get(sample.sha256))));
+    ctx.progress('measuring colour', i + 1, train.length);
+  }
+  const average = (pick: (s: ColourStats) => number[]) => [0, 1, 2].map((c) => stats.reduce((a, s) => a + pick(s)[c], 0) / stats.length) as [number, number, number];
+  return { mean: average((s) => s.mean), std: average((s) => s.std) };
+}
+
+/** Patch features of every training image (a random subset of each), reduced to a greedy-coreset memory bank. */
+async function memoryBank(extractor: PatchExtractor, train: DatasetSample[], blobs: ModeTrainingInput['data']['blobs'], ctx: JobContext, label: string): Promise<{ bank: Float32Array; poolSize: number }> {
+  const config = extractor.config;
+  const perImage = Math.max(1, Math.min(config.patchesPerImage, Math.floor((config.maxPoolPatches ?? Infinity) / train.length)));
+  const pool = new Float32Array(train.length * perImage * config.dim);
+  const random = seededRandom(config.seed);
+  let poolSize = 0;
+  for (const [i, sample] of train.entries()) {
+    if (ctx.signal.aborted) throw new ArgusError('cancelled', 'Training cancelled', { key: 'cancelled' });
+    const grids = await extractor.gridsOf(extractor.prepare(await decodeRgb(await blobs.get(sample.sha256))));
+    const patches = grids.flatMap((grid) => Array.from({ length: grid.rows * grid.cols }, (_, k) => grid.data.subarray(k * config.dim, (k + 1) * config.dim)));
+    // A random subset of each image's patches (all of them when the image has fewer).
+    const picks = patches.length <= perImage ? patches.map((_, k) => k) : sampleWithoutReplacement(patches.length, perImage, random);
+    for (const p of picks) pool.set(patches[p], poolSize++ * config.dim);
+    ctx.progress(`extracting features${label}`, i + 1, train.length);
+  }
+  ctx.progress(`selecting coreset${label}`, 0, 1);
+  const points = pool.subarray(0, poolSize * config.dim);
+  const chosen = greedyCoreset(points, config.dim, config.coresetSize, config.seed);
+  const bank = new Float32Array(chosen.length * config.dim);
+  chosen.forEach((index, k) => bank.set(points.subarray(index * config.dim, (index + 1) * config.dim), k * config.dim));
+  ctx.progress(`selecting coreset${label}`, 1, 1);
+  return { bank, poolSize };
 }
 
 function sampleWithoutReplacement(n: number, k: number, random: () => number): number[] {

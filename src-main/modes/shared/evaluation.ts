@@ -15,7 +15,7 @@ import { defectMask } from './ground-truth.ts';
 export async function scoreSamples(
   blobs: BlobReader, detector: ImageAnalyser, samples: DatasetSample[],
   onImage?: (done: number, total: number) => void, signal?: AbortSignal,
-  visit?: (analysis: AnomalyAnalysis, truth: Uint8Array | null, sample: DatasetSample) => void,
+  visit?: (analysis: AnomalyAnalysis, truth: Uint8Array | null, sample: DatasetSample, ms: number) => void,
 ): Promise<AnomalyScoreboard> {
   const labelled = samples.filter((s) => s.label !== 'unlabeled');
   const board = new AnomalyScoreboard();
@@ -26,7 +26,7 @@ export async function scoreSamples(
     const ms = performance.now() - started;
     const truth = sample.label === 'defect' ? await defectMask(blobs, sample) : null;
     board.add(analysis, sample.label === 'defect', truth, ms, sample.group);
-    visit?.(analysis, truth, sample);
+    visit?.(analysis, truth, sample, ms);
     onImage?.(i + 1, labelled.length);
   }
   return board;
@@ -34,6 +34,9 @@ export async function scoreSamples(
 
 /** Sampling stride for the pixel scores used in calibration (every 4th pixel in x and y). */
 const CALIBRATION_PIXEL_STRIDE = 4;
+
+/** Another way of reading one analysis (a different heatmap of the same pass, say). */
+export type AnalysisView = (analysis: AnomalyAnalysis) => AnomalyAnalysis;
 
 /**
  * Thresholds for a freshly trained model from one pass over the validation split, which also
@@ -43,20 +46,37 @@ export async function calibrateOn(
   blobs: BlobReader, detector: ImageAnalyser, samples: DatasetSample[], onImage?: (done: number, total: number) => void, signal?: AbortSignal,
   falseRejectRate?: number,
 ): Promise<{ thresholds: ModelThresholds; metrics: AnomalyMetrics }> {
-  const pixelScores: number[] = [];
-  const pixelDefective: number[] = [];
-  const board = await scoreSamples(blobs, detector, samples, onImage, signal, (analysis, truth) => {
-    for (let y = 0; y < analysis.height; y += CALIBRATION_PIXEL_STRIDE) {
-      for (let x = 0; x < analysis.width; x += CALIBRATION_PIXEL_STRIDE) {
-        const p = y * analysis.width + x;
-        pixelScores.push(analysis.heatmap[p]);
-        pixelDefective.push(truth?.[p] ?? 0);
+  const [calibrated] = await calibrateViewsOn(blobs, detector, samples, [(a) => a], onImage, signal, falseRejectRate);
+  return calibrated;
+}
+
+/** calibrateOn for each of several views of the same analyses: one pass over the images, thresholds and metrics per view. */
+export async function calibrateViewsOn(
+  blobs: BlobReader, detector: ImageAnalyser, samples: DatasetSample[], views: AnalysisView[], onImage?: (done: number, total: number) => void, signal?: AbortSignal,
+  falseRejectRate?: number,
+): Promise<{ thresholds: ModelThresholds; metrics: AnomalyMetrics }[]> {
+  const collected = views.map(() => ({ board: new AnomalyScoreboard(), pixelScores: [] as number[], pixelDefective: [] as number[], scoreIsMapMaximum: true }));
+  await scoreSamples(blobs, detector, samples, onImage, signal, (original, truth, sample, ms) => {
+    views.forEach((view, v) => {
+      const analysis = view(original);
+      if (!analysis.scoreIsMapMaximum) collected[v].scoreIsMapMaximum = false;
+      const { board, pixelScores, pixelDefective } = collected[v];
+      board.add(analysis, sample.label === 'defect', truth, ms, sample.group);
+      for (let y = 0; y < analysis.height; y += CALIBRATION_PIXEL_STRIDE) {
+        for (let x = 0; x < analysis.width; x += CALIBRATION_PIXEL_STRIDE) {
+          const p = y * analysis.width + x;
+          pixelScores.push(analysis.heatmap[p]);
+          pixelDefective.push(truth?.[p] ?? 0);
+        }
       }
-    }
+    });
   });
-  const thresholds = calibrate({
-    goodScores: board.goodScores, defectScores: board.defectScores,
-    pixelScores: Float32Array.from(pixelScores), pixelDefective: Uint8Array.from(pixelDefective), falseRejectRate,
+  return collected.map(({ board, pixelScores, pixelDefective, scoreIsMapMaximum }) => {
+    const thresholds = calibrate({
+      goodScores: board.goodScores, defectScores: board.defectScores,
+      pixelScores: Float32Array.from(pixelScores), pixelDefective: Uint8Array.from(pixelDefective), falseRejectRate,
+      imageScoreIsMapMaximum: scoreIsMapMaximum,
+    });
+    return { thresholds, metrics: board.metrics(thresholds) };
   });
-  return { thresholds, metrics: board.metrics(thresholds) };
 }
