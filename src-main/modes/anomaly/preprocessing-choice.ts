@@ -31,12 +31,12 @@ export function canChooseOn(validation: { label: string }[]): boolean {
  * features, so the image score), then the heatmap by pixel AUROC (it changes only the map). A
  * transformation is kept only where it measured better than without it by more than TIE.
  */
-export function choosePreprocessing(candidates: MeasuredPreprocessing[]): { chosen: MeasuredPreprocessing; reason: string } {
+export function choosePreprocessing<T extends MeasuredPreprocessing>(candidates: T[]): { chosen: T; reason: string } {
   if (candidates.length === 0) throw new RangeError('choosePreprocessing needs at least one candidate');
   const imageAuroc = (c: MeasuredPreprocessing): number => c.metrics.image_auroc ?? 0;
   const pixelAuroc = (c: MeasuredPreprocessing): number => c.metrics.pixel_auroc ?? 0;
   const better = (a: number, b: number): boolean => a > b + TIE;
-  const bestOf = (options: MeasuredPreprocessing[], value: (c: MeasuredPreprocessing) => number, plain: (c: MeasuredPreprocessing) => boolean) => {
+  const bestOf = (options: T[], value: (c: T) => number, plain: (c: T) => boolean): T => {
     const plainOption = options.find(plain) ?? options[0];
     return options.reduce((best, c) => (better(value(c), value(best)) ? c : best), plainOption);
   };
