@@ -23,12 +23,14 @@ export interface SessionRequest {
   /** CPU threads; defaults to all cores. */
   threads?: number;
   /**
-   * Let CPU threads spin between parallel sections (onnxruntime's default). Off by default:
-   * inference runs several sessions one after another, and spinning threads of one slow the next
-   * (a 300×300 anomaly inspection took 114 ms with spinning, 78 ms without). Training graphs of
-   * many small ops keep it.
+   * A training session (frozen part, step graph, evaluation): onnxruntime's own thread settings,
+   * with which the training figures of record were measured. Inference sessions instead get every
+   * core explicitly (onnxruntime's default ran the anomaly backbone ~1.6× slower on a 2-core
+   * machine) and no spinning: a model runs several sessions one after another (features, then the
+   * scorer), and threads left spinning by one slow the next (a 300×300 anomaly inspection: 114 ms
+   * with spinning, 78 ms without).
    */
-  spinning?: boolean;
+  training?: boolean;
   /** 'fp16' converts the model to half precision first (for GPU execution providers). */
   precision?: 'fp32' | 'fp16';
 }
@@ -64,10 +66,10 @@ export async function createSession(request: Omit<SessionRequest, 'modelKey'>): 
         logSeverityLevel: 4,
         freeDimensionOverrides: request.dims,
       };
-      if (provider === 'cpu') {
-        // Set explicitly: onnxruntime's own default ran the backbone ~1.6× slower on a 2-core machine.
-        options.intraOpNumThreads = request.threads ?? availableParallelism();
-        if (!request.spinning) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
+      if (provider === 'cpu' && request.threads) options.intraOpNumThreads = request.threads;
+      if (provider === 'cpu' && !request.training) {
+        options.intraOpNumThreads ??= availableParallelism();
+        options.extra = { session: { intra_op: { allow_spinning: '0' } } };
       }
       const session = typeof model === 'string'
         ? await ort.InferenceSession.create(model, options)

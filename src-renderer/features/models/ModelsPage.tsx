@@ -81,6 +81,14 @@ export function ModelsPage() {
                 <td>
                   <strong>{m.name}</strong>
                   <div className="muted">{m.mode} · {String(m.config.precision ?? 'fp32')}</div>
+                  {m.mode === 'anomaly' && m.config.preprocessingReason !== undefined && (
+                    <div className="muted" title={String(m.config.preprocessingReason)} data-testid={`preprocessing-${m.id}`}>
+                      {t('models.preprocessing', {
+                        colour: t(m.config.colourReference ? 'models.preprocessing.colourMatched' : 'models.preprocessing.rawColour'),
+                        map: t(m.config.heatmapAboveMedian ? 'models.preprocessing.mapAboveMedian' : 'models.preprocessing.rawMap'),
+                      })}
+                    </div>
+                  )}
                   {m.thresholds.groups && <div className="muted" data-testid={`groups-${m.id}`}>{t('models.groups', { groups: Object.keys(m.thresholds.groups).join(', ') })}</div>}
                   {guardOf(m) && <div className={`chip ${guardOf(m)!.passed ? 'status-production' : 'status-blocked'}`} title={guardOf(m)!.reason} data-testid={`guard-${m.id}`}>{guardOf(m)!.passed ? t('models.guardPassed') : t('models.guardFailed')}</div>}
                 </td>
