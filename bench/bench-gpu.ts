@@ -80,6 +80,6 @@ const result = {
   seconds: 0,
 };
 result.seconds = Math.round((performance.now() - started) / 1000);
-process.stdout.write(`${JSON.stringify(result)}\n`);
 const text = JSON.stringify(result);
+process.stdout.write(`${text}\n`);
 if (text.includes('"error":') || text.includes('"ok":false')) process.exitCode = 1;

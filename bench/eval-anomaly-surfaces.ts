@@ -6,7 +6,8 @@
 //   patchcore — a plain PatchCore on the same backbone: every image stretched to 256², layer2+3
 //               patches, a 1 % coreset, raw distances, no colour matching, no extras;
 //   fixed-1152 — the earlier default input (long side 1152 px whatever the images' size);
-//   argus-raw, argus-256 — the defaults without colour matching, or stretched to 256² (ablations).
+//   argus-raw, argus-abs, argus-1pct, argus-256 — ablations: no colour matching, the raw heatmap,
+//               PatchCore's bank (1 % of all patches), every image stretched to 256².
 // The sets neu-<class> (not run by default) are NEU-DET's real steel: one class's images are the
 // good surface, the other five classes' images the defective ones (bench/neu-one-vs-rest.ts).
 // Prints one JSON line per set and model, then a summary line.
@@ -49,13 +50,12 @@ const { values } = parseArgs({
   },
 });
 
-type Variant = 'argus' | 'argus-raw' | 'argus-abs' | 'argus-1pct' | 'argus-all' | 'argus-256' | 'patchcore' | 'fixed-1152';
+type Variant = 'argus' | 'argus-raw' | 'argus-abs' | 'argus-1pct' | 'argus-256' | 'patchcore' | 'fixed-1152';
 
 function variantConfig(variant: Variant, trainImages: number, median: { width: number; height: number }): { config?: Partial<AnomalyConfig>; matchColour?: boolean } {
   if (variant === 'argus') return {};
   if (variant === 'argus-raw') return { matchColour: false };
   if (variant === 'argus-abs') return { config: { heatmapAboveMedian: false } };
-  if (variant === 'argus-all') return { config: { patchesPerImage: 1 << 20 } };
   if (variant === 'argus-1pct') {
     const cells = (Math.ceil(median.width / 32) * 4) * (Math.ceil(median.height / 32) * 4);
     return { config: { patchesPerImage: cells, coresetSize: Math.max(64, Math.round(0.01 * cells * trainImages)) } };

@@ -67,6 +67,11 @@ export function anomalyMap(distances: Float32Array, featureWidth: number, featur
   let score = -Infinity;
   for (const v of smooth) if (v > score) score = v;
   const median = quantile(smooth, 0.5);
-  const shown = aboveMedian ? smooth.map((v) => Math.max(0, v - median)) : smooth;
-  return { score, median, heatmap: resizeMap(shown, featureWidth, featureHeight, imageWidth, imageHeight) };
+  const heatmap = resizeMap(smooth, featureWidth, featureHeight, imageWidth, imageHeight);
+  return { score, median, heatmap: aboveMedian ? heatmapAboveMedian(heatmap, median) : heatmap };
+}
+
+/** A raw heatmap as each place's distance above the image's median patch distance (never below 0). */
+export function heatmapAboveMedian(heatmap: Float32Array, median: number): Float32Array {
+  return heatmap.map((v) => (v > median ? v - median : 0));
 }

@@ -15,6 +15,7 @@ import { canChooseOn, choosePreprocessing, type MeasuredPreprocessing, MIN_IMAGE
 import { quantile } from '../../analysis/metrics.ts';
 import { buildScorer } from './scorer.ts';
 import { anomalyInputGeometry, defectShortSides } from './input-geometry.ts';
+import { heatmapAboveMedian } from './anomaly-map.ts';
 import { PATCH_LAYERS } from './patch-features.ts';
 
 /** Network input for the dataset: the training images' median aspect ratio, long side as configured. */
@@ -66,9 +67,9 @@ export async function trainAnomaly(input: ModeTrainingInput, ctx: JobContext): P
     try {
       const { bank, poolSize } = await memoryBank(extractor, train, blobs, ctx, label);
       detector = await AnomalyDetector.fromBank(extractor, bank);
-      // One pass gives both heatmaps: the above-median map is the raw map less the image's median.
+      // One pass gives both heatmaps: the above-median map is the raw map less the image's median, drawn as the detector draws it.
       const views = mapOptions.map((aboveMedian) => (a: AnomalyAnalysis): AnomalyAnalysis =>
-        (aboveMedian ? { ...a, heatmap: a.heatmap.map((v) => Math.max(0, v - (a.mapMedian ?? 0))), scoreIsMapMaximum: false } : a));
+        (aboveMedian ? { ...a, heatmap: heatmapAboveMedian(a.heatmap, a.mapMedian ?? 0), scoreIsMapMaximum: false } : a));
       const calibrated = await calibrateViewsOn(blobs, detector, validation, views, (d, t) => ctx.progress(`calibrating${label}`, d, t), ctx.signal, config.falseRejectRate);
       calibrated.forEach(({ thresholds, metrics }, v) => trained.push({ matchColour, heatmapAboveMedian: mapOptions[v], metrics, thresholds, bank, poolSize, provider: extractor.provider }));
     } finally {

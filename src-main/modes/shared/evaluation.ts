@@ -8,6 +8,25 @@ import type { DatasetSample } from '../../contract/dataset-sample.ts';
 import type { BlobReader } from '../model-mode.ts';
 import { defectMask } from './ground-truth.ts';
 
+/** What an analysed sample hands on: the analysis, its ground-truth mask, the sample and the milliseconds it took. */
+type SampleVisitor = (analysis: AnomalyAnalysis, truth: Uint8Array | null, sample: DatasetSample, ms: number) => void;
+
+/** Analyses each labelled sample once (unlabelled ones are skipped) and hands each analysis to `visit`. */
+async function visitSamples(
+  blobs: BlobReader, detector: ImageAnalyser, samples: DatasetSample[], visit: SampleVisitor,
+  onImage?: (done: number, total: number) => void, signal?: AbortSignal,
+): Promise<void> {
+  const labelled = samples.filter((s) => s.label !== 'unlabeled');
+  for (const [i, sample] of labelled.entries()) {
+    if (signal?.aborted) throw new Error('cancelled');
+    const started = performance.now();
+    const analysis = await detector.analyse(await decodeRgb(await blobs.get(sample.sha256)));
+    const ms = performance.now() - started;
+    visit(analysis, sample.label === 'defect' ? await defectMask(blobs, sample) : null, sample, ms);
+    onImage?.(i + 1, labelled.length);
+  }
+}
+
 /**
  * Analyses each labelled sample once (unlabelled ones are skipped), calling `visit` with the
  * analysis and the ground-truth mask, and returns the filled scoreboard.
@@ -15,20 +34,13 @@ import { defectMask } from './ground-truth.ts';
 export async function scoreSamples(
   blobs: BlobReader, detector: ImageAnalyser, samples: DatasetSample[],
   onImage?: (done: number, total: number) => void, signal?: AbortSignal,
-  visit?: (analysis: AnomalyAnalysis, truth: Uint8Array | null, sample: DatasetSample, ms: number) => void,
+  visit?: (analysis: AnomalyAnalysis, truth: Uint8Array | null, sample: DatasetSample) => void,
 ): Promise<AnomalyScoreboard> {
-  const labelled = samples.filter((s) => s.label !== 'unlabeled');
   const board = new AnomalyScoreboard();
-  for (const [i, sample] of labelled.entries()) {
-    if (signal?.aborted) throw new Error('cancelled');
-    const started = performance.now();
-    const analysis = await detector.analyse(await decodeRgb(await blobs.get(sample.sha256)));
-    const ms = performance.now() - started;
-    const truth = sample.label === 'defect' ? await defectMask(blobs, sample) : null;
+  await visitSamples(blobs, detector, samples, (analysis, truth, sample, ms) => {
     board.add(analysis, sample.label === 'defect', truth, ms, sample.group);
-    visit?.(analysis, truth, sample, ms);
-    onImage?.(i + 1, labelled.length);
-  }
+    visit?.(analysis, truth, sample);
+  }, onImage, signal);
   return board;
 }
 
@@ -56,7 +68,8 @@ export async function calibrateViewsOn(
   falseRejectRate?: number,
 ): Promise<{ thresholds: ModelThresholds; metrics: AnomalyMetrics }[]> {
   const collected = views.map(() => ({ board: new AnomalyScoreboard(), pixelScores: [] as number[], pixelDefective: [] as number[], scoreIsMapMaximum: true }));
-  await scoreSamples(blobs, detector, samples, onImage, signal, (original, truth, sample, ms) => {
+  // One pass over the images; each view fills its own scoreboard.
+  await visitSamples(blobs, detector, samples, (original, truth, sample, ms) => {
     views.forEach((view, v) => {
       const analysis = view(original);
       if (!analysis.scoreIsMapMaximum) collected[v].scoreIsMapMaximum = false;
@@ -70,7 +83,7 @@ export async function calibrateViewsOn(
         }
       }
     });
-  });
+  }, onImage, signal);
   return collected.map(({ board, pixelScores, pixelDefective, scoreIsMapMaximum }) => {
     const thresholds = calibrate({
       goodScores: board.goodScores, defectScores: board.defectScores,
