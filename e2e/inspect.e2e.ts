@@ -129,8 +129,8 @@ describe.skipIf(!hasShared)('Inspect workspace (browser mode, Chromium)', () => 
     await expect.poll(() => status(1)).toBe('Production');
     await expect.poll(() => status(2)).toBe('Candidate');
     // Validation holds no defects: the plain recipe, and the row says why on hover.
-    expect(await page.getByTestId('preprocessing-1').textContent()).toBe('raw colour · raw heatmap');
-    expect(await page.getByTestId('preprocessing-1').getAttribute('title')).toMatch(/^the plain recipe: validation holds fewer than 5/);
+    await expect.poll(() => page.getByTestId('preprocessing-1').textContent()).toBe('raw colour · raw heatmap');
+    await expect.poll(() => page.getByTestId('preprocessing-1').getAttribute('title')).toMatch(/^the plain recipe: validation holds fewer than 5/);
     await page.getByTestId('model-2').getByRole('button', { name: 'Promote to production' }).click();
     await expect.poll(() => status(2)).toBe('Production');
     await expect.poll(() => status(1)).toBe('Retired');
