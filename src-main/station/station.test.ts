@@ -79,10 +79,12 @@ describe.skipIf(!hasShared)('line station: PLC triggers over Modbus TCP and OPC 
         const b = await bits();
         seen.push(b.done ? 'done' : b.busy ? 'busy' : b.ready ? 'ready' : '?');
         expect(b.busy && b.done).toBe(false);
-        if (i === 3 && b.busy) {
+        if (i === 3 && b.busy && refused === 0) {
           // A second trigger while busy: Modbus exception 6 (server device busy) and ErrorCode 1.
           await expect(plc.writeCoil(coils.trigger, true)).rejects.toMatchObject({ modbusCode: 6 });
-          expect((await plc.readHoldingRegisters(registers.errorCode, 1)).data[0]).toBe(1);
+          // ErrorCode 1 until the running inspection publishes its result (a fast one may already have).
+          const code = (await plc.readHoldingRegisters(registers.errorCode, 1)).data[0];
+          if (code !== 1) expect((await bits()).done).toBe(true);
           refused++;
         }
         if (b.done) break;
@@ -142,7 +144,9 @@ describe.skipIf(!hasShared)('line station: PLC triggers over Modbus TCP and OPC 
       expect((await write('Trigger', DataType.Boolean, true)).name).toBe('Good');
       if (i === 7) {
         expect((await write('Trigger', DataType.Boolean, true)).name).toBe('BadInvalidState');
-        expect((await read('ErrorCode')).ErrorCode).toBe(1);
+        // ErrorCode 1 until the running inspection publishes its result (a fast one may already have).
+        const { ErrorCode } = await read('ErrorCode');
+        if (ErrorCode !== 1) expect((await read('Done')).Done).toBe(true);
       }
       let v = await read('Busy', 'Done');
       while (!v.Done) {
