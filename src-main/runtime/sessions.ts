@@ -23,12 +23,12 @@ export interface SessionRequest {
   /** CPU threads; defaults to all cores. */
   threads?: number;
   /**
-   * A training session (frozen part, step graph, evaluation): onnxruntime's own thread settings,
-   * with which the training figures of record were measured. Inference sessions instead get every
-   * core explicitly (onnxruntime's default ran the anomaly backbone ~1.6× slower on a 2-core
-   * machine) and no spinning: a model runs several sessions one after another (features, then the
-   * scorer), and threads left spinning by one slow the next (a 300×300 anomaly inspection: 114 ms
-   * with spinning, 78 ms without).
+   * Every session gets every core explicitly (onnxruntime's default ran the anomaly backbone ~1.6×
+   * slower and a detection training step ~1.4× slower on a 2-core machine). A training session
+   * (frozen part, step graph, evaluation) keeps onnxruntime's spinning threads: its step is one long
+   * run of many small kernels. Inference sessions do not spin: a model runs several sessions one
+   * after another (features, then the scorer), and threads left spinning by one slow the next (a
+   * 300×300 anomaly inspection: 114 ms with spinning, 78 ms without).
    */
   training?: boolean;
   /** 'fp16' converts the model to half precision first (for GPU execution providers). */
@@ -66,11 +66,8 @@ export async function createSession(request: Omit<SessionRequest, 'modelKey'>): 
         logSeverityLevel: 4,
         freeDimensionOverrides: request.dims,
       };
-      if (provider === 'cpu' && request.threads) options.intraOpNumThreads = request.threads;
-      if (provider === 'cpu' && !request.training) {
-        options.intraOpNumThreads ??= availableParallelism();
-        options.extra = { session: { intra_op: { allow_spinning: '0' } } };
-      }
+      if (provider === 'cpu') options.intraOpNumThreads = request.threads ?? availableParallelism();
+      if (provider === 'cpu' && !request.training) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
       const session = typeof model === 'string'
         ? await ort.InferenceSession.create(model, options)
         : await ort.InferenceSession.create(model, options);
