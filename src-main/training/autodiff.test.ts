@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../model/init.ts';
+import { groupNorm } from '../model/group-norm.ts';
 import { GraphBuilder, type Value } from '../model/onnx-graph.ts';
 import { evaluateReference, type F64 } from '../../test-support/reference-ops.ts';
 import { addGradients } from './autodiff.ts';
@@ -106,6 +107,8 @@ describe('reverse-mode gradients match float64 finite differences', () => {
     ['Reshape', [{ name: 'x', shape: [2, 3, 4] }], (g, [x]) => g.node('Reshape', [x, g.constInts('shape', [6, 4])], {}, [6, 4], 'reshape')],
     ['Transpose', [{ name: 'x', shape: [2, 3, 4] }], (g, [x]) => g.transpose('t', x, [2, 0, 1])],
     ['a value used twice (gradients add up)', [{ name: 'x', shape: [2, 3] }], (g, [x]) => g.node('Mul', [x, g.relu('r', x)], {}, x.shape, 'mul')],
+    ['GroupNorm (2 groups of 2 channels) with scale and shift', [{ name: 'x', shape: [2, 4, 3, 3] }, { name: 'gamma', shape: [4] }, { name: 'beta', shape: [4] }],
+      (g, [x, gamma, beta]) => groupNorm(g, 'gn', x, gamma, beta, 2)],
     ['FPN-style block: conv, upsample, add, relu', [
       { name: 'c4', shape: [1, 4, 2, 2] }, { name: 'c3', shape: [1, 3, 4, 4] },
       { name: 'w4', shape: [2, 4, 1, 1] }, { name: 'w3', shape: [2, 3, 1, 1] }, { name: 'w', shape: [2, 2, 3, 3] },

@@ -2,6 +2,7 @@ import { buildFpn, FPN_CHANNELS, type FpnLevels, initFpnWeights } from '../../mo
 import type { Head } from '../../model/heads.ts';
 import { kaimingUniform, seededRandom } from '../../model/init.ts';
 import { buildNetwork } from '../../model/network.ts';
+import { groupNorm } from '../../model/group-norm.ts';
 import { GraphBuilder, type Value } from '../../model/onnx-graph.ts';
 import { type BackboneStages, type BackboneWeights, buildResNetStage, RESNET50_STAGES, type TensorLookup, STAGE_CHANNELS, STAGE_KEYS, STAGE_STRIDES } from '../../model/resnet50.ts';
 import { stageOutputsHead } from '../../model/heads.ts';
@@ -23,12 +24,17 @@ export interface DetectNetworkConfig {
   /** 3×3 conv + ReLU layers in each of the class and box towers, and their width. */
   towerDepth: number;
   towerChannels: number;
+  /** Group normalisation after each tower conv (FCOS); versions trained before it have none. */
+  towerNorm?: 'group';
 }
 
 /** Pyramid levels the head runs on (P3–P7) and their strides. */
 export const DETECT_LEVELS = [
   { name: 'p3', stride: 8 }, { name: 'p4', stride: 16 }, { name: 'p5', stride: 32 }, { name: 'p6', stride: 64 }, { name: 'p7', stride: 128 },
 ] as const;
+
+/** Groups of the towers' group normalisation (Wu & He's default). */
+const TOWER_GROUPS = 32;
 
 /** Class logits start at this prior probability so the many negatives do not swamp early training (RetinaNet). */
 const CLASS_PRIOR = 0.01;
@@ -79,7 +85,13 @@ function headShapes(config: DetectNetworkConfig): Map<string, number[]> {
   conv('det_head.p6', FPN_CHANNELS, FPN_CHANNELS);
   conv('det_head.p7', FPN_CHANNELS, FPN_CHANNELS);
   for (const tower of ['cls_tower', 'box_tower']) {
-    for (let j = 0; j < config.towerDepth; j++) conv(`det_head.${tower}.${j}`, config.towerChannels, j === 0 ? FPN_CHANNELS : config.towerChannels);
+    for (let j = 0; j < config.towerDepth; j++) {
+      conv(`det_head.${tower}.${j}`, config.towerChannels, j === 0 ? FPN_CHANNELS : config.towerChannels);
+      if (config.towerNorm === 'group') {
+        shapes.set(`det_head.${tower}.${j}.gn.weight`, [config.towerChannels]);
+        shapes.set(`det_head.${tower}.${j}.gn.bias`, [config.towerChannels]);
+      }
+    }
   }
   conv('det_head.cls_logits', config.classes.length, config.towerChannels);
   conv('det_head.box_pred', 4, config.towerChannels);
@@ -97,7 +109,8 @@ export function initialHeadTensors(config: DetectNetworkConfig, seed: number): M
   for (const [name, dims] of headShapes(config)) {
     const count = dims.reduce((a, b) => a * b, 1);
     let data: Float32Array;
-    if (name.endsWith('.bias')) data = new Float32Array(count).fill(name.startsWith('det_head.cls_logits') ? -Math.log((1 - CLASS_PRIOR) / CLASS_PRIOR) : 0);
+    if (name.endsWith('.gn.weight')) data = new Float32Array(count).fill(1);
+    else if (name.endsWith('.bias')) data = new Float32Array(count).fill(name.startsWith('det_head.cls_logits') ? -Math.log((1 - CLASS_PRIOR) / CLASS_PRIOR) : 0);
     else if (/cls_logits|box_pred|ctr_pred/.test(name)) data = normal(count, 0.01, random);
     else data = kaimingUniform(dims, 1, random);
     tensors.set(name, { dims, data });
@@ -134,7 +147,12 @@ function detectionHeadOutputs(g: GraphBuilder, fpn: FpnLevels, tensors: TensorLo
   return levels.map((x, k) => {
     const tower = (kind: string): Value => {
       let h = x;
-      for (let j = 0; j < config.towerDepth; j++) h = g.relu(`det_head.${kind}.${j}.l${k}`, conv(`det_head.${kind}.${j}`, h, 1, `det_head.${kind}.${j}.l${k}`));
+      for (let j = 0; j < config.towerDepth; j++) {
+        const layer = `det_head.${kind}.${j}`;
+        h = conv(layer, h, 1, `${layer}.l${k}`);
+        if (config.towerNorm === 'group') h = groupNorm(g, `${layer}.gn.l${k}`, h, param(`${layer}.gn.weight`), param(`${layer}.gn.bias`), TOWER_GROUPS);
+        h = g.relu(`${layer}.l${k}`, h);
+      }
       return h;
     };
     const clsFeatures = tower('cls_tower');
