@@ -347,6 +347,7 @@ export const en = {
   'models.preprocessing.rawColour': 'raw colour',
   'models.preprocessing.mapAboveMedian': 'heatmap above the image median',
   'models.preprocessing.rawMap': 'raw heatmap',
+  'models.nmsIou': 'NMS overlap {iou} (chosen on val)',
   'inspect.group': 'Station or camera',
   'inspect.groupNone': 'model-wide thresholds',
   'optimize.title': 'Optimise for deployment',

@@ -10,6 +10,7 @@ import { loadDetector } from '../../inspection/load-detector.ts';
 import { blemishes, DETECT_IMAGE, hasShared, pngOf, SHARED_WEIGHTS, tempDir, touchingPair, writeDetectionDataset } from '../../../test-support/fixtures.ts';
 import { decodeLevels, nonMaximumSuppression } from './decode.ts';
 import { boxScoreMap, tilesFor } from './detector.ts';
+import { chooseNmsIou, type JudgedDecoding } from './nms-choice.ts';
 import { detectInputGeometry } from './input-geometry.ts';
 import { levelSizes } from './network.ts';
 import { calibrateDetections, type DetectionRecord } from './evaluate.ts';
@@ -122,6 +123,22 @@ describe('decoding and NMS', () => {
   });
 });
 
+describe('NMS overlap chosen on val', () => {
+  const judged = (byIou: Record<number, number>): JudgedDecoding[] =>
+    Object.entries(byIou).map(([iou, ap]) => ({ modelConfig: { nmsIou: Number(iou) }, validation: { mean_box_ap50: ap } })) as unknown as JudgedDecoding[];
+
+  it('takes the overlap with the best val mAP@0.5 and says what each scored', () => {
+    const chosen = chooseNmsIou(judged({ 0.4: 0.70, 0.5: 0.72, 0.6: 0.69, 0.7: 0.66 }));
+    expect(chosen.modelConfig.nmsIou).toBe(0.5);
+    expect(chosen.reason).toBe('NMS overlap 0.5, the best val mAP@0.5 (0.4: 0.700, 0.5: 0.720, 0.6: 0.690, 0.7: 0.660)');
+  });
+
+  it('between overlaps that score alike keeps the higher one, so touching defects keep their own boxes; a class-less val counts for nothing', () => {
+    expect(chooseNmsIou(judged({ 0.4: 0.801, 0.5: 0.8, 0.6: 0.7995, 0.7: 0.75 })).modelConfig.nmsIou).toBe(0.6);
+    expect(chooseNmsIou(judged({ 0.4: NaN, 0.5: NaN, 0.6: NaN, 0.7: NaN })).modelConfig.nmsIou).toBe(0.7);
+  });
+});
+
 describe('detector calibration', () => {
   it('puts the image NG threshold at the class threshold, raised to reject at most the requested share of good images (0.5 % by default)', () => {
     const board = new AnomalyScoreboard();
@@ -201,6 +218,8 @@ describe.skipIf(!hasShared)('detection mode end to end', () => {
     expect(thresholds.classes!.blemish).toBeGreaterThan(0.05);
     const validation = (model.metrics as { validation: { mean_box_ap50: number } }).validation;
     expect(validation.mean_box_ap50).toBeGreaterThan(0.5);
+    expect([0.4, 0.5, 0.6, 0.7]).toContain(model.config.nmsIou);
+    expect(model.config.nmsIouReason).toMatch(/^NMS overlap 0\.\d, the best val mAP@0.5 \(0.4: [\d.]+, 0.5: [\d.]+, 0.6: [\d.]+, 0.7: [\d.]+\)$/);
   });
 
   it('two touching blemishes on an unseen part come out as two boxes; a clean part is OK', async () => {

@@ -10,9 +10,13 @@ import { DETECT_LEVELS, type DetectNetworkConfig, levelSizes } from './network.t
 export interface DetectModelConfig extends DetectNetworkConfig {
   /** Image → network scale of training; inspection resizes every image by it. */
   scale: number;
+  /** NMS overlap chosen on val (versions calibrated before the choice use `DECODE.nmsIou`). */
+  nmsIou?: number;
+  /** What val measured when it was chosen. */
+  nmsIouReason?: string;
 }
 
-/** Decoding: FCOS's candidate floor, per-level top-k, NMS overlap and the boxes kept per image. */
+/** Decoding: FCOS's candidate floor, per-level top-k, NMS overlap (FCOS's, until val chooses one) and the boxes kept per image. */
 export const DECODE = { minProbability: 0.05, topK: 1000, nmsIou: 0.6, maxDetections: 100 };
 
 /** A tile and where it lies in the scaled image. */
@@ -115,7 +119,7 @@ export class DetectDetector {
       decodeMs += performance.now() - t1;
     }
     const t2 = performance.now();
-    const detections = nonMaximumSuppression(found, DECODE.nmsIou, DECODE.maxDetections);
+    const detections = nonMaximumSuppression(found, config.nmsIou ?? DECODE.nmsIou, DECODE.maxDetections);
     return { detections, networkMs, decodeMs: decodeMs + performance.now() - t2 };
   }
 

@@ -9,6 +9,7 @@ import { loadDetectImages } from './data.ts';
 import { DetectDetector, type DetectModelConfig } from './detector.ts';
 import { calibrateDetections, collectDetections, detectionMetrics } from './evaluate.ts';
 import { detectInputGeometry } from './input-geometry.ts';
+import { chooseNmsIou, type JudgedDecoding, NMS_IOU_CANDIDATES } from './nms-choice.ts';
 import { buildDetectInferenceModel, initialHeadTensors } from './network.ts';
 import { detectTask, type DetectTrainingConfig } from './trainer.ts';
 
@@ -16,8 +17,9 @@ export const DEFAULT_DETECT_TRAINING: Omit<DetectTrainingConfig, 'classes' | 'in
   frozenStages: 2,
   towerDepth: 2,
   towerChannels: 128,
+  towerNorm: 'group',
   batchSize: 8,
-  epochs: 12,
+  epochs: 18,
   learningRate: 2e-4,
   warmupSteps: 100,
   optimizer: 'adamw',
@@ -56,7 +58,7 @@ export async function trainDetect(input: ModeTrainingInput, ctx: JobContext): Pr
       : detectInputGeometry(trainSamples, train.flatMap((i) => i.boxes)));
     config = completeSchedule({
       ...DEFAULT_DETECT_TRAINING,
-      ...(parentConfig ? { towerDepth: parentConfig.towerDepth, towerChannels: parentConfig.towerChannels, frozenStages: parentConfig.frozenStages } : {}),
+      ...(parentConfig ? { towerDepth: parentConfig.towerDepth, towerChannels: parentConfig.towerChannels, towerNorm: parentConfig.towerNorm, frozenStages: parentConfig.frozenStages } : {}),
       classes, inputWidth: geometry.inputWidth, inputHeight: geometry.inputHeight, stepsPerEpoch: 0, ...requested, scale: geometry.scale,
     } as DetectTrainingConfig, trainSamples.length, requested);
   }
@@ -64,15 +66,22 @@ export async function trainDetect(input: ModeTrainingInput, ctx: JobContext): Pr
 
   return runFineTune(input, plan, ctx, config, train.length, () => detectTask(blobs, input.backbone, (n) => initial.get(n), config, train, validation), async (outcome) => {
     const network = buildDetectInferenceModel(input.backbone, (n) => outcome.best.get(n) ?? initial.get(n), config);
-    const modelConfig: DetectModelConfig = {
+    const base: DetectModelConfig = {
       classes, inputWidth: config.inputWidth, inputHeight: config.inputHeight, frozenStages: config.frozenStages,
-      towerDepth: config.towerDepth, towerChannels: config.towerChannels, scale: config.scale,
+      towerDepth: config.towerDepth, towerChannels: config.towerChannels, towerNorm: config.towerNorm, scale: config.scale,
     };
-    const detector = await DetectDetector.create(network, modelConfig, outcome.provider.active ?? 'cpu');
-    const record = await collectDetections(blobs, detector, classes, validationSamples, (d, t) => ctx.progress('calibrating', d, t), ctx.signal)
-      .finally(() => detector.release());
-    const thresholds = calibrateDetections(record, classes, config.falseRejectRate);
-    return { network, modelConfig, thresholds, validation: detectionMetrics(record, classes, thresholds) };
+    const judged: JudgedDecoding[] = [];
+    for (const [k, nmsIou] of NMS_IOU_CANDIDATES.entries()) {
+      const modelConfig = { ...base, nmsIou };
+      const detector = await DetectDetector.create(network, modelConfig, outcome.provider.active ?? 'cpu');
+      const total = NMS_IOU_CANDIDATES.length * validationSamples.length;
+      const record = await collectDetections(blobs, detector, classes, validationSamples, (d) => ctx.progress('calibrating', k * validationSamples.length + d, total), ctx.signal)
+        .finally(() => detector.release());
+      const thresholds = calibrateDetections(record, classes, config.falseRejectRate);
+      judged.push({ modelConfig, thresholds, validation: detectionMetrics(record, classes, thresholds) });
+    }
+    const chosen = chooseNmsIou(judged);
+    return { network, modelConfig: { ...chosen.modelConfig, nmsIouReason: chosen.reason }, thresholds: chosen.thresholds, validation: chosen.validation };
   });
 }
 

@@ -89,6 +89,11 @@ export function ModelsPage() {
                       })}
                     </div>
                   )}
+                  {m.mode === 'detect' && m.config.nmsIou !== undefined && (
+                    <div className="muted" title={String(m.config.nmsIouReason ?? '')} data-testid={`nms-${m.id}`}>
+                      {t('models.nmsIou', { iou: String(m.config.nmsIou) })}
+                    </div>
+                  )}
                   {m.thresholds.groups && <div className="muted" data-testid={`groups-${m.id}`}>{t('models.groups', { groups: Object.keys(m.thresholds.groups).join(', ') })}</div>}
                   {guardOf(m) && <div className={`chip ${guardOf(m)!.passed ? 'status-production' : 'status-blocked'}`} title={guardOf(m)!.reason} data-testid={`guard-${m.id}`}>{guardOf(m)!.passed ? t('models.guardPassed') : t('models.guardFailed')}</div>}
                 </td>
