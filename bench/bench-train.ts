@@ -41,13 +41,13 @@ const init = initialHeadTensors(config, 1);
 let t = performance.now();
 const graphs = buildTrainingGraphs(backbone, (n) => init.get(n), config, batch, [1, 5]);
 const msBuild = performance.now() - t;
-const frozen = await createSession({ model: buildFrozenFeatureModel(backbone, config), provider: values.device as ExecutionProviderChoice, threads: availableParallelism(), training: true });
+const frozen = await createSession({ model: buildFrozenFeatureModel(backbone, config), provider: values.device as ExecutionProviderChoice, threads: availableParallelism(), spinning: true });
 const active = frozen.report.active ?? 'cpu';
 t = performance.now();
 if (values.profile) for (const f of readdirSync(tmpdir())) if (f.startsWith('argus-step-profile')) rmSync(join(tmpdir(), f));
 const step = values.profile
   ? { session: await ort.InferenceSession.create(graphs.step, { executionProviders: [active], graphOptimizationLevel: 'all', intraOpNumThreads: availableParallelism(), enableProfiling: true, profileFilePrefix: join(tmpdir(), 'argus-step-profile') }) }
-  : await createSession({ model: graphs.step, provider: active, threads: availableParallelism(), training: true });
+  : await createSession({ model: graphs.step, provider: active, threads: availableParallelism(), spinning: true });
 const msSession = performance.now() - t;
 log(`step graph ${(graphs.step.length / 1e6).toFixed(2)} MB, ${graphs.parameters.length} trained tensors, built in ${msBuild.toFixed(0)} ms; session on ${active} in ${msSession.toFixed(0)} ms`);
 

@@ -23,14 +23,14 @@ export interface SessionRequest {
   /** CPU threads; defaults to all cores. */
   threads?: number;
   /**
-   * Every session gets every core explicitly (onnxruntime's default ran the anomaly backbone ~1.6×
-   * slower and a detection training step ~1.4× slower on a 2-core machine). A training session
-   * (frozen part, step graph, evaluation) keeps onnxruntime's spinning threads: its step is one long
-   * run of many small kernels. Inference sessions do not spin: a model runs several sessions one
-   * after another (features, then the scorer), and threads left spinning by one slow the next (a
-   * 300×300 anomaly inspection: 114 ms with spinning, 78 ms without).
+   * Let CPU threads spin between parallel sections (onnxruntime's default), for training sessions
+   * (frozen part, step graph, evaluation): a step is one long run of many small kernels. Off by
+   * default: inference runs several sessions one after another (features, then the scorer), and
+   * threads left spinning by one slow the next (a 300×300 anomaly inspection: 114 ms with spinning,
+   * 78 ms without). Every CPU session gets every core explicitly: onnxruntime's own default ran the
+   * anomaly backbone ~1.6× and a detection training step ~1.4× slower on a 2-core machine.
    */
-  training?: boolean;
+  spinning?: boolean;
   /** 'fp16' converts the model to half precision first (for GPU execution providers). */
   precision?: 'fp32' | 'fp16';
 }
@@ -66,8 +66,10 @@ export async function createSession(request: Omit<SessionRequest, 'modelKey'>): 
         logSeverityLevel: 4,
         freeDimensionOverrides: request.dims,
       };
-      if (provider === 'cpu') options.intraOpNumThreads = request.threads ?? availableParallelism();
-      if (provider === 'cpu' && !request.training) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
+      if (provider === 'cpu') {
+        options.intraOpNumThreads = request.threads ?? availableParallelism();
+        if (!request.spinning) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
+      }
       const session = typeof model === 'string'
         ? await ort.InferenceSession.create(model, options)
         : await ort.InferenceSession.create(model, options);

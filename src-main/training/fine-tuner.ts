@@ -127,11 +127,11 @@ export class FineTuner {
     };
     const totalSteps = config.epochs * config.stepsPerEpoch;
     onProgress({ phase: 'preparing', epoch: 0, epochs: config.epochs, step: 0, totalSteps, loss: null, learningRate: 0, etaSeconds: null });
-    const frozen = await createSession({ model: task.frozenModel, provider, training: true });
+    const frozen = await createSession({ model: task.frozenModel, provider, spinning: true });
     const active = frozen.report.active ?? 'cpu';
     const [step, evaluate] = await Promise.all([
-      createSession({ model: graphs.step, provider: active, training: true }),
-      createSession({ model: graphs.evaluate, provider: active, training: true }),
+      createSession({ model: graphs.step, provider: active, spinning: true }),
+      createSession({ model: graphs.evaluate, provider: active, spinning: true }),
     ]);
     try {
       // The trained tensors, copied (the graphs' initial values stay as they were) and updated in place.
