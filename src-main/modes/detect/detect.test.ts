@@ -198,7 +198,7 @@ describe.skipIf(!hasShared)('detection mode end to end', () => {
     service.jobs.onChange((job) => {
       if (job.training?.lossParts) parts.push(Object.keys(job.training.lossParts).join(','));
     });
-    const job = await service.jobs.wait((await service.trainModel({ mode: 'detect', datasetId, device: 'cpu', epochs: 5, batchSize: 4, stepsPerEpoch: 8, learningRate: 3e-4 })).id);
+    const job = await service.jobs.wait((await service.trainModel({ mode: 'detect', datasetId, device: 'cpu', epochs: 8, batchSize: 4, stepsPerEpoch: 10, learningRate: 3e-4 })).id);
     expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
     expect(parts).toContain('class,box,centreness');
     modelId = (job.result as { modelId: number }).modelId;

@@ -1,4 +1,4 @@
-import type { ExecutionProviderChoice, ModelVersionSummary as ModelVersion } from '../../contract/contract.ts';
+import { type ExecutionProviderChoice, FINE_TUNE_SCHEDULE_DEFAULTS, type ModelVersionSummary as ModelVersion } from '../../contract/contract.ts';
 import { quantile } from '../../analysis/metrics.ts';
 import type { JobContext } from '../../jobs/job-runner.ts';
 import type { Float32Tensor } from '../../model/safetensors.ts';
@@ -15,12 +15,11 @@ import { detectTask, type DetectTrainingConfig } from './trainer.ts';
 
 export const DEFAULT_DETECT_TRAINING: Omit<DetectTrainingConfig, 'classes' | 'inputWidth' | 'inputHeight' | 'scale' | 'stepsPerEpoch'> = {
   frozenStages: 2,
-  towerDepth: 2,
+  towerDepth: 4,
   towerChannels: 128,
   towerNorm: 'group',
   batchSize: 8,
-  epochs: 18,
-  learningRate: 2e-4,
+  ...FINE_TUNE_SCHEDULE_DEFAULTS.detect,
   warmupSteps: 100,
   optimizer: 'adamw',
   weightDecay: 1e-4,

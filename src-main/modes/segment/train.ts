@@ -1,4 +1,4 @@
-import type { ExecutionProviderChoice, ModelVersionSummary as ModelVersion } from '../../contract/contract.ts';
+import { type ExecutionProviderChoice, FINE_TUNE_SCHEDULE_DEFAULTS, type ModelVersionSummary as ModelVersion } from '../../contract/contract.ts';
 import { quantile } from '../../analysis/metrics.ts';
 import type { JobContext } from '../../jobs/job-runner.ts';
 import type { Float32Tensor } from '../../model/safetensors.ts';
@@ -31,8 +31,7 @@ function classWeightsFrom(labelCounts: number[]): number[] {
 export const DEFAULT_SEGMENT_TRAINING: Omit<SegmentTrainingConfig, 'classes' | 'inputWidth' | 'inputHeight' | 'scale' | 'classWeights' | 'stepsPerEpoch'> = {
   frozenStages: 2,
   batchSize: 8,
-  epochs: 20,
-  learningRate: 1e-4,
+  ...FINE_TUNE_SCHEDULE_DEFAULTS.segment,
   warmupSteps: 50,
   optimizer: 'adamw',
   weightDecay: 1e-4,

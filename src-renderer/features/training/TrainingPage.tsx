@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useState } from 'react';
-import type { ExecutionProviderChoice, JobStatus, TrainableMode, TrainingValidation, TrainModelInput, TrainModelResult } from '../../../src-main/contract/contract.ts';
+import { type ExecutionProviderChoice, FINE_TUNE_SCHEDULE_DEFAULTS, type JobStatus, type TrainableMode, type TrainingValidation, type TrainModelInput, type TrainModelResult } from '../../../src-main/contract/contract.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync, useJob } from '../common/hooks.ts';
@@ -27,9 +27,9 @@ export function TrainingPage() {
   const [mode, setMode] = useState<TrainableMode>('segment');
   const [datasetId, setDatasetId] = useState<number | null>(null);
   const [parentId, setParentId] = useState<number | null>(null);
-  const [epochs, setEpochs] = useState('20');
+  const [epochs, setEpochs] = useState(String(FINE_TUNE_SCHEDULE_DEFAULTS.segment.epochs));
   const [batch, setBatch] = useState('8');
-  const [learningRate, setLearningRate] = useState('0.0001');
+  const [learningRate, setLearningRate] = useState(String(FINE_TUNE_SCHEDULE_DEFAULTS.segment.learningRate));
   const [frozen, setFrozen] = useState<1 | 2 | 3>(2);
   const [multiLabel, setMultiLabel] = useState(false);
   const [inputSize, setInputSize] = useState('');
@@ -91,11 +91,9 @@ export function TrainingPage() {
   const chooseMode = (next: TrainableMode): void => {
     setMode(next);
     setParentId(null);
-    // The defaults of each mode's schedule (src-main/modes/*/train.ts).
-    const defaults: Record<Exclude<TrainableMode, 'anomaly'>, [string, string]> = { segment: ['20', '0.0001'], detect: ['12', '0.0002'], classify: ['12', '0.0003'] };
     if (next !== 'anomaly') {
-      setEpochs(defaults[next][0]);
-      setLearningRate(defaults[next][1]);
+      setEpochs(String(FINE_TUNE_SCHEDULE_DEFAULTS[next].epochs));
+      setLearningRate(String(FINE_TUNE_SCHEDULE_DEFAULTS[next].learningRate));
     }
   };
 
