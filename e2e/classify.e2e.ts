@@ -63,7 +63,7 @@ describe.skipIf(!hasShared)('Classification (browser mode, Chromium)', () => {
     await page.goto(`${app.url}#/training`);
     const form = page.getByRole('form', { name: 'Settings' });
     await form.getByLabel('Mode').selectOption('classify');
-    expect(await form.getByLabel('Epochs').inputValue()).toBe('12');
+    await expect.poll(() => form.getByLabel('Epochs').inputValue()).toBe('12');
     expect(await form.getByLabel('Several defect classes per image (multi-label)').isChecked()).toBe(false);
     await form.getByLabel('Epochs').fill('4');
     await form.getByLabel('Batch size').fill('4');

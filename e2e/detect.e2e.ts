@@ -30,7 +30,7 @@ describe.skipIf(!hasShared)('Detection mode (browser mode, Chromium)', () => {
     await page.goto(`${app.url}#/training`);
     const form = page.getByRole('form', { name: 'Settings' });
     await form.getByLabel('Mode').selectOption('detect');
-    expect(await form.getByLabel('Epochs').inputValue()).toBe('18');
+    await expect.poll(() => form.getByLabel('Epochs').inputValue()).toBe('18');
     await form.getByLabel('Epochs').fill('8');
     await form.getByLabel('Batch size').fill('4');
     await form.getByLabel('Learning rate').fill('0.0003');
