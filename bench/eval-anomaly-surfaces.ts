@@ -6,6 +6,7 @@
 //   patchcore — a plain PatchCore on the same backbone: every image stretched to 256², layer2+3
 //               patches, a 1 % coreset, raw distances, no colour matching, no extras;
 //   fixed-1152 — the earlier default input (long side 1152 px whatever the images' size);
+//   argus-1level — the defaults with one level instead of the scale pyramid;
 //   argus-raw, argus-abs, argus-1pct, argus-256 — ablations: no colour matching, the raw heatmap,
 //               PatchCore's bank (1 % of all patches), every image stretched to 256².
 // The sets neu-<class> (not run by default) are NEU-DET's real steel: one class's images are the
@@ -50,10 +51,11 @@ const { values } = parseArgs({
   },
 });
 
-type Variant = 'argus' | 'argus-raw' | 'argus-abs' | 'argus-1pct' | 'argus-256' | 'patchcore' | 'fixed-1152';
+type Variant = 'argus' | 'argus-1level' | 'argus-raw' | 'argus-abs' | 'argus-1pct' | 'argus-256' | 'patchcore' | 'fixed-1152';
 
-function variantConfig(variant: Variant, trainImages: number, median: { width: number; height: number }): { config?: Partial<AnomalyConfig>; matchColour?: boolean } {
+function variantConfig(variant: Variant, trainImages: number, median: { width: number; height: number }): { config?: Partial<AnomalyConfig> & { levelFactors?: number[] }; matchColour?: boolean } {
   if (variant === 'argus') return {};
+  if (variant === 'argus-1level') return { config: { levelFactors: [1] } };
   if (variant === 'argus-raw') return { matchColour: false };
   if (variant === 'argus-abs') return { config: { heatmapAboveMedian: false } };
   if (variant === 'argus-1pct') {
@@ -108,6 +110,7 @@ try {
           f1: metrics.f1, false_reject_rate: metrics.false_reject_rate, ms_per_image: metrics.ms_per_image, train_seconds: trained.seconds,
           input: `${modelConfig.inputWidth}x${modelConfig.inputHeight}`, scale: modelConfig.trainScaleX, bank_size: modelConfig.bankSize,
           colour_matched: modelConfig.colourReference !== undefined, heatmap_above_median: modelConfig.heatmapAboveMedian === true,
+          levels: modelConfig.levels?.length ?? 1, chosen: modelConfig.preprocessingReason,
         };
         process.stdout.write(`${JSON.stringify(round4(line))}\n`);
         (summary[variant] ??= {})[name] = round4(metrics.image_auroc) as number;

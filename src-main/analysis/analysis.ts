@@ -15,6 +15,8 @@ export interface AnomalyAnalysis {
   mapMedian?: number;
   /** The raw score is the heatmap's maximum, on the heatmap's scale (calibration keeps the pixel threshold at or below NG). */
   scoreIsMapMaximum?: boolean;
+  /** Anomaly models with a scale pyramid: the image score at the model's own scale alone (what training compares the pyramid's with). */
+  singleLevelScore?: number;
   /** Segmentation models: the most likely defect class per pixel (1-based) and the class names. */
   classMap?: Uint8Array;
   classNames?: string[];

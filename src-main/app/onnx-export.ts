@@ -25,9 +25,11 @@ const PROCESSING: Record<ModelMode, { files: Record<string, string>; post: strin
     files: {
       'features.onnx': 'Patch features of the image: one vector per cell of the network grid (stride in the config).',
       'scorer.onnx': 'Distance of each patch vector to its nearest patch in the memory bank of good parts (the bank is inside this graph).',
+      'scorer.N.onnx': 'The same for pyramid level N (config.levels[N]): the memory bank of good patches at that level\'s scale.',
     },
     post: [
       'Run features.onnx on the image, then scorer.onnx on its patch vectors (rows of patch_features).',
+      'Scale pyramid (config.levels present): run features.onnx again on the image at each level\'s scale (config.levels[N].factor times the model\'s) and scorer.N.onnx on those patches; each level\'s distances are divided by its typicalScore, the image score is the mean of the levels\' scores (each the largest value of its smoothed map) and the heatmap is level 0\'s.',
       'The distances on the patch grid, smoothed with a Gaussian (config.blurSigma cells) and resized to the image, are the anomaly map.',
       'The image score is the largest value of the map; cells within config.ignoredBorder image pixels of the edge take the lowest inside value.',
       'Verdict: NG when the image score ≥ thresholds.image.ng, REVIEW when ≥ thresholds.image.review, else OK; regions are where the map ≥ thresholds.pixel.threshold.',
@@ -45,7 +47,7 @@ const PROCESSING: Record<ModelMode, { files: Record<string, string>; post: strin
     files: { 'network.onnx': 'Per FPN level: class scores (sigmoid), box distances to the left, top, right and bottom in units of the level stride (exp), and centreness (sigmoid).' },
     post: [
       'For each cell of each level: score = sqrt(class score × centreness); box = cell centre ∓ distances × stride.',
-      'Keep boxes whose score ≥ the class threshold (thresholds.classes), then non-maximum suppression per class at IoU 0.6, at most 100 boxes.',
+      'Keep boxes whose score ≥ the class threshold (thresholds.classes), then non-maximum suppression per class at IoU config.nmsIou (0.6 where absent), at most 100 boxes.',
       'The image score is the best box score; NG when ≥ thresholds.image.ng, REVIEW when ≥ thresholds.image.review.',
     ],
   },
@@ -82,7 +84,7 @@ export async function exportModelOnnx(store: Store, modelId: number, folder: str
   const files = [...(await verifyModelFiles(store, model))].filter(([role]) => role.endsWith('.onnx'));
   await mkdir(folder, { recursive: true });
   const processing = PROCESSING[model.mode];
-  const graphs = files.map(([role, bytes]) => ({ file: role, purpose: processing.files[role] ?? '', ...describeGraph(bytes) }));
+  const graphs = files.map(([role, bytes]) => ({ file: role, purpose: processing.files[role] ?? processing.files[role.replace(/\.\d+\.onnx$/, '.N.onnx')] ?? '', ...describeGraph(bytes) }));
   const sidecar = {
     exportedBy: `Argus ${packageVersion()}`,
     model: { id: model.id, name: model.name, mode: model.mode, classes: model.classes, precision: model.config.precision ?? 'fp32' },

@@ -106,7 +106,7 @@ export interface ModelAdaptation {
   /** What changes in the child's config. */
   config: Record<string, unknown>;
   thresholds: GroupThresholds;
-  /** Entries of the child's memory bank, and how many came from the group's frames. */
+  /** Entries of the child's memory banks (every pyramid level), and how many came from the group's frames. */
   bankSize: number;
   fromGroup: number;
 }

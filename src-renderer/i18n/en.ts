@@ -347,6 +347,7 @@ export const en = {
   'models.preprocessing.rawColour': 'raw colour',
   'models.preprocessing.mapAboveMedian': 'heatmap above the image median',
   'models.preprocessing.rawMap': 'raw heatmap',
+  'models.preprocessing.pyramid': 'image score over {count} scales',
   'models.nmsIou': 'NMS overlap {iou} (chosen on val)',
   'inspect.group': 'Station or camera',
   'inspect.groupNone': 'model-wide thresholds',

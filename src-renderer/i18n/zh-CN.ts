@@ -349,6 +349,7 @@ export const zhCN: Record<MessageKey, string> = {
   'models.preprocessing.rawColour': '原始颜色',
   'models.preprocessing.mapAboveMedian': '热力图高于图像中位数',
   'models.preprocessing.rawMap': '原始热力图',
+  'models.preprocessing.pyramid': '图像分数取自 {count} 个尺度',
   'models.nmsIou': 'NMS 重叠阈值 {iou}（在验证集上选定）',
   'inspect.group': '工位或相机',
   'inspect.groupNone': '模型整体阈值',

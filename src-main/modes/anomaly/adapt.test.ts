@@ -41,6 +41,7 @@ describe.skipIf(!hasShared)('adapting an anomaly model to a second station', () 
   const work = tempDir();
   let service: ArgusService;
   let parentId: number;
+  let datasetId: number;
   let adapted: AdaptModelResult;
   const blemish = { x: 64, y: 48, r: 9 };
 
@@ -69,7 +70,7 @@ describe.skipIf(!hasShared)('adapting an anomaly model to a second station', () 
     service = new ArgusService({ dataDir: data.path, actor: 'test' });
     await service.importBackboneWeights({ path: SHARED_WEIGHTS });
     const imported = await service.jobs.wait((await service.importDataset({ path: join(work.path, 'ds') })).id);
-    const datasetId = (imported.result as { datasetId: number }).datasetId;
+    datasetId = (imported.result as { datasetId: number }).datasetId;
     const trained = await service.jobs.wait((await service.trainModel({ mode: 'anomaly', datasetId, device: 'cpu', inputSize: [W, H], coresetSize: 200 })).id);
     expect(trained.state, JSON.stringify(trained.error)).toBe('succeeded');
     parentId = (trained.result as { modelId: number }).modelId;
@@ -135,6 +136,32 @@ describe.skipIf(!hasShared)('adapting an anomaly model to a second station', () 
     expect(lines.find((l) => l.file.includes('/other/')).group).toBeUndefined();
     const stored = (await service.listInspections({ modelVersionId: adapted.modelId })).items.find((r) => r.sourcePath.includes('/B/'));
     expect(stored?.thresholds.group).toBe('B');
+  });
+
+  it('adapts every level of a model trained at its images\' own scale (a scale pyramid)', async () => {
+    const trained = await service.jobs.wait((await service.trainModel({ mode: 'anomaly', datasetId, device: 'cpu', coresetSize: 200 })).id);
+    expect(trained.state, JSON.stringify(trained.error)).toBe('succeeded');
+    const pyramid = service.store.models.get((trained.result as { modelId: number }).modelId);
+    expect((pyramid.config.levels as { factor: number }[]).map((l) => l.factor)).toEqual([1, 0.5]);
+    const job = await service.jobs.wait((await service.adaptModel({ modelId: pyramid.id, group: 'B', paths: [join(work.path, 'b-frames')], device: 'cpu' })).id);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    const result = job.result as AdaptModelResult;
+    const child = service.store.models.get(result.modelId);
+    const sha = (m: typeof child, role: string) => m.files.find((f) => f.role === role)?.sha256;
+    for (const role of ['scorer.onnx', 'scorer.1.onnx']) expect(sha(child, role)).not.toBe(sha(pyramid, role));
+    const levels = child.config.levels as { factor: number; bankSize: number; typicalScore: number }[];
+    const parentLevels = pyramid.config.levels as typeof levels;
+    // Each level's bank grew from the frames; the typical scores stay the parent's.
+    levels.forEach((level, k) => expect(level.bankSize).toBeGreaterThan(parentLevels[k].bankSize));
+    expect(levels.map((l) => l.typicalScore)).toEqual(parentLevels.map((l) => l.typicalScore));
+    expect(child.config.bankSize).toBe(levels[0].bankSize);
+    expect(result.bankSize).toBe(levels[0].bankSize + levels[1].bankSize);
+
+    const b = await inspect(child.id, [join(work.path, 'b-line')], 'B');
+    const verdict = (name: string) => b.find((l) => l.file.endsWith(name))!.verdict;
+    expect(verdict('good0.png')).not.toBe('NG');
+    expect(verdict('good1.png')).not.toBe('NG');
+    expect(verdict('blemish.png')).toBe('NG');
   });
 
   it('refuses what it cannot adapt, with the reason', async () => {

@@ -27,6 +27,7 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
   const dataset = tempDir();
   let service: ArgusService;
   let modelId: number;
+  let datasetId: number;
   const W = 160, H = 96;
   const edgeBlemish = { x: 3, y: 50, r: 6 };
   // A part three times the training size, analysed in tiles at the training scale.
@@ -47,7 +48,7 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
     service = new ArgusService({ dataDir: data.path, actor: 'test' });
     await service.importBackboneWeights({ path: SHARED_WEIGHTS });
     const imported = await service.jobs.wait((await service.importDataset({ path: dataset.path })).id);
-    const datasetId = (imported.result as { datasetId: number }).datasetId;
+    datasetId = (imported.result as { datasetId: number }).datasetId;
     const job = await service.jobs.wait((await service.trainModel({ mode: 'anomaly', datasetId, device: 'cpu', inputSize: [W, H], coresetSize: 256 })).id);
     expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
     modelId = (job.result as { modelId: number }).modelId;
@@ -69,6 +70,31 @@ describe.skipIf(!hasShared)('anomaly model on a synthetic texture', () => {
     expect(String(model.config.preprocessingReason).match(/image AUROC/g)).toHaveLength(4);
     expect(model.config.preprocessingReason).toMatch(/^chosen on validation/);
     expect((await service.listAuditLog({}))[0]).toMatchObject({ action: 'model.train', target: `model:${modelId}` });
+  });
+
+  it('gives a model trained at its images\' own scale a scale pyramid that finds the blemish and passes a clean part', async () => {
+    const job = await service.jobs.wait((await service.trainModel({ mode: 'anomaly', datasetId, device: 'cpu', coresetSize: 256 })).id);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    const model = service.store.models.get((job.result as { modelId: number }).modelId);
+    expect(model.files.map((f) => f.role).sort()).toEqual(['features.onnx', 'scorer.1.onnx', 'scorer.onnx']);
+    const levels = model.config.levels as { factor: number; bankSize: number; typicalScore: number }[];
+    expect(levels.map((l) => l.factor)).toEqual([1, 0.5]);
+    expect(levels[0].bankSize).toBe(model.config.bankSize);
+    for (const level of levels) expect(level.typicalScore).toBeGreaterThan(0);
+    const detector = await loadDetector(service.store, model, 'cpu');
+    try {
+      const blemish = { x: 118, y: 64, r: 6 };
+      const defective = await detector.analyse(await textureImage(W, H, 999, blemish));
+      expect(peakDistance(defective, blemish)).toBeLessThan(12);
+      expect(judge(defective, model.thresholds, 4).verdict).toBe('NG');
+      const clean = await detector.analyse(await textureImage(W, H, 998));
+      expect(judge(clean, model.thresholds, 4).verdict).not.toBe('NG');
+      // Each level's distances are in units of its typical good score: a clean part scores near 1.
+      expect(clean.rawScore).toBeGreaterThan(0.5);
+      expect(clean.rawScore).toBeLessThan(2);
+    } finally {
+      await detector.release();
+    }
   });
 
   it('lights up a planted blemish where it is, and passes a clean part', async () => {

@@ -7,6 +7,7 @@ import { greedyCoreset } from './coreset.ts';
 import { auroc, bestF1, HistogramAuroc, quantile } from '../../analysis/metrics.ts';
 import { buildScorer, scorePatches } from './scorer.ts';
 import { anomalyMap, excludeBorder, gaussianBlur } from './anomaly-map.ts';
+import { analysisPlan, DEFAULT_ANOMALY_CONFIG, levelConfig, levelScorerRole } from './detector.ts';
 import type { AnomalyAnalysis } from '../../analysis/analysis.ts';
 import { AnomalyScoreboard, PEAK_TOLERANCE_PX, peakOnDefect } from '../../analysis/scoreboard.ts';
 
@@ -257,5 +258,15 @@ describe('anomaly map smoothing', () => {
     const whole = distances.slice();
     excludeBorder(whole, 10, 10, 5, 5);
     expect([...whole]).toEqual([...distances]);
+  });
+});
+
+describe('scale pyramid', () => {
+  it('a level sees the image at its factor of the model\'s scale, with a bank in proportion', () => {
+    const config = { ...DEFAULT_ANOMALY_CONFIG, inputWidth: 640, inputHeight: 480, trainScaleX: 1, trainScaleY: 1, ownSize: true };
+    expect(levelConfig(config, 1)).toBe(config);
+    expect(levelConfig(config, 0.5)).toMatchObject({ inputWidth: 320, inputHeight: 256, trainScaleX: 0.5, trainScaleY: 0.5, coresetSize: 1024 });
+    expect(analysisPlan(levelConfig(config, 0.5), 600, 400)).toEqual({ kind: 'whole', width: 320, height: 224 });
+    expect([0, 1, 2].map(levelScorerRole)).toEqual(['scorer.onnx', 'scorer.1.onnx', 'scorer.2.onnx']);
   });
 });

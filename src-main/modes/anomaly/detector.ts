@@ -73,6 +73,41 @@ export interface AnomalyConfig {
   preprocessingReason?: string;
   /** The share of good parts the NG threshold was calibrated to reject (F1-optimal when unset and defects are known). */
   falseRejectRate?: number;
+  /**
+   * A scale pyramid: the model's own scale (level 0, scorer.onnx, `bankSize`) and coarser ones,
+   * each with its own memory bank of good patches at that scale. The image score is the mean of
+   * the levels' own scores, each in units of its typical good score: two views of one part, as
+   * an ensemble. The heatmap is level 0's (in its units), which says best where. Absent: one
+   * level, raw distances.
+   */
+  levels?: AnomalyLevel[];
+}
+
+/** One level of a scale pyramid: its scale against the model's, its bank's size, and the median image score of good validation parts there. */
+export interface AnomalyLevel {
+  factor: number;
+  bankSize: number;
+  typicalScore: number;
+  /** Patches training sampled at this level before the coreset (adaptation keeps the ratio). */
+  patchesSampled?: number;
+}
+
+/** The file of a level's scorer (level 0 is the model's scorer.onnx). */
+export function levelScorerRole(level: number): string {
+  return level === 0 ? 'scorer.onnx' : `scorer.${level}.onnx`;
+}
+
+/** The config a level's patches are extracted at: the model's scale and input times the level's factor. */
+export function levelConfig(config: AnomalyConfig, factor: number): AnomalyConfig {
+  if (factor === 1) return config;
+  const size = (v: number): number => Math.max(64, Math.round((v * factor) / 32) * 32);
+  return {
+    ...config,
+    inputWidth: size(config.inputWidth), inputHeight: size(config.inputHeight),
+    trainScaleX: config.trainScaleX === undefined ? undefined : config.trainScaleX * factor,
+    trainScaleY: config.trainScaleY === undefined ? undefined : config.trainScaleY * factor,
+    coresetSize: Math.max(256, Math.round(config.coresetSize * factor * factor)),
+  };
 }
 
 const TILING_MARGIN = 1.25;
@@ -183,6 +218,11 @@ export class PatchExtractor {
     return grids;
   }
 
+  /** The same network at a pyramid level's scale (sharing this extractor's session, which stays this one's to release). */
+  atLevel(factor: number): PatchExtractor {
+    return factor === 1 ? this : new PatchExtractor(this.session, levelConfig(this.config, factor), this.provider, false);
+  }
+
   /** The image as the model sees it (colour-matched to training when the model asks for it). */
   prepare(image: RgbImage): RgbImage {
     return preparedImage(this.config, image);
@@ -200,24 +240,54 @@ export class PatchExtractor {
   }
 }
 
-/** A trained anomaly model ready to inspect: patch features, then kNN distance to the bank. */
-export class AnomalyDetector {
-  private constructor(
-    private readonly extractor: PatchExtractor, private readonly scorer: ort.InferenceSession, private readonly bankSize: number,
-    private readonly ownsScorer: boolean, private readonly ownsExtractor = true,
-  ) {}
+/** One pyramid level of a detector: its extractor, scorer session and bank size, and what its distances are divided by. */
+interface DetectorLevel {
+  extractor: PatchExtractor;
+  scorer: ort.InferenceSession;
+  bankSize: number;
+  typicalScore: number;
+  ownsScorer: boolean;
+}
 
-  static async create(featureModel: Uint8Array, scorerModel: Uint8Array, config: AnomalyConfig, bankSize: number, provider: ExecutionProviderChoice, source: SessionSource = {}): Promise<AnomalyDetector> {
+/** Patch distances over a whole (prepared) image on a level's feature grid, and that grid's network pixels per image pixel. */
+interface DistanceField {
+  map: Float32Array;
+  cols: number;
+  rows: number;
+  scaleX: number;
+  scaleY: number;
+}
+
+/** A trained anomaly model ready to inspect: patch features, then kNN distance to the bank (of each pyramid level). */
+export class AnomalyDetector {
+  private constructor(private readonly extractor: PatchExtractor, private readonly levels: DetectorLevel[], private readonly ownsExtractor = true) {}
+
+  /** `scorerModels[k]` is level k's scorer (one for a model without levels). */
+  static async create(featureModel: Uint8Array, scorerModels: Uint8Array[], config: AnomalyConfig & { bankSize: number }, provider: ExecutionProviderChoice, source: SessionSource = {}): Promise<AnomalyDetector> {
     const extractor = await PatchExtractor.create(featureModel, config, provider, source);
-    // The scorer runs where the backbone landed.
-    const scorer = await openSession(source, 'scorer', scorerModel, extractor.provider.active ?? 'cpu');
-    return new AnomalyDetector(extractor, scorer.session, bankSize, scorer.owned);
+    const described = config.levels ?? [{ factor: 1, bankSize: config.bankSize, typicalScore: 1 }];
+    if (described.length !== scorerModels.length) throw new RangeError(`The model describes ${described.length} levels and has ${scorerModels.length} scorers`);
+    const levels: DetectorLevel[] = [];
+    for (const [k, level] of described.entries()) {
+      // The scorer runs where the backbone landed.
+      const scorer = await openSession(source, levelScorerRole(k), scorerModels[k], extractor.provider.active ?? 'cpu');
+      levels.push({ extractor: extractor.atLevel(level.factor), scorer: scorer.session, bankSize: k === 0 ? config.bankSize : level.bankSize, typicalScore: level.typicalScore, ownsScorer: scorer.owned });
+    }
+    return new AnomalyDetector(extractor, levels);
   }
 
-  /** A detector over `bank`; with `shareExtractor`, releasing it leaves the extractor open for the caller. */
-  static async fromBank(extractor: PatchExtractor, bank: Float32Array, shareExtractor = false): Promise<AnomalyDetector> {
-    const { session } = await createSession({ model: buildScorer(bank, extractor.config.dim), provider: extractor.provider.active ?? 'cpu' });
-    return new AnomalyDetector(extractor, session, bank.length / extractor.config.dim, true, !shareExtractor);
+  /**
+   * A detector over one bank per level (a single level at factor 1 and typical score 1 is the
+   * plain model); with `shareExtractor`, releasing it leaves the extractor open for the caller.
+   */
+  static async fromBanks(extractor: PatchExtractor, banks: { factor: number; bank: Float32Array; typicalScore: number }[], shareExtractor = false): Promise<AnomalyDetector> {
+    const dim = extractor.config.dim;
+    const levels: DetectorLevel[] = [];
+    for (const { factor, bank, typicalScore } of banks) {
+      const { session } = await createSession({ model: buildScorer(bank, dim), provider: extractor.provider.active ?? 'cpu' });
+      levels.push({ extractor: extractor.atLevel(factor), scorer: session, bankSize: bank.length / dim, typicalScore, ownsScorer: true });
+    }
+    return new AnomalyDetector(extractor, levels, !shareExtractor);
   }
 
   get config(): AnomalyConfig {
@@ -228,47 +298,82 @@ export class AnomalyDetector {
     return this.extractor.provider;
   }
 
+  /** Each level's own image score (the maximum of its smoothed raw distances): what the levels' typical scores are measured from. */
+  async levelScores(original: RgbImage): Promise<number[]> {
+    const image = this.extractor.prepare(original);
+    const ms = { network: 0, scoring: 0, map: 0 };
+    const scores: number[] = [];
+    for (const level of this.levels) scores.push(this.fieldScore(this.withoutBorder(await this.distanceField(level, image, ms))));
+    return scores;
+  }
+
   async analyse(original: RgbImage): Promise<AnomalyAnalysis> {
     const ms = { network: 0, scoring: 0, map: 0 };
     const image = this.extractor.prepare(original);
+    const fields: DistanceField[] = [];
+    for (const level of this.levels) fields.push(await this.distanceField(level, image, ms));
+    const t2 = performance.now();
+    const typical = this.levels.map((l) => l.typicalScore);
+    const base = this.withoutBorder(inUnitsOf(fields[0], typical[0]));
+    const border = this.config.ignoredBorder ?? 0;
+    const aboveMedian = this.config.heatmapAboveMedian === true;
+    // The heatmap is level 0's: coarser levels would blur where a defect is.
+    const { score: baseScore, median, heatmap } = anomalyMap(base.map, base.cols, base.rows, image.width, image.height, this.config.blurSigma, aboveMedian);
+    if (border > 0) clearBorder(heatmap, image.width, image.height, border);
+    const coarser = fields.slice(1).map((field, k) => this.fieldScore(this.withoutBorder(field)) / typical[k + 1]);
+    const score = (baseScore + coarser.reduce((a, b) => a + b, 0)) / fields.length;
+    ms.map = performance.now() - t2;
+    return {
+      rawScore: score, heatmap, width: image.width, height: image.height, ms, mapMedian: median,
+      scoreIsMapMaximum: !aboveMedian && coarser.length === 0, ...(coarser.length > 0 ? { singleLevelScore: baseScore } : {}),
+    };
+  }
+
+  /** A field's image score: the maximum of its smoothed distances. */
+  private fieldScore(field: DistanceField): number {
+    return anomalyMap(field.map, field.cols, field.rows, 1, 1, this.config.blurSigma).score;
+  }
+
+  /** The field with its cells within the ignored border taken out of inspection (in place). */
+  private withoutBorder(field: DistanceField): DistanceField {
+    const border = this.config.ignoredBorder ?? 0;
+    const stride = PATCH_LAYERS[this.config.layers ?? 'c3+c4'].stride;
+    if (border > 0) excludeBorder(field.map, field.cols, field.rows, Math.round((border * field.scaleX) / stride), Math.round((border * field.scaleY) / stride));
+    return field;
+  }
+
+  /** A level's raw patch distances over the whole image: in one piece, or tiles of its input stitched on its feature grid. */
+  private async distanceField(level: DetectorLevel, image: RgbImage, ms: AnomalyAnalysis['ms']): Promise<DistanceField> {
+    const { extractor, scorer, bankSize } = level;
     const distancesOf = async (input: RgbImage): Promise<{ map: Float32Array; cols: number; rows: number }> => {
       const t0 = performance.now();
-      const grid = await this.extractor.run(input);
+      const grid = await extractor.run(input);
       const t1 = performance.now();
-      const map = await scorePatches(this.scorer, grid.data, this.config.dim, this.bankSize);
+      const map = await scorePatches(scorer, grid.data, extractor.config.dim, bankSize);
       ms.network += t1 - t0;
       ms.scoring += performance.now() - t1;
       return { map, cols: grid.cols, rows: grid.rows };
     };
-    const stride = PATCH_LAYERS[this.config.layers ?? 'c3+c4'].stride;
-    const plan = analysisPlan(this.config, image.width, image.height);
+    const stride = PATCH_LAYERS[extractor.config.layers ?? 'c3+c4'].stride;
+    const plan = analysisPlan(extractor.config, image.width, image.height);
     const scaled = await resizeRgb(image, plan.width, plan.height);
-    // scaleX/Y: network pixels per image pixel.
     const scaleX = plan.width / image.width;
     const scaleY = plan.height / image.height;
-    let field: { map: Float32Array; cols: number; rows: number; scaleX: number; scaleY: number };
-    if (plan.kind === 'whole') {
-      field = { ...(await distancesOf(scaled)), scaleX, scaleY };
-    } else {
-      // Large image: tiles of the network input at the training scale, stitched on the feature grid.
-      const maps: Float32Array[] = [];
-      for (const tile of plan.tiles) maps.push((await distancesOf(cropRgb(scaled, tile.x, tile.y, tile.width, tile.height))).map);
-      const cols = plan.width / stride;
-      const rows = plan.height / stride;
-      const grid = plan.tiles.map((t) => ({ x: t.x / stride, y: t.y / stride, width: t.width / stride, height: t.height / stride }));
-      field = { map: stitchTiles(maps, grid, cols, rows, TILE_OVERLAP / stride), cols, rows, scaleX, scaleY };
-    }
-    const t2 = performance.now();
-    const border = this.config.ignoredBorder ?? 0;
-    const aboveMedian = this.config.heatmapAboveMedian === true;
-    if (border > 0) excludeBorder(field.map, field.cols, field.rows, Math.round((border * field.scaleX) / stride), Math.round((border * field.scaleY) / stride));
-    const { score, median, heatmap } = anomalyMap(field.map, field.cols, field.rows, image.width, image.height, this.config.blurSigma, aboveMedian);
-    if (border > 0) clearBorder(heatmap, image.width, image.height, border);
-    ms.map = performance.now() - t2;
-    return { rawScore: score, heatmap, width: image.width, height: image.height, ms, mapMedian: median, scoreIsMapMaximum: !aboveMedian };
+    if (plan.kind === 'whole') return { ...(await distancesOf(scaled)), scaleX, scaleY };
+    const maps: Float32Array[] = [];
+    for (const tile of plan.tiles) maps.push((await distancesOf(cropRgb(scaled, tile.x, tile.y, tile.width, tile.height))).map);
+    const cols = plan.width / stride;
+    const rows = plan.height / stride;
+    const grid = plan.tiles.map((t) => ({ x: t.x / stride, y: t.y / stride, width: t.width / stride, height: t.height / stride }));
+    return { map: stitchTiles(maps, grid, cols, rows, TILE_OVERLAP / stride), cols, rows, scaleX, scaleY };
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.ownsExtractor ? this.extractor.release() : undefined, this.ownsScorer ? this.scorer.release() : undefined]);
+    await Promise.all([this.ownsExtractor ? this.extractor.release() : undefined, ...this.levels.map((l) => (l.ownsScorer ? l.scorer.release() : undefined))]);
   }
+}
+
+/** A field's distances in units of its level's typical good score. */
+function inUnitsOf(field: DistanceField, typicalScore: number): DistanceField {
+  return typicalScore === 1 ? field : { ...field, map: field.map.map((v) => v / typicalScore) };
 }

@@ -1,4 +1,4 @@
-import { type AnomalyConfig, networkImage, preparedImage } from './detector.ts';
+import { type AnomalyConfig, levelScorerRole, networkImage, preparedImage } from './detector.ts';
 import { evaluateAnomaly } from './evaluate.ts';
 import { scoreSamples } from '../shared/evaluation.ts';
 import { loadAnomalyDetector, trainAnomaly } from './train.ts';
@@ -35,14 +35,19 @@ export const anomalyMode: ModelModeDefinition = {
     return { image_auroc: finite(board.metrics(thresholds).image_auroc), pixel_iou: union ? intersection / union : null };
   },
   async adapt(model, files, frames) {
-    const [featureModel, scorerModel] = ['features.onnx', 'scorer.onnx'].map((role) => modelFile(model, files, role));
+    const config = model.config as unknown as AnomalyConfig & { bankSize: number };
+    const levels = config.levels ?? [];
+    const featureModel = modelFile(model, files, 'features.onnx');
+    const scorerModels = (levels.length > 0 ? levels : [undefined]).map((_, k) => modelFile(model, files, levelScorerRole(k)));
     const adapted = await adaptAnomaly({
-      config: model.config as unknown as AnomalyConfig, featureModel, scorerModel, thresholds: model.thresholds,
+      config, featureModel, scorerModels, thresholds: model.thresholds,
       frameCount: frames.count, loadFrame: frames.load, falseRejectRate: frames.falseRejectRate, provider: frames.provider, onProgress: frames.onProgress, signal: frames.signal,
     });
+    const [bankSize] = adapted.bankSizes;
     return {
-      files: new Map([['scorer.onnx', adapted.scorerModel]]), config: { bankSize: adapted.bankSize },
-      thresholds: adapted.thresholds, bankSize: adapted.bankSize, fromGroup: adapted.fromGroup,
+      files: new Map(adapted.scorerModels.map((scorer, k) => [levelScorerRole(k), scorer])),
+      config: levels.length > 0 ? { bankSize, levels: levels.map((level, k) => ({ ...level, bankSize: adapted.bankSizes[k] })) } : { bankSize },
+      thresholds: adapted.thresholds, bankSize: adapted.bankSizes.reduce((a, b) => a + b, 0), fromGroup: adapted.fromGroup,
     };
   },
   optimisation: {

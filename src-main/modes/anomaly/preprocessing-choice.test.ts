@@ -38,3 +38,13 @@ describe('choosing the preprocessing on validation', () => {
     expect(chosen).toMatchObject({ matchColour: false, heatmapAboveMedian: true });
   });
 });
+
+describe('the image score\'s scales', () => {
+  const measured = (pyramid: boolean, image: number, pixel = 0.9) => ({ matchColour: false, heatmapAboveMedian: false, pyramid, metrics: { image_auroc: image, pixel_auroc: pixel } as AnomalyMetrics });
+
+  it('keeps the scale pyramid unless the own scale alone ranked validation better beyond a tie', () => {
+    expect(choosePreprocessing([measured(true, 0.9), measured(false, 0.903)]).chosen.pyramid).toBe(true);
+    expect(choosePreprocessing([measured(true, 0.9), measured(false, 0.93)]).chosen.pyramid).toBe(false);
+    expect(choosePreprocessing([measured(true, 0.95), measured(false, 0.9)]).reason).toMatch(/pyramid score.*own-scale score/);
+  });
+});

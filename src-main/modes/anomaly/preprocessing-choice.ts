@@ -6,6 +6,8 @@ export interface Preprocessing {
   matchColour: boolean;
   /** The heatmap shows each place's distance above the image's median rather than the raw distance. */
   heatmapAboveMedian: boolean;
+  /** The image score is the scale pyramid's (false: the model's own scale alone). Only where the model has coarser levels. */
+  pyramid?: boolean;
 }
 
 export interface MeasuredPreprocessing extends Preprocessing {
@@ -28,8 +30,10 @@ export function canChooseOn(validation: { label: string }[]): boolean {
 
 /**
  * The candidate that ranked validation best: colour matching by image AUROC (it changes the
- * features, so the image score), then the heatmap by pixel AUROC (it changes only the map). A
- * transformation is kept only where it measured better than without it by more than TIE.
+ * features, so the image score), then the image score's scales by image AUROC, then the heatmap
+ * by pixel AUROC (it changes only the map). A transformation is kept only where it measured
+ * better than without it by more than TIE; the scale pyramid is the default and its own scale
+ * alone replaces it only where that measured better.
  */
 export function choosePreprocessing<T extends MeasuredPreprocessing>(candidates: T[]): { chosen: T; reason: string } {
   if (candidates.length === 0) throw new RangeError('choosePreprocessing needs at least one candidate');
@@ -40,10 +44,14 @@ export function choosePreprocessing<T extends MeasuredPreprocessing>(candidates:
     const plainOption = options.find(plain) ?? options[0];
     return options.reduce((best, c) => (better(value(c), value(best)) ? c : best), plainOption);
   };
-  const colourBest = bestOf(candidates, imageAuroc, (c) => !c.matchColour && !c.heatmapAboveMedian);
+  const defaultScales = (c: T): boolean => c.pyramid !== false;
+  const colourBest = bestOf(candidates, imageAuroc, (c) => !c.matchColour && !c.heatmapAboveMedian && defaultScales(c));
   const sameColour = candidates.filter((c) => c.matchColour === colourBest.matchColour);
-  const chosen = bestOf(sameColour, pixelAuroc, (c) => !c.heatmapAboveMedian);
+  const scalesBest = bestOf(sameColour, imageAuroc, (c) => !c.heatmapAboveMedian && defaultScales(c));
+  const sameScales = sameColour.filter((c) => c.pyramid === scalesBest.pyramid);
+  const chosen = bestOf(sameScales, pixelAuroc, (c) => !c.heatmapAboveMedian);
+  const scales = (c: MeasuredPreprocessing): string => (c.pyramid === undefined ? '' : c.pyramid ? ', pyramid score' : ', own-scale score');
   const describe = (c: MeasuredPreprocessing): string =>
-    `${c.matchColour ? 'colour matched' : 'raw colour'}, ${c.heatmapAboveMedian ? 'map above median' : 'raw map'}: image AUROC ${imageAuroc(c).toFixed(3)}, pixel ${pixelAuroc(c).toFixed(3)}`;
+    `${c.matchColour ? 'colour matched' : 'raw colour'}${scales(c)}, ${c.heatmapAboveMedian ? 'map above median' : 'raw map'}: image AUROC ${imageAuroc(c).toFixed(3)}, pixel ${pixelAuroc(c).toFixed(3)}`;
   return { chosen, reason: `chosen on validation: ${candidates.map(describe).join('; ')}` };
 }

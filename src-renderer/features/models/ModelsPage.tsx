@@ -87,6 +87,7 @@ export function ModelsPage() {
                         colour: t(m.config.colourReference ? 'models.preprocessing.colourMatched' : 'models.preprocessing.rawColour'),
                         map: t(m.config.heatmapAboveMedian ? 'models.preprocessing.mapAboveMedian' : 'models.preprocessing.rawMap'),
                       })}
+                      {Array.isArray(m.config.levels) && m.config.levels.length > 1 && ` · ${t('models.preprocessing.pyramid', { count: String(m.config.levels.length) })}`}
                     </div>
                   )}
                   {m.mode === 'detect' && m.config.nmsIou !== undefined && (
