@@ -1,7 +1,7 @@
 import { type AnomalyConfig, levelScorerRole, networkImage, preparedImage } from './detector.ts';
 import { evaluateAnomaly } from './evaluate.ts';
 import { scoreSamples } from '../shared/evaluation.ts';
-import { loadAnomalyDetector, trainAnomaly } from './train.ts';
+import { anomalyScorerFiles, loadAnomalyDetector, trainAnomaly } from './train.ts';
 import { pixelsTensor } from '../segment/detector.ts';
 import { definedOptions, modelFile, type ModelModeDefinition } from '../model-mode.ts';
 import { adaptAnomaly } from './adapt.ts';
@@ -37,10 +37,8 @@ export const anomalyMode: ModelModeDefinition = {
   async adapt(model, files, frames) {
     const config = model.config as unknown as AnomalyConfig & { bankSize: number };
     const levels = config.levels ?? [];
-    const featureModel = modelFile(model, files, 'features.onnx');
-    const scorerModels = (levels.length > 0 ? levels : [undefined]).map((_, k) => modelFile(model, files, levelScorerRole(k)));
     const adapted = await adaptAnomaly({
-      config, featureModel, scorerModels, thresholds: model.thresholds,
+      config, featureModel: modelFile(model, files, 'features.onnx'), scorerModels: anomalyScorerFiles(model, files), thresholds: model.thresholds,
       frameCount: frames.count, loadFrame: frames.load, falseRejectRate: frames.falseRejectRate, provider: frames.provider, onProgress: frames.onProgress, signal: frames.signal,
     });
     const [bankSize] = adapted.bankSizes;

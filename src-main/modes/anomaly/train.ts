@@ -23,7 +23,7 @@ import { PATCH_LAYERS } from './patch-features.ts';
  * six one-class-good sets and bsdata against one level: README, Benchmarks). Models whose input
  * size the user sets keep one level, as does `levelFactors: [1]`.
  */
-export const DEFAULT_LEVEL_FACTORS = [1, 0.5];
+const DEFAULT_LEVEL_FACTORS = [1, 0.5];
 
 /** Network input for the dataset: the training images' median aspect ratio, long side as configured. */
 export function inputSizeFor(samples: DatasetSample[], longSide: number): { inputWidth: number; inputHeight: number } {
@@ -194,8 +194,12 @@ function sampleWithoutReplacement(n: number, k: number, random: () => number): n
 export async function loadAnomalyDetector(model: ModelVersion, files: Map<string, Uint8Array>, provider: ExecutionProviderChoice, sessions?: SessionCache): Promise<AnomalyDetector> {
   if (model.mode !== 'anomaly') throw new ArgusError('invalid_argument', `Model ${model.id} is a ${model.mode} model, not an anomaly model`);
   const config = model.config as unknown as AnomalyConfig & { bankSize: number };
-  const features = modelFile(model, files, 'features.onnx');
-  const scorers = (config.levels ?? [undefined]).map((_, k) => modelFile(model, files, levelScorerRole(k)));
   const key = model.files.map((f) => f.sha256).join('+');
-  return AnomalyDetector.create(features, scorers, config, provider, { cache: sessions, key });
+  return AnomalyDetector.create(modelFile(model, files, 'features.onnx'), anomalyScorerFiles(model, files), config, provider, { cache: sessions, key });
+}
+
+/** An anomaly model's scorer files, level 0 first (one for a model without levels). */
+export function anomalyScorerFiles(model: ModelVersion, files: Map<string, Uint8Array>): Uint8Array[] {
+  const levels = (model.config as unknown as AnomalyConfig).levels ?? [undefined];
+  return levels.map((_, k) => modelFile(model, files, levelScorerRole(k)));
 }
