@@ -77,7 +77,7 @@ describe.skipIf(!MOSQUITTO)('MQTT result sink against a real broker (mosquitto)'
     brokerDir.cleanup();
   });
 
-  it('publishes 50 results in order, none lost or duplicated across a broker restart and a station restart', async () => {
+  it('publishes 50 results in order, none lost and none repeated but the one in flight at an interruption, across a broker restart and a station restart', async () => {
     const config = { url: `mqtt://127.0.0.1:${port}`, topic: 'argus', station: 'line-4' };
     let sink = new MqttResultSink(service, config, 50);
     sink.start();
@@ -99,9 +99,14 @@ describe.skipIf(!MOSQUITTO)('MQTT result sink against a real broker (mosquitto)'
     record(15); // inspected by the next station process before its sink connects
     sink = new MqttResultSink(service, config, 50);
     sink.start();
-    await until(() => received.length >= 50);
+    await until(() => new Set(received.map((r) => r.id)).size >= 50);
     await new Promise((r) => setTimeout(r, 500)); // nothing more arrives
-    expect(received.map((r) => r.id)).toEqual(Array.from({ length: 50 }, (_, i) => firstId + i));
+    // QoS 1 is at least once: each interruption (the broker restart, the kill) may repeat the one result
+    // in flight, right after itself; consumers drop it by inspectionId. Nothing else repeats.
+    const ids = received.map((r) => r.id);
+    const repeats = ids.filter((id, i) => i > 0 && ids[i - 1] === id);
+    expect(repeats.length).toBeLessThanOrEqual(2);
+    expect(ids.filter((id, i) => i === 0 || ids[i - 1] !== id)).toEqual(Array.from({ length: 50 }, (_, i) => firstId + i));
 
     // The latest result is retained for a late subscriber, and the station is online.
     const late = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 });

@@ -80,12 +80,13 @@ export class MqttResultSink {
         const message = resultMessage(this.config.station, result);
         try {
           await this.client!.publishAsync(this.topics.result, message, { qos: 1 });
-          await this.client!.publishAsync(this.topics.last, message, { qos: 1, retain: true });
         } catch {
           break; // not acknowledged: sent again from the cursor once the broker is back
         }
+        // The cursor moves the moment the result is acknowledged, so a crash can repeat at most that one result.
         this.service.advanceSinkCursor(sink, result.inspectionId);
         this.sent++;
+        await this.client!.publishAsync(this.topics.last, message, { qos: 1, retain: true }).catch(() => undefined);
       }
       if (pending.length === 0) await new Promise((r) => setTimeout(r, this.pollMs));
     }
