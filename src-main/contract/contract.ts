@@ -193,11 +193,11 @@ export interface InspectionRegion {
 export type TrainableMode = 'anomaly' | 'segment' | 'detect' | 'classify';
 export type ModelMode = TrainableMode;
 
-/** The schedule a fine-tuned mode trains with unless the request says otherwise (the Training page starts from it). */
-export const FINE_TUNE_SCHEDULE_DEFAULTS: Record<Exclude<TrainableMode, 'anomaly'>, { epochs: number; learningRate: number }> = {
-  segment: { epochs: 20, learningRate: 1e-4 },
-  detect: { epochs: 18, learningRate: 2e-4 },
-  classify: { epochs: 12, learningRate: 3e-4 },
+/** What a fine-tuned mode trains with unless the request says otherwise (the Training page starts from it). */
+export const FINE_TUNE_DEFAULTS: Record<Exclude<TrainableMode, 'anomaly'>, { epochs: number; learningRate: number; batchSize: number; frozenStages: 1 | 2 | 3 }> = {
+  segment: { epochs: 20, learningRate: 1e-4, batchSize: 8, frozenStages: 2 },
+  detect: { epochs: 18, learningRate: 2e-4, batchSize: 8, frozenStages: 2 },
+  classify: { epochs: 12, learningRate: 3e-4, batchSize: 16, frozenStages: 3 },
 };
 
 export interface ModelVersionSummary {

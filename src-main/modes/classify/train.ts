@@ -1,4 +1,4 @@
-import { type ExecutionProviderChoice, FINE_TUNE_SCHEDULE_DEFAULTS, type ModelVersionSummary as ModelVersion, type TrainingValidation } from '../../contract/contract.ts';
+import { type ExecutionProviderChoice, FINE_TUNE_DEFAULTS, type ModelVersionSummary as ModelVersion, type TrainingValidation } from '../../contract/contract.ts';
 import type { DatasetSample } from '../../contract/dataset-sample.ts';
 import { ArgusError } from '../../contract/errors.ts';
 import type { JobContext } from '../../jobs/job-runner.ts';
@@ -21,9 +21,7 @@ export interface ClassifyTrainingConfig extends ClassifyNetworkConfig, FineTuneS
 }
 
 export const DEFAULT_CLASSIFY_TRAINING: Omit<ClassifyTrainingConfig, 'classes' | 'inputWidth' | 'inputHeight' | 'hasGood' | 'classWeights' | 'stepsPerEpoch'> = {
-  frozenStages: 3,
-  batchSize: 16,
-  ...FINE_TUNE_SCHEDULE_DEFAULTS.classify,
+  ...FINE_TUNE_DEFAULTS.classify,
   warmupSteps: 30,
   optimizer: 'adamw',
   weightDecay: 1e-4,

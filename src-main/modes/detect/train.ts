@@ -1,4 +1,4 @@
-import { type ExecutionProviderChoice, FINE_TUNE_SCHEDULE_DEFAULTS, type ModelVersionSummary as ModelVersion } from '../../contract/contract.ts';
+import { type ExecutionProviderChoice, FINE_TUNE_DEFAULTS, type ModelVersionSummary as ModelVersion } from '../../contract/contract.ts';
 import { quantile } from '../../analysis/metrics.ts';
 import type { JobContext } from '../../jobs/job-runner.ts';
 import type { Float32Tensor } from '../../model/safetensors.ts';
@@ -14,12 +14,10 @@ import { buildDetectInferenceModel, initialHeadTensors } from './network.ts';
 import { detectTask, type DetectTrainingConfig } from './trainer.ts';
 
 export const DEFAULT_DETECT_TRAINING: Omit<DetectTrainingConfig, 'classes' | 'inputWidth' | 'inputHeight' | 'scale' | 'stepsPerEpoch'> = {
-  frozenStages: 2,
   towerDepth: 4,
   towerChannels: 128,
   towerNorm: 'group',
-  batchSize: 8,
-  ...FINE_TUNE_SCHEDULE_DEFAULTS.detect,
+  ...FINE_TUNE_DEFAULTS.detect,
   warmupSteps: 100,
   optimizer: 'adamw',
   weightDecay: 1e-4,

@@ -1,4 +1,4 @@
-import { type ExecutionProviderChoice, FINE_TUNE_SCHEDULE_DEFAULTS, type ModelVersionSummary as ModelVersion } from '../../contract/contract.ts';
+import { type ExecutionProviderChoice, FINE_TUNE_DEFAULTS, type ModelVersionSummary as ModelVersion } from '../../contract/contract.ts';
 import { quantile } from '../../analysis/metrics.ts';
 import type { JobContext } from '../../jobs/job-runner.ts';
 import type { Float32Tensor } from '../../model/safetensors.ts';
@@ -29,9 +29,7 @@ function classWeightsFrom(labelCounts: number[]): number[] {
 }
 
 export const DEFAULT_SEGMENT_TRAINING: Omit<SegmentTrainingConfig, 'classes' | 'inputWidth' | 'inputHeight' | 'scale' | 'classWeights' | 'stepsPerEpoch'> = {
-  frozenStages: 2,
-  batchSize: 8,
-  ...FINE_TUNE_SCHEDULE_DEFAULTS.segment,
+  ...FINE_TUNE_DEFAULTS.segment,
   warmupSteps: 50,
   optimizer: 'adamw',
   weightDecay: 1e-4,

@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useState } from 'react';
-import { type ExecutionProviderChoice, FINE_TUNE_SCHEDULE_DEFAULTS, type JobStatus, type TrainableMode, type TrainingValidation, type TrainModelInput, type TrainModelResult } from '../../../src-main/contract/contract.ts';
+import { type ExecutionProviderChoice, FINE_TUNE_DEFAULTS, type JobStatus, type TrainableMode, type TrainingValidation, type TrainModelInput, type TrainModelResult } from '../../../src-main/contract/contract.ts';
 import { api } from '../../api/client.ts';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { useAsync, useJob } from '../common/hooks.ts';
@@ -27,10 +27,10 @@ export function TrainingPage() {
   const [mode, setMode] = useState<TrainableMode>('segment');
   const [datasetId, setDatasetId] = useState<number | null>(null);
   const [parentId, setParentId] = useState<number | null>(null);
-  const [epochs, setEpochs] = useState(String(FINE_TUNE_SCHEDULE_DEFAULTS.segment.epochs));
-  const [batch, setBatch] = useState('8');
-  const [learningRate, setLearningRate] = useState(String(FINE_TUNE_SCHEDULE_DEFAULTS.segment.learningRate));
-  const [frozen, setFrozen] = useState<1 | 2 | 3>(2);
+  const [epochs, setEpochs] = useState(String(FINE_TUNE_DEFAULTS.segment.epochs));
+  const [batch, setBatch] = useState(String(FINE_TUNE_DEFAULTS.segment.batchSize));
+  const [learningRate, setLearningRate] = useState(String(FINE_TUNE_DEFAULTS.segment.learningRate));
+  const [frozen, setFrozen] = useState<1 | 2 | 3>(FINE_TUNE_DEFAULTS.segment.frozenStages);
   const [multiLabel, setMultiLabel] = useState(false);
   const [inputSize, setInputSize] = useState('');
   const [border, setBorder] = useState('0');
@@ -92,8 +92,10 @@ export function TrainingPage() {
     setMode(next);
     setParentId(null);
     if (next !== 'anomaly') {
-      setEpochs(String(FINE_TUNE_SCHEDULE_DEFAULTS[next].epochs));
-      setLearningRate(String(FINE_TUNE_SCHEDULE_DEFAULTS[next].learningRate));
+      setEpochs(String(FINE_TUNE_DEFAULTS[next].epochs));
+      setLearningRate(String(FINE_TUNE_DEFAULTS[next].learningRate));
+      setBatch(String(FINE_TUNE_DEFAULTS[next].batchSize));
+      setFrozen(FINE_TUNE_DEFAULTS[next].frozenStages);
     }
   };
 
