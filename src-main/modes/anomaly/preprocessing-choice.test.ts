@@ -19,7 +19,7 @@ describe('choosing the preprocessing on validation', () => {
       measured(true, false, 0.95, 0.72), measured(true, true, 0.95, 0.80),
     ]);
     expect(chosen).toMatchObject({ matchColour: true, heatmapAboveMedian: true });
-    expect(reason).toContain('colour matched, map above median: image AUROC 0.950, pixel 0.800');
+    expect(reason).toMatch(/^chosen on validation: colour matched, map above median: image AUROC 0.950, pixel 0.800 \(measured: raw colour, raw map/);
   });
 
   it('keeps the plain recipe unless a transformation measured clearly better', () => {
@@ -46,5 +46,6 @@ describe('the image score\'s scales', () => {
     expect(choosePreprocessing([measured(true, 0.9), measured(false, 0.903)]).chosen.pyramid).toBe(true);
     expect(choosePreprocessing([measured(true, 0.9), measured(false, 0.93)]).chosen.pyramid).toBe(false);
     expect(choosePreprocessing([measured(true, 0.95), measured(false, 0.9)]).reason).toMatch(/pyramid score.*own-scale score/);
+    expect(choosePreprocessing([measured(true, 0.9), measured(false, 0.93)]).reason).toMatch(/^chosen on validation: raw colour, own-scale score, raw map: image AUROC 0.930/);
   });
 });

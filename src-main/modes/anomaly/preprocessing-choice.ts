@@ -53,5 +53,5 @@ export function choosePreprocessing<T extends MeasuredPreprocessing>(candidates:
   const scales = (c: MeasuredPreprocessing): string => (c.pyramid === undefined ? '' : c.pyramid ? ', pyramid score' : ', own-scale score');
   const describe = (c: MeasuredPreprocessing): string =>
     `${c.matchColour ? 'colour matched' : 'raw colour'}${scales(c)}, ${c.heatmapAboveMedian ? 'map above median' : 'raw map'}: image AUROC ${imageAuroc(c).toFixed(3)}, pixel ${pixelAuroc(c).toFixed(3)}`;
-  return { chosen, reason: `chosen on validation: ${candidates.map(describe).join('; ')}` };
+  return { chosen, reason: `chosen on validation: ${describe(chosen)} (measured: ${candidates.map(describe).join('; ')})` };
 }
