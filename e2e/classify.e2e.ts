@@ -65,8 +65,8 @@ describe.skipIf(!hasShared)('Classification (browser mode, Chromium)', () => {
     await form.getByLabel('Mode').selectOption('classify');
     await expect.poll(() => form.getByLabel('Epochs').inputValue()).toBe('12');
     // The rest of classify's defaults come with it: batch 16, layer1–layer3 frozen.
-    expect(await form.getByLabel('Batch size').inputValue()).toBe('16');
-    expect(await form.getByLabel('Frozen layers').inputValue()).toBe('3');
+    await expect.poll(() => form.getByLabel('Batch size').inputValue()).toBe('16');
+    await expect.poll(() => form.getByLabel('Frozen layers').inputValue()).toBe('3');
     expect(await form.getByLabel('Several defect classes per image (multi-label)').isChecked()).toBe(false);
     await form.getByLabel('Epochs').fill('4');
     await form.getByLabel('Batch size').fill('4');
