@@ -1,5 +1,14 @@
-import sharp from 'sharp';
 import { openImage } from './decode.ts';
+import { type ResizeKernel, resizeRgb, type RgbImage } from './preprocess.ts';
+
+/** The kernel training crops are resized with (sharper than bilinear for fine texture). */
+const TRAINING_KERNEL: ResizeKernel = 'lanczos3';
+
+/**
+ * Decoded pixels resized as the training crops were: inspection of a fine-tuned model must feed
+ * its network the sharpness it learnt from (a bilinear resize blurs fine cracks and pits).
+ */
+export const resizeAsTrained = (image: RgbImage, width: number, height: number): Promise<RgbImage> => resizeRgb(image, width, height, TRAINING_KERNEL);
 
 /** Where a training crop lies in its image (resized by `scale`) and how it is jittered. */
 export interface CropPlacement {
@@ -40,7 +49,7 @@ export function sourceOf(crop: CropPlacement, x: number, y: number, cropWidth: n
  */
 export async function renderCrop(bytes: Buffer, size: { width: number; height: number }, crop: CropPlacement, cropWidth: number, cropHeight: number, out: Uint8Array, offset: number): Promise<void> {
   const { width, height } = scaledSize(size, crop.scale);
-  const scaled = await openImage(bytes).removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'fill', kernel: sharp.kernel.lanczos3 }).raw().toBuffer();
+  const scaled = await openImage(bytes).removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'fill', kernel: TRAINING_KERNEL }).raw().toBuffer();
   for (let y = 0; y < cropHeight; y++) {
     for (let x = 0; x < cropWidth; x++) {
       const source = sourceOf(crop, x, y, cropWidth, cropHeight);

@@ -4,7 +4,8 @@ import { bmpOf, jpegOf, pngBomb, pngOf, texture } from '../../test-support/fixtu
 import { decodeBmp } from './bmp.ts';
 import { colourStats, matchColour } from './colour-stats.ts';
 import { decodeForImport, readImageInfo } from './decode.ts';
-import { cropRgb, decodeRgb } from './preprocess.ts';
+import { NO_JITTER, renderCrop, resizeAsTrained } from './augment.ts';
+import { cropRgb, decodeRgb, resizeRgb } from './preprocess.ts';
 import { planTiles, stitchTiles } from './tiling.ts';
 
 describe('image decoding', () => {
@@ -48,6 +49,24 @@ describe('image decoding', () => {
     const image = { data: Uint8Array.from([1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]), width: 2, height: 2 };
     const crop = cropRgb(image, -1, 0, 3, 1);
     expect([...crop.data]).toEqual([1, 1, 1, 1, 1, 1, 2, 2, 2]);
+  });
+});
+
+describe('network input at inspection', () => {
+  it('is resized exactly as the training crops were, up and down', async () => {
+    // A fine texture, where the kernel matters: a bilinear resize at inspection would feed a
+    // fine-tuned network softer pixels than it learnt from.
+    const file = await pngOf(texture(50, 40, 3), 50, 40, 3);
+    const image = await decodeRgb(file);
+    for (const scale of [1.12, 0.7]) {
+      const width = Math.round(50 * scale);
+      const height = Math.round(40 * scale);
+      const crop = new Uint8Array(width * height * 3);
+      await renderCrop(file, image, { scale, x0: 0, y0: 0, ...NO_JITTER }, width, height, crop, 0);
+      const maxDifference = (pixels: Uint8Array): number => pixels.reduce((m, v, i) => Math.max(m, Math.abs(v - crop[i])), 0);
+      expect(maxDifference((await resizeAsTrained(image, width, height)).data)).toBe(0);
+      expect(maxDifference((await resizeRgb(image, width, height, 'linear')).data)).toBeGreaterThan(0);
+    }
   });
 });
 

@@ -61,11 +61,14 @@ export function cropRgb(image: RgbImage, x: number, y: number, width: number, he
   return { data: out, width, height };
 }
 
-/** Resizes decoded pixels (bilinear), e.g. to the network input. */
-export async function resizeRgb(image: RgbImage, width: number, height: number): Promise<RgbImage> {
+/** The resampling kernels Argus resizes with. */
+export type ResizeKernel = 'linear' | 'lanczos3';
+
+/** Resizes decoded pixels (bilinear unless told), e.g. to the network input. */
+export async function resizeRgb(image: RgbImage, width: number, height: number, kernel: ResizeKernel = 'linear'): Promise<RgbImage> {
   if (image.width === width && image.height === height) return image;
   const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .resize(width, height, { fit: 'fill', kernel })
     .raw()
     .toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };

@@ -2,7 +2,8 @@ import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderReport } from '../../contract/contract.ts';
 import type { AnomalyAnalysis } from '../../analysis/analysis.ts';
 import { resizeClassMap, resizeMap } from '../../analysis/resize-map.ts';
-import { resizeRgb, type RgbImage } from '../../images/preprocess.ts';
+import { resizeAsTrained } from '../../images/augment.ts';
+import type { RgbImage } from '../../images/preprocess.ts';
 import { openSession, type SessionSource } from '../../runtime/sessions.ts';
 import type { ClassifyNetworkConfig } from './network.ts';
 
@@ -31,7 +32,7 @@ export function sigmoids(logits: Float32Array, from: number, k: number): Float64
 
 /** The image resized to the network input, as in validation (the whole image, aspect stretched to the input). */
 export const networkImage = (config: ClassifyNetworkConfig, image: RgbImage): Promise<RgbImage> =>
-  image.width === config.inputWidth && image.height === config.inputHeight ? Promise.resolve(image) : resizeRgb(image, config.inputWidth, config.inputHeight);
+  image.width === config.inputWidth && image.height === config.inputHeight ? Promise.resolve(image) : resizeAsTrained(image, config.inputWidth, config.inputHeight);
 
 export const pixelsTensor = (image: RgbImage): ort.Tensor => new ort.Tensor('uint8', image.data, [1, image.height, image.width, 3]);
 

@@ -1,7 +1,8 @@
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderReport } from '../../contract/contract.ts';
 import type { AnomalyAnalysis, DetectedBox } from '../../analysis/analysis.ts';
-import { resizeRgb, type RgbImage } from '../../images/preprocess.ts';
+import { resizeAsTrained } from '../../images/augment.ts';
+import type { RgbImage } from '../../images/preprocess.ts';
 import { openSession, type SessionSource } from '../../runtime/sessions.ts';
 import { decodeLevels, type Detection, type LevelMaps, nonMaximumSuppression } from './decode.ts';
 import { DETECT_LEVELS, type DetectNetworkConfig, levelSizes } from './network.ts';
@@ -84,7 +85,7 @@ export class DetectDetector {
     const { config } = this;
     const width = Math.max(1, Math.round(image.width * config.scale));
     const height = Math.max(1, Math.round(image.height * config.scale));
-    const scaled = await resizeRgb(image, width, height);
+    const scaled = await resizeAsTrained(image, width, height);
     const scaleX = width / image.width;
     const scaleY = height / image.height;
     const found: Detection[] = [];

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { DetectMetrics } from '../../contract/contract.ts';
-import { resizeRgb } from '../../images/preprocess.ts';
+import { resizeAsTrained } from '../../images/augment.ts';
 import { fineTuneOptions, type ModelModeDefinition } from '../model-mode.ts';
 import type { DetectModelConfig } from './detector.ts';
 import { collectDetections, detectionMetrics } from './evaluate.ts';
@@ -30,7 +30,7 @@ export const detectMode: ModelModeDefinition = {
       const config = model.config as unknown as DetectModelConfig;
       const width = Math.min(config.inputWidth, Math.ceil((image.width * config.scale) / 32) * 32);
       const height = Math.min(config.inputHeight, Math.ceil((image.height * config.scale) / 32) * 32);
-      const scaled = await resizeRgb(image, width, height);
+      const scaled = await resizeAsTrained(image, width, height);
       return new ort.Tensor('uint8', scaled.data, [1, height, width, 3]);
     },
     recalibrate: false,

@@ -2,7 +2,8 @@ import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice, ExecutionProviderReport } from '../../contract/contract.ts';
 import type { AnomalyAnalysis } from '../../analysis/analysis.ts';
 import { openSession, type SessionSource } from '../../runtime/sessions.ts';
-import { resizeRgb, type RgbImage } from '../../images/preprocess.ts';
+import { resizeAsTrained } from '../../images/augment.ts';
+import type { RgbImage } from '../../images/preprocess.ts';
 import { resizeClassMap, resizeMap } from '../../analysis/resize-map.ts';
 import type { SegmentNetworkConfig } from './network.ts';
 
@@ -68,7 +69,7 @@ export function networkSize(width: number, height: number, scale: number): { wid
 /** An image resized by the model's training scale, as the network receives it. */
 export async function networkImage(config: SegmentModelConfig, image: RgbImage): Promise<RgbImage> {
   const size = networkSize(image.width, image.height, config.scale);
-  return size.width === image.width && size.height === image.height ? image : resizeRgb(image, size.width, size.height);
+  return size.width === image.width && size.height === image.height ? image : resizeAsTrained(image, size.width, size.height);
 }
 
 /** A fine-tuned segmentation model ready to inspect: defect probability per pixel and its class. */
