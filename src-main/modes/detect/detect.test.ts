@@ -69,6 +69,25 @@ describe('FCOS target assignment', () => {
     expect(out.box.every((v) => v > 0 && Number.isFinite(v))).toBe(true);
   });
 
+  it('a box whose positions other boxes took all still gets the free one nearest its centre inside it', () => {
+    const sizes = levelSizes(256, 256);
+    const box = (x1: number, y1: number, x2: number, y2: number, classIndex: number) => ({ box: [x1, y1, x2, y2] as [number, number, number, number], classIndex });
+    // The thin box's three P3 candidates, (116|124|132, 116), go to three blemishes on them; the
+    // cells under its centre on P4 and P5 go to two larger boxes learnt there.
+    const thin = box(104, 110, 144, 122, 1);
+    const boxes = [thin, box(113, 113, 119, 119, 2), box(121, 113, 127, 119, 2), box(129, 113, 135, 119, 2), box(50, 50, 190, 190, 2), box(0, 0, 248, 232, 2)];
+    const out = emptyTargets(1, 2, sizes);
+    assignTargets(boxes, sizes, 2, out, 0);
+    const total = positionCount(sizes);
+    const thinPositions = [...out.cls.subarray(0, total)].flatMap((v, q) => (v ? [q] : []));
+    expect(thinPositions).toHaveLength(1);
+    // Free P3 cells inside it nearest its centre (124, 116): (108, 116) or (140, 116).
+    const q = thinPositions[0];
+    expect(q).toBeLessThan(sizes[0].width * sizes[0].height);
+    expect(Math.floor(q / sizes[0].width)).toBe(14);
+    expect([13, 17]).toContain(q % sizes[0].width);
+  });
+
   it('level ranges follow the strides: a large box is learnt on a coarse level, a small one on P3', () => {
     const sizes = levelSizes(512, 512);
     const out = emptyTargets(1, 2, sizes);

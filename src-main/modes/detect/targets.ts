@@ -113,25 +113,36 @@ export function assignTargets(boxes: LabelledBox[], levels: LevelSize[], numClas
   }
 }
 
-/** The unowned position nearest the box centre: inside the box on any level if one is, else on the finest level. */
+/**
+ * For a box that won no position: the free position nearest its centre among those inside it (any
+ * level), else the free position of the finest level nearest its centre; -1 when every one is taken.
+ */
 function nearestFreePosition(b: LabelledBox, levels: LevelSize[], owner: Int32Array): number {
   const [x1, y1, x2, y2] = b.box;
   const cx = (x1 + x2) / 2;
   const cy = (y1 + y2) / 2;
-  let best = -1;
-  let bestDistance = Infinity;
-  let offset = 0;
-  for (const [k, level] of levels.entries()) {
+  const nearest = (offset: number, level: LevelSize, j0: number, j1: number, i0: number, i1: number, inside: boolean): { p: number; distance: number } => {
     const s = level.stride;
-    const j = Math.min(level.width - 1, Math.max(0, Math.floor(cx / s)));
-    const i = Math.min(level.height - 1, Math.max(0, Math.floor(cy / s)));
-    const p = offset + i * level.width + j;
-    const px = (j + 0.5) * s;
-    const py = (i + 0.5) * s;
-    const inside = px > x1 && px < x2 && py > y1 && py < y2;
-    const distance = Math.hypot(px - cx, py - cy);
-    if (owner[p] < 0 && (inside || k === 0) && distance < bestDistance) [best, bestDistance] = [p, distance];
+    let found = { p: -1, distance: Infinity };
+    for (let i = Math.max(0, i0); i <= Math.min(level.height - 1, i1); i++) {
+      for (let j = Math.max(0, j0); j <= Math.min(level.width - 1, j1); j++) {
+        const px = (j + 0.5) * s;
+        const py = (i + 0.5) * s;
+        const p = offset + i * level.width + j;
+        if (owner[p] >= 0 || (inside && (px <= x1 || px >= x2 || py <= y1 || py >= y2))) continue;
+        const distance = Math.hypot(px - cx, py - cy);
+        if (distance < found.distance) found = { p, distance };
+      }
+    }
+    return found;
+  };
+  let best = { p: -1, distance: Infinity };
+  let offset = 0;
+  for (const level of levels) {
+    const s = level.stride;
+    const within = nearest(offset, level, Math.ceil(x1 / s - 0.5), Math.floor(x2 / s - 0.5), Math.ceil(y1 / s - 0.5), Math.floor(y2 / s - 0.5), true);
+    if (within.distance < best.distance) best = within;
     offset += level.width * level.height;
   }
-  return best;
+  return best.p >= 0 ? best.p : nearest(0, levels[0], 0, levels[0].width - 1, 0, levels[0].height - 1, false).p;
 }
