@@ -19,9 +19,13 @@ export interface TensorDescription {
   shape: (number | string)[];
 }
 
+/** A fine-tuned network learnt from crops resized with this kernel (images/augment.ts); a bilinear resize would soften its input. */
+const FINE_TUNED_RESIZE = 'Lanczos-3, as its training crops were';
+
 /** What the graph's own outputs mean, and what Argus does around them, per mode. */
-const PROCESSING: Record<ModelMode, { files: Record<string, string>; post: string[] }> = {
+const PROCESSING: Record<ModelMode, { resize: string; files: Record<string, string>; post: string[] }> = {
   anomaly: {
+    resize: 'bilinear',
     files: {
       'features.onnx': 'Patch features of the image: one vector per cell of the network grid (stride in the config).',
       'scorer.onnx': 'Distance of each patch vector to its nearest patch in the memory bank of good parts (the bank is inside this graph).',
@@ -36,6 +40,7 @@ const PROCESSING: Record<ModelMode, { files: Record<string, string>; post: strin
     ],
   },
   segment: {
+    resize: FINE_TUNED_RESIZE,
     files: { 'network.onnx': 'Per-pixel class logits at 1/4 of the input resolution (class 0 = background, k = classes[k-1]).' },
     post: [
       'Softmax over classes; the defect probability of a pixel is 1 − p(background), upsampled to the image.',
@@ -44,6 +49,7 @@ const PROCESSING: Record<ModelMode, { files: Record<string, string>; post: strin
     ],
   },
   detect: {
+    resize: FINE_TUNED_RESIZE,
     files: { 'network.onnx': 'Per FPN level: class scores (sigmoid), box distances to the left, top, right and bottom in units of the level stride (exp), and centreness (sigmoid).' },
     post: [
       'For each cell of each level: score = sqrt(class score × centreness); box = cell centre ∓ distances × stride.',
@@ -51,7 +57,7 @@ const PROCESSING: Record<ModelMode, { files: Record<string, string>; post: strin
       'The image score is the best box score; NG when ≥ thresholds.image.ng, REVIEW when ≥ thresholds.image.review.',
     ],
   },
-  classify: { files: {}, post: [] },
+  classify: { resize: FINE_TUNED_RESIZE, files: {}, post: [] },
 };
 
 function describeTensor(value: onnxProto.onnx.IValueInfoProto): TensorDescription {
@@ -91,7 +97,8 @@ export async function exportModelOnnx(store: Store, modelId: number, folder: str
     input: {
       layout: 'NHWC', type: 'uint8', channels: 'RGB, 8 bits, sRGB',
       size: { width: model.config.inputWidth ?? null, height: model.config.inputHeight ?? null },
-      note: 'The graphs take 8-bit RGB pixels and normalise them themselves (ImageNet mean and standard deviation inside the graph). Resize the image to the input size (bilinear) unless the config says the model analyses images at their own size.',
+      note: 'The graphs take 8-bit RGB pixels and normalise them themselves (ImageNet mean and standard deviation inside the graph). Resize the image to the input size unless the config says the model analyses images at their own size.',
+      resize: processing.resize,
     },
     graphs,
     postprocessing: processing.post,

@@ -96,7 +96,7 @@ describe.skipIf(!hasShared)('model packages between two stations (argus model ex
     const sidecar = JSON.parse(readFileSync(join(folder, 'argus-model.json'), 'utf8'));
     const features = sidecar.graphs.find((g: { file: string }) => g.file === 'features.onnx');
     expect(features.inputs).toEqual([{ name: 'image', type: 'uint8', shape: ['N', 'H', 'W', 3] }]);
-    expect(sidecar.input).toMatchObject({ layout: 'NHWC', type: 'uint8', size: { width: W, height: H } });
+    expect(sidecar.input).toMatchObject({ layout: 'NHWC', type: 'uint8', size: { width: W, height: H }, resize: 'bilinear' });
     expect(sidecar.postprocessing.length).toBeGreaterThan(2);
     const session = await ort.InferenceSession.create(join(folder, 'features.onnx'));
     const output = await session.run({ image: new ort.Tensor('uint8', new Uint8Array(W * H * 3).fill(128), [1, H, W, 3]) });
