@@ -30,7 +30,11 @@ export function sigmoids(logits: Float32Array, from: number, k: number): Float64
   return Float64Array.from({ length: k }, (_, j) => 1 / (1 + Math.exp(-logits[from + j])));
 }
 
-/** The image resized to the network input, as in validation (the whole image, aspect stretched to the input). */
+/**
+ * The whole image resized to the network input (aspect stretched to it). Validation crops the centre
+ * that covers the input instead; the two agree for images of the input's aspect, which the input
+ * size is chosen from (the training images' median aspect).
+ */
 export const networkImage = (config: ClassifyNetworkConfig, image: RgbImage): Promise<RgbImage> =>
   image.width === config.inputWidth && image.height === config.inputHeight ? Promise.resolve(image) : resizeAsTrained(image, config.inputWidth, config.inputHeight);
 
