@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { ModelMode } from '../contract/contract.ts';
 import { ArgusError } from '../contract/errors.ts';
+import { TRAINING_KERNEL } from '../images/augment.ts';
+import { KERNEL_NAMES } from '../images/preprocess.ts';
 import { decodeModel } from '../model/onnx-model.ts';
 import { writeFileAtomic } from '../platform/atomic-file.ts';
 import { packageVersion } from '../platform/resources.ts';
@@ -19,13 +21,13 @@ export interface TensorDescription {
   shape: (number | string)[];
 }
 
-/** A fine-tuned network learnt from crops resized with this kernel (images/augment.ts); a bilinear resize would soften its input. */
-const FINE_TUNED_RESIZE = 'Lanczos-3, as its training crops were';
+/** A fine-tuned network learnt from crops resized with the training kernel; another resize would change its input's sharpness. */
+const FINE_TUNED_RESIZE = `${KERNEL_NAMES[TRAINING_KERNEL]}, as its training crops were`;
 
 /** What the graph's own outputs mean, and what Argus does around them, per mode. */
 const PROCESSING: Record<ModelMode, { resize: string; files: Record<string, string>; post: string[] }> = {
   anomaly: {
-    resize: 'bilinear',
+    resize: KERNEL_NAMES.linear,
     files: {
       'features.onnx': 'Patch features of the image: one vector per cell of the network grid (stride in the config).',
       'scorer.onnx': 'Distance of each patch vector to its nearest patch in the memory bank of good parts (the bank is inside this graph).',

@@ -2,7 +2,7 @@ import { openImage } from './decode.ts';
 import { type ResizeKernel, resizeRgb, type RgbImage } from './preprocess.ts';
 
 /** The kernel training crops are resized with (sharper than bilinear for fine texture). */
-const TRAINING_KERNEL: ResizeKernel = 'lanczos3';
+export const TRAINING_KERNEL: ResizeKernel = 'lanczos3';
 
 /**
  * Decoded pixels resized as the training crops were: inspection of a fine-tuned model must feed

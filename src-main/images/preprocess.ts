@@ -64,6 +64,9 @@ export function cropRgb(image: RgbImage, x: number, y: number, width: number, he
 /** The resampling kernels Argus resizes with. */
 export type ResizeKernel = 'linear' | 'lanczos3';
 
+/** How a kernel is called where people read it (the export sidecar). */
+export const KERNEL_NAMES: Record<ResizeKernel, string> = { linear: 'bilinear', lanczos3: 'Lanczos-3' };
+
 /** Resizes decoded pixels (bilinear unless told), e.g. to the network input. */
 export async function resizeRgb(image: RgbImage, width: number, height: number, kernel: ResizeKernel = 'linear'): Promise<RgbImage> {
   if (image.width === width && image.height === height) return image;
