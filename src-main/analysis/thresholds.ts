@@ -102,32 +102,59 @@ function goodQuantileThreshold(goodScores: number[], rate: number): number {
 /** Frames from which a group's own good spread, not only its level, is trusted. */
 const GROUP_QUANTILE_FRAMES = 20;
 
+/** A group's good frames scored two ways, each an estimate of where the station's next good parts will score. */
+export interface GroupFrameScores {
+  /**
+   * Each frame against the adapted memory bank minus its own patches. An underestimate where the
+   * frames were taken one after another: they resemble each other more than the parts to come.
+   */
+  adapted: number[];
+  /**
+   * Each frame against the memory bank before adaptation, which lacks the station's patches: in
+   * general an overestimate, since new bank entries only bring a part's nearest neighbours closer.
+   */
+  unadapted: number[];
+}
+
 /**
- * A group's thresholds from its good frames' scores (each frame scored as a new part would be).
- * With enough frames to see the target rate, the NG threshold is their own quantile; otherwise the
- * model-wide thresholds are scaled by the ratio of the group's good median to the model's, which
- * keeps the model's spread and only moves the level (a camera whose good parts all score higher
- * gets proportionally higher thresholds). A few frames can only raise the level, never lower it:
- * frames taken one after another resemble each other more than the parts to come, so their
- * scores understate a new part's (on bsdata, six such frames per camera lowered the thresholds
- * until 85 % of good test parts were rejected).
+ * A group's thresholds from its good frames' scores. With enough frames to see the target rate, the
+ * NG threshold is their own quantile (each frame scored as a new part would be). Otherwise the
+ * model-wide thresholds are scaled to the group's level, keeping the model's spread: the level
+ * moves only where both estimates of it lie on the same side of the model's good median, and only
+ * as far as the nearer one. Raising by the lower estimate and lowering by the higher keeps a few
+ * similar frames from lowering thresholds into false rejects (on bsdata, six consecutive frames per
+ * camera scored leave-one-out lowered them until 85 % of good test parts were rejected) while a
+ * camera whose parts score lower before and after adaptation is still judged on its own level.
  */
-export function groupThresholds(model: ModelThresholds, goodScores: number[], falseRejectRate = DEFAULT_FALSE_REJECT_RATE): GroupThresholds {
-  if (goodScores.length === 0) throw new ArgusError('bad_input', 'A group needs at least one good frame', { key: 'noGoodFramesAtAll' });
+export function groupThresholds(model: ModelThresholds, scores: GroupFrameScores, falseRejectRate = DEFAULT_FALSE_REJECT_RATE): GroupThresholds {
+  const goodScores = scores.adapted;
+  if (goodScores.length === 0 || scores.unadapted.length === 0) throw new ArgusError('bad_input', 'A group needs at least one good frame', { key: 'noGoodFramesAtAll' });
   const median = quantile(goodScores, 0.5);
-  const factor = Math.max(1, median / Math.max(model.image.goodMedian, 1e-12));
-  const scaledPixel = { threshold: model.pixel.threshold * factor, goodMedian: model.pixel.goodMedian * factor };
   const frames = goodScores.length;
   if (frames >= GROUP_QUANTILE_FRAMES && Math.floor(frames * falseRejectRate) >= 1) {
+    const factor = Math.max(1, median / Math.max(model.image.goodMedian, 1e-12));
     const ng = goodQuantileThreshold(goodScores, falseRejectRate);
     const review = Math.min(ng, Math.max(median + 1e-6, quantile(goodScores, 0.95)));
-    return { method: 'good-quantile', image: { ng, review, goodMedian: median }, pixel: scaledPixel, frames, falseRejectRate };
+    const pixel = { threshold: model.pixel.threshold * factor, goodMedian: model.pixel.goodMedian * factor };
+    return { method: 'good-quantile', image: { ng, review, goodMedian: median }, pixel, frames, falseRejectRate };
   }
+  const factor = groupLevelFactor(model.image.goodMedian, median, quantile(scores.unadapted, 0.5));
   return {
     method: 'good-level',
     image: { ng: model.image.ng * factor, review: model.image.review * factor, goodMedian: model.image.goodMedian * factor },
-    pixel: scaledPixel, frames, falseRejectRate,
+    pixel: { threshold: model.pixel.threshold * factor, goodMedian: model.pixel.goodMedian * factor },
+    frames, falseRejectRate,
   };
+}
+
+/** How far a group's level moves from the model's good median: 1 unless both estimates agree on the direction, then the smaller move. */
+function groupLevelFactor(modelGoodMedian: number, adaptedLevel: number, unadaptedLevel: number): number {
+  const model = Math.max(modelGoodMedian, 1e-12);
+  const low = Math.min(adaptedLevel, unadaptedLevel);
+  const high = Math.max(adaptedLevel, unadaptedLevel);
+  if (low > model) return low / model;
+  if (high < model) return high / model;
+  return 1;
 }
 
 /**

@@ -169,9 +169,10 @@ export interface GroupThresholds {
   image: { ng: number; review: number; goodMedian: number };
   pixel: { threshold: number; goodMedian: number };
   /**
-   * 'good-level': the model-wide thresholds scaled to the level of the group's good frames
-   * (each scored against a memory bank without its own patches); 'good-quantile': the group's own
-   * good scores at the target false-reject rate (enough frames for that rate).
+   * 'good-level': the model-wide thresholds scaled to the level of the group's good frames (each
+   * scored against the adapted memory bank without its own patches and against the bank before
+   * adaptation; the level moves only where both agree on the direction, as far as the nearer);
+   * 'good-quantile': the group's own good scores at the target false-reject rate (enough frames for that rate).
    */
   method: 'good-level' | 'good-quantile';
   /** Good frames the thresholds were measured on. */

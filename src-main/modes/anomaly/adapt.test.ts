@@ -13,23 +13,32 @@ const stationB = (seed: number, blemish?: { x: number; y: number; r: number }): 
 describe('group thresholds', () => {
   const model = { method: 'f1' as const, image: { ng: 4, review: 3, goodMedian: 2 }, pixel: { threshold: 1, goodMedian: 0.5 } };
 
+  const both = (scores: number[]): { adapted: number[]; unadapted: number[] } => ({ adapted: scores, unadapted: scores });
+
   it('a few frames move the model-wide level; enough frames give the group its own quantile', () => {
-    // Frames that score below the model's good parts leave the thresholds as they are.
-    expect(groupThresholds(model, [1, 1.2, 0.9]).image).toEqual(model.image);
-    const few = groupThresholds(model, [3, 3.2, 2.8]);
+    const few = groupThresholds(model, both([3, 3.2, 2.8]));
     expect(few).toMatchObject({ method: 'good-level', frames: 3, falseRejectRate: 0.005 });
     expect(few.image.ng).toBeCloseTo(6, 9);
     expect(few.image.goodMedian).toBeCloseTo(3, 9);
     expect(few.pixel.threshold).toBeCloseTo(1.5, 9);
     const scores = Array.from({ length: 200 }, (_, i) => 10 + i / 100);
-    const many = groupThresholds(model, scores, 0.01);
+    const many = groupThresholds(model, both(scores), 0.01);
     expect(many.method).toBe('good-quantile');
     // Two of 200 good frames (1 %) lie above it.
     expect(scores.filter((s) => s >= many.image.ng)).toHaveLength(2);
   });
 
+  it('the level moves only where both estimates agree on the direction, and only as far as the nearer one', () => {
+    // Both below the model's good median (2): lowered to the higher estimate.
+    expect(groupThresholds(model, { adapted: [1, 1.2, 0.9], unadapted: [1.5, 1.6, 1.4] }).image.ng).toBeCloseTo(4 * 0.75, 9);
+    // Both above: raised to the lower estimate.
+    expect(groupThresholds(model, { adapted: [2.4, 2.5, 2.6], unadapted: [3, 3, 3] }).image.ng).toBeCloseTo(4 * 1.25, 9);
+    // Leave-one-out frames below, the unadapted bank above: the model-wide thresholds stand.
+    expect(groupThresholds(model, { adapted: [1, 1.2, 0.9], unadapted: [2.2, 2.4, 2.1] }).image).toEqual(model.image);
+  });
+
   it('an image of a group the model does not know is judged model-wide', () => {
-    const withGroup = { ...model, groups: { B: groupThresholds(model, [3]) } };
+    const withGroup = { ...model, groups: { B: groupThresholds(model, { adapted: [3], unadapted: [3] }) } };
     expect(thresholdsFor(withGroup, 'B').image.ng).toBeCloseTo(6, 9);
     expect(thresholdsFor(withGroup, 'C')).toBe(withGroup);
     expect(thresholdsFor(withGroup, undefined)).toBe(withGroup);

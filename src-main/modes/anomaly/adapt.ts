@@ -1,7 +1,7 @@
 import type { ExecutionProviderChoice, GroupThresholds, ModelThresholds } from '../../contract/contract.ts';
 import { ArgusError } from '../../contract/errors.ts';
 import type { RgbImage } from '../../images/preprocess.ts';
-import { groupThresholds } from '../../analysis/thresholds.ts';
+import { type GroupFrameScores, groupThresholds } from '../../analysis/thresholds.ts';
 import { greedyCoreset } from './coreset.ts';
 import { AnomalyDetector, type AnomalyConfig, DEFAULT_ANOMALY_CONFIG, PatchExtractor } from './detector.ts';
 import { bankOf, buildScorer } from './scorer.ts';
@@ -42,8 +42,8 @@ interface LevelPool {
  * Adapts an anomaly model to a station or camera without retraining: at each pyramid level the
  * patches of the group's good frames join the level's memory bank, the greedy coreset is chosen
  * again from bank and new patches within the bank's size cap, and the group's thresholds come
- * from the frames' scores, each frame scored against the adapted banks minus the entries it
- * contributed (as a new part of that station would be scored).
+ * from the frames' scores: each frame against the adapted banks minus the entries it contributed,
+ * and against the banks as they were (see `groupThresholds`).
  */
 export async function adaptAnomaly(input: AdaptAnomalyInput): Promise<AdaptAnomalyResult> {
   const { config, frameCount } = input;
@@ -84,23 +84,31 @@ export async function adaptAnomaly(input: AdaptAnomalyInput): Promise<AdaptAnoma
     const adaptedBanks = pools.map((p) => bankFrom(p, () => true));
     input.onProgress?.('selecting coreset', 1, 1);
 
-    const frameScores: number[] = [];
-    for (let f = 0; f < frameCount; f++) {
-      cancelled();
-      const leaveOut = pools.map((p, k) => ({ factor: levels[k].factor, typicalScore: levels[k].typicalScore, bank: bankFrom(p, (index) => p.origin[index] !== f) }));
-      const detector = await AnomalyDetector.fromBanks(extractor, leaveOut, true);
-      try {
-        frameScores.push((await detector.analyse(await input.loadFrame(f))).rawScore);
-      } finally {
-        await detector.release();
+    const scores: GroupFrameScores = { adapted: [], unadapted: [] };
+    const withBanks = (bankOfLevel: (k: number) => Float32Array): Promise<AnomalyDetector> =>
+      AnomalyDetector.fromBanks(extractor, levels.map((l, k) => ({ factor: l.factor, typicalScore: l.typicalScore, bank: bankOfLevel(k) })), true);
+    const unadapted = await withBanks((k) => banks[k].bank);
+    try {
+      for (let f = 0; f < frameCount; f++) {
+        cancelled();
+        const frame = await input.loadFrame(f);
+        scores.unadapted.push((await unadapted.analyse(frame)).rawScore);
+        const leaveOut = await withBanks((k) => bankFrom(pools[k], (index) => pools[k].origin[index] !== f));
+        try {
+          scores.adapted.push((await leaveOut.analyse(frame)).rawScore);
+        } finally {
+          await leaveOut.release();
+        }
+        input.onProgress?.('calibrating', f + 1, frameCount);
       }
-      input.onProgress?.('calibrating', f + 1, frameCount);
+    } finally {
+      await unadapted.release();
     }
     return {
       scorerModels: adaptedBanks.map((bank) => buildScorer(bank, dim)),
       bankSizes: adaptedBanks.map((bank) => bank.length / dim),
       fromGroup: pools.reduce((n, p) => n + Array.from(p.chosen).filter((index) => p.origin[index] >= 0).length, 0),
-      thresholds: groupThresholds(input.thresholds, frameScores, input.falseRejectRate),
+      thresholds: groupThresholds(input.thresholds, scores, input.falseRejectRate),
     };
   } finally {
     await extractor.release();
