@@ -132,19 +132,21 @@ export function groupThresholds(model: ModelThresholds, scores: GroupFrameScores
   const median = quantile(goodScores, 0.5);
   const frames = goodScores.length;
   if (frames >= GROUP_QUANTILE_FRAMES && Math.floor(frames * falseRejectRate) >= 1) {
-    const factor = Math.max(1, median / Math.max(model.image.goodMedian, 1e-12));
     const ng = goodQuantileThreshold(goodScores, falseRejectRate);
     const review = Math.min(ng, Math.max(median + 1e-6, quantile(goodScores, 0.95)));
-    const pixel = { threshold: model.pixel.threshold * factor, goodMedian: model.pixel.goodMedian * factor };
+    const pixel = scaledPixel(model, Math.max(1, median / Math.max(model.image.goodMedian, 1e-12)));
     return { method: 'good-quantile', image: { ng, review, goodMedian: median }, pixel, frames, falseRejectRate };
   }
   const factor = groupLevelFactor(model.image.goodMedian, median, quantile(scores.unadapted, 0.5));
   return {
     method: 'good-level',
     image: { ng: model.image.ng * factor, review: model.image.review * factor, goodMedian: model.image.goodMedian * factor },
-    pixel: { threshold: model.pixel.threshold * factor, goodMedian: model.pixel.goodMedian * factor },
-    frames, falseRejectRate,
+    pixel: scaledPixel(model, factor), frames, falseRejectRate,
   };
+}
+
+function scaledPixel(model: ModelThresholds, factor: number): GroupThresholds['pixel'] {
+  return { threshold: model.pixel.threshold * factor, goodMedian: model.pixel.goodMedian * factor };
 }
 
 /** How far a group's level moves from the model's good median: 1 unless both estimates agree on the direction, then the smaller move. */
