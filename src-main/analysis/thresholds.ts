@@ -112,8 +112,14 @@ export interface GroupFrameScores {
   /**
    * Each frame against the memory bank before adaptation, which lacks the station's patches: in
    * general an overestimate, since new bank entries only bring a part's nearest neighbours closer.
+   * Not needed (may be empty) where the frames give the group its own quantile.
    */
   unadapted: number[];
+}
+
+/** Whether this many frames are enough for a group's own NG quantile at the target rate (else its level scales the model's). */
+export function usesGroupQuantile(frames: number, falseRejectRate = DEFAULT_FALSE_REJECT_RATE): boolean {
+  return frames >= GROUP_QUANTILE_FRAMES && Math.floor(frames * falseRejectRate) >= 1;
 }
 
 /**
@@ -128,10 +134,11 @@ export interface GroupFrameScores {
  */
 export function groupThresholds(model: ModelThresholds, scores: GroupFrameScores, falseRejectRate = DEFAULT_FALSE_REJECT_RATE): GroupThresholds {
   const goodScores = scores.adapted;
-  if (goodScores.length === 0 || scores.unadapted.length === 0) throw new ArgusError('bad_input', 'A group needs at least one good frame', { key: 'noGoodFramesAtAll' });
-  const median = quantile(goodScores, 0.5);
   const frames = goodScores.length;
-  if (frames >= GROUP_QUANTILE_FRAMES && Math.floor(frames * falseRejectRate) >= 1) {
+  const quantileOfGroup = usesGroupQuantile(frames, falseRejectRate);
+  if (frames === 0 || (!quantileOfGroup && scores.unadapted.length === 0)) throw new ArgusError('bad_input', 'A group needs at least one good frame', { key: 'noGoodFramesAtAll' });
+  const median = quantile(goodScores, 0.5);
+  if (quantileOfGroup) {
     const ng = goodQuantileThreshold(goodScores, falseRejectRate);
     const review = Math.min(ng, Math.max(median + 1e-6, quantile(goodScores, 0.95)));
     const pixel = scaledPixel(model, Math.max(1, median / Math.max(model.image.goodMedian, 1e-12)));

@@ -1,7 +1,7 @@
 import type { ExecutionProviderChoice, GroupThresholds, ModelThresholds } from '../../contract/contract.ts';
 import { ArgusError } from '../../contract/errors.ts';
 import type { RgbImage } from '../../images/preprocess.ts';
-import { type GroupFrameScores, groupThresholds } from '../../analysis/thresholds.ts';
+import { type GroupFrameScores, groupThresholds, usesGroupQuantile } from '../../analysis/thresholds.ts';
 import { greedyCoreset } from './coreset.ts';
 import { AnomalyDetector, type AnomalyConfig, DEFAULT_ANOMALY_CONFIG, PatchExtractor } from './detector.ts';
 import { bankOf, buildScorer } from './scorer.ts';
@@ -43,7 +43,7 @@ interface LevelPool {
  * patches of the group's good frames join the level's memory bank, the greedy coreset is chosen
  * again from bank and new patches within the bank's size cap, and the group's thresholds come
  * from the frames' scores: each frame against the adapted banks minus the entries it contributed,
- * and against the banks as they were (see `groupThresholds`).
+ * and, where a few frames set only the group's level, against the banks as they were (see `groupThresholds`).
  */
 export async function adaptAnomaly(input: AdaptAnomalyInput): Promise<AdaptAnomalyResult> {
   const { config, frameCount } = input;
@@ -87,12 +87,12 @@ export async function adaptAnomaly(input: AdaptAnomalyInput): Promise<AdaptAnoma
     const scores: GroupFrameScores = { adapted: [], unadapted: [] };
     const withBanks = (bankOfLevel: (k: number) => Float32Array): Promise<AnomalyDetector> =>
       AnomalyDetector.fromBanks(extractor, levels.map((l, k) => ({ factor: l.factor, typicalScore: l.typicalScore, bank: bankOfLevel(k) })), true);
-    const unadapted = await withBanks((k) => banks[k].bank);
+    const unadapted = usesGroupQuantile(frameCount, input.falseRejectRate) ? undefined : await withBanks((k) => banks[k].bank);
     try {
       for (let f = 0; f < frameCount; f++) {
         cancelled();
         const frame = await input.loadFrame(f);
-        scores.unadapted.push((await unadapted.analyse(frame)).rawScore);
+        if (unadapted) scores.unadapted.push((await unadapted.analyse(frame)).rawScore);
         const leaveOut = await withBanks((k) => bankFrom(pools[k], (index) => pools[k].origin[index] !== f));
         try {
           scores.adapted.push((await leaveOut.analyse(frame)).rawScore);
@@ -102,7 +102,7 @@ export async function adaptAnomaly(input: AdaptAnomalyInput): Promise<AdaptAnoma
         input.onProgress?.('calibrating', f + 1, frameCount);
       }
     } finally {
-      await unadapted.release();
+      await unadapted?.release();
     }
     return {
       scorerModels: adaptedBanks.map((bank) => buildScorer(bank, dim)),
